@@ -1,0 +1,71 @@
+"""Keypoint sets: MediaPipe's 33 pose landmarks and the lifter's 19-joint input (COCO-17 + pelvis + neck).
+
+Defined once here and used by the detector, the synthetic-data generator and the model, so training
+inputs and inference inputs are built by the same code. Pure numpy.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+MEDIAPIPE_LANDMARK_NAMES: tuple[str, ...] = (
+    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
+    "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right",
+    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+    "left_pinky", "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb",
+    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+    "left_heel", "right_heel", "left_foot_index", "right_foot_index",
+)
+NUM_MEDIAPIPE = 33
+
+COCO19_NAMES: tuple[str, ...] = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
+    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip",
+    "left_knee", "right_knee", "left_ankle", "right_ankle", "pelvis", "neck",
+)
+NUM_COCO19 = 19
+#: MediaPipe index of each COCO-17 joint (the first 17 entries of COCO19_NAMES).
+COCO17_FROM_MEDIAPIPE: tuple[int, ...] = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
+#: COCO19 bones for the lifter's skeleton (parent, child), used by the bone-length representation.
+COCO19_BONES: tuple[tuple[int, int], ...] = (
+    (17, 11), (17, 12), (11, 13), (13, 15), (12, 14), (14, 16), (17, 18), (18, 5), (18, 6),
+    (5, 7), (7, 9), (6, 8), (8, 10), (18, 0), (0, 1), (0, 2), (1, 3), (2, 4))
+COCO19_FLIP: tuple[int, ...] = (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 17, 18)
+MEDIAPIPE_FLIP: tuple[int, ...] = (
+    0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19, 22, 21,
+    24, 23, 26, 25, 28, 27, 30, 29, 32, 31)
+
+
+def mediapipe_to_coco19(landmarks: np.ndarray, last_is_confidence: bool = False) -> np.ndarray:
+    """(..., 33, C) MediaPipe landmarks -> (..., 19, C): COCO-17, then pelvis and neck as hip/shoulder midpoints.
+
+    All channels pass through; with `last_is_confidence`, a midpoint's confidence is the lower of its two
+    ends rather than their mean, so one missed hip makes the pelvis weak too.
+    """
+    lm = np.asarray(landmarks)
+    coco = lm[..., list(COCO17_FROM_MEDIAPIPE), :]
+    pelvis = 0.5 * (lm[..., 23, :] + lm[..., 24, :])
+    neck = 0.5 * (lm[..., 11, :] + lm[..., 12, :])
+    if last_is_confidence:
+        pelvis[..., -1] = np.minimum(lm[..., 23, -1], lm[..., 24, -1])
+        neck[..., -1] = np.minimum(lm[..., 11, -1], lm[..., 12, -1])
+    return np.concatenate([coco, pelvis[..., None, :], neck[..., None, :]], axis=-2)
+
+
+def normalize_screen(xy_px: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Pixel coordinates -> the lifter's normalised screen space: x in [-1, 1], y scaled by the same factor.
+
+    As in the paper's lineage (VideoPose3D/MotionBERT): both axes are divided by width, so aspect is kept.
+    """
+    xy = np.asarray(xy_px, dtype=np.float32)
+    out = xy / float(width) * 2.0
+    out[..., 0] -= 1.0
+    out[..., 1] -= float(height) / float(width)
+    return out
+
+
+def denormalize_screen(xy_norm: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Inverse of normalize_screen."""
+    xy = np.array(xy_norm, dtype=np.float32, copy=True)
+    xy[..., 0] += 1.0
+    xy[..., 1] += float(height) / float(width)
+    return xy * float(width) / 2.0

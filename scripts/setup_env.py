@@ -1,0 +1,92 @@
+"""Create the project's virtualenv and install pinned requirements step by step, then build assets.
+
+Runs with any Python 3.11 and the standard library only, so the Blender add-on can call the same code
+to create the bridge's private environment. Re-running is fast: each step is skipped when its pins are
+already satisfied (a marker file records what was installed).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+REQUIREMENTS = REPO / "addon_manifest" / "bridge_requirements.json"
+
+
+def venv_python(venv: Path) -> Path:
+    """The interpreter inside a venv, on POSIX and Windows."""
+    if os.name == "nt":
+        return venv / "Scripts" / "python.exe"
+    return venv / "bin" / "python"
+
+
+def _pip(python: Path, args: list[str], log) -> None:
+    cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", *args]
+    log(" ".join(cmd))
+    subprocess.run(cmd, check=True)
+
+
+def _install_torch(python: Path, spec: dict, cuda: bool, log) -> None:
+    """CPU by default (a local wheel or PyTorch's CPU index); PyPI's build, CUDA on Linux, when asked."""
+    if cuda:
+        _pip(python, [f"torch=={spec['version']}"], log)
+        return
+    try:
+        _pip(python, [f"torch=={spec['cpu_local_version']}"], log)
+    except subprocess.CalledProcessError:
+        _pip(python, [f"torch=={spec['cpu_local_version']}", "--extra-index-url", spec["cpu_index_url"]], log)
+
+
+def install(venv: Path, cuda: bool = False, dev: bool = True, log=print) -> Path:
+    """Create `venv` (if needed) and install every step; returns the venv's interpreter."""
+    req = json.loads(REQUIREMENTS.read_text())
+    python = venv_python(venv)
+    if not python.exists():
+        log(f"creating virtualenv {venv}")
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    marker = venv / ".arts_installed.json"
+    done = json.loads(marker.read_text()) if marker.exists() else {}
+    key = hashlib.sha256(json.dumps([req, cuda], sort_keys=True).encode()).hexdigest()
+    steps = [s for s in req["steps"] if dev or not s.get("dev_only")]
+    torch_pin = [f"torch=={req['torch']['version']}" if cuda else f"torch=={req['torch']['cpu_local_version']}"]
+    constraints = venv / "constraints.txt"
+    constraints.write_text("\n".join(torch_pin) + "\n")
+    if done.get("torch") != key:
+        _pip(python, ["--upgrade", "pip"], log)
+        _install_torch(python, req["torch"], cuda, log)
+        done["torch"] = key
+        marker.write_text(json.dumps(done))
+    for step in steps:
+        if done.get(step["name"]) == key:
+            continue
+        args = ["-c", str(constraints)]
+        if step.get("no_deps"):
+            args.append("--no-deps")
+        _pip(python, [*args, *step["packages"]], log)
+        done[step["name"]] = key
+        marker.write_text(json.dumps(done))
+    return python
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--venv", type=Path, default=REPO / ".venv")
+    ap.add_argument("--cuda", action="store_true", help="install PyPI's torch build (CUDA on Linux) instead of CPU")
+    ap.add_argument("--runtime-only", action="store_true", help="skip bpy and test tools (the add-on's bridge env)")
+    ap.add_argument("--skip-assets", action="store_true")
+    args = ap.parse_args()
+    t0 = time.time()
+    python = install(args.venv, cuda=args.cuda, dev=not args.runtime_only)
+    if not args.skip_assets:
+        subprocess.run([str(python), str(REPO / "scripts" / "build_assets.py")], check=True)
+    print(f"setup done in {time.time() - t0:.1f} s; interpreter: {python}")
+
+
+if __name__ == "__main__":
+    main()
