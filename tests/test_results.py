@@ -19,7 +19,7 @@ def make_result(frames: int = 5, seed: int = 0) -> ClipResult:
         betas=rng.normal(0, 1, 10), trans_m=rng.normal(0, 1, (frames, 3)) + [0, 0, 4],
         joints_3d=rng.normal(0, 0.5, (frames, 24, 3)), keypoints_2d=rng.uniform(0, 600, (frames, 33, 3)) / [1, 1, 600],
         valid=np.arange(frames) % 2 == 0, confidence=np.linspace(0, 1, frames), image_size=(640, 480),
-        focal_px=615.0, model_id="arts-default/abc123", body_model_id="free-smpl-format/1", source="clip.mp4")
+        focal_px=615.0, model_id="arts-default/abc123", body_model_id="arts-free-body/1", source="clip.mp4")
 
 
 def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
@@ -31,7 +31,7 @@ def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
     assert back.pose_aa.dtype == np.float32 and back.valid.dtype == np.bool_ and back.frame_indices.dtype == np.int64
     assert (back.fps, back.image_size, back.focal_px) == (30.0, (640, 480), 615.0)
     assert (back.model_id, back.body_model_id, back.source, back.smoothing) == (
-        "arts-default/abc123", "free-smpl-format/1", "clip.mp4", "")
+        "arts-default/abc123", "arts-free-body/1", "clip.mp4", "")
     assert back.num_frames == 5
 
 

@@ -1,0 +1,39 @@
+"""Export an ARTS rig with an engine preset (FBX), or as BVH or glTF: the worker behind the export button."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import bpy
+
+from . import export_presets
+
+
+def _select_only(context, objects: list[bpy.types.Object], active: bpy.types.Object) -> None:
+    for obj in context.view_layer.objects:
+        obj.select_set(False)
+    for obj in objects:
+        obj.select_set(True)
+    context.view_layer.objects.active = active
+
+
+def export_rig(context, armature: bpy.types.Object, target: str, filepath: str | Path) -> Path:
+    """Write `armature` (and its skinned meshes) with its active action to `filepath` for `target`
+    (an FBX_PRESETS engine, "BVH" or "GLTF"); the extension is fixed to the format's. Returns the path."""
+    fmt, options = export_presets.export_options(target)
+    path = Path(bpy.path.abspath(str(filepath))).with_suffix(export_presets.FORMAT_EXTENSIONS[fmt])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if armature.animation_data is None or armature.animation_data.action is None:
+        raise RuntimeError(f"'{armature.name}' has no action to export; import a clip first")
+    meshes = [child for child in armature.children if child.type == "MESH"]
+    _select_only(context, [armature, *meshes], armature)
+    scene = context.scene
+    if fmt == "FBX":
+        result = bpy.ops.export_scene.fbx(filepath=str(path), **options)
+    elif fmt == "BVH":
+        result = bpy.ops.export_anim.bvh(filepath=str(path), frame_start=scene.frame_start,
+                                         frame_end=scene.frame_end, **options)
+    else:
+        result = bpy.ops.export_scene.gltf(filepath=str(path), **options)
+    if "FINISHED" not in result:
+        raise RuntimeError(f"the {fmt} exporter did not finish writing {path}")
+    return path

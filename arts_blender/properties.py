@@ -1,0 +1,90 @@
+"""Scene settings shown in the Mocap panel and the import dialog, plus the state of a running job."""
+
+import json
+import math
+
+import bpy
+
+from . import export_presets
+from .bridge_locator import import_bridge
+
+_smoothing = import_bridge("smoothing")
+
+# Dynamic enum items must stay referenced while Blender shows them.
+_PEOPLE_ITEMS: list[tuple[str, str, str]] = []
+
+
+def _people_items(self, context):
+    _PEOPLE_ITEMS.clear()
+    _PEOPLE_ITEMS.append(("AUTO", "Automatic", "The most visible person in the frame range"))
+    for person in json.loads(self.people_json or "[]"):
+        x0, y0, x1, y1 = person["box"]
+        _PEOPLE_ITEMS.append((str(person["index"]), f"Person {person['index'] + 1}",
+                              f"box {x0:.0f},{y0:.0f} to {x1:.0f},{y1:.0f} px, seen in {person['frames_seen']} "
+                              f"of {person['samples']} sampled frames"))
+    return _PEOPLE_ITEMS
+
+
+_SMOOTHING_ITEMS = [(name, name.replace("_", " ").title(), params.describe() or "No filtering")
+                    for name, params in _smoothing.PRESETS.items()]
+
+
+class ArtsSettings(bpy.types.PropertyGroup):
+    # -- import options --------------------------------------------------------------------------------
+    video_path: bpy.props.StringProperty(name="Video", subtype="FILE_PATH", description="Video file to process")
+    start_frame: bpy.props.IntProperty(name="First frame", min=0, default=0,
+                                       description="First video frame to process (0 = the first)")
+    end_frame: bpy.props.IntProperty(name="End frame", min=0, default=0,
+                                     description="Video frame to stop before (0 = the end of the video)")
+    people_json: bpy.props.StringProperty(default="[]", options={"HIDDEN"})
+    person: bpy.props.EnumProperty(name="Person", items=_people_items,
+                                   description="Who to track; 'Find people' lists the candidates")
+    smoothing: bpy.props.EnumProperty(name="Smoothing", items=_SMOOTHING_ITEMS, default="light",
+                                      description="Temporal filter the bridge applies to the motion")
+    fps_mode: bpy.props.EnumProperty(
+        name="Frame rate", default="VIDEO",
+        items=[("VIDEO", "Match video", "Key every video frame and set the scene's frame rate to the video's"),
+               ("SCENE", "Resample to scene", "Keep the scene's frame rate; rotations are slerped between frames")])
+    target: bpy.props.EnumProperty(
+        name="Rig", default="NEW",
+        items=[("NEW", "New rig", "Build a new armature and body for this clip"),
+               ("ACTIVE", "Animate active rig", "Give the active ARTS rig a new action with this clip")])
+    reduce_keys: bpy.props.BoolProperty(name="Reduce keys", default=False,
+                                        description="Keep only the keys needed to stay within the tolerances")
+    rotation_tolerance: bpy.props.FloatProperty(name="Rotation tolerance", subtype="ANGLE", min=0.0,
+                                                default=math.radians(0.5), description="Largest rotation error")
+    location_tolerance: bpy.props.FloatProperty(name="Location tolerance", subtype="DISTANCE", unit="LENGTH",
+                                                min=0.0, default=0.002, description="Largest root position error")
+    add_camera: bpy.props.BoolProperty(name="Add camera", default=True,
+                                       description="Add the video's camera with the video behind the rig")
+    results_path: bpy.props.StringProperty(name="Results", subtype="FILE_PATH",
+                                           description="The results file of the last processed video")
+    # -- running job -----------------------------------------------------------------------------------
+    running: bpy.props.BoolProperty(default=False, options={"SKIP_SAVE"})
+    cancel_requested: bpy.props.BoolProperty(default=False, options={"SKIP_SAVE"})
+    progress: bpy.props.FloatProperty(default=0.0, min=0.0, max=1.0, subtype="FACTOR", options={"SKIP_SAVE"})
+    status: bpy.props.StringProperty(default="")
+    # -- edit and export -------------------------------------------------------------------------------
+    smooth_preset: bpy.props.EnumProperty(name="Filter", items=_SMOOTHING_ITEMS[1:], default="medium",
+                                          description="Filter applied by 'Smooth keys'")
+    smooth_selected_only: bpy.props.BoolProperty(name="Selected bones only", default=True,
+                                                 description="Smooth only the selected pose bones (all if none)")
+    smooth_use_range: bpy.props.BoolProperty(name="Frame range", default=False,
+                                             description="Smooth only between the two frames below")
+    smooth_frame_start: bpy.props.IntProperty(name="From", default=1)
+    smooth_frame_end: bpy.props.IntProperty(name="To", default=250)
+    export_target: bpy.props.EnumProperty(
+        name="Export", default="UNITY",
+        items=[(t, {"GLTF": "glTF (.glb)", "BVH": "BVH"}.get(t, f"FBX for {t.title()}"), f"Export for {t}")
+               for t in export_presets.TARGETS])
+
+
+CLASSES = (ArtsSettings,)
+
+
+def register_properties() -> None:
+    bpy.types.Scene.arts_mocap = bpy.props.PointerProperty(type=ArtsSettings)
+
+
+def unregister_properties() -> None:
+    del bpy.types.Scene.arts_mocap
