@@ -1,0 +1,72 @@
+"""A torch Dataset of T-frame windows over a folder of synthetic clip files (see README.md).
+
+Training: windows start every `stride` frames plus a random offset (random crops), and each window is
+mirrored with probability `flip_prob` (augment.flip_clip). Evaluation: every window at a fixed stride,
+no flip, so results are reproducible. The only module of the package that imports torch.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .augment import flip_clip
+from .clip_file import load_clip
+
+#: Per-frame arrays sliced into windows; the rest of a clip's arrays are per clip.
+PER_FRAME_KEYS = ("pose_aa", "trans_m", "joints_3d", "mp_image", "mp_image_clean", "mp_world", "mp_world_clean",
+                  "valid")
+PER_CLIP_KEYS = ("betas", "image_size", "focal_px", "fps")
+
+
+class SyntheticWindows(Dataset):
+    """Windows of `window` frames from every clip of `split` ('train', 'test' or None for all) in `folder`.
+
+    Items are dicts of tensors: the PER_FRAME_KEYS as (T, ...) and the PER_CLIP_KEYS, plus `clip_index`
+    (into `self.clip_ids`) and `start` (first frame of the window in its clip).
+    """
+
+    def __init__(self, folder: str | Path, window: int = 16, split: str | None = "train", stride: int | None = None,
+                 random_crop: bool = True, flip_prob: float = 0.5) -> None:
+        folder = Path(folder)
+        files = sorted(folder.glob("*.npz"))
+        if not files:
+            raise FileNotFoundError(f"no clip files in {folder}; generate some with python -m scripts.synth.generate")
+        self.window = window
+        self.random_crop = random_crop
+        self.flip_prob = flip_prob
+        self.stride = stride or (max(1, window // 2) if random_crop else window)
+        self.clips: list[dict[str, np.ndarray]] = []
+        self.clip_ids: list[str] = []
+        for path in files:
+            clip = load_clip(path)
+            if split is not None and str(clip["split"]) != split:
+                continue
+            if clip["pose_aa"].shape[0] < window:
+                continue
+            self.clips.append(clip)
+            self.clip_ids.append(str(clip["clip_id"]))
+        if not self.clips:
+            raise ValueError(f"{folder} has no {split or ''} clips of at least {window} frames")
+        self.index = [(c, start) for c, clip in enumerate(self.clips)
+                      for start in range(0, clip["pose_aa"].shape[0] - window + 1, self.stride)]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, item: int) -> dict[str, torch.Tensor]:
+        clip_index, start = self.index[item]
+        clip = self.clips[clip_index]
+        if self.random_crop:
+            last_start = clip["pose_aa"].shape[0] - self.window
+            start = min(start + int(torch.randint(self.stride, ()).item()), last_start)
+        window = {key: clip[key][start:start + self.window] for key in PER_FRAME_KEYS if key in clip}
+        window.update({key: clip[key] for key in PER_CLIP_KEYS})
+        if self.flip_prob > 0 and float(torch.rand(())) < self.flip_prob:
+            window = flip_clip(window)
+        out = {key: torch.from_numpy(np.ascontiguousarray(value)) for key, value in window.items()}
+        out["clip_index"] = torch.tensor(clip_index)
+        out["start"] = torch.tensor(start)
+        return out

@@ -1,0 +1,219 @@
+"""A detector-error model that turns clean landmarks into what MediaPipe's PoseLandmarker reports.
+
+Real detections differ from the truth in structured ways, and a lifter trained on clean input fails on them.
+Modelled here, per clip:
+- gaussian jitter scaled with the person's size in the image, larger for hands and feet and for occluded
+  landmarks, plus temporally correlated drift (AR(1)) per landmark and for the whole body;
+- single landmarks that are lost for a few frames (a wild guess with low visibility);
+- left/right swaps of an arm, a leg or the whole body for a few frames (more likely when the person shows
+  the camera their back or side);
+- whole frames with no detection (bursts; certain when most of the body is out of the image or behind the
+  camera), filled by linear interpolation and flagged invalid, as the bridge fills them;
+- truncation: landmarks outside the image are still predicted (MediaPipe extrapolates) but noisier and with
+  low presence;
+- world landmarks with depth noise larger than lateral noise, a per-clip scale error, and the same swaps;
+- visibility and presence confidences that fall with occlusion, truncation and the error actually made.
+numpy only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import lfilter
+
+from bridge.keypoints import MEDIAPIPE_FLIP, NUM_MEDIAPIPE
+
+#: Base 2D jitter per landmark as a fraction of the person's size in the image (bounding-box height).
+_FACE, _TORSO, _MID, _END, _HAND = 0.006, 0.010, 0.013, 0.016, 0.022
+JITTER_FRACTION = np.array(
+    [_FACE] * 11 + [_TORSO, _TORSO, _MID, _MID, _END, _END] + [_HAND] * 6
+    + [_TORSO, _TORSO, _MID, _MID, _END, _END, _END, _END, _END, _END])
+#: Landmark groups that swap sides together: left arm, left leg (the right side follows by MEDIAPIPE_FLIP).
+_LEFT_ARM = (11, 13, 15, 17, 19, 21)
+_LEFT_LEG = (23, 25, 27, 29, 31)
+
+
+@dataclass(frozen=True)
+class NoiseConfig:
+    """Rates and scales of the error model (defaults resemble MediaPipe Pose "full" on everyday video)."""
+
+    jitter_scale: float = 1.0  # multiplies JITTER_FRACTION
+    difficulty_sigma: float = 0.35  # log-normal spread of a per-clip noise multiplier
+    drift_ratio: float = 0.7  # stationary std of the AR(1) drift relative to the jitter
+    drift_rho: tuple[float, float] = (0.85, 0.97)  # AR(1) coefficient range per clip
+    body_drift_fraction: float = 0.006  # whole-body drift, fraction of person size
+    lost_landmark_rate: float = 0.002  # per landmark and frame: a loss starts (x4 when occluded)
+    lost_landmark_frames: float = 4.0  # mean length of a loss
+    swap_rate_per_s: float = 0.08  # left/right swaps starting per second (x4 when back- or side-on)
+    swap_frames: tuple[int, int] = (2, 12)
+    miss_rate: float = 0.004  # per frame: a run of missed frames starts
+    miss_frames: float = 4.0  # mean length of a run
+    world_lateral_m: float = 0.012  # world-landmark jitter std across the image plane
+    world_depth_m: float = 0.035  # world-landmark jitter std along the viewing axis
+    world_scale_sigma: float = 0.05  # per-clip scale error of world landmarks
+
+
+@dataclass
+class Detections:
+    """Noisy detector output for one clip of F frames."""
+
+    image: np.ndarray  # (F, 33, 4) x_px, y_px, visibility, presence
+    world: np.ndarray  # (F, 33, 3) metres, hip-centred, camera axes
+    valid: np.ndarray  # (F,) bool, False where the detector found nobody (values interpolated)
+
+
+def person_size_px(clean_px: np.ndarray) -> np.ndarray:
+    """(F, 33, 2) clean pixels -> (F,) the larger side of each frame's landmark bounding box, px."""
+    extent = clean_px.max(axis=1) - clean_px.min(axis=1)
+    return np.maximum(extent.max(axis=-1), 1.0)
+
+
+def apply_detector_noise(clean_px: np.ndarray, world_clean: np.ndarray, depth_m: np.ndarray,
+                         visibility_true: np.ndarray, back_facing: np.ndarray, image_size: tuple[int, int],
+                         fps: float, rng: np.random.Generator, config: NoiseConfig = NoiseConfig()) -> Detections:
+    """Corrupt one clip's clean landmarks.
+
+    clean_px (F, 33, 2) projected surface landmarks, px; world_clean (F, 33, 3) MediaPipe-style world
+    landmarks, metres; depth_m (F, 33) camera-space depth; visibility_true (F, 33) in [0, 1], how visible
+    each landmark really is (self-occlusion); back_facing (F,) in [0, 1], how much the torso turns away or
+    sideways from the camera; image_size (width, height) px.
+    """
+    num_frames = clean_px.shape[0]
+    width, height = image_size
+    size = _smooth(person_size_px(clean_px), 9)[:, None, None]  # (F, 1, 1) px
+    occluded = 1.0 - np.clip(visibility_true, 0.0, 1.0)
+    inside = ((clean_px[..., 0] >= 0) & (clean_px[..., 0] < width) & (clean_px[..., 1] >= 0)
+              & (clean_px[..., 1] < height) & (depth_m > 0.1))
+    truncated = ~inside
+
+    difficulty = float(np.exp(rng.normal(0.0, config.difficulty_sigma)))
+    sigma = (config.jitter_scale * difficulty * JITTER_FRACTION[None, :, None] * size
+             * (1.0 + 2.0 * occluded[..., None] + 1.5 * truncated[..., None]))  # (F, 33, 1) px
+    rho = rng.uniform(*config.drift_rho)
+    drift = _ar1(rng, (num_frames, NUM_MEDIAPIPE, 2), rho) * config.drift_ratio
+    body_drift = _ar1(rng, (num_frames, 1, 2), rho) * config.body_drift_fraction * size
+    error = sigma * (rng.standard_normal((num_frames, NUM_MEDIAPIPE, 2)) + drift) + body_drift
+
+    lost = _bursts(rng, (num_frames, NUM_MEDIAPIPE),
+                   config.lost_landmark_rate * (1.0 + 3.0 * occluded), config.lost_landmark_frames)
+    wild = 0.12 * _ar1(rng, (num_frames, NUM_MEDIAPIPE, 2), 0.9) * size  # a wrong guess that wanders slowly
+    error = np.where(lost[..., None], wild, error)
+    image_xy = clean_px + error
+
+    scale = float(np.exp(rng.normal(0.0, config.world_scale_sigma)))
+    world_sigma = np.array([config.world_lateral_m, config.world_lateral_m, config.world_depth_m])
+    world_factor = difficulty * (1.0 + occluded + truncated)[..., None]
+    world_err = world_factor * world_sigma * (rng.standard_normal((num_frames, NUM_MEDIAPIPE, 3))
+                                              + _ar1(rng, (num_frames, NUM_MEDIAPIPE, 3), rho))
+    world_err = np.where(lost[..., None], rng.normal(0.0, 0.15, world_err.shape), world_err)
+    world = scale * world_clean + world_err
+
+    swapped = _swap_masks(rng, back_facing, fps, config)
+    image_xy, world = _apply_swaps(image_xy, world, swapped)
+
+    err_norm = np.linalg.norm(error, axis=-1) / sigma[..., 0]  # ~1.5 for typical jitter, large when lost
+    vis_logit = 7.0 * (1.0 - occluded) - 2.5 - 0.4 * err_norm - 2.0 * truncated + rng.normal(0, 0.6, lost.shape)
+    visibility = _sigmoid(vis_logit)
+    outside_px = _distance_outside(clean_px, width, height)
+    pres_logit = 3.5 - 10.0 * outside_px / size[..., 0] - 5.5 * truncated + rng.normal(0, 0.5, lost.shape)
+    presence = _sigmoid(pres_logit)
+
+    inside_fraction = inside.mean(axis=1)
+    missed = _bursts(rng, (num_frames,), np.full(num_frames, config.miss_rate), config.miss_frames)
+    missed |= inside_fraction < 0.3
+    missed |= (inside_fraction < 0.6) & (rng.random(num_frames) < 0.5)
+    missed |= (depth_m < 0.1).any(axis=1)
+    valid = ~missed
+    image = np.concatenate([image_xy, visibility[..., None], presence[..., None]], axis=-1)
+    image, world = _fill_missed(image, world, valid)
+    hips = 0.5 * (world[:, 23] + world[:, 24])
+    world = world - hips[:, None, :]  # MediaPipe re-centres its world landmarks on the hips it found
+    return Detections(image.astype(np.float32), world.astype(np.float32), valid)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _smooth(values: np.ndarray, window: int) -> np.ndarray:
+    """Running median of a (F,) series, so the person-size scale does not itself jitter."""
+    pad = window // 2
+    padded = np.pad(values, pad, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, window), axis=-1)
+
+
+def _ar1(rng: np.random.Generator, shape: tuple[int, ...], rho: float) -> np.ndarray:
+    """Unit-variance AR(1) noise along axis 0 (frames), started from its stationary distribution."""
+    noise = rng.standard_normal(shape)
+    noise[0] /= np.sqrt(1.0 - rho * rho)
+    return lfilter([np.sqrt(1.0 - rho * rho)], [1.0, -rho], noise, axis=0)
+
+
+def _bursts(rng: np.random.Generator, shape: tuple[int, ...], start_prob: np.ndarray,
+            mean_frames: float) -> np.ndarray:
+    """Boolean mask of runs along axis 0: a run starts where a uniform draw is below `start_prob` (shape or
+    broadcastable) and lasts a geometric number of frames with mean `mean_frames`."""
+    mask = np.zeros(shape, dtype=bool)
+    starts = np.argwhere(rng.random(shape) < start_prob)
+    lengths = rng.geometric(1.0 / mean_frames, size=len(starts))
+    for (t, *rest), length in zip(starts, lengths):
+        mask[(slice(t, t + length), *rest)] = True
+    return mask
+
+
+def _swap_masks(rng: np.random.Generator, back_facing: np.ndarray, fps: float,
+                config: NoiseConfig) -> dict[str, np.ndarray]:
+    """Frames where the arms, the legs or the whole body are reported with left and right exchanged."""
+    num_frames = back_facing.shape[0]
+    rate = config.swap_rate_per_s / fps * (1.0 + 3.0 * np.clip(back_facing, 0.0, 1.0))
+    masks = {group: np.zeros(num_frames, dtype=bool) for group in ("arms", "legs", "body")}
+    for t in np.flatnonzero(rng.random(num_frames) < rate):
+        group = ("arms", "legs", "body")[rng.choice(3, p=(0.4, 0.4, 0.2))]
+        masks[group][t:t + rng.integers(config.swap_frames[0], config.swap_frames[1] + 1)] = True
+    return masks
+
+
+def _apply_swaps(image_xy: np.ndarray, world: np.ndarray,
+                 swapped: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    flip = np.array(MEDIAPIPE_FLIP)
+    image_xy, world = image_xy.copy(), world.copy()
+    for group, frames in swapped.items():
+        if not frames.any():
+            continue
+        if group == "body":
+            index = flip
+        else:
+            index = np.arange(NUM_MEDIAPIPE)
+            left = np.array(_LEFT_ARM if group == "arms" else _LEFT_LEG)
+            index[left], index[flip[left]] = flip[left], left
+        image_xy[frames] = image_xy[frames][:, index]
+        world[frames] = world[frames][:, index]
+    return image_xy, world
+
+
+def _distance_outside(px: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(F, 33, 2) -> (F, 33) distance in px from each point to the image rectangle (0 inside)."""
+    dx = np.maximum(np.maximum(-px[..., 0], px[..., 0] - width), 0.0)
+    dy = np.maximum(np.maximum(-px[..., 1], px[..., 1] - height), 0.0)
+    return np.hypot(dx, dy)
+
+
+def _fill_missed(image: np.ndarray, world: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fill frames without a detection by linear interpolation between detected frames (held at the
+    ends; zeros when nothing was detected) and give them zero visibility and presence."""
+    image, world = image.copy(), world.copy()
+    frames = np.arange(valid.shape[0])
+    if not valid.any():
+        image[:] = 0.0
+        world[:] = 0.0
+        return image, world
+    if valid.all():
+        return image, world
+    for data, channels in ((image, 2), (world, 3)):
+        flat = data[..., :channels].reshape(len(frames), -1)
+        for c in range(flat.shape[1]):
+            flat[~valid, c] = np.interp(frames[~valid], frames[valid], flat[valid, c])
+        data[..., :channels] = flat.reshape(data[..., :channels].shape)
+    image[~valid, :, 2:] = 0.0
+    return image, world

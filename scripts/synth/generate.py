@@ -1,0 +1,209 @@
+"""Generate synthetic ARTS training clips: motion × body shapes × cameras × detector noise.
+
+    python -m scripts.synth.generate --out DIR --motion-dir ../shared/motion [--procedural 480] [--variants 4] ...
+
+Motion comes from every BVH / AMASS-style npz under --motion-dir (retargeted once, cached under
+.cache/motion/) and from procedural motion. Each motion is cut into clips of --clip-frames frames at 30 fps;
+each clip is rendered --variants times with its own shape β ~ N(0, 1) clipped to ±2.5, camera and noise.
+Whole motion groups are held out for testing (all of CMU subject 007 and every procedural seed ending in
+9), so no clip is split across train and test. Output: one `.npz` per clip (format in README.md) and an
+`index.json`. Deterministic given --seed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import zlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bridge.body_model import BodyModelArrays, load_body_model_arrays, shaped_rest
+from bridge.geometry import rotations
+from bridge.skeleton import NUM_BETAS
+
+from .camera import sample_camera
+from .clip_file import CLIP_FORMAT, write_clip
+from .detector_noise import NoiseConfig, apply_detector_noise
+from .landmarks import landmark_vertex_ids, pose_body, self_visibility, torso_away_score, world_landmarks
+from .motion import MotionClip
+from .procedural import MOTION_KINDS, procedural_motion
+from .retarget import DEFAULT_CACHE_DIR, RetargetError, find_motion_files, load_retargeted
+
+FPS = 30.0
+BETA_LIMIT = 2.5
+#: Motion groups held out whole for testing.
+TEST_GROUPS: frozenset[str] = frozenset({"cmu:007"})
+PROCEDURAL_TEST_SEED_MOD = (10, 9)  # procedural seeds s with s % 10 == 9 are test clips
+
+
+def split_for(group: str) -> str:
+    """'train' or 'test' for a motion group (a mocap subject or a procedural seed)."""
+    if group in TEST_GROUPS:
+        return "test"
+    if group.startswith("procedural:"):
+        modulus, remainder = PROCEDURAL_TEST_SEED_MOD
+        return "test" if int(group.split(":")[1]) % modulus == remainder else "train"
+    return "train"
+
+
+@dataclass
+class GenerateConfig:
+    """What to generate; every field is a CLI option."""
+
+    clip_frames: int = 120  # frames per clip (4 s at 30 fps)
+    min_clip_frames: int = 48  # a motion's tail shorter than this (or than clip_frames) is dropped
+    variants: int = 4  # shape/camera/noise draws per mocap segment (procedural motions are drawn once)
+    procedural: int = 480  # procedural clips (kinds in turn, seeds 0..n-1)
+    seed: int = 0
+    noise: NoiseConfig = field(default_factory=NoiseConfig)
+
+
+def _rng(seed: int, clip_id: str) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(clip_id.encode())])
+
+
+def segments(clip: MotionClip, clip_frames: int, min_frames: int) -> list[tuple[int, MotionClip]]:
+    """(start frame, piece) pieces of at most `clip_frames` frames; a tail shorter than `min_frames` is
+    dropped."""
+    pieces = []
+    for start in range(0, clip.num_frames, clip_frames):
+        stop = min(start + clip_frames, clip.num_frames)
+        if stop - start >= min_frames:
+            pieces.append((start, clip.slice(start, stop)))
+    return pieces
+
+
+def render_clip(motion: MotionClip, arrays: BodyModelArrays, vertex_ids: np.ndarray,
+                rng: np.random.Generator, noise: NoiseConfig) -> dict[str, np.ndarray]:
+    """One synthetic clip: draw β, pose the body, draw a camera, project, add detector noise.
+
+    Returns the clip file's arrays (camera space; see README.md) except the naming fields."""
+    betas = np.clip(rng.standard_normal(NUM_BETAS), -BETA_LIMIT, BETA_LIMIT)
+    body = pose_body(arrays, betas, motion.pose_aa, motion.root_pos_m, vertex_ids)
+    feet = body.landmarks[:, 27:33, 1].min(axis=1)
+    ground_y = float(np.percentile(feet, 5)) - 0.01
+    camera = sample_camera(rng, body.joints[:, 0], ground_y, body.height_m)
+
+    joints_cam = camera.world_to_camera(body.joints)
+    landmarks_cam = camera.world_to_camera(body.landmarks)
+    root_cam = camera.rotation @ body.global_rotmats[:, 0]
+    pose_aa = np.asarray(motion.pose_aa, dtype=np.float64).copy()
+    pose_aa[:, 0] = rotations.matrix_to_axis_angle(root_cam)
+    trans_cam = joints_cam[:, 0] - body.rest_joints[0]
+
+    clean_px = camera.project(landmarks_cam)
+    visibility = self_visibility(landmarks_cam, joints_cam, camera.rotation @ body.global_rotmats[:, 15],
+                                 body.height_m / 1.7)
+    world_clean = world_landmarks(landmarks_cam)
+    detections = apply_detector_noise(clean_px, world_clean, landmarks_cam[..., 2], visibility,
+                                      torso_away_score(root_cam, joints_cam[:, 0]), camera.image_size,
+                                      motion.fps, rng, noise)
+    return {
+        "pose_aa": pose_aa.astype(np.float32),
+        "betas": betas.astype(np.float32),
+        "trans_m": trans_cam.astype(np.float32),
+        "joints_3d": joints_cam.astype(np.float32),
+        "mp_image": detections.image,
+        "mp_image_clean": clean_px.astype(np.float32),
+        "mp_world": detections.world,
+        "mp_world_clean": world_clean.astype(np.float32),
+        "valid": detections.valid,
+        "image_size": np.array(camera.image_size, dtype=np.int64),
+        "focal_px": np.array(camera.focal_px, dtype=np.float32),
+        "fps": np.array(motion.fps, dtype=np.float32),
+    }
+
+
+def _safe_name(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
+
+
+def load_motions(motion_dir: Path | None, rest_joints: np.ndarray, cache_dir: Path | None,
+                 log=print) -> list[MotionClip]:
+    """Every motion file under `motion_dir`, retargeted at 30 fps (files that cannot be read are reported
+    and skipped, so one odd file does not stop a run)."""
+    if motion_dir is None:
+        return []
+    clips = []
+    for path in find_motion_files(motion_dir):
+        try:
+            clips.append(load_retargeted(path, rest_joints, cache_dir, FPS))
+        except (RetargetError, ValueError) as exc:
+            log(f"skipping {path}: {exc}")
+    return clips
+
+
+def generate(out_dir: Path, motion_dir: Path | None, config: GenerateConfig, body_model: Path | None = None,
+             cache_dir: Path | None = DEFAULT_CACHE_DIR, log=print) -> dict:
+    """Generate the dataset into `out_dir`; returns the summary also written to index.json."""
+    started = time.perf_counter()
+    arrays = load_body_model_arrays(body_model)
+    vertex_ids = landmark_vertex_ids(arrays)
+    rest_joints = shaped_rest(arrays, None)[1]
+    motions = load_motions(motion_dir, rest_joints, cache_dir, log)
+    motions += [procedural_motion(MOTION_KINDS[i % len(MOTION_KINDS)], i, rest_joints, config.clip_frames, FPS)
+                for i in range(config.procedural)]
+    prepared = time.perf_counter()
+    log(f"{len(motions)} motions ready in {prepared - started:.1f} s")
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    index = []
+    for motion in motions:
+        split = split_for(motion.group)
+        for start, piece in segments(motion, config.clip_frames, min(config.min_clip_frames, config.clip_frames)):
+            for variant in range(config.variants if not motion.source.startswith("procedural:") else 1):
+                clip_id = f"{motion.source}@{start}#{variant}"
+                data = render_clip(piece, arrays, vertex_ids, _rng(config.seed, clip_id), config.noise)
+                data.update(format=np.array(CLIP_FORMAT), clip_id=np.array(clip_id),
+                            source=np.array(motion.source), split=np.array(split),
+                            body_model_id=np.array(arrays.model_id))
+                name = f"{split}-{_safe_name(clip_id)}.npz"
+                write_clip(out_dir / name, data)
+                index.append({"file": name, "clip_id": clip_id, "source": motion.source, "split": split,
+                              "frames": piece.num_frames, "valid_frames": int(data["valid"].sum())})
+    elapsed = time.perf_counter() - started
+    render_s = time.perf_counter() - prepared
+    summary = {
+        "format": CLIP_FORMAT, "body_model_id": arrays.model_id, "config": asdict(config),
+        "clips": len(index), "frames": int(sum(c["frames"] for c in index)),
+        "train_clips": sum(c["split"] == "train" for c in index),
+        "test_clips": sum(c["split"] == "test" for c in index),
+        "seconds": round(elapsed, 2), "render_clips_per_s": round(len(index) / max(render_s, 1e-9), 2),
+        "clips_index": index,
+    }
+    (out_dir / "index.json").write_text(json.dumps(summary, indent=1))
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.synth.generate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, required=True, help="output folder for the clip files")
+    parser.add_argument("--motion-dir", type=Path, default=None,
+                        help="folder of BVH / AMASS-style npz files (searched recursively), e.g. ../shared/motion")
+    parser.add_argument("--body-model", type=Path, default=None, help="body model (.npz or SMPL pkl); default: bundled")
+    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="retargeted-motion cache")
+    defaults = GenerateConfig()
+    parser.add_argument("--clip-frames", type=int, default=defaults.clip_frames)
+    parser.add_argument("--variants", type=int, default=defaults.variants, help="renders per mocap segment")
+    parser.add_argument("--procedural", type=int, default=defaults.procedural, help="procedural clips")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    args = parser.parse_args(argv)
+    if args.clip_frames < 16 or args.variants < 1 or args.procedural < 0:
+        parser.error("--clip-frames must be >= 16, --variants >= 1, --procedural >= 0")
+    if args.motion_dir is None and args.procedural == 0:
+        parser.error("nothing to generate: give --motion-dir and/or --procedural")
+    config = GenerateConfig(clip_frames=args.clip_frames, variants=args.variants, procedural=args.procedural,
+                            seed=args.seed)
+    summary = generate(args.out, args.motion_dir, config, args.body_model, args.cache_dir)
+    print(f"wrote {summary['clips']} clips ({summary['train_clips']} train, {summary['test_clips']} test), "
+          f"{summary['frames']} frames, in {summary['seconds']} s ({summary['render_clips_per_s']} clips/s "
+          f"rendering) to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

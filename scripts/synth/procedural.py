@@ -1,0 +1,309 @@
+"""Procedural SMPL motion: idle sway, walking and jogging, waves, squats, turning on the spot, reaching.
+
+A permanent augmentation source beside mocap: poses the corpus lacks (arms overhead, deep squats, turns)
+in any amount. Each motion is a set of joint parameters over time, built from smooth periodic patterns,
+eased transitions between random targets and low-pass noise, every parameter soft-clipped into its joint
+limit (so the result stays inside the limits and stays smooth). Parameters are anatomical:
+- arms and thighs by the direction of the upper bone from hanging straight down: `flex` turns it forward
+  (up to overhead), `abduct` out to the side; a twist about the bone; the rotation is the smallest swing
+  from SMPL's rest T-pose to that direction followed by the twist;
+- elbows and knees as hinges; spine, neck, head, collars, wrists, ankles and toes as small axis-angle
+  rotations (flexion about +X, twist about +Y, side bend about +Z in the joint's rest frame).
+Left-side values are given; the right side mirrors them (x kept, y and z negated). The pelvis height
+follows the lowest foot, so feet stay on the ground. numpy only.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from bridge.geometry import kinematics, rotations
+from bridge.geometry.swing_twist import swing_rotation, twist_matrix
+from bridge.skeleton import NUM_JOINTS, SMPL_PARENTS
+
+from .motion import MotionClip
+
+MOTION_KINDS: tuple[str, ...] = ("idle", "walk", "wave", "squat", "turn", "reach")
+#: Height (m) at which the lowest ankle/foot joint is held above the ground.
+FOOT_JOINT_HEIGHT_M = 0.06
+
+#: Joint limits per parameter (radians), left side.
+LIMITS: dict[str, tuple[float, float]] = {
+    "arm_flex": (-0.8, 2.8), "arm_abduct": (-0.3, 2.8), "arm_twist": (-1.2, 1.2), "elbow": (0.0, 2.5),
+    "wrist_x": (-0.5, 0.5), "wrist_y": (-0.8, 0.8), "wrist_z": (-0.5, 0.5),
+    "collar_y": (-0.25, 0.25), "collar_z": (-0.15, 0.35),
+    "leg_flex": (-0.45, 2.0), "leg_abduct": (-0.3, 0.8), "leg_twist": (-0.6, 0.6), "knee": (0.0, 2.4),
+    "ankle_x": (-0.45, 0.7), "ankle_y": (-0.3, 0.3), "ankle_z": (-0.3, 0.3), "toes_x": (-0.6, 0.2),
+    "spine_flex": (-0.5, 1.3), "spine_twist": (-0.8, 0.8), "spine_side": (-0.5, 0.5),
+    "head_flex": (-0.6, 0.8), "head_twist": (-1.2, 1.2), "head_side": (-0.5, 0.5),
+    "pelvis_tilt": (-0.3, 0.6), "pelvis_roll": (-0.2, 0.2),
+}
+_SIDED = ("arm_flex", "arm_abduct", "arm_twist", "elbow", "wrist_x", "wrist_y", "wrist_z", "collar_y",
+          "collar_z", "leg_flex", "leg_abduct", "leg_twist", "knee", "ankle_x", "ankle_y", "ankle_z", "toes_x")
+_MIRROR = np.array([1.0, -1.0, -1.0])  # axis-angle of a mirrored joint (reflection in the x = 0 plane)
+_SPINE_SHARE = ((3, 0.4), (6, 0.35), (9, 0.25))
+_HEAD_SHARE = ((12, 0.5), (15, 0.5))
+
+
+def procedural_motion(kind: str, seed: int, rest_joints: np.ndarray, num_frames: int = 150,
+                      fps: float = 30.0) -> MotionClip:
+    """One procedural motion of `kind` (see MOTION_KINDS); deterministic given `seed`.
+
+    rest_joints: (24, 3) the body model's rest joints (metres), for keeping the feet on the ground.
+    """
+    if kind not in MOTION_KINDS:
+        raise ValueError(f"unknown procedural motion {kind!r}; choose from {', '.join(MOTION_KINDS)}")
+    rng = np.random.default_rng([seed, MOTION_KINDS.index(kind)])
+    t = np.arange(num_frames) / fps
+    params = _neutral(rng, t)
+    yaw = np.full(num_frames, rng.uniform(-np.pi, np.pi))
+    ground_xz = np.zeros((num_frames, 2))
+    if kind == "idle":
+        _idle(rng, t, params)
+    elif kind == "walk":
+        yaw, ground_xz = _walk(rng, t, params, yaw)
+    elif kind == "wave":
+        _idle(rng, t, params)
+        _wave(rng, t, params)
+    elif kind == "squat":
+        _squat(rng, t, params)
+    elif kind == "turn":
+        yaw = _turn(rng, t, params, yaw)
+    else:
+        _idle(rng, t, params)
+        _reach(rng, t, params)
+    for name, values in params.items():
+        params[name] = values + 0.04 * _smooth_noise(rng, num_frames, fps, 0.6)
+    for side in ("l_", "r_"):  # leg directions are meant relative to the upright trunk, not the tilted pelvis
+        params[side + "leg_flex"] = params[side + "leg_flex"] + params["pelvis_tilt"]
+    pose_aa = _pose_from_params(params, yaw, rest_joints)
+    root = _grounded_root(pose_aa, rest_joints, ground_xz)
+    return MotionClip(pose_aa.astype(np.float32), root.astype(np.float32), float(fps),
+                      f"procedural:{kind}:{seed}", f"procedural:{seed}")
+
+
+def _smooth_noise(rng: np.random.Generator, num_frames: int, fps: float, timescale_s: float) -> np.ndarray:
+    """(F,) gaussian noise low-passed with a gaussian of `timescale_s`, scaled to unit std."""
+    sigma = max(timescale_s * fps, 0.5)
+    pad = int(4 * sigma)
+    noise = gaussian_filter1d(rng.standard_normal(num_frames + 2 * pad), sigma)[pad:pad + num_frames]
+    return noise / max(float(noise.std()), 1e-9)
+
+
+def _eased_targets(rng: np.random.Generator, t: np.ndarray, hold_s: tuple[float, float],
+                   draw) -> np.ndarray:
+    """Piecewise targets from `draw()` held for random durations, joined by smooth (cosine) transitions.
+
+    Returns (F, D) for D values per draw."""
+    times, values = [0.0], [np.atleast_1d(draw())]
+    while times[-1] < t[-1]:
+        times.append(times[-1] + rng.uniform(*hold_s))
+        values.append(np.atleast_1d(draw()))
+    times, values = np.array(times), np.stack(values)
+    k = np.clip(np.searchsorted(times, t, side="right") - 1, 0, len(times) - 2)
+    frac = np.clip((t - times[k]) / (times[k + 1] - times[k]), 0.0, 1.0)
+    ease = 0.5 - 0.5 * np.cos(np.pi * np.clip(frac * 1.6, 0.0, 1.0))  # move, then hold the target
+    return values[k] + (values[k + 1] - values[k]) * ease[:, None]
+
+
+def _neutral(rng: np.random.Generator, t: np.ndarray) -> dict[str, np.ndarray]:
+    """A relaxed standing pose, per-clip random, as (F,) parameter arrays ('l_' and 'r_' for sided ones)."""
+    ones = np.ones_like(t)
+    params = {name: 0.0 * ones for name in LIMITS if name not in _SIDED}
+    for side in ("l_", "r_"):
+        params.update({side + name: 0.0 * ones for name in _SIDED})
+        params[side + "arm_abduct"] += rng.uniform(0.1, 0.35)
+        params[side + "arm_flex"] += rng.uniform(-0.05, 0.2)
+        params[side + "elbow"] += rng.uniform(0.05, 0.4)
+        params[side + "leg_abduct"] += rng.uniform(0.0, 0.12)
+        params[side + "knee"] += rng.uniform(0.0, 0.12)
+        params[side + "leg_twist"] += rng.uniform(-0.1, 0.25)
+    params["pelvis_tilt"] += rng.uniform(-0.05, 0.15)
+    return params
+
+
+def _idle(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray]) -> None:
+    """Weight shifts, breathing-scale sway, looking around."""
+    fps = 1.0 / (t[1] - t[0]) if len(t) > 1 else 30.0
+    sway = rng.uniform(0.03, 0.1) * _smooth_noise(rng, len(t), fps, 1.0)
+    p["pelvis_roll"] += sway
+    p["l_leg_abduct"] -= sway
+    p["r_leg_abduct"] += sway
+    p["spine_side"] -= 0.6 * sway
+    p["head_twist"] += rng.uniform(0.1, 0.6) * _smooth_noise(rng, len(t), fps, 1.2)
+    p["head_flex"] += rng.uniform(0.05, 0.25) * _smooth_noise(rng, len(t), fps, 1.0)
+    for side in ("l_", "r_"):
+        p[side + "arm_flex"] += 0.1 * _smooth_noise(rng, len(t), fps, 1.0)
+        p[side + "elbow"] += 0.15 * _smooth_noise(rng, len(t), fps, 0.8)
+
+
+def _walk(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray],
+          yaw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walking (or jogging, 1 in 4) along a gently curving path; returns yaw and ground xz (F, 2)."""
+    jog = rng.random() < 0.25
+    freq = rng.uniform(1.2, 1.45) if jog else rng.uniform(0.8, 1.0)  # gait cycles per second
+    stride = rng.uniform(1.6, 2.2) if jog else rng.uniform(1.1, 1.6)  # metres per gait cycle
+    phase = 2 * np.pi * freq * t + rng.uniform(0, 2 * np.pi)
+    hip_amp = rng.uniform(0.3, 0.45) * (1.3 if jog else 1.0)
+    knee_amp = rng.uniform(0.8, 1.1) * (1.4 if jog else 1.0)
+    arm_amp = rng.uniform(0.15, 0.45) * (1.3 if jog else 1.0)
+    for side, offset in (("l_", 0.0), ("r_", np.pi)):
+        ph = phase + offset
+        p[side + "leg_flex"] += 0.1 + hip_amp * np.sin(ph)
+        p[side + "knee"] += 0.1 + knee_amp * (0.5 + 0.5 * np.cos(ph - 0.3)) ** 3
+        p[side + "ankle_x"] += -0.1 + 0.3 * (0.5 + 0.5 * np.cos(ph + np.pi / 2)) ** 2
+        p[side + "arm_flex"] += arm_amp * np.sin(ph + np.pi)
+        p[side + "elbow"] += (0.9 if jog else 0.15) + 0.25 * (0.5 + 0.5 * np.sin(ph + np.pi))
+    p["spine_twist"] += -0.08 * np.sin(phase)
+    p["spine_flex"] += 0.12 if jog else 0.03
+    fps = 1.0 / (t[1] - t[0]) if len(t) > 1 else 30.0
+    heading = yaw + rng.uniform(-0.35, 0.35) * t + 0.25 * _smooth_noise(rng, len(t), fps, 1.5)
+    speed = stride * freq
+    step = speed / fps
+    ground_xz = np.cumsum(np.stack([np.sin(heading), np.cos(heading)], axis=1) * step, axis=0)
+    return heading + 0.06 * np.sin(phase), ground_xz - ground_xz[0]
+
+
+def _wave(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray]) -> None:
+    """One or both arms raised and waving (elbow or whole arm), eased in and out."""
+    fps = 1.0 / (t[1] - t[0]) if len(t) > 1 else 30.0
+    duration = t[-1] if len(t) > 1 else 1.0
+    start, stop = rng.uniform(0.0, 0.3) * duration, rng.uniform(0.7, 1.0) * duration
+    envelope = 1.0 / (1.0 + np.exp(-(t - start) * 6)) - 1.0 / (1.0 + np.exp(-(t - stop) * 6))
+    freq = rng.uniform(1.5, 3.0)
+    sides = (("l_",), ("r_",), ("l_", "r_"))[rng.choice(3, p=(0.4, 0.4, 0.2))]
+    big = rng.random() < 0.4  # whole-arm wave overhead rather than from the elbow
+    for side in sides:
+        p[side + "arm_abduct"] += envelope * (rng.uniform(1.3, 2.3) + (0.35 * np.sin(2 * np.pi * freq * t)
+                                                                        if big else 0.0))
+        p[side + "arm_flex"] += envelope * rng.uniform(0.0, 0.6)
+        p[side + "arm_twist"] += envelope * rng.uniform(-0.9, -0.3)
+        wave = 0.0 if big else 0.45 * np.sin(2 * np.pi * freq * t)
+        p[side + "elbow"] += envelope * (rng.uniform(0.4, 1.1) + wave)
+        p[side + "wrist_z"] += envelope * 0.2 * np.sin(2 * np.pi * freq * t + 1.0)
+    p["head_side"] += envelope * 0.1 * _smooth_noise(rng, len(t), fps, 1.0)
+
+
+def _squat(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray]) -> None:
+    """Repeated squats of random depth and tempo, arms forward or on the thighs."""
+    period = rng.uniform(2.0, 4.0)
+    depth = (0.5 - 0.5 * np.cos(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi))) ** 1.2
+    knee_max = rng.uniform(1.2, 2.1)
+    arms_forward = rng.random() < 0.6
+    for side in ("l_", "r_"):
+        p[side + "knee"] += depth * knee_max
+        p[side + "leg_flex"] += depth * knee_max * rng.uniform(0.75, 0.9)
+        p[side + "leg_abduct"] += depth * rng.uniform(0.05, 0.3)
+        p[side + "ankle_x"] -= depth * knee_max * 0.3
+        p[side + "arm_flex"] += depth * (rng.uniform(1.1, 1.5) if arms_forward else 0.3)
+        p[side + "elbow"] += depth * (0.1 if arms_forward else 0.4)
+    p["spine_flex"] += depth * rng.uniform(0.2, 0.5)
+    p["pelvis_tilt"] += depth * rng.uniform(0.1, 0.4)
+
+
+def _turn(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray], yaw: np.ndarray) -> np.ndarray:
+    """Turning on the spot by up to a full turn with small alternating steps; returns the yaw (F,)."""
+    duration = t[-1] if len(t) > 1 else 1.0
+    turn = rng.choice([-1.0, 1.0]) * rng.uniform(1.2, 2 * np.pi)
+    start, length = rng.uniform(0.0, 0.3) * duration, rng.uniform(0.4, 0.7) * duration
+    progress = np.clip((t - start) / length, 0.0, 1.0)
+    ease = 0.5 - 0.5 * np.cos(np.pi * progress)
+    stepping = np.sin(np.pi * progress)  # steps while turning
+    phase = 2 * np.pi * rng.uniform(1.3, 1.8) * t
+    for side, offset in (("l_", 0.0), ("r_", np.pi)):
+        lift = np.maximum(np.sin(phase + offset), 0.0) * stepping
+        p[side + "leg_flex"] += 0.35 * lift
+        p[side + "knee"] += 0.7 * lift
+    p["head_twist"] += 0.3 * np.sign(turn) * stepping
+    p["spine_twist"] += 0.1 * np.sign(turn) * stepping
+    return yaw + turn * ease
+
+
+def _reach(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray]) -> None:
+    """Reaching with one arm for random targets (high, forward, low, across), the trunk helping."""
+    side = ("l_", "r_")[rng.integers(2)]
+
+    def draw() -> np.ndarray:
+        flex, abduct = rng.uniform(0.2, 2.4), rng.uniform(-0.2, 1.8)
+        low = flex < 0.8 and rng.random() < 0.5  # reaching down: bend the trunk and the knees
+        return np.array([flex, abduct, rng.uniform(0.0, 0.6), rng.uniform(-0.4, 0.4),
+                         rng.uniform(0.5, 1.1) if low else rng.uniform(0.0, 0.25),
+                         rng.uniform(0.3, 0.9) if low else 0.0])
+
+    targets = _eased_targets(rng, t, (1.2, 2.5), draw)
+    p[side + "arm_flex"] += targets[:, 0]
+    p[side + "arm_abduct"] += targets[:, 1]
+    p[side + "elbow"] = 0.2 * p[side + "elbow"] + targets[:, 2]  # a reaching arm is nearly straight
+    p["spine_twist"] += targets[:, 3] * (1.0 if side == "l_" else -1.0)
+    p["spine_flex"] += targets[:, 4]
+    p["head_flex"] += 0.4 * targets[:, 4]
+    for s in ("l_", "r_"):
+        p[s + "knee"] += targets[:, 5]
+        p[s + "leg_flex"] += 0.8 * targets[:, 5]
+        p[s + "ankle_x"] -= 0.3 * targets[:, 5]
+
+
+def _soft_clip(values: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
+    """Smoothly squash values into the open interval `limits` (identity-like near the centre)."""
+    lo, hi = limits
+    centre, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
+    return centre + half * np.tanh((values - centre) / half)
+
+
+def _limb_direction(flex: np.ndarray, abduct: np.ndarray, mirror: bool) -> np.ndarray:
+    """Bone direction (F, 3) from hanging down: `flex` forward (+Z), `abduct` sideways (+X on the left)."""
+    x = np.sin(abduct) * np.cos(flex)
+    direction = np.stack([-x if mirror else x, -np.cos(abduct) * np.cos(flex), np.sin(flex)], axis=-1)
+    return direction
+
+
+def _pose_from_params(p: dict[str, np.ndarray], yaw: np.ndarray, rest_joints: np.ndarray) -> np.ndarray:
+    """Joint parameters -> (F, 24, 3) SMPL local axis-angle with the root orientation in the world."""
+    num_frames = len(yaw)
+    clipped = {}
+    for name, values in p.items():
+        base = name[2:] if name[:2] in ("l_", "r_") else name
+        clipped[name] = _soft_clip(values, LIMITS[base])
+    p = clipped
+    rest = np.asarray(rest_joints, dtype=np.float64)
+    local = np.zeros((num_frames, NUM_JOINTS, 3))
+
+    def small(joint: int, x: np.ndarray, y: np.ndarray, z: np.ndarray, mirror: bool = False) -> None:
+        local[:, joint] = np.stack([x, y, z], axis=-1) * (_MIRROR if mirror else 1.0)
+
+    spine = np.stack([p["spine_flex"], p["spine_twist"], p["spine_side"]], axis=-1)
+    for joint, share in _SPINE_SHARE:
+        local[:, joint] = share * spine
+    head = np.stack([p["head_flex"], p["head_twist"], p["head_side"]], axis=-1)
+    for joint, share in _HEAD_SHARE:
+        local[:, joint] = share * head
+    zero = np.zeros(num_frames)
+    for side, mirror, (collar, shoulder, elbow, wrist, hip, knee, ankle, foot) in (
+            ("l_", False, (13, 16, 18, 20, 1, 4, 7, 10)), ("r_", True, (14, 17, 19, 21, 2, 5, 8, 11))):
+        small(collar, zero, p[side + "collar_y"], p[side + "collar_z"], mirror)
+        small(wrist, p[side + "wrist_x"], p[side + "wrist_y"], p[side + "wrist_z"], mirror)
+        small(ankle, p[side + "ankle_x"], p[side + "ankle_y"], p[side + "ankle_z"], mirror)
+        small(foot, p[side + "toes_x"], zero, zero, mirror)
+        small(knee, p[side + "knee"], zero, zero, mirror)
+        small(elbow, zero, -p[side + "elbow"], zero, mirror)  # left forearm bends forward about -Y
+        for joint, child, prefix in ((shoulder, elbow, "arm_"), (hip, knee, "leg_")):
+            bone = rest[child] - rest[joint]
+            target = _limb_direction(p[side + prefix + "flex"], p[side + prefix + "abduct"], mirror)
+            twist = p[side + prefix + "twist"] * (-1.0 if mirror else 1.0)
+            rot = swing_rotation(np.broadcast_to(bone, target.shape), target) @ twist_matrix(
+                np.broadcast_to(bone, target.shape), twist)
+            local[:, joint] = rotations.matrix_to_axis_angle(rot)
+    root = (rotations.axis_angle_to_matrix(np.stack([zero, yaw, zero], axis=-1))
+            @ rotations.axis_angle_to_matrix(np.stack([p["pelvis_tilt"], zero, p["pelvis_roll"]], axis=-1)))
+    local[:, 0] = rotations.matrix_to_axis_angle(root)
+    return local
+
+
+def _grounded_root(pose_aa: np.ndarray, rest_joints: np.ndarray, ground_xz: np.ndarray) -> np.ndarray:
+    """Pelvis world positions (F, 3): horizontal path `ground_xz`, height keeping the lowest ankle or foot
+    joint at FOOT_JOINT_HEIGHT_M."""
+    posed, _ = kinematics.forward_kinematics(rotations.axis_angle_to_matrix(pose_aa.astype(np.float64)),
+                                             np.asarray(rest_joints, dtype=np.float64), SMPL_PARENTS)
+    lowest = posed[:, [7, 8, 10, 11], 1].min(axis=1) - posed[:, 0, 1]
+    height = gaussian_filter1d(FOOT_JOINT_HEIGHT_M - lowest, 1.0, mode="nearest")
+    return np.column_stack([ground_xz[:, 0], height, ground_xz[:, 1]])

@@ -1,0 +1,96 @@
+"""Window dataset and flip augmentation: window counts, random crops, flip involution, FK consistency."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from bridge.body_model import load_body_model_arrays, shaped_rest  # noqa: E402
+from bridge.geometry import kinematics, rotations  # noqa: E402
+from bridge.keypoints import MEDIAPIPE_LANDMARK_NAMES  # noqa: E402
+from bridge.skeleton import SMPL_PARENTS  # noqa: E402
+from scripts.synth.augment import flip_clip, flip_pose_aa  # noqa: E402
+from scripts.synth.clip_file import load_clip  # noqa: E402
+from scripts.synth.dataset import PER_FRAME_KEYS, SyntheticWindows  # noqa: E402
+from scripts.synth.generate import GenerateConfig, generate  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def clips_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("clips")
+    generate(out, None, GenerateConfig(clip_frames=40, procedural=12, seed=1), log=lambda _: None)
+    return out
+
+
+def _fk(pose_aa, betas, trans, arrays):
+    rest = shaped_rest(arrays, betas)[1]
+    posed, _ = kinematics.forward_kinematics(rotations.axis_angle_to_matrix(pose_aa.astype(np.float64)), rest,
+                                             SMPL_PARENTS)
+    return posed + trans[:, None]
+
+
+def test_flip_is_an_involution(clips_dir):
+    clip = load_clip(next(clips_dir.glob("train-*.npz")))
+    twice = flip_clip(flip_clip(clip))
+    for key in PER_FRAME_KEYS + ("betas",):
+        np.testing.assert_allclose(twice[key], clip[key], atol=1e-5, err_msg=key)
+
+
+def test_flip_keeps_forward_kinematics_consistent(clips_dir):
+    arrays = load_body_model_arrays()
+    for path in sorted(clips_dir.glob("*.npz"))[:4]:
+        flipped = flip_clip(load_clip(path))
+        joints = _fk(flipped["pose_aa"], flipped["betas"], flipped["trans_m"].astype(np.float64), arrays)
+        np.testing.assert_allclose(joints, flipped["joints_3d"], atol=5e-5)
+
+
+def test_flip_mirrors_the_image_and_swaps_sides(clips_dir):
+    clip = load_clip(next(clips_dir.glob("*.npz")))
+    flipped = flip_clip(clip)
+    width = clip["image_size"][0]
+    left, right = MEDIAPIPE_LANDMARK_NAMES.index("left_wrist"), MEDIAPIPE_LANDMARK_NAMES.index("right_wrist")
+    np.testing.assert_allclose(flipped["mp_image_clean"][:, left, 0], width - clip["mp_image_clean"][:, right, 0])
+    np.testing.assert_allclose(flipped["mp_image"][:, left, 1:], clip["mp_image"][:, right, 1:])
+    np.testing.assert_allclose(flipped["mp_world"][:, left], clip["mp_world"][:, right] * [-1, 1, 1])
+    np.testing.assert_allclose(flipped["joints_3d"][:, 20], clip["joints_3d"][:, 21] * [-1, 1, 1])
+
+
+def test_flip_pose_of_a_mirror_symmetric_rotation():
+    pose = np.zeros((1, 24, 3))
+    pose[0, 16] = [0.1, 0.2, -0.9]  # left shoulder down
+    flipped = flip_pose_aa(pose)
+    np.testing.assert_allclose(flipped[0, 17], [0.1, -0.2, 0.9])  # right shoulder down, mirrored
+    np.testing.assert_allclose(flipped[0, 16], 0.0)
+
+
+def test_evaluation_windows_cover_every_stride(clips_dir):
+    data = SyntheticWindows(clips_dir, window=16, split=None, stride=8, random_crop=False, flip_prob=0.0)
+    frames = [clip["pose_aa"].shape[0] for clip in data.clips]
+    assert len(data) == sum((f - 16) // 8 + 1 for f in frames)
+    item = data[3]
+    assert item["mp_image"].shape == (16, 33, 4) and item["mp_world"].shape == (16, 33, 3)
+    assert item["pose_aa"].shape == (16, 24, 3) and item["betas"].shape == (10,) and item["valid"].dtype == torch.bool
+    clip = data.clips[int(item["clip_index"])]
+    start = int(item["start"])
+    np.testing.assert_array_equal(item["mp_image"].numpy(), clip["mp_image"][start:start + 16])
+
+
+def test_training_windows_crop_randomly_and_flip(clips_dir):
+    torch.manual_seed(0)
+    train = SyntheticWindows(clips_dir, window=16, split="train", flip_prob=1.0)
+    test = SyntheticWindows(clips_dir, window=16, split="test", random_crop=False, flip_prob=0.0)
+    assert set(train.clip_ids).isdisjoint(test.clip_ids) and len(test.clip_ids) >= 1
+    starts = {int(train[0]["start"]) for _ in range(40)}
+    assert len(starts) > 1 and max(starts) < train.stride
+    item = train[0]
+    clip = train.clips[int(item["clip_index"])]
+    start = int(item["start"])
+    window = {key: clip[key][start:start + 16] for key in PER_FRAME_KEYS}
+    window.update(image_size=clip["image_size"])
+    np.testing.assert_allclose(item["joints_3d"].numpy(), flip_clip(window)["joints_3d"])
+
+
+def test_empty_folder_is_explained(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no clip files"):
+        SyntheticWindows(tmp_path)

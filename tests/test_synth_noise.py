@@ -1,0 +1,139 @@
+"""Detector-error model: statistics of jitter, drift, misses, swaps, truncation and confidences."""
+from __future__ import annotations
+
+import numpy as np
+
+from bridge.keypoints import MEDIAPIPE_FLIP
+from scripts.synth.detector_noise import NoiseConfig, apply_detector_noise, person_size_px
+
+FPS = 30.0
+QUIET = NoiseConfig(lost_landmark_rate=0.0, swap_rate_per_s=0.0, miss_rate=0.0, difficulty_sigma=0.0)
+
+
+def _clip(frames: int = 600, scale: float = 1.0, centre=(640.0, 360.0), seed: int = 0):
+    """A standing 33-landmark figure about 400 px tall (x scale) swaying slowly, and its world landmarks."""
+    rng = np.random.default_rng(seed)
+    layout = rng.uniform([-0.25, -0.9], [0.25, 0.9], size=(33, 2))
+    layout[:, 0] = np.where(np.arange(33) % 2 == 1, -np.abs(layout[:, 0]), np.abs(layout[:, 0]))
+    sway = 0.05 * np.sin(np.arange(frames) / 20.0)[:, None, None]
+    px = np.array(centre) + 220.0 * scale * (layout[None] + sway * [1, 0])
+    world = np.concatenate([layout[None] + sway * [1, 0], np.full((frames, 33, 1), 0.1)], axis=-1)
+    world = np.broadcast_to(world, (frames, 33, 3)).copy()
+    world -= 0.5 * (world[:, 23:24] + world[:, 24:25])
+    depth = np.full((frames, 33), 4.0)
+    return px, world, depth
+
+
+def _noise(px, world, depth, visibility=None, away=None, config=QUIET, seed=1, size=(1280, 720)):
+    frames = px.shape[0]
+    visibility = np.ones((frames, 33)) if visibility is None else visibility
+    away = np.zeros(frames) if away is None else away
+    return apply_detector_noise(px, world, depth, visibility, away, size, FPS, np.random.default_rng(seed), config)
+
+
+def test_shapes_dtypes_and_determinism():
+    px, world, depth = _clip(120)
+    a, b = _noise(px, world, depth, config=NoiseConfig()), _noise(px, world, depth, config=NoiseConfig())
+    assert a.image.shape == (120, 33, 4) and a.world.shape == (120, 33, 3) and a.valid.shape == (120,)
+    assert a.image.dtype == np.float32 and a.valid.dtype == bool
+    np.testing.assert_array_equal(a.image, b.image)
+    assert not np.array_equal(a.image, _noise(px, world, depth, config=NoiseConfig(), seed=2).image)
+    assert ((a.image[..., 2:] >= 0) & (a.image[..., 2:] <= 1)).all()
+
+
+def test_jitter_scales_with_person_size():
+    small, world, depth = _clip(scale=1.0)
+    large, _, _ = _clip(scale=2.0)
+    err_small = _noise(small, world, depth).image[..., :2] - small
+    err_large = _noise(large, world, depth).image[..., :2] - large
+    ratio = err_large.std() / err_small.std()
+    assert 1.8 < ratio < 2.2
+    # About 1-3 % of the person's size, like a good 2D detector.
+    relative = np.linalg.norm(err_small, axis=-1).mean() / person_size_px(small).mean()
+    assert 0.008 < relative < 0.04
+
+
+def test_errors_are_correlated_in_time():
+    px, world, depth = _clip()
+    err = _noise(px, world, depth).image[..., 0] - px[..., 0]
+    lag1 = np.mean([np.corrcoef(err[1:, k], err[:-1, k])[0, 1] for k in range(33)])
+    assert 0.2 < lag1 < 0.95  # drift makes consecutive errors alike, jitter keeps them from being equal
+
+
+def test_occluded_landmarks_are_noisier_and_less_visible():
+    px, world, depth = _clip()
+    visibility = np.ones((px.shape[0], 33))
+    visibility[:, 13::2] = 0.0  # hide some landmarks
+    out = _noise(px, world, depth, visibility=visibility)
+    err = np.linalg.norm(out.image[..., :2] - px, axis=-1)
+    hidden, seen = visibility == 0, visibility == 1
+    assert err[hidden].mean() > 1.8 * err[seen & (np.arange(33) >= 13)].mean()
+    assert out.image[..., 2][hidden].mean() < 0.3
+    assert out.image[..., 2][seen].mean() > 0.85
+
+
+def test_truncated_landmarks_have_low_presence():
+    px, world, depth = _clip(centre=(1280.0, 360.0))  # half the figure beyond the right border
+    out = _noise(px, world, depth, config=NoiseConfig(miss_rate=0.0, swap_rate_per_s=0.0))
+    outside = px[..., 0] >= 1280
+    assert 0.2 < outside.mean() < 0.8
+    valid = out.valid[:, None]
+    presence = out.image[..., 3]
+    assert presence[outside & valid].mean() < 0.3
+    assert presence[~outside & valid].mean() > 0.9
+
+
+def test_mostly_out_of_view_means_no_detection():
+    px, world, depth = _clip(120, centre=(1280.0 + 150.0, 360.0))
+    assert not _noise(px, world, depth).valid.any()
+
+
+def test_missed_frames_are_interpolated_and_flagged():
+    px, world, depth = _clip(900)
+    out = _noise(px, world, depth, config=NoiseConfig(miss_rate=0.01, miss_frames=4.0))
+    missed = ~out.valid
+    assert 0.01 < missed.mean() < 0.12
+    assert (out.image[missed][..., 2:] == 0).all()
+    # Filled values lie between the detections on either side of each gap.
+    frames = np.flatnonzero(missed)
+    t = frames[(frames > 0) & (frames < 899)][0]
+    before = np.flatnonzero(out.valid[:t])[-1]
+    after = t + np.flatnonzero(out.valid[t:])[0]
+    low = np.minimum(out.image[before, :, 0], out.image[after, :, 0]) - 1e-3
+    high = np.maximum(out.image[before, :, 0], out.image[after, :, 0]) + 1e-3
+    assert ((out.image[t, :, 0] >= low) & (out.image[t, :, 0] <= high)).all()
+
+
+def test_lost_landmarks_make_rare_large_errors():
+    px, world, depth = _clip()
+    out = _noise(px, world, depth, config=NoiseConfig(lost_landmark_rate=0.003, swap_rate_per_s=0.0, miss_rate=0.0))
+    err = np.linalg.norm(out.image[..., :2] - px, axis=-1) / person_size_px(px)[:, None]
+    wild = err > 0.08
+    assert 0.002 < wild.mean() < 0.05
+    assert out.image[..., 2][wild].mean() < out.image[..., 2][~wild].mean() - 0.2
+
+
+def test_left_right_swaps_happen_more_when_the_back_is_turned():
+    px, world, depth = _clip(3000)
+    flip = np.array(MEDIAPIPE_FLIP)
+
+    def swapped_fraction(away: float) -> float:
+        out = _noise(px, world, depth, away=np.full(3000, away),
+                     config=NoiseConfig(lost_landmark_rate=0.0, miss_rate=0.0, jitter_scale=0.3))
+        wrist = out.image[:, 15, :2]
+        return float((np.linalg.norm(wrist - px[:, flip[15]], axis=-1)
+                      < np.linalg.norm(wrist - px[:, 15], axis=-1)).mean())
+
+    front, back = swapped_fraction(0.0), swapped_fraction(1.0)
+    assert 0.002 < front < 0.08
+    assert back > 2.0 * front
+
+
+def test_world_landmarks_have_more_depth_noise_and_are_hip_centred():
+    px, world, depth = _clip()
+    out = _noise(px, world, depth)
+    np.testing.assert_allclose(0.5 * (out.world[:, 23] + out.world[:, 24]), 0.0, atol=1e-6)
+    err = out.world - world
+    err -= err.mean(axis=(0, 1))  # remove the clip's scale/offset part
+    assert err[..., 2].std() > 1.8 * err[..., 0].std()
+    assert 0.005 < err[..., 0].std() < 0.05

@@ -1,0 +1,72 @@
+"""Procedural motion: every kind is deterministic, smooth, inside its joint limits and on the ground."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bridge.body_model import load_body_model_arrays, shaped_rest
+from bridge.geometry import kinematics, rotations
+from bridge.skeleton import SMPL_PARENTS
+from scripts.synth.procedural import FOOT_JOINT_HEIGHT_M, MOTION_KINDS, procedural_motion
+
+
+@pytest.fixture(scope="module")
+def rest_joints():
+    return shaped_rest(load_body_model_arrays(), None)[1]
+
+
+def _world_joints(clip, rest):
+    posed, _ = kinematics.forward_kinematics(rotations.axis_angle_to_matrix(clip.pose_aa.astype(np.float64)),
+                                             rest, SMPL_PARENTS)
+    return posed - posed[:, :1] + clip.root_pos_m[:, None].astype(np.float64)
+
+
+@pytest.mark.parametrize("kind", MOTION_KINDS)
+def test_kind_is_plausible(kind, rest_joints):
+    clip = procedural_motion(kind, seed=4, rest_joints=rest_joints, num_frames=150, fps=30.0)
+    assert clip.pose_aa.shape == (150, 24, 3) and clip.root_pos_m.shape == (150, 3)
+    assert clip.source == f"procedural:{kind}:4" and clip.group == "procedural:4"
+    joints = _world_joints(clip, rest_joints)
+    # Feet on the ground: the lowest ankle/foot joint stays at its standing height (smoothed).
+    lowest = joints[:, [7, 8, 10, 11], 1].min(axis=1)
+    assert np.abs(lowest - FOOT_JOINT_HEIGHT_M).max() < 0.03
+    # Upright: the head stays above the pelvis.
+    assert (joints[:, 15, 1] > joints[:, 0, 1] + 0.2).all()
+    # Smooth: joint accelerations stay human (< 60 m/s^2 even in a jog's arm swing).
+    accel = np.linalg.norm(np.diff(joints, 2, axis=0), axis=-1) * 30.0 ** 2
+    assert accel.max() < 60.0
+    # Knees and elbows bend only one way: knee flexion about +X, elbow about -Y (left) / +Y (right).
+    assert (clip.pose_aa[:, 4, 0] > -0.05).all() and (clip.pose_aa[:, 5, 0] > -0.05).all()
+    assert (clip.pose_aa[:, 18, 1] < 0.05).all() and (clip.pose_aa[:, 19, 1] > -0.05).all()
+    # Joint limits: no local rotation beyond what the limits allow (arms and thighs the most, < 165 deg).
+    angles = np.linalg.norm(clip.pose_aa[:, 1:], axis=-1)
+    assert angles.max() < np.deg2rad(165)
+    assert np.linalg.norm(clip.pose_aa[:, [3, 6, 9]], axis=-1).max() < 0.6  # spine segments
+
+
+def test_deterministic_and_seed_dependent(rest_joints):
+    a = procedural_motion("walk", 7, rest_joints, 60)
+    b = procedural_motion("walk", 7, rest_joints, 60)
+    c = procedural_motion("walk", 8, rest_joints, 60)
+    np.testing.assert_array_equal(a.pose_aa, b.pose_aa)
+    assert not np.allclose(a.pose_aa, c.pose_aa)
+
+
+def test_walk_moves_forward_and_squat_goes_down(rest_joints):
+    walk = procedural_motion("walk", 1, rest_joints, 150)
+    travel = np.linalg.norm(walk.root_pos_m[-1, [0, 2]] - walk.root_pos_m[0, [0, 2]])
+    assert 3.0 < travel < 14.0  # 5 s at 0.9-2.8 m/s along a gently curving path
+    squat = procedural_motion("squat", 1, rest_joints, 150)
+    assert np.ptp(squat.root_pos_m[:, 1]) > 0.15
+
+
+def test_turn_turns(rest_joints):
+    clip = procedural_motion("turn", 2, rest_joints, 150)
+    forward = rotations.axis_angle_to_matrix(clip.pose_aa[:, 0].astype(np.float64))[:, :, 2]
+    heading = np.unwrap(np.arctan2(forward[:, 0], forward[:, 2]))
+    assert np.ptp(heading) > 1.0
+
+
+def test_unknown_kind_is_refused(rest_joints):
+    with pytest.raises(ValueError, match="unknown procedural motion 'moonwalk'"):
+        procedural_motion("moonwalk", 0, rest_joints)

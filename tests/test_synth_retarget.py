@@ -1,0 +1,155 @@
+"""Retargeting mocap onto SMPL by joint positions, AMASS-style files, resampling and the cache."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bridge.body_model import load_body_model_arrays, shaped_rest
+from bridge.geometry import rotations
+from scripts.synth.bvh import read_bvh
+from scripts.synth.motion import MotionClip, resample
+from scripts.synth.retarget import (
+    RetargetError, clip_identity, load_amass, load_retargeted, retarget_bvh, up_alignment, validate_retarget)
+
+
+@pytest.fixture(scope="module")
+def rest_joints():
+    return shaped_rest(load_body_model_arrays(), None)[1]
+
+
+def test_iclone_clip_matches_its_joint_positions(motion_dir, rest_joints):
+    motion = read_bvh(motion_dir / "cmu_iclone" / "007" / "007_02.bvh")
+    result = retarget_bvh(motion, rest_joints, "cmu:007_02", "cmu:007")
+    assert result.rig.name == "cc_base"
+    assert result.clip.num_frames == motion.num_frames - 1  # the calibration frame is dropped
+    report = validate_retarget(result, rest_joints)
+    # Bones hanging from single-child joints follow their targets exactly; only the children of the
+    # pelvis and spine3 carry the rigs' different proportions and the pelvis's own orientation.
+    single_child = [4, 5, 7, 8, 10, 11, 16, 17, 18, 19, 20, 21, 22, 23]
+    assert report.bone_mm[single_child].max() < 2.0
+    assert report.bone_mm.mean() < 8.0
+    assert report.bone_mm.max() < 70.0
+    assert report.chain_mm.mean() < 60.0
+    # Limb bones keep the source's roll (the rest frames are right and the twist solve has settled).
+    limbs = [1, 2, 4, 5, 13, 14, 16, 17, 18, 19, 20, 21]
+    assert np.nanmax(report.twist_deg[limbs]) < 12.0
+    assert np.nanmax(report.twist_deg[[0, 10, 11, 15, 22, 23]]) < 0.1  # root and leaves: whole rotations
+
+
+def test_iclone_rest_frames_match_the_calibration_t_pose(motion_dir):
+    """Each CC_Base bone's rest frame is its orientation in a T-pose facing +Z (the 007 files open on one)."""
+    from scripts.synth.retarget import CC_BASE
+    motion = read_bvh(motion_dir / "cmu_iclone" / "007" / "007_04.bvh")
+    _, global_rot = motion.forward_kinematics()
+    for bone, frame in CC_BASE.rest_frames.items():
+        relative = global_rot[0, motion.index(bone)].T @ frame
+        angle = np.degrees(np.linalg.norm(rotations.matrix_to_axis_angle(relative)))
+        assert angle < 17.0, bone
+
+
+def test_original_cmu_skeleton_matches_too(motion_dir, rest_joints):
+    motion = read_bvh(motion_dir / "cmu_original" / "01_01.bvh")
+    motion.motion = motion.motion[:600]
+    result = retarget_bvh(motion, rest_joints, "cmu:001_01", "cmu:001")
+    assert result.rig.name == "cmu"
+    report = validate_retarget(result, rest_joints)
+    assert report.bone_mm[[4, 5, 7, 8, 16, 17, 18, 19, 20, 21]].max() < 2.0
+    assert report.bone_mm.mean() < 8.0 and report.chain_mm.mean() < 40.0
+    assert np.nanmax(report.twist_deg[[1, 2, 4, 5, 16, 17, 18, 19, 20, 21]]) < 12.0
+
+
+def test_two_conversions_of_one_trial_give_the_same_smpl_motion(motion_dir, rest_joints):
+    """CMU trial 01_01 as the original skeleton (120 fps) and as the iClone rig (60 fps): different bone
+    axes, rest poses and proportions, the same motion."""
+    original = read_bvh(motion_dir / "cmu_original" / "01_01.bvh")
+    original.motion = original.motion[:1201]  # 10 s
+    iclone = read_bvh(motion_dir / "cmu_iclone" / "001" / "001_01.bvh")
+    iclone.motion = iclone.motion[:601]
+    a = resample(retarget_bvh(original, rest_joints, "a", "g").clip, 30.0)
+    b = resample(retarget_bvh(iclone, rest_joints, "b", "g").clip, 30.0)
+    n = min(a.num_frames, b.num_frames) - 2
+    # The two exports differ by a frame at most; take the better alignment.
+    diffs = []
+    for lag in (0, 1, 2):
+        ra = rotations.axis_angle_to_matrix(a.pose_aa[lag:lag + n].astype(np.float64))
+        rb = rotations.axis_angle_to_matrix(b.pose_aa[:n].astype(np.float64))
+        rel = rotations.matrix_to_axis_angle(np.swapaxes(ra, -1, -2) @ rb)
+        diffs.append(np.degrees(np.linalg.norm(rel, axis=-1)))
+    diff = min(diffs, key=lambda d: np.median(d))
+    median = np.median(diff, axis=0)
+    assert median[0] < 5.0  # pelvis orientation (both from the rigs' hip bones)
+    assert median[[1, 2, 4, 5, 18, 19]].max() < 10.0  # hips, knees, elbows
+    assert median[[3, 6, 9, 16, 17]].max() < 15.0  # spine, shoulders
+    assert np.median(diff) < 12.0
+
+
+def test_resample_to_30_fps(rest_joints):
+    frames = 121
+    t = np.arange(frames) / 120.0
+    pose = np.zeros((frames, 24, 3), np.float32)
+    pose[:, 4, 0] = np.sin(2 * np.pi * t)  # knee flexion, 1 Hz
+    root = np.stack([t, np.ones(frames), np.zeros(frames)], axis=1).astype(np.float32)
+    out = resample(MotionClip(pose, root, 120.0, "s", "g"), 30.0)
+    assert out.num_frames == 31 and out.fps == 30.0
+    expected = np.sin(2 * np.pi * np.arange(31) / 30.0)
+    np.testing.assert_allclose(out.pose_aa[:, 4, 0], expected, atol=1e-5)
+    np.testing.assert_allclose(out.root_pos_m[:, 0], np.arange(31) / 30.0, atol=1e-6)
+
+
+@pytest.mark.parametrize("up", [(0, 1, 0), (0, -1, 0), (0, 0, 1), (0, 0, -1), (1, 0, 0), (-1, 0, 0)])
+def test_up_alignment_turns_any_up_axis_to_y(up):
+    feet = np.zeros((2, 3))
+    head = 1.7 * np.array([up, up], dtype=float) + [[0.05, 0.05, 0.05]]
+    world = up_alignment(head, feet)
+    np.testing.assert_allclose(world @ np.array(up, dtype=float), [0, 1, 0], atol=1e-12)
+    np.testing.assert_allclose(world @ world.T, np.eye(3), atol=1e-12)
+    assert np.linalg.det(world) == pytest.approx(1.0)
+
+
+def test_amass_style_npz(tmp_path, rest_joints):
+    frames = 10
+    poses = np.zeros((frames, 156))
+    poses[:, 0] = np.pi / 2  # root: +90 degrees about x turns SMPL's Y-up body upright in a Z-up world
+    poses[:, 3 * 4] = 0.7  # left knee
+    poses[:, 66:] = 0.3  # hand joints of SMPL-H
+    trans = np.tile([1.0, 2.0, 0.5], (frames, 1))
+    path = tmp_path / "walk_poses.npz"
+    np.savez(path, poses=poses, trans=trans, mocap_framerate=np.array(60.0), betas=np.zeros(16))
+    clip = load_amass(path, rest_joints, "amass:walk", "amass")
+    assert clip.fps == 60.0 and clip.pose_aa.shape == (frames, 24, 3)
+    np.testing.assert_allclose(clip.pose_aa[:, 4], [[0.7, 0, 0]] * frames, atol=1e-6)
+    np.testing.assert_allclose(clip.pose_aa[:, 22:], 0.0)  # SMPL-H fingers are not SMPL's hand joints
+    np.testing.assert_allclose(clip.pose_aa[:, 0], 0.0, atol=1e-6)  # upright in the Y-up world
+    expected_root = (rest_joints[0] + trans[0]) @ np.array([[1.0, 0, 0], [0, 0, 1], [0, -1, 0]]).T
+    np.testing.assert_allclose(clip.root_pos_m[0], expected_root, atol=1e-6)
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, poses=np.zeros((3, 10)))
+    with pytest.raises(RetargetError, match="not an AMASS-style npz"):
+        load_amass(bad, rest_joints, "x", "x")
+
+
+def test_unknown_skeleton_is_refused(tmp_path, rest_joints):
+    from scripts.synth.bvh import parse_bvh
+    text = ("HIERARCHY\nROOT Root\n{\n OFFSET 0 0 0\n CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation "
+            "Yrotation\n JOINT A\n {\n  OFFSET 0 1 0\n  CHANNELS 3 Zrotation Xrotation Yrotation\n }\n}\nMOTION\n"
+            "Frames: 3\nFrame Time: 0.0333\n" + "0 0 0 0 0 0 0 0 0\n" * 3)
+    with pytest.raises(RetargetError, match="unknown skeleton.*supported: cc_base, cmu"):
+        retarget_bvh(parse_bvh(text), rest_joints, "odd.bvh", "odd")
+
+
+def test_clip_names_and_groups(tmp_path):
+    assert clip_identity(tmp_path / "007" / "007_02.bvh") == ("cmu:007_02", "cmu:007")
+    assert clip_identity(tmp_path / "cmu_original" / "01_01.bvh") == ("cmu:001_01(cmu_original)", "cmu:001")
+    assert clip_identity(tmp_path / "dance" / "salsa.bvh") == ("dance:salsa", "dance")
+
+
+def test_cache_round_trip(tmp_path, motion_dir, rest_joints):
+    source = motion_dir / "cmu_iclone" / "007" / "007_09.bvh"
+    first = load_retargeted(source, rest_joints, tmp_path)
+    cached = list(tmp_path.glob("*.npz"))
+    assert len(cached) == 1
+    second = load_retargeted(source, rest_joints, tmp_path)
+    np.testing.assert_array_equal(first.pose_aa, second.pose_aa)
+    assert second.fps == 30.0 and second.source == "cmu:007_09" and second.group == "cmu:007"
+    frames = read_bvh(source).num_frames - 1
+    assert second.num_frames == (frames - 1) // 2 + 1  # 60 -> 30 fps
