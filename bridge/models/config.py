@@ -1,0 +1,88 @@
+"""ArtsConfig: the single source of ARTS hyper-parameters, stored as a plain dict inside every checkpoint.
+
+Defaults are the paper's (Sec. 4.2) and the authors' released settings: T = 16, lifter L1 = 3 blocks of
+width C1 = 256 with 8 heads and MLP ratio 2, MCR L2 = 1 layer of width C2 = 512 with 8 heads, and
+Eq. 11's weights. No torch import: the config is read and written by tools that never build a network.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+#: Per-frame feature sources (features.py) and the width each one hands to TIK and MCR.
+FEATURE_SOURCES: dict[str, int] = {"landmarks": 512, "resnet50": 2048}
+
+
+class ConfigError(ValueError):
+    """A configuration (or the one stored in a checkpoint) is not one this code can build."""
+
+
+@dataclass
+class ArtsConfig:
+    # sequence
+    window: int = 16  # T, frames per window; the model answers for frame T // 2
+    # 3D skeleton lifter (Sec. 3.2.1)
+    lifter_depth: int = 3  # L1
+    lifter_dim: int = 256  # C1
+    lifter_heads: int = 8
+    mlp_ratio: float = 2.0
+    dropout: float = 0.0
+    # per-frame image features (F in the paper)
+    feature_source: str = "landmarks"
+    feature_dim: int = 512
+    # temporal inverse kinematics (Sec. 3.3.1)
+    tik_dim: int = 256
+    tik_heads: int = 8
+    tik_depth: int = 1
+    # motion-centric refinement (Sec. 3.3.3)
+    mcr_dim: int = 512  # C2
+    mcr_heads: int = 8
+    mcr_depth: int = 1  # L2
+    # bone-guided shape fitting (Sec. 3.3.2): alignment passes of Eq. 7 (1 = the paper's single pass) and the
+    # expected error of the lifter's bone lengths, metres, which regularises the inverse (0 = plain pseudo-inverse)
+    bsf_iterations: int = 5
+    bsf_bone_noise_m: float = 0.01
+    # loss weights, Eq. 11
+    lambda_mesh: float = 1.0
+    lambda_joint: float = 1.0
+    lambda_pose: float = 0.06
+    lambda_shape: float = 0.06
+    lambda_twist: float = 0.06  # auxiliary TIK twist loss (HybriK-style), not in Eq. 11
+    mesh_loss_stride: int = 4  # L_mesh / L_joint through the SMPL layer on every n-th frame (mid frame included)
+    # ablation switches (Table 3)
+    use_tik: bool = True
+    use_bsf: bool = True
+    use_mcr: bool = True
+
+    def __post_init__(self) -> None:
+        if self.window < 2:
+            raise ConfigError(f"window must be at least 2 frames, got {self.window}")
+        if self.feature_source not in FEATURE_SOURCES:
+            raise ConfigError(f"unknown feature_source '{self.feature_source}'; "
+                              f"choose one of {sorted(FEATURE_SOURCES)}")
+        if self.feature_source == "resnet50" and self.feature_dim != FEATURE_SOURCES["resnet50"]:
+            raise ConfigError(f"resnet50 features are 2048-d, got feature_dim={self.feature_dim}")
+        for name in ("lifter_dim", "tik_dim", "mcr_dim"):
+            heads = getattr(self, name.replace("_dim", "_heads"))
+            if getattr(self, name) % heads:
+                raise ConfigError(f"{name}={getattr(self, name)} is not divisible by its {heads} heads")
+        if self.bsf_iterations < 1 or self.mesh_loss_stride < 1 or self.bsf_bone_noise_m < 0:
+            raise ConfigError("bsf_iterations and mesh_loss_stride must be >= 1 and bsf_bone_noise_m >= 0, got "
+                              f"{self.bsf_iterations}, {self.mesh_loss_stride}, {self.bsf_bone_noise_m}")
+
+    @property
+    def mid_frame(self) -> int:
+        return self.window // 2
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ArtsConfig":
+        """Build from a stored dict; unknown keys are an error (a newer checkpoint than this code)."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"checkpoint config has settings this version does not know: {unknown}; "
+                              "update the add-on or use a checkpoint made for this version")
+        return cls(**data)

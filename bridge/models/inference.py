@@ -1,0 +1,92 @@
+"""ArtsPredictor: the trained ARTS network behind the bridge's sliding windows (numpy in, numpy out).
+
+Each window of T frames yields SMPL parameters for its mid frame (index T // 2).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..geometry.rotations import matrix_to_axis_angle
+from .arts import ArtsModel
+from .checkpoint import body_arrays, build_model, load_checkpoint
+from .config import ArtsConfig
+from .inputs import landmark_frame_vector, lifter_keypoints
+from .registry import DEFAULT_CHECKPOINT, DEFAULT_SHA256
+
+
+class ArtsPredictor:
+    def __init__(self, model: ArtsModel, model_id: str, body_model_id: str, device: str = "cpu",
+                 chunk_size: int = 64) -> None:
+        self.model = model.to(device).eval()
+        self.model_id = model_id
+        self.body_model_id = body_model_id
+        self.device = device
+        self.chunk_size = chunk_size
+
+    @property
+    def window(self) -> int:
+        """T, the window length the network was trained with."""
+        return self.model.config.window
+
+    @classmethod
+    def load(cls, checkpoint: Path | None = None, device: str = "cpu") -> "ArtsPredictor":
+        """The shipped default (checkpoint None, sha256-verified) or a user checkpoint file.
+
+        Raises CheckpointMissingError (a FileNotFoundError) or CheckpointError with advice.
+        """
+        path = DEFAULT_CHECKPOINT if checkpoint is None else Path(checkpoint)
+        expected = (DEFAULT_SHA256 or None) if checkpoint is None else None
+        loaded = load_checkpoint(path, expected_sha256=expected)
+        return cls(build_model(loaded, device), loaded.model_id, loaded.body.model_id, device)
+
+    @classmethod
+    def from_config(cls, config: ArtsConfig, device: str = "cpu", body: Any = None) -> "ArtsPredictor":
+        """An untrained network (tests, training); `body` defaults to the bundled free body model."""
+        if body is None:
+            from ..body_model import load_body_model_arrays
+
+            body = load_body_model_arrays()
+        arrays = body_arrays(body)
+        return cls(ArtsModel(config, arrays), "arts-untrained", arrays.model_id, device)
+
+    @torch.inference_mode()
+    def predict_windows(self, image_landmarks: np.ndarray, world_landmarks: np.ndarray,
+                        image_size: tuple[int, int], crops: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Mid-frame SMPL parameters for B windows.
+
+        image_landmarks (B, T, 33, 4) [x_px, y_px, visibility, presence]; world_landmarks (B, T, 33, 3)
+        MediaPipe metric, hip-centred; image_size (width, height) px; crops (B, T, 3, H, W) RGB in [0, 1],
+        only for a network with feature_source "resnet50".
+        Returns pose_aa (B, 24, 3) local axis-angle radians, joint 0 = orientation in camera axes;
+        betas (B, 10); joints_3d (B, 24, 3) SMPL joints of (pose, betas), pelvis at the origin, camera axes,
+        metres; lifter_joints (B, 24, 3) the lifter's skeleton for the same frame.
+        """
+        image_landmarks = np.asarray(image_landmarks, dtype=np.float32)
+        world_landmarks = np.asarray(world_landmarks, dtype=np.float32)
+        if image_landmarks.ndim != 4 or image_landmarks.shape[2:] != (33, 4):
+            raise ValueError(f"image_landmarks must be (B, T, 33, 4), got {image_landmarks.shape}")
+        if world_landmarks.shape != image_landmarks.shape[:3] + (3,):
+            raise ValueError(f"world_landmarks must be {image_landmarks.shape[:3] + (3,)}, got {world_landmarks.shape}")
+        if image_landmarks.shape[1] < 2:
+            raise ValueError("windows need at least 2 frames")
+        resnet = self.model.config.feature_source == "resnet50"
+        if resnet and crops is None:
+            raise ValueError("this ARTS network reads person crops (feature_source 'resnet50'): pass crops")
+        mid = image_landmarks.shape[1] // 2
+        keypoints = lifter_keypoints(image_landmarks, image_size)
+        frame_input = crops if resnet else landmark_frame_vector(image_landmarks, world_landmarks, image_size)
+        results: dict[str, list[np.ndarray]] = {"pose_aa": [], "betas": [], "joints_3d": [], "lifter_joints": []}
+        for start in range(0, len(keypoints), self.chunk_size):
+            part = slice(start, start + self.chunk_size)
+            out = self.model(torch.as_tensor(keypoints[part], device=self.device),
+                             torch.as_tensor(np.asarray(frame_input[part], np.float32), device=self.device))
+            rotmats = out["rotmats"][:, mid]
+            results["pose_aa"].append(matrix_to_axis_angle(rotmats).cpu().numpy())
+            results["betas"].append(out["betas"].cpu().numpy())
+            results["joints_3d"].append(self.model.posed_joints(rotmats, out["betas"]).cpu().numpy())
+            results["lifter_joints"].append(out["joints"][:, mid].cpu().numpy())
+        return {name: np.concatenate(parts).astype(np.float32) for name, parts in results.items()}

@@ -1,0 +1,390 @@
+"""Video -> SMPL animation: the bridge's one job, shared by the CLI and the server.
+
+Stages (protocol.STAGES): load (probe video, load model and body model) -> people (pick the person) ->
+detect (decode + MediaPipe, streaming) -> model (ARTS over sliding windows) -> camera (root translation)
+-> smooth (optional) -> write (atomic results file) -> preview (optional). Progress is reported per stage
+with done/total and an ETA; cancellation is checked between frames and batches, so a cancel takes
+effect within one batch. The clip-level shape is a robust mean of the per-frame shapes over detected
+frames, and the joints in the results are re-posed from that shape (forward kinematics), so they are
+exactly the joints of the rig the add-on builds from (betas, pose_aa, trans_m).
+"""
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import camera, protocol, smoothing, tracking, video
+from .detection import DetectorMissingError
+from .geometry import kinematics, rotations
+from .results import ClipResult, write_results
+from .skeleton import NUM_BETAS, SMPL_PARENTS
+from .windows import gather_windows, iter_window_batches, num_batches
+
+#: Sampled frames for choosing the person automatically (a person index is resolved with list_people's own
+#: defaults instead, so it names the same candidate the user picked from that listing).
+AUTO_PEOPLE_SAMPLES = 8
+#: At most this many people are followed at once in multi-person tracking.
+MAX_TRACKED_POSES = 4
+
+ProgressFn = Callable[[str, int, int, float | None, str], None]  # stage, done, total, eta_s, message
+CancelFn = Callable[[], bool]
+
+
+class PipelineError(Exception):
+    """A job that cannot finish; `code` is a protocol error code (video_error, no_person, model_missing, ...)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Cancelled(PipelineError):
+    def __init__(self) -> None:
+        super().__init__("cancelled", "cancelled by the user")
+
+
+@dataclass
+class ProcessOptions:
+    """Everything a process_video request can set (protocol.PARAMS["process_video"] mirrors it)."""
+
+    video: str
+    output: str | None = None  # results .npz; None = do not write (the caller keeps the ClipResult)
+    start_frame: int = 0
+    end_frame: int | None = None  # exclusive
+    device: str = "cpu"  # auto | cpu | cuda
+    person: int | list[float] | None = None  # list_people index, a box [x0, y0, x1, y1] px, or None = automatic
+    smoothing: str | dict | None = "none"
+    preview: str | None = None  # .mp4 (video) or .png/.jpg (contact sheet)
+    checkpoint: str | None = None
+    body_model: str | None = None
+    fov_deg: float = camera.DEFAULT_FOV_DEG
+    focal_px: float | None = None
+    batch_size: int = 64
+    task_path: str | None = None  # pose landmarker bundle (tests, advanced use)
+    max_side_px: int | None = 1280  # frames are downscaled to this before landmark detection
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> ProcessOptions:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in params.items() if k in known})
+
+
+@dataclass
+class ProcessSummary:
+    """What the caller is told besides the results file."""
+
+    output: str | None
+    frames: int
+    valid_frames: int
+    fps: float
+    image_size: tuple[int, int]
+    rotation_deg: int
+    person: dict | None
+    model_id: str
+    body_model_id: str
+    device: str
+    timings_s: dict[str, float] = field(default_factory=dict)
+    preview: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"output": self.output, "frames": self.frames, "valid_frames": self.valid_frames, "fps": self.fps,
+                "image_size": list(self.image_size), "rotation_deg": self.rotation_deg, "person": self.person,
+                "model_id": self.model_id, "body_model_id": self.body_model_id, "device": self.device,
+                "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()}, "preview": self.preview,
+                "warnings": self.warnings}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Loading (cached: the server handles many jobs with the same model).
+
+def resolve_device(device: str) -> str:
+    """auto -> cuda if available else cpu; cuda without a GPU is an error rather than a silent fallback."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise PipelineError("invalid_request", "device 'cuda' was requested but this PyTorch sees no CUDA GPU; "
+                            "choose device 'cpu' or 'auto'")
+    if device not in ("cpu", "cuda"):
+        raise PipelineError("invalid_request", f"unknown device {device!r}; choose auto, cpu or cuda")
+    return device
+
+
+@functools.lru_cache(maxsize=2)
+def load_predictor(checkpoint: str | None, device: str):
+    """The ARTS predictor for (checkpoint, device); model_missing with setup advice when it is absent."""
+    from .models.checkpoint import CheckpointError
+    from .models.inference import ArtsPredictor
+
+    try:
+        predictor = ArtsPredictor.load(Path(checkpoint) if checkpoint else None, device=device)
+    except (FileNotFoundError, CheckpointError) as exc:
+        raise PipelineError("model_missing", str(exc)) from exc
+    if predictor.model.config.feature_source != "landmarks":
+        raise PipelineError("model_missing", f"checkpoint {checkpoint or 'default'} reads image features "
+                            f"({predictor.model.config.feature_source}); the bridge feeds landmark features only: "
+                            "use a checkpoint trained with feature_source 'landmarks'")
+    return predictor
+
+
+@functools.lru_cache(maxsize=2)
+def load_body_model(path: str | None):
+    from .body_model import load_body_model_arrays
+
+    try:
+        return load_body_model_arrays(path)
+    except FileNotFoundError as exc:
+        raise PipelineError("model_missing", f"body model not found: {exc}") from exc
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pure steps.
+
+def robust_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(F, D) per-frame estimates, (F,) weights >= 0 -> (D,): weighted mean of the frames whose distance to
+    the per-coefficient median is within 3 median absolute deviations (outlier frames cannot drag it)."""
+    values = np.asarray(values, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    if not np.any(weights > 0):
+        weights = np.ones(len(values))
+    median = np.median(values[weights > 0], axis=0)
+    dist = np.linalg.norm(values - median, axis=1)
+    mad = np.median(dist[weights > 0])
+    inlier = dist <= 3.0 * mad + 1e-9
+    w = np.where(inlier, weights, 0.0)
+    if w.sum() <= 0:
+        return median
+    return (w[:, None] * values).sum(axis=0) / w.sum()
+
+
+def pose_joints(pose_aa: np.ndarray, rest_joints: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """(F, 24, 3) axis-angle and (24, 3) rest joints -> (F, 24, 3) posed joints, root at rest_joints[0].
+
+    In chunks of frames, so the (F, 24, 3, 3) rotation matrices of a long video never exist all at once."""
+    pose_aa = np.asarray(pose_aa, np.float64)
+    rest = np.asarray(rest_joints, np.float64)
+    out = np.empty(pose_aa.shape, np.float64)
+    for start in range(0, len(pose_aa), chunk):
+        part = slice(start, start + chunk)
+        out[part], _ = kinematics.forward_kinematics(rotations.axis_angle_to_matrix(pose_aa[part]), rest, SMPL_PARENTS)
+    return out
+
+
+def _eta(done: int, total: int, elapsed_s: float) -> float | None:
+    if done <= 0 or total <= 0 or total < done:
+        return None
+    return elapsed_s / done * (total - done)
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+class _Reporter:
+    """Progress + cancellation for one job; times every stage."""
+
+    def __init__(self, progress: ProgressFn | None, should_cancel: CancelFn | None):
+        self.progress = progress
+        self.should_cancel = should_cancel
+        self.timings: dict[str, float] = {}
+        self._stage_start = 0.0
+
+    def check(self) -> None:
+        if self.should_cancel is not None and self.should_cancel():
+            raise Cancelled()
+
+    def begin(self, stage: str, total: int = 0, message: str = "") -> None:
+        self.check()
+        self._stage_start = time.perf_counter()
+        self.report(stage, 0, total, None, message)
+
+    def end(self, stage: str, done: int = 1, total: int = 1) -> None:
+        self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - self._stage_start
+        self.report(stage, done, total, 0.0, "")
+
+    def report(self, stage: str, done: int, total: int, eta_s: float | None, message: str = "") -> None:
+        if self.progress is not None:
+            self.progress(stage, done, total, eta_s, message)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self._stage_start
+
+
+def _choose_person(options: ProcessOptions, info: video.VideoInfo, start: int, end: int | None, rep: _Reporter
+                   ) -> tuple[np.ndarray | None, int, dict | None]:
+    """(box to follow from the start or None, num_poses, candidate description) for the requested person.
+
+    A box given by the caller is taken as the person's box at the start of the range."""
+    if isinstance(options.person, list):
+        box = np.asarray(options.person, dtype=np.float64)
+        return box, MAX_TRACKED_POSES, {"box": [float(v) for v in box]}
+    listing = protocol.PARAMS["list_people"]
+    samples = AUTO_PEOPLE_SAMPLES if options.person is None else listing["samples"][1]
+    max_people = MAX_TRACKED_POSES if options.person is None else listing["max_people"][1]
+    rep.begin("people", samples, "looking for people")
+    try:
+        candidates = tracking.list_people(
+            info, start, end, samples=samples, max_people=max_people,
+            task_path=options.task_path, should_cancel=rep.should_cancel,
+            progress=lambda d, t: rep.report("people", d, t, None))
+    except InterruptedError as exc:
+        raise Cancelled() from exc
+    rep.end("people")
+    wanted = 0 if options.person is None else int(options.person)
+    if wanted >= len(candidates) and options.person is not None:
+        raise PipelineError("no_person", f"person {wanted} was requested but only {len(candidates)} "
+                            "candidate(s) were found; run list_people again and pick one of them")
+    if len(candidates) <= 1 and options.person is None:
+        # One person (or none seen in the samples): MediaPipe's own tracking, the fast path.
+        return None, 1, candidates[0].to_dict() if candidates else None
+    chosen = candidates[wanted]
+    return chosen.first_box, min(max(len(candidates), 2), MAX_TRACKED_POSES), chosen.to_dict()
+
+
+def process_video(options: ProcessOptions, progress: ProgressFn | None = None, should_cancel: CancelFn | None = None,
+                  predictor: Any | None = None) -> tuple[ClipResult, ProcessSummary]:
+    """Run the whole pipeline; writes options.output when set. `predictor` overrides the loaded model (tests)."""
+    rep = _Reporter(progress, should_cancel)
+    try:
+        smooth_params = smoothing.params_from_request(options.smoothing)
+    except ValueError as exc:
+        raise PipelineError("invalid_request", str(exc)) from exc
+
+    rep.begin("load", 3, "opening video")
+    try:
+        info = video.probe(options.video)
+        start, end = video.resolve_range(info, options.start_frame, options.end_frame)
+    except video.VideoError as exc:
+        raise PipelineError("video_error", exc.message) from exc
+    warnings = [] if info.fps_from_file else [f"the video has no frame rate; {video.DEFAULT_FPS:g} fps assumed"]
+    rep.report("load", 1, 3, None, "loading model")
+    device = resolve_device(options.device) if predictor is None else str(getattr(predictor, "device", "cpu"))
+    if predictor is None:
+        predictor = load_predictor(options.checkpoint, device)
+    rep.report("load", 2, 3, None, "loading body model")
+    body = load_body_model(options.body_model)
+    rep.end("load", 3, 3)
+
+    try:
+        box, num_poses, person = _choose_person(options, info, start, end, rep)
+        total = video.expected_frames(info, start, end)
+        rep.begin("detect", total, "finding the person in every frame")
+        track = tracking.track_person(
+            info, start, end, person_box=box, num_poses=num_poses, task_path=options.task_path,
+            max_side_px=options.max_side_px, should_cancel=rep.should_cancel,
+            progress=lambda d, t, s: rep.report("detect", d, t, _eta(d, t, s)))
+    except InterruptedError as exc:
+        raise Cancelled() from exc
+    except video.VideoError as exc:
+        raise PipelineError("video_error", exc.message) from exc
+    except DetectorMissingError as exc:
+        raise PipelineError("model_missing", str(exc)) from exc
+    rep.end("detect", track.num_frames, track.num_frames)
+    if not track.valid.any():
+        raise PipelineError("no_person", f"no person was detected in {Path(options.video).name} "
+                            f"(frames {start} to {start + track.num_frames - 1}); make sure one person is fully "
+                            "visible, or choose a different range")
+
+    frames = track.num_frames
+    image_lm = tracking.fill_missing(track.image_landmarks, track.valid)
+    world_lm = tracking.fill_missing(track.world_landmarks, track.valid)
+    pose_aa = np.zeros((frames, 24, 3), dtype=np.float32)
+    betas_per_frame = np.zeros((frames, NUM_BETAS), dtype=np.float32)
+    batches = num_batches(frames, options.batch_size)
+    rep.begin("model", frames, f"running {getattr(predictor, 'model_id', 'ARTS')} on {batches} batch(es)")
+    for centres, idx in iter_window_batches(frames, int(predictor.window), options.batch_size):
+        rep.check()
+        out = predictor.predict_windows(gather_windows(image_lm, idx), gather_windows(world_lm, idx), info.image_size)
+        pose_aa[centres] = np.asarray(out["pose_aa"], dtype=np.float32)
+        betas_per_frame[centres] = np.asarray(out["betas"], dtype=np.float32)
+        done = int(centres[-1]) + 1
+        rep.report("model", done, frames, _eta(done, frames, rep.elapsed()))
+    rep.end("model", frames, frames)
+
+    confidence = np.where(track.valid, tracking.frame_confidence(track.image_landmarks), 0.0).astype(np.float32)
+    keypoints_2d = np.concatenate([image_lm[..., :2], tracking.keypoint_confidence(image_lm)[..., None]], axis=-1)
+    keypoints_2d[~track.valid, :, 2] = 0.0  # interpolated points are for the model only, never evidence
+    betas = robust_mean(betas_per_frame[track.valid], confidence[track.valid]).astype(np.float32)
+    from .body_model import shaped_rest
+
+    _, rest_joints = shaped_rest(body, betas)
+    rest_joints = np.asarray(rest_joints, dtype=np.float64)
+
+    if smooth_params.method != "none":
+        rep.begin("smooth", 1, smooth_params.describe())
+        pose_aa = smoothing.smooth_pose_aa(pose_aa, info.fps, smooth_params).astype(np.float32)
+        rep.end("smooth")
+
+    rep.begin("camera", 1, "placing the person in the camera")
+    focal_px = float(options.focal_px) if options.focal_px else camera.focal_from_fov(info.width, options.fov_deg)
+    posed = pose_joints(pose_aa, rest_joints)  # root at rest_joints[0]
+    relative = posed - posed[:, :1]
+    try:
+        pelvis = camera.fit_clip_translation(relative, keypoints_2d, focal_px, info.image_size)
+    except ValueError as exc:
+        raise PipelineError("no_person", f"cannot place the person in the camera: {exc}") from exc
+    if smooth_params.method != "none":
+        pelvis = smoothing.smooth_array(pelvis, info.fps, smooth_params)
+    trans_m = pelvis - rest_joints[0]
+    joints_3d = relative + pelvis[:, None, :]
+    rep.end("camera")
+
+    result = ClipResult(
+        fps=info.fps, frame_indices=track.frame_indices, pose_aa=pose_aa, betas=betas,
+        trans_m=trans_m.astype(np.float32), joints_3d=joints_3d.astype(np.float32),
+        keypoints_2d=keypoints_2d.astype(np.float32), valid=track.valid, confidence=np.clip(confidence, 0, 1),
+        image_size=info.image_size, focal_px=focal_px, model_id=str(getattr(predictor, "model_id", "")),
+        body_model_id=str(getattr(body, "model_id", "")), source=str(Path(options.video).name),
+        smoothing=smooth_params.describe())
+    if options.output:
+        rep.begin("write", 1, "writing results")
+        write_results(options.output, result)
+        rep.end("write")
+    preview_path = None
+    if options.preview:
+        from .preview import write_preview
+
+        rep.begin("preview", frames, "drawing the preview")
+        try:
+            preview_path = str(write_preview(options.preview, info, result, should_cancel=rep.should_cancel,
+                                             progress=lambda d, t: rep.report("preview", d, t, None)))
+        except InterruptedError as exc:
+            raise Cancelled() from exc
+        rep.end("preview", frames, frames)
+    summary = ProcessSummary(
+        output=options.output, frames=frames, valid_frames=int(track.valid.sum()), fps=info.fps,
+        image_size=info.image_size, rotation_deg=info.rotation_deg, person=person, model_id=result.model_id,
+        body_model_id=result.body_model_id, device=device, timings_s=rep.timings, preview=preview_path,
+        warnings=warnings)
+    return result, summary
+
+
+def people(video_path: str, start_frame: int = 0, end_frame: int | None = None, samples: int = 12,
+           max_people: int = 4, thumbnails_dir: str | None = None, task_path: str | None = None,
+           progress: ProgressFn | None = None, should_cancel: CancelFn | None = None) -> dict[str, Any]:
+    """The list_people job: candidates (best first) with boxes and optional PNG thumbnails."""
+    rep = _Reporter(progress, should_cancel)
+    try:
+        info = video.probe(video_path)
+        start, end = video.resolve_range(info, start_frame, end_frame)
+        rep.begin("people", samples, "looking for people")
+        candidates = tracking.list_people(info, start, end, samples=samples, max_people=max_people,
+                                          thumbnails_dir=thumbnails_dir, task_path=task_path,
+                                          should_cancel=rep.should_cancel,
+                                          progress=lambda d, t: rep.report("people", d, t, None))
+    except video.VideoError as exc:
+        raise PipelineError("video_error", exc.message) from exc
+    except DetectorMissingError as exc:
+        raise PipelineError("model_missing", str(exc)) from exc
+    except InterruptedError as exc:
+        raise Cancelled() from exc
+    rep.end("people", samples, samples)
+    return {"people": [c.to_dict() for c in candidates], "image_size": list(info.image_size), "fps": info.fps,
+            "frame_count": info.frame_count, "rotation_deg": info.rotation_deg}
