@@ -10,7 +10,6 @@ Fast when everything is in place: it only hashes files.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import subprocess
 import sys
@@ -21,6 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):
     sys.path.insert(0, str(REPO))
 
+from bridge.hashing import sha256_file  # noqa: E402
 from scripts.build_pose_task import build_pose_task  # noqa: E402
 
 REGISTRY = REPO / "addon_manifest" / "models"
@@ -30,14 +30,6 @@ BUILT_AT_SETUP = {"pose_landmarker.json"}
 
 class AssetError(RuntimeError):
     """A shipped asset is missing or differs from its registry entry."""
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify_committed(entry_name: str) -> Path:

@@ -39,6 +39,8 @@ if __package__ in (None, ""):  # run as a file: make the `scripts` package impor
 REGISTRY = REPO / "addon_manifest" / "models" / "pose_landmarker.json"
 CACHE_DIR = REPO / ".cache" / "mediapipe-wheel"
 
+from bridge.hashing import sha256_file  # noqa: E402
+
 if TYPE_CHECKING:  # at run time it is imported lazily (it loads mediapipe)
     from scripts.tflite_metadata import ImageNormalization
 
@@ -97,14 +99,6 @@ def load_spec(registry: Path = REGISTRY) -> PoseTaskSpec:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def download_wheel(spec: PoseTaskSpec, cache_dir: Path = CACHE_DIR) -> Path:
