@@ -62,6 +62,7 @@ _ARRAYS: dict[str, tuple[type, tuple]] = {
 }
 _STRINGS = ("model_id", "body_model_id", "source", "smoothing")
 _EXTRA_PREFIX = "extra_"
+_NEW_FILE_MODE = 0o644
 
 
 def _check_shape(name: str, arr: np.ndarray, shape: tuple, frames: int) -> None:
@@ -128,6 +129,8 @@ def write_results(path: str | os.PathLike, result: ClipResult) -> Path:
             np.savez_compressed(fh, **payload)
             fh.flush()
             os.fsync(fh.fileno())
+        # mkstemp makes owner-only files; results are ordinary documents, readable like any other.
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else _NEW_FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -35,6 +35,14 @@ def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
     assert back.num_frames == 5
 
 
+def test_written_file_is_world_readable_and_keeps_an_existing_mode(tmp_path: Path) -> None:
+    path = write_results(tmp_path / "clip.npz", make_result())
+    assert path.stat().st_mode & 0o777 == 0o644
+    path.chmod(0o640)
+    write_results(path, make_result(seed=2))
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
 def test_extras_round_trip(tmp_path: Path) -> None:
     original = make_result()
     original.extras["world_landmarks"] = np.ones((5, 33, 3), np.float32)
