@@ -10,7 +10,6 @@ Files are written atomically (temp file + os.replace).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..hashing import sha256_file
 from .config import ArtsConfig, ConfigError
 
 CHECKPOINT_FORMAT = "arts-checkpoint/1"
@@ -41,14 +41,6 @@ class Checkpoint:
     body: SimpleNamespace  # model_id, v_template, shapedirs, J_regressor (numpy)
     model_id: str
     meta: dict[str, Any] = field(default_factory=dict)
-
-
-def sha256_of(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def body_arrays(body: Any) -> SimpleNamespace:
@@ -78,11 +70,12 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, body: Any, model_i
     os.close(handle)
     try:
         torch.save(payload, tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is a shipped, shared file
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return sha256_of(path)
+    return sha256_file(path)
 
 
 def load_checkpoint(path: str | Path, expected_sha256: str | None = None) -> Checkpoint:
@@ -92,7 +85,7 @@ def load_checkpoint(path: str | Path, expected_sha256: str | None = None) -> Che
         raise CheckpointMissingError(f"ARTS checkpoint not found: {path}. Reinstall the add-on (it ships "
                                      "bridge/assets/arts_default.pt) or train one with scripts/train_arts.py")
     if expected_sha256 is not None:
-        actual = sha256_of(path)
+        actual = sha256_file(path)
         if actual != expected_sha256.lower():
             raise CheckpointError(f"ARTS checkpoint {path} is damaged or not the registered file: sha256 {actual} "
                                   f"!= expected {expected_sha256}. Reinstall the add-on or point the model "

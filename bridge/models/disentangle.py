@@ -16,7 +16,7 @@ def bone_lengths(joints: torch.Tensor) -> torch.Tensor:
 
 
 def motion(joints: torch.Tensor) -> torch.Tensor:
-    """Eq. 2: M = [mean(Δ), Δ_2..Δ_T] with Δ_t = J_t - J_(t-1). joints (B, T, 24, 3) -> (B, T, 24, 3) metres/frame."""
+    """Eq. 2: M = [mean(Δ), Δ_2..Δ_T], Δ_t = J_t - J_(t-1); joints (B, T, 24, 3) -> (B, T, 24, 3) metres/frame."""
     deltas = joints[:, 1:] - joints[:, :-1]
     return torch.cat([deltas.mean(dim=1, keepdim=True), deltas], dim=1)
 

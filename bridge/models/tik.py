@@ -65,7 +65,7 @@ class TemporalInverseKinematics(nn.Module):
         return matrix_to_rot6d(rotmats)
 
     def forward(self, joints: torch.Tensor, features: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Returns swing_6d (B,T,24,6), twist (B,T,23,2) unit (cos, sin), pose_6d and rotmats (B,T,24,3,3) of θ_init."""
+        """swing_6d (B,T,24,6), twist (B,T,23,2) unit (cos, sin), pose_6d and rotmats (B,T,24,3,3) of θ_init."""
         b, t = joints.shape[:2]
         analytic = self.analytic_swing_6d(joints)
         swing_6d = analytic + self.swing_mlp(torch.cat([joints.reshape(b, t, -1), analytic.reshape(b, t, -1)],

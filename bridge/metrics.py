@@ -1,0 +1,92 @@
+"""Pose and mesh accuracy metrics for evaluation, pure numpy, all in the input's unit (metres in, metres out).
+
+Joint sets: no licensed Human3.6M joint regressor is available, so evaluation uses the 24 SMPL joints and
+a 14-joint LSP-style subset of them (LSP14_FROM_SMPL: ankles, knees, hips, wrists, elbows, shoulders, neck,
+and SMPL's head joint standing in for LSP's head top). Conventions follow the HMR literature:
+- MPJPE: mean joint distance after aligning the roots (pelvis) of prediction and truth;
+- PA-MPJPE: mean joint distance after the best similarity transform (scale, rotation, translation;
+  Umeyama/Procrustes) of each predicted frame onto the truth;
+- MPVPE: mean vertex distance after aligning the pelvis joints;
+- Accel error: mean over frames and joints of |second difference of prediction - that of truth|
+  (unit per frame², e.g. mm/frame²), on consecutive frames of one clip.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .geometry.analytic_ik import twist_angles_from_rotmats
+from .skeleton import SMPL_PARENTS
+
+#: LSP order: r_ankle, r_knee, r_hip, l_hip, l_knee, l_ankle, r_wrist, r_elbow, r_shoulder, l_shoulder,
+#: l_elbow, l_wrist, neck, head (SMPL 'head' joint in place of LSP's head top).
+LSP14_FROM_SMPL: tuple[int, ...] = (8, 5, 2, 1, 4, 7, 21, 19, 17, 16, 18, 20, 12, 15)
+
+
+def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64), axis=-1)
+
+
+def mpjpe(pred: np.ndarray, gt: np.ndarray, root: int = 0) -> float:
+    """Root-aligned mean per-joint position error; pred, gt (..., J, 3)."""
+    pred = np.asarray(pred, dtype=np.float64)
+    gt = np.asarray(gt, dtype=np.float64)
+    return float(_distances(pred - pred[..., root:root + 1, :], gt - gt[..., root:root + 1, :]).mean())
+
+
+def procrustes_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Similarity transform of each pred (..., J, 3) that best fits gt (least squares), applied to pred."""
+    pred = np.asarray(pred, dtype=np.float64)
+    gt = np.asarray(gt, dtype=np.float64)
+    mu_pred, mu_gt = pred.mean(axis=-2, keepdims=True), gt.mean(axis=-2, keepdims=True)
+    x, y = pred - mu_pred, gt - mu_gt
+    covariance = np.swapaxes(y, -1, -2) @ x  # Σ y_k x_kᵀ
+    u, sigma, vh = np.linalg.svd(covariance)
+    sign = np.sign(np.linalg.det(u @ vh))
+    d = np.ones_like(sigma)
+    d[..., -1] = sign
+    rotation = u @ (d[..., :, None] * vh)
+    scale = (sigma * d).sum(axis=-1) / np.maximum((x ** 2).sum(axis=(-1, -2)), 1e-300)
+    return scale[..., None, None] * x @ np.swapaxes(rotation, -1, -2) + mu_gt
+
+
+def pa_mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:
+    """Procrustes-aligned (similarity) mean per-joint position error; pred, gt (..., J, 3)."""
+    return float(_distances(procrustes_align(pred, gt), gt).mean())
+
+
+def mpvpe(pred_vertices: np.ndarray, gt_vertices: np.ndarray, pred_pelvis: np.ndarray,
+          gt_pelvis: np.ndarray) -> float:
+    """Pelvis-aligned mean per-vertex error; vertices (..., V, 3), pelvis joints (..., 3)."""
+    pred = np.asarray(pred_vertices, dtype=np.float64) - np.asarray(pred_pelvis, dtype=np.float64)[..., None, :]
+    gt = np.asarray(gt_vertices, dtype=np.float64) - np.asarray(gt_pelvis, dtype=np.float64)[..., None, :]
+    return float(_distances(pred, gt).mean())
+
+
+def second_difference(sequence: np.ndarray) -> np.ndarray:
+    """x[t+1] - 2 x[t] + x[t-1] along axis 0: (F, ...) -> (F - 2, ...)."""
+    x = np.asarray(sequence, dtype=np.float64)
+    return x[2:] - 2.0 * x[1:-1] + x[:-2]
+
+
+def accel_error(pred: np.ndarray, gt: np.ndarray) -> float:
+    """Mean per-joint norm of (pred acceleration - true acceleration); pred, gt (F, J, 3) consecutive frames, F >= 3."""
+    if np.shape(pred)[0] < 3:
+        raise ValueError("accel_error needs at least 3 consecutive frames")
+    return float(np.linalg.norm(second_difference(pred) - second_difference(gt), axis=-1).mean())
+
+
+def rotation_angle_error(pred_rotmats: np.ndarray, gt_rotmats: np.ndarray) -> np.ndarray:
+    """Geodesic angle between rotations, radians; (..., 3, 3) -> (...)."""
+    relative = np.swapaxes(np.asarray(pred_rotmats, dtype=np.float64), -1, -2) @ np.asarray(gt_rotmats, np.float64)
+    cos = (np.trace(relative, axis1=-2, axis2=-1) - 1.0) / 2.0
+    return np.arccos(np.clip(cos, -1.0, 1.0))
+
+
+def twist_error(pred_rotmats: np.ndarray, gt_rotmats: np.ndarray, rest_joints: np.ndarray) -> np.ndarray:
+    """|twist_pred - twist_true| about each non-root joint's rest bone (bridge.geometry.analytic_ik), radians.
+
+    pred_rotmats, gt_rotmats (..., 24, 3, 3) local; rest_joints (24, 3) -> (..., 23) in [0, π].
+    """
+    pred = twist_angles_from_rotmats(np.asarray(pred_rotmats, np.float64), rest_joints, SMPL_PARENTS)
+    gt = twist_angles_from_rotmats(np.asarray(gt_rotmats, np.float64), rest_joints, SMPL_PARENTS)
+    return np.abs(np.angle(np.exp(1j * (pred - gt))))

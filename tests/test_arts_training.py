@@ -1,0 +1,214 @@
+"""ARTS with the free body model: BSF's analytic path, Eq. 11's losses, training, evaluation, the shipped model."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from bridge.body_model import load_body_model_arrays
+from bridge.geometry.analytic_ik import twist_angles_from_rotmats
+from bridge.geometry.kinematics import forward_kinematics
+from bridge.geometry.rotations import axis_angle_to_matrix
+from bridge.hashing import sha256_file
+from bridge.models import registry
+from bridge.models.bsf import BoneGuidedShapeFitting
+from bridge.models.checkpoint import load_checkpoint
+from bridge.models.config import ArtsConfig
+from bridge.models.disentangle import bone_lengths
+from bridge.models.inference import ArtsPredictor
+from bridge.models.losses import arts_loss
+from bridge.skeleton import SMPL_PARENTS
+
+
+@pytest.fixture(scope="module")
+def body():
+    return load_body_model_arrays()
+
+
+@pytest.fixture(scope="module")
+def smpl_layer(body):
+    from bridge.smpl_layer import make_smpl_layer
+
+    return make_smpl_layer(body)
+
+
+def rest_joints_of(body, betas: np.ndarray) -> np.ndarray:
+    w = body.J_regressor.astype(np.float64)
+    joint_shapedirs = np.einsum("jv,vcb->jcb", w, body.shapedirs.astype(np.float64))
+    return w @ body.v_template + np.einsum("jcb,nb->njc", joint_shapedirs, betas)
+
+
+def test_bsf_analytic_path_recovers_shape_from_noise_free_bones(body):
+    # The untrained (analytic) BSF of the paper's Eqs. 6-9, on random bodies of the shipped body model.
+    fit = BoneGuidedShapeFitting(body.v_template, body.shapedirs, body.J_regressor, iterations=5)
+    betas = np.random.default_rng(7).normal(size=(128, 10))
+    bones = bone_lengths(torch.from_numpy(rest_joints_of(body, betas))[:, None]).float()
+    with torch.no_grad():
+        estimate, _ = fit(bones)
+    assert np.abs(estimate.numpy() - betas).max() < 1e-3
+    with torch.no_grad():  # the paper's single pass is only a first-order answer
+        single, _ = BoneGuidedShapeFitting(body.v_template, body.shapedirs, body.J_regressor, iterations=1)(bones)
+    assert np.abs(single.numpy() - betas).max() > 0.05
+
+
+def test_bsf_regularised_inverse_tolerates_bone_noise(body):
+    betas = np.random.default_rng(8).normal(size=(128, 10))
+    bones = bone_lengths(torch.from_numpy(rest_joints_of(body, betas))[:, None])
+    noisy = (bones + 0.01 * torch.randn(bones.shape, generator=torch.Generator().manual_seed(0),
+                                        dtype=torch.float64)).float()
+    errors = {}
+    for noise in (0.0, 0.01):
+        fit = BoneGuidedShapeFitting(body.v_template, body.shapedirs, body.J_regressor, 5, bone_noise_m=noise)
+        with torch.no_grad():
+            errors[noise] = float((fit(noisy)[0].double().numpy() - betas).__abs__().mean())
+    # 1 cm bone errors: the exact inverse explodes, the ridge (β prior) inverse stays near the prior's spread.
+    assert errors[0.0] > 5.0 and errors[0.01] < 1.0
+
+
+def test_losses_vanish_at_the_truth_and_grow_away_from_it(body, smpl_layer):
+    config = ArtsConfig(window=4, mesh_loss_stride=2)
+    gen = torch.Generator().manual_seed(0)
+    rotmats = axis_angle_to_matrix(0.3 * torch.randn(2, 4, 24, 3, generator=gen)).float()
+    betas = torch.randn(2, 10, generator=gen)
+    rest = torch.from_numpy(rest_joints_of(body, betas.double().numpy())).float()
+    joints, _ = forward_kinematics(rotmats, rest[:, None], SMPL_PARENTS)
+    template = torch.from_numpy(body.J_regressor @ body.v_template).float()
+    angles = twist_angles_from_rotmats(rotmats, template, SMPL_PARENTS)
+    batch = {"rotmats": rotmats, "betas": betas, "joints": joints + 1.0}  # any translation: losses are root-relative
+    truth = {"rotmats": rotmats, "betas": betas, "joints": joints - joints[..., :1, :],
+             "twist": torch.stack([torch.cos(angles), torch.sin(angles)], -1)}
+    with torch.no_grad():
+        total, parts = arts_loss(truth, batch, smpl_layer, config, template)
+    assert set(parts) == {"mesh", "joint", "pose", "shape", "lifter", "twist"}
+    assert max(parts.values()) < 1e-5 and float(total) < 1e-4
+    wrong = dict(truth, betas=betas + 1.0)
+    _, parts = arts_loss(wrong, batch, smpl_layer, config, template)
+    assert parts["shape"] == pytest.approx(1.0) and parts["mesh"] > 0.005 and parts["joint"] > 0.001
+    assert parts["pose"] < 1e-6
+
+
+def make_micro_dataset(folder):
+    from scripts.synth.generate import GenerateConfig, generate
+
+    config = GenerateConfig(clip_frames=32, min_clip_frames=32, variants=1, procedural=10, seed=3)
+    summary = generate(folder, None, config, log=lambda *_: None)
+    assert summary["train_clips"] >= 8 and summary["test_clips"] >= 1
+    return folder
+
+
+@pytest.fixture(scope="module")
+def micro_run(tmp_path_factory):
+    """A tiny ARTS trained for a few steps of both stages on a generated micro-dataset."""
+    from scripts import train_arts
+
+    data = make_micro_dataset(tmp_path_factory.mktemp("micro_data"))
+    out = tmp_path_factory.mktemp("micro_run")
+    argv = ["--data", str(data), "--out", str(out), "--tiny", "--lifter-steps", "40", "--full-steps", "6",
+            "--lifter-lr", "1e-3", "--threads", "1"]
+    return data, out, argv, train_arts.main(argv)
+
+
+def test_training_smoke_loss_decreases(micro_run):
+    from scripts import train_arts
+
+    data, out, _, summary = micro_run
+    assert summary["finished"]
+    checkpoint = load_checkpoint(out / "arts.pt", expected_sha256=summary["sha256"])
+    assert checkpoint.meta["steps"] == {"lifter": 40, "full": 6}
+    # On one fixed batch, the trained lifter beats the same network before training.
+    from scripts.synth.dataset import SyntheticWindows
+    from torch.utils.data import DataLoader
+
+    torch.manual_seed(0)
+    windows = SyntheticWindows(data, window=checkpoint.config.window, split="train", random_crop=False, flip_prob=0)
+    batch = train_arts.model_batch(next(iter(DataLoader(windows, batch_size=16))))
+    trained = ArtsPredictor.load(out / "arts.pt").model
+    torch.manual_seed(0)  # train_arts builds its network after seeding with --seed (0)
+    untrained = ArtsPredictor.from_config(checkpoint.config).model
+    with torch.no_grad():
+        before = float(train_arts.lifter_loss(untrained.lifter(batch["keypoints"]), batch["joints"]))
+        after = float(train_arts.lifter_loss(trained.lifter(batch["keypoints"]), batch["joints"]))
+    assert after < 0.8 * before
+    records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    full = [r for r in records if r.get("stage") == "full" and "mesh" in r]
+    assert len(full) == 6 and all(np.isfinite(r["loss"]) for r in full)
+
+
+def test_training_resumes_from_its_state(micro_run, tmp_path):
+    import shutil
+
+    from scripts import train_arts
+
+    data, out, argv, _ = micro_run
+    resumed_out = tmp_path / "resumed"
+    shutil.copytree(out, resumed_out)
+    state = torch.load(resumed_out / train_arts.STATE_FILE, weights_only=True)
+    assert state["stage"] == "done"
+    # Pretend the run was interrupted in stage 2 after 3 steps, then resume it.
+    state["stage"], state["step"] = "full", 3
+    torch.save(state, resumed_out / train_arts.STATE_FILE)
+    argv = [a if a != str(out) else str(resumed_out) for a in argv] + ["--resume"]
+    summary = train_arts.main(argv)
+    records = [json.loads(line) for line in (resumed_out / "log.jsonl").read_text().splitlines()]
+    starts = [r for r in records if r.get("event") == "start"]
+    assert starts[-1]["stage"] == "full" and starts[-1]["step"] == 3
+    assert summary["finished"] and [r["step"] for r in summary["history"] if r["stage"] == "full"][-3:] == [4, 5, 6]
+
+
+def test_evaluation_table(micro_run, body, smpl_layer):
+    from scripts import eval_arts
+
+    data, out, _, _ = micro_run
+    predictor = ArtsPredictor.load(out / "arts.pt")
+    clips = eval_arts.test_clips(data, predictor.window, max_clips=1)
+    table = eval_arts.evaluate({"tiny": predictor}, clips, smpl_layer, body.J_regressor @ body.v_template,
+                               log=lambda *_: None)
+    assert set(table) == {"tiny", "MediaPipe world landmarks"}
+    for key in ("MPJPE-14", "PA-MPJPE-14", "MPJPE-24", "PA-MPJPE-24", "MPVPE", "Accel", "Rot (deg)", "Twist (deg)"):
+        assert np.isfinite(table["tiny"][key]) and table["tiny"][key] > 0
+    assert "MPVPE" not in table["MediaPipe world landmarks"]
+    assert table["tiny"]["PA-MPJPE-24"] <= table["tiny"]["MPJPE-24"] + 1e-9
+    assert "| tiny |" in eval_arts.format_table(table)
+
+
+def test_mediapipe_baseline_skeleton_mapping():
+    from scripts.eval_arts import mediapipe_world_to_smpl_joints
+
+    world = np.random.default_rng(0).normal(size=(2, 33, 3))
+    joints = mediapipe_world_to_smpl_joints(world)
+    np.testing.assert_allclose(joints[:, 0], 0.5 * (world[:, 23] + world[:, 24]))
+    np.testing.assert_allclose(joints[:, 18], world[:, 13])  # left elbow
+    np.testing.assert_allclose(joints[:, 6], 0.5 * (joints[:, 0] + joints[:, 12]))  # spine2 halfway up
+
+
+def test_shipped_checkpoint_matches_its_registry_and_model_card(repo_root):
+    card_path = repo_root / "addon_manifest" / "models" / "arts_default.json"
+    if not registry.DEFAULT_CHECKPOINT.is_file():
+        pytest.skip("no shipped checkpoint in this checkout")
+    card = json.loads(card_path.read_text())
+    sha = sha256_file(registry.DEFAULT_CHECKPOINT)
+    assert registry.DEFAULT_SHA256 == sha == card["sha256"]
+    predictor = ArtsPredictor.load()
+    assert predictor.model_id == card["model_id"] == registry.DEFAULT_MODEL_ID
+    assert predictor.body_model_id == card["body_model_id"]
+    assert registry.DEFAULT_CHECKPOINT.stat().st_size < 40 * 2 ** 20
+
+
+def test_stage_two_variants_start_from_a_shared_lifter(micro_run, tmp_path):
+    from scripts import train_arts
+
+    data, out, _, _ = micro_run
+    lifter_state = out / train_arts.LIFTER_STATE_FILE
+    assert lifter_state.is_file()  # written when stage 1 ends
+    summary = train_arts.main(["--data", str(data), "--out", str(tmp_path / "no_mcr"), "--tiny", "--full-steps", "2",
+                               "--threads", "1", "--init-lifter", str(lifter_state),
+                               "--config", '{"use_mcr": false}'])
+    variant = load_checkpoint(tmp_path / "no_mcr" / "arts.pt")
+    assert not variant.config.use_mcr and variant.meta["steps"] == {"lifter": 40, "full": 2}
+    shared = torch.load(lifter_state, weights_only=True)["model"]
+    # Two Adam steps at lr <= 1e-4 move each weight by at most ~2e-4: the lifter is the shared one.
+    drift = max(float((value - shared[name]).abs().max()) for name, value in variant.state_dict.items()
+                if name.startswith("lifter."))
+    assert drift < 1e-3 and summary["finished"]

@@ -1,0 +1,88 @@
+"""bridge.metrics against values worked out by hand."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bridge import metrics
+from bridge.geometry.rotations import axis_angle_to_matrix
+from bridge.skeleton import SMPL_JOINT_NAMES
+
+
+def test_mpjpe_aligns_roots_before_measuring():
+    gt = np.array([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    # Shifted by (5, 5, 5) (removed by root alignment), joint 1 off by 0.3 and joint 2 by 0.4 after it.
+    pred = gt + 5.0
+    pred[1] += [0.0, 0.3, 0.0]
+    pred[2] += [0.0, 0.0, 0.4]
+    assert metrics.mpjpe(pred, gt) == pytest.approx((0.0 + 0.3 + 0.4) / 3)
+
+
+def test_pa_mpjpe_removes_scale_rotation_translation():
+    rng = np.random.default_rng(1)
+    gt = rng.normal(size=(2, 14, 3))
+    rotation = axis_angle_to_matrix(np.array([0.3, -1.1, 0.5]))
+    pred = 2.5 * gt @ rotation.T + np.array([1.0, -2.0, 3.0])
+    assert metrics.pa_mpjpe(pred, gt) == pytest.approx(0.0, abs=1e-9)
+    assert metrics.mpjpe(pred, gt) > 0.5
+
+
+def test_pa_mpjpe_of_a_reflection_is_not_zero():
+    # Procrustes must use a proper rotation: a mirrored, non-planar point set cannot be aligned exactly.
+    gt = np.array([[0.0, 0, 0], [1, 0, 0], [0, 2, 0], [0, 0, 3]])
+    pred = gt * np.array([-1.0, 1.0, 1.0])
+    assert metrics.pa_mpjpe(pred, gt) > 0.1
+
+
+def test_pa_mpjpe_hand_computed_scale():
+    # Two points: pred is gt shrunk to half about its centroid plus one point pushed sideways.
+    gt = np.array([[[-1.0, 0, 0], [1.0, 0, 0]]])
+    pred = np.array([[[-0.5, 0, 0], [0.5, 0, 0]]])
+    assert metrics.pa_mpjpe(pred, gt) == pytest.approx(0.0, abs=1e-12)
+    aligned = metrics.procrustes_align(pred, gt)
+    np.testing.assert_allclose(aligned, gt, atol=1e-12)
+
+
+def test_mpvpe_aligns_pelvis():
+    gt_v = np.zeros((1, 4, 3))
+    pred_v = np.zeros((1, 4, 3)) + [0.0, 0.0, 2.0]
+    pred_v[0, 0] += [0.0, 0.6, 0.0]
+    # Pelvis of pred also at z=2: after alignment only vertex 0 is off, by 0.6.
+    assert metrics.mpvpe(pred_v, gt_v, np.array([[0, 0, 2.0]]), np.zeros((1, 3))) == pytest.approx(0.6 / 4)
+
+
+def test_accel_error_hand_computed():
+    # One joint; gt moves at constant speed (zero acceleration); pred has one bump of 0.2 at frame 2.
+    gt = np.arange(5, dtype=float)[:, None, None] * np.array([1.0, 0, 0])
+    pred = gt.copy()
+    pred[2, 0, 1] += 0.2
+    # Second differences of the bump along y: frames 1, 2, 3 -> 0.2, -0.4, 0.2; mean |.| = 0.8 / 3.
+    assert metrics.accel_error(pred, gt) == pytest.approx(0.8 / 3)
+    with pytest.raises(ValueError):
+        metrics.accel_error(pred[:2], gt[:2])
+
+
+def test_rotation_angle_error():
+    a = axis_angle_to_matrix(np.array([[0.0, 0.0, 0.5], [0.2, 0.0, 0.0]]))
+    b = axis_angle_to_matrix(np.array([[0.0, 0.0, 0.2], [0.2, 0.0, 0.0]]))
+    np.testing.assert_allclose(metrics.rotation_angle_error(a, b), [0.3, 0.0], atol=1e-7)
+
+
+def test_twist_error_sees_only_the_turn_about_the_bone():
+    rest = np.zeros((24, 3))
+    rng = np.random.default_rng(0)
+    rest[1:] = rng.normal(size=(23, 3))
+    gt = np.broadcast_to(np.eye(3), (24, 3, 3)).copy()
+    pred = gt.copy()
+    # Joint 18 (left elbow) twists about its rest bone to the wrist (joint 20) by 0.7 rad.
+    bone = rest[20] - rest[18]
+    pred[18] = axis_angle_to_matrix(0.7 * bone / np.linalg.norm(bone))
+    err = metrics.twist_error(pred, gt, rest)
+    assert err[17] == pytest.approx(0.7, abs=1e-9)
+    assert np.delete(err, 17).max() < 1e-9
+
+
+def test_lsp14_subset_names():
+    names = [SMPL_JOINT_NAMES[j] for j in metrics.LSP14_FROM_SMPL]
+    assert names[:6] == ["right_ankle", "right_knee", "right_hip", "left_hip", "left_knee", "left_ankle"]
+    assert names[-2:] == ["neck", "head"] and len(set(names)) == 14
