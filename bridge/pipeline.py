@@ -146,6 +146,18 @@ def load_body_model(path: str | None):
         raise PipelineError("model_missing", f"body model not found: {exc}") from exc
 
 
+def _check_body_model(predictor, body) -> None:
+    """Shape coefficients only mean something for the body model the checkpoint was trained with."""
+    expected = str(getattr(predictor, "body_model_id", ""))
+    chosen = str(getattr(body, "model_id", ""))
+    if expected and chosen and expected != chosen:
+        raise PipelineError(
+            "invalid_request",
+            f"the ARTS checkpoint was trained for body model '{expected}' but '{chosen}' is selected: its shape "
+            f"coefficients would be wrong for that body. Select the bundled body model, or use a checkpoint "
+            f"trained for yours (scripts/train_arts.py with that body model).")
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Pure steps.
 
@@ -270,6 +282,7 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
         predictor = load_predictor(options.checkpoint, device)
     rep.report("load", 2, 3, None, "loading body model")
     body = load_body_model(options.body_model)
+    _check_body_model(predictor, body)
     rep.end("load", 3, 3)
 
     try:

@@ -159,3 +159,13 @@ def test_robust_mean_ignores_outliers():
     np.testing.assert_allclose(pipeline.robust_mean(values, np.ones(9)), [1.0, 2.0])
     weighted = pipeline.robust_mean(np.array([[0.0], [1.0], [1.0]]), np.array([0.0, 1.0, 1.0]))
     np.testing.assert_allclose(weighted, [1.0])
+
+
+def test_body_model_the_checkpoint_was_not_trained_for_is_refused(tmp_path):
+    other = tiny_predictor()
+    other.body_model_id = "smpl-pkl:0123456789abcdef"
+    with pytest.raises(PipelineError) as info:
+        process_video(ProcessOptions(video=str(CLIP), output=str(tmp_path / "o.npz")), predictor=other)
+    assert info.value.code == "invalid_request"
+    assert "smpl-pkl:0123456789abcdef" in info.value.message and "arts-free-body/1" in info.value.message
+    assert not (tmp_path / "o.npz").exists()
