@@ -20,6 +20,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 import bpy  # noqa: E402
+import numpy as np  # noqa: E402
 import addon_utils  # noqa: E402  (Blender's own module: importable once bpy is)
 
 from bridge.results import read_results  # noqa: E402
@@ -78,12 +79,24 @@ def _configure(args: argparse.Namespace):
     return settings
 
 
-def render_preview(path: Path, video: str | None, video_frame: int) -> Path:
-    """A Workbench render of the first frame through the video's camera, over the video frame when the
+def preview_frame(results_path: str, scene_fps: float) -> tuple[int, int]:
+    """(scene frame offset, source-video frame) of the detected frame nearest the clip's middle.
+
+    A frame the detector missed holds an interpolated pose, so showing it would misjudge the result."""
+    result = read_results(results_path)
+    candidates = np.flatnonzero(result.valid)
+    if candidates.size == 0:
+        candidates = np.arange(result.num_frames)
+    index = int(candidates[np.argmin(np.abs(candidates - (result.num_frames - 1) / 2))])
+    return round(index * scene_fps / result.fps), int(result.frame_indices[index])
+
+
+def render_preview(path: Path, video: str | None, scene_offset: int, video_frame: int) -> Path:
+    """A Workbench render of one frame through the video's camera, over the video frame when the
     interpreter has OpenCV (the bpy wheel's venv does), else on a transparent background.
-    `video_frame` is the source-video frame of the clip's first frame."""
+    `scene_offset` counts from the scene's first frame; `video_frame` is the matching source-video frame."""
     scene = bpy.context.scene
-    scene.frame_set(scene.frame_start)
+    scene.frame_set(scene.frame_start + scene_offset)
     scene.render.engine = "BLENDER_WORKBENCH"
     scene.display.shading.light = "STUDIO"
     scene.display.shading.color_type = "SINGLE"
@@ -96,7 +109,6 @@ def render_preview(path: Path, video: str | None, video_frame: int) -> Path:
     if video:
         try:
             import cv2
-            import numpy as np
         except ImportError:
             return path
         capture = cv2.VideoCapture(video)
@@ -136,8 +148,9 @@ def main(argv: list[str]) -> int:
     bpy.ops.wm.save_as_mainfile(filepath=str(blend.resolve()))
     print(f"wrote {blend}")
     if not args.no_preview:
-        first = int(read_results(settings.results_path).frame_indices[0])
-        print(f"wrote {render_preview(args.out / f'{stem}_preview.png', args.video, first)}")
+        scene = bpy.context.scene
+        offset, video_frame = preview_frame(settings.results_path, scene.render.fps / scene.render.fps_base)
+        print(f"wrote {render_preview(args.out / f'{stem}_preview.png', args.video, offset, video_frame)}")
     return 0
 
 
