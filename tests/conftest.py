@@ -23,3 +23,19 @@ def motion_dir() -> Path:
     if not path.is_dir():
         pytest.skip("no ../shared/motion beside this checkout")
     return path
+
+
+@pytest.fixture(scope="session")
+def free_body():
+    """The bundled free body model's arrays, loaded once for the whole run."""
+    from bridge.body_model import load_body_model_arrays
+
+    return load_body_model_arrays()
+
+
+@pytest.fixture(scope="session")
+def free_smpl_layer(free_body):
+    """An smplx.SMPL layer of the bundled body model (torch), built once for the whole run."""
+    from bridge.smpl_layer import make_smpl_layer
+
+    return make_smpl_layer(free_body)

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 
-from bridge.body_model import load_body_model_arrays
 from bridge.geometry.analytic_ik import twist_angles_from_rotmats
 from bridge.geometry.kinematics import forward_kinematics
 from bridge.geometry.rotations import axis_angle_to_matrix
@@ -22,69 +21,57 @@ from bridge.models.losses import arts_loss
 from bridge.skeleton import SMPL_PARENTS
 
 
-@pytest.fixture(scope="module")
-def body():
-    return load_body_model_arrays()
+def rest_joints_of(free_body, betas: np.ndarray) -> np.ndarray:
+    w = free_body.J_regressor.astype(np.float64)
+    joint_shapedirs = np.einsum("jv,vcb->jcb", w, free_body.shapedirs.astype(np.float64))
+    return w @ free_body.v_template + np.einsum("jcb,nb->njc", joint_shapedirs, betas)
 
 
-@pytest.fixture(scope="module")
-def smpl_layer(body):
-    from bridge.smpl_layer import make_smpl_layer
-
-    return make_smpl_layer(body)
-
-
-def rest_joints_of(body, betas: np.ndarray) -> np.ndarray:
-    w = body.J_regressor.astype(np.float64)
-    joint_shapedirs = np.einsum("jv,vcb->jcb", w, body.shapedirs.astype(np.float64))
-    return w @ body.v_template + np.einsum("jcb,nb->njc", joint_shapedirs, betas)
-
-
-def test_bsf_analytic_path_recovers_shape_from_noise_free_bones(body):
+def test_bsf_analytic_path_recovers_shape_from_noise_free_bones(free_body):
     # The untrained (analytic) BSF of the paper's Eqs. 6-9, on random bodies of the shipped body model.
-    fit = BoneGuidedShapeFitting(body.v_template, body.shapedirs, body.J_regressor, iterations=5)
+    fit = BoneGuidedShapeFitting(free_body.v_template, free_body.shapedirs, free_body.J_regressor, iterations=5)
     betas = np.random.default_rng(7).normal(size=(128, 10))
-    bones = bone_lengths(torch.from_numpy(rest_joints_of(body, betas))[:, None]).float()
+    bones = bone_lengths(torch.from_numpy(rest_joints_of(free_body, betas))[:, None]).float()
     with torch.no_grad():
         estimate, _ = fit(bones)
     assert np.abs(estimate.numpy() - betas).max() < 1e-3
     with torch.no_grad():  # the paper's single pass is only a first-order answer
-        single, _ = BoneGuidedShapeFitting(body.v_template, body.shapedirs, body.J_regressor, iterations=1)(bones)
+        single, _ = BoneGuidedShapeFitting(free_body.v_template, free_body.shapedirs, free_body.J_regressor, iterations=1)(bones)
     assert np.abs(single.numpy() - betas).max() > 0.05
 
 
-def test_bsf_regularised_inverse_tolerates_bone_noise(body):
+def test_bsf_regularised_inverse_tolerates_bone_noise(free_body):
     betas = np.random.default_rng(8).normal(size=(128, 10))
-    bones = bone_lengths(torch.from_numpy(rest_joints_of(body, betas))[:, None])
+    bones = bone_lengths(torch.from_numpy(rest_joints_of(free_body, betas))[:, None])
     noisy = (bones + 0.01 * torch.randn(bones.shape, generator=torch.Generator().manual_seed(0),
                                         dtype=torch.float64)).float()
     errors = {}
     for noise in (0.0, 0.01):
-        fit = BoneGuidedShapeFitting(body.v_template, body.shapedirs, body.J_regressor, 5, bone_noise_m=noise)
+        fit = BoneGuidedShapeFitting(free_body.v_template, free_body.shapedirs, free_body.J_regressor, 5, bone_noise_m=noise)
         with torch.no_grad():
             errors[noise] = float((fit(noisy)[0].double().numpy() - betas).__abs__().mean())
     # 1 cm bone errors: the exact inverse explodes, the ridge (β prior) inverse stays near the prior's spread.
     assert errors[0.0] > 5.0 and errors[0.01] < 1.0
 
 
-def test_losses_vanish_at_the_truth_and_grow_away_from_it(body, smpl_layer):
+def test_losses_vanish_at_the_truth_and_grow_away_from_it(free_body, free_smpl_layer):
     config = ArtsConfig(window=4, mesh_loss_stride=2)
     gen = torch.Generator().manual_seed(0)
     rotmats = axis_angle_to_matrix(0.3 * torch.randn(2, 4, 24, 3, generator=gen)).float()
     betas = torch.randn(2, 10, generator=gen)
-    rest = torch.from_numpy(rest_joints_of(body, betas.double().numpy())).float()
+    rest = torch.from_numpy(rest_joints_of(free_body, betas.double().numpy())).float()
     joints, _ = forward_kinematics(rotmats, rest[:, None], SMPL_PARENTS)
-    template = torch.from_numpy(body.J_regressor @ body.v_template).float()
+    template = torch.from_numpy(free_body.J_regressor @ free_body.v_template).float()
     angles = twist_angles_from_rotmats(rotmats, template, SMPL_PARENTS)
     batch = {"rotmats": rotmats, "betas": betas, "joints": joints + 1.0}  # any translation: losses are root-relative
     truth = {"rotmats": rotmats, "betas": betas, "joints": joints - joints[..., :1, :],
              "twist": torch.stack([torch.cos(angles), torch.sin(angles)], -1)}
     with torch.no_grad():
-        total, parts = arts_loss(truth, batch, smpl_layer, config, template)
+        total, parts = arts_loss(truth, batch, free_smpl_layer, config, template)
     assert set(parts) == {"mesh", "joint", "pose", "shape", "lifter", "twist"}
     assert max(parts.values()) < 1e-5 and float(total) < 1e-4
     wrong = dict(truth, betas=betas + 1.0)
-    _, parts = arts_loss(wrong, batch, smpl_layer, config, template)
+    _, parts = arts_loss(wrong, batch, free_smpl_layer, config, template)
     assert parts["shape"] == pytest.approx(1.0) and parts["mesh"] > 0.005 and parts["joint"] > 0.001
     assert parts["pose"] < 1e-6
 
@@ -157,13 +144,13 @@ def test_training_resumes_from_its_state(micro_run, tmp_path):
     assert summary["finished"] and [r["step"] for r in summary["history"] if r["stage"] == "full"][-3:] == [4, 5, 6]
 
 
-def test_evaluation_table(micro_run, body, smpl_layer):
+def test_evaluation_table(micro_run, free_body, free_smpl_layer):
     from scripts import eval_arts
 
     data, out, _, _ = micro_run
     predictor = ArtsPredictor.load(out / "arts.pt")
     clips = eval_arts.test_clips(data, predictor.window, max_clips=1)
-    table = eval_arts.evaluate({"tiny": predictor}, clips, smpl_layer, body.J_regressor @ body.v_template,
+    table = eval_arts.evaluate({"tiny": predictor}, clips, free_smpl_layer, free_body.J_regressor @ free_body.v_template,
                                log=lambda *_: None)
     assert set(table) == {"tiny", "MediaPipe world landmarks"}
     for key in ("MPJPE-14", "PA-MPJPE-14", "MPJPE-24", "PA-MPJPE-24", "MPVPE", "Accel", "Rot (deg)", "Twist (deg)"):

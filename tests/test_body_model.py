@@ -19,17 +19,6 @@ J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
 MIRROR = np.array([-1.0, 1.0, 1.0])
 
 
-@pytest.fixture(scope="module")
-def free():
-    return load_body_model_arrays()
-
-
-@pytest.fixture(scope="module")
-def layer(free):
-    from bridge.smpl_layer import make_smpl_layer
-    return make_smpl_layer(free)
-
-
 def bone_lengths(joints: np.ndarray) -> np.ndarray:
     return np.array([np.linalg.norm(joints[c] - joints[p]) for p, c in SMPL_BONES])
 
@@ -40,29 +29,29 @@ def stature(vertices: np.ndarray) -> float:
 
 # --------------------------------------------------------------------------- the free model
 
-def test_free_model_arrays_are_in_smpl_layout(free):
-    v = free.num_vertices
+def test_free_model_arrays_are_in_smpl_layout(free_body):
+    v = free_body.num_vertices
     assert v == 13718
-    assert free.shapedirs.shape == (v, 3, 10) and free.posedirs.shape == (v, 3, 207)
-    assert free.J_regressor.shape == (NUM_JOINTS, v) and free.weights.shape == (v, NUM_JOINTS)
-    assert free.faces.shape[1] == 3 and free.faces.min() == 0 and free.faces.max() == v - 1
-    np.testing.assert_array_equal(free.parents, SMPL_PARENTS)
-    assert set(free.extra_vertex_ids) == set(EXTRA_VERTEX_KEYS)
-    assert free.mediapipe_vertex_ids.shape == (33,)
-    assert (free.mediapipe_vertex_ids >= 0).all() and (free.mediapipe_vertex_ids < v).all()
-    assert free.model_id == "arts-free-body/1"
-    assert not np.any(free.posedirs)  # documented: no pose correctives
+    assert free_body.shapedirs.shape == (v, 3, 10) and free_body.posedirs.shape == (v, 3, 207)
+    assert free_body.J_regressor.shape == (NUM_JOINTS, v) and free_body.weights.shape == (v, NUM_JOINTS)
+    assert free_body.faces.shape[1] == 3 and free_body.faces.min() == 0 and free_body.faces.max() == v - 1
+    np.testing.assert_array_equal(free_body.parents, SMPL_PARENTS)
+    assert set(free_body.extra_vertex_ids) == set(EXTRA_VERTEX_KEYS)
+    assert free_body.mediapipe_vertex_ids.shape == (33,)
+    assert (free_body.mediapipe_vertex_ids >= 0).all() and (free_body.mediapipe_vertex_ids < v).all()
+    assert free_body.model_id == "arts-free-body/1"
+    assert not np.any(free_body.posedirs)  # documented: no pose correctives
 
 
-def test_lbs_weights_are_a_partition_of_unity(free):
-    assert free.weights.min() >= 0.0
-    np.testing.assert_allclose(free.weights.sum(axis=1), 1.0, atol=1e-5)
+def test_lbs_weights_are_a_partition_of_unity(free_body):
+    assert free_body.weights.min() >= 0.0
+    np.testing.assert_allclose(free_body.weights.sum(axis=1), 1.0, atol=1e-5)
     # Every joint drives some vertices (the 24 segments are all skinned).
-    assert (free.weights.max(axis=0) > 0.4).all()
+    assert (free_body.weights.max(axis=0) > 0.4).all()
 
 
-def test_joint_regressor_is_nonnegative_local_and_normalised(free):
-    regressor, template = free.J_regressor, free.v_template
+def test_joint_regressor_is_nonnegative_local_and_normalised(free_body):
+    regressor, template = free_body.J_regressor, free_body.v_template
     assert regressor.min() >= 0.0
     np.testing.assert_allclose(regressor.sum(axis=1), 1.0, atol=1e-5)
     joints = regressor @ template
@@ -73,28 +62,28 @@ def test_joint_regressor_is_nonnegative_local_and_normalised(free):
         assert reach < 0.21, f"{SMPL_JOINT_NAMES[j]} uses vertices {reach:.2f} m away"
 
 
-def test_smplx_forward_shapes_and_joints_match_regressor(free, layer):
+def test_smplx_forward_shapes_and_joints_match_regressor(free_body, free_smpl_layer):
     torch = pytest.importorskip("torch")
     with torch.no_grad():
-        rest = layer(betas=torch.zeros(1, 10), body_pose=torch.zeros(1, 69), global_orient=torch.zeros(1, 3))
+        rest = free_smpl_layer(betas=torch.zeros(1, 10), body_pose=torch.zeros(1, 69), global_orient=torch.zeros(1, 3))
         generator = torch.Generator().manual_seed(0)
-        posed = layer(betas=torch.randn(2, 10, generator=generator),
+        posed = free_smpl_layer(betas=torch.randn(2, 10, generator=generator),
                       body_pose=0.3 * torch.randn(2, 69, generator=generator),
                       global_orient=torch.randn(2, 3, generator=generator), transl=torch.ones(2, 3))
-    assert tuple(rest.vertices.shape) == (1, free.num_vertices, 3)
+    assert tuple(rest.vertices.shape) == (1, free_body.num_vertices, 3)
     assert tuple(rest.joints.shape) == (1, 24 + 21, 3)
-    assert tuple(posed.vertices.shape) == (2, free.num_vertices, 3)
-    regressed = free.J_regressor @ free.v_template
+    assert tuple(posed.vertices.shape) == (2, free_body.num_vertices, 3)
+    regressed = free_body.J_regressor @ free_body.v_template
     np.testing.assert_allclose(rest.joints[0, :24].numpy(), regressed, atol=1e-5)
-    np.testing.assert_allclose(rest.vertices[0].numpy(), free.v_template, atol=1e-6)
-    _, joints = shaped_rest(free, None)
+    np.testing.assert_allclose(rest.vertices[0].numpy(), free_body.v_template, atol=1e-6)
+    _, joints = shaped_rest(free_body, None)
     np.testing.assert_allclose(joints, regressed, atol=1e-5)
     # smplx's extra joints are the model's own vertices.
-    extra_ids = [free.extra_vertex_ids[k] for k in ("nose", "reye", "leye", "rear", "lear")]
+    extra_ids = [free_body.extra_vertex_ids[k] for k in ("nose", "reye", "leye", "rear", "lear")]
     np.testing.assert_allclose(posed.joints[:, 24:29].numpy(), posed.vertices[:, extra_ids].numpy(), atol=1e-6)
 
 
-def test_shape_directions_change_bone_lengths_smoothly(free):
+def test_shape_directions_change_bone_lengths_smoothly(free_body):
     betas = np.linspace(-3.0, 3.0, 61)
     step = betas[1] - betas[0]
     changes = []
@@ -103,7 +92,7 @@ def test_shape_directions_change_bone_lengths_smoothly(free):
         for value in betas:
             coefficients = np.zeros(10)
             coefficients[k] = value
-            lengths.append(bone_lengths(shaped_rest(free, coefficients)[1]))
+            lengths.append(bone_lengths(shaped_rest(free_body, coefficients)[1]))
         lengths = np.array(lengths)                      # (61, 23)
         first = np.diff(lengths, axis=0) / step          # m per unit beta
         second = np.diff(lengths, n=2, axis=0) / step ** 2
@@ -114,21 +103,21 @@ def test_shape_directions_change_bone_lengths_smoothly(free):
     assert min(changes) > 1e-4        # every component changes the skeleton somewhat
 
 
-def test_rest_body_is_a_plausible_adult_for_betas_within_two_std(free):
-    assert 1.6 < stature(free.v_template) < 1.8
+def test_rest_body_is_a_plausible_adult_for_betas_within_two_std(free_body):
+    assert 1.6 < stature(free_body.v_template) < 1.8
     for k in range(10):
         for value in (-2.0, -1.0, 1.0, 2.0):
             coefficients = np.zeros(10)
             coefficients[k] = value
-            vertices, joints = shaped_rest(free, coefficients)
+            vertices, joints = shaped_rest(free_body, coefficients)
             # Adult stature +-2 std of the population (real adults of both sexes: about 1.49-1.89 m).
             assert 1.45 < stature(vertices) < 1.95, (k, value, stature(vertices))
             assert 0.3 < np.linalg.norm(joints[J["left_knee"]] - joints[J["left_hip"]]) < 0.5
             assert 0.2 < np.linalg.norm(joints[J["left_elbow"]] - joints[J["left_shoulder"]]) < 0.35
 
 
-def test_rest_pose_and_frame_match_smpl(free):
-    _, joints = shaped_rest(free, None)
+def test_rest_pose_and_frame_match_smpl(free_body):
+    _, joints = shaped_rest(free_body, None)
     assert np.linalg.norm(joints[J["pelvis"]]) < 0.01                       # pelvis at the origin
     assert joints[J["head"], 1] > joints[J["neck"], 1] > joints[J["spine3"], 1] > joints[J["pelvis"], 1]
     assert joints[J["left_ankle"], 1] < joints[J["left_knee"], 1] < joints[J["left_hip"], 1]
@@ -139,25 +128,25 @@ def test_rest_pose_and_frame_match_smpl(free):
     assert arm[0] > 0.4 and abs(arm[1]) < 0.05
     assert abs(joints[J["left_ankle"], 0] - joints[J["left_hip"], 0]) < 0.05
     assert joints[J["left_foot"], 2] > joints[J["left_ankle"], 2] + 0.05
-    nose = free.v_template[free.extra_vertex_ids["nose"]]
+    nose = free_body.v_template[free_body.extra_vertex_ids["nose"]]
     assert nose[2] > joints[J["head"], 2] + 0.05
 
 
-def test_template_is_left_right_symmetric(free):
-    joints = free.J_regressor @ free.v_template
+def test_template_is_left_right_symmetric(free_body):
+    joints = free_body.J_regressor @ free_body.v_template
     flip = np.arange(NUM_JOINTS)
     for a, b in SMPL_FLIP_PAIRS:
         flip[a], flip[b] = b, a
     assert np.abs(joints - joints[flip] * MIRROR).max() < 0.002             # metres
-    landmarks = free.v_template[free.mediapipe_vertex_ids]
+    landmarks = free_body.v_template[free_body.mediapipe_vertex_ids]
     assert np.abs(landmarks - landmarks[list(MEDIAPIPE_FLIP)] * MIRROR).max() < 0.002
 
 
-def test_mediapipe_vertices_are_where_the_landmarks_are(free):
-    v = free.v_template[free.mediapipe_vertex_ids]
+def test_mediapipe_vertices_are_where_the_landmarks_are(free_body):
+    v = free_body.v_template[free_body.mediapipe_vertex_ids]
     at = {name: v[i] for i, name in enumerate(MEDIAPIPE_LANDMARK_NAMES)}
-    _, joints = shaped_rest(free, None)
-    assert at["nose"][2] == pytest.approx(free.v_template[:, 2][free.weights.argmax(1) == 15].max(), abs=0.01)
+    _, joints = shaped_rest(free_body, None)
+    assert at["nose"][2] == pytest.approx(free_body.v_template[:, 2][free_body.weights.argmax(1) == 15].max(), abs=0.01)
     assert at["left_eye_outer"][0] > at["left_eye"][0] > at["left_eye_inner"][0] > 0
     assert at["left_ear"][0] > at["left_eye_outer"][0]
     assert at["mouth_left"][1] < at["nose"][1] < at["left_eye"][1]
