@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scripts.build_pose_task import (REGISTRY, ZIP_ALIGNMENT, ZIP_DATE_TIME, PoseTaskError, SourceModel,
+from scripts.build_pose_task import (REGISTRY, ZIP_DATE_TIME, PoseTaskError, SourceModel,
                                      build_pose_task, check_alignment, download_wheel, extract_models,
                                      load_spec, sha256_file, write_bundle)
 
