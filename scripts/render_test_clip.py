@@ -27,8 +27,10 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bridge import camera  # noqa: E402
 from bridge.geometry import kinematics, rotations  # noqa: E402
 from bridge.skeleton import SMPL_PARENTS  # noqa: E402
+from scripts.synth.camera import look_at  # noqa: E402
 
 DEFAULT_FOV_DEG = 55.0
 SKIN_RGBA = (0.80, 0.60, 0.48, 1.0)
@@ -65,16 +67,6 @@ def skin_vertices(body, betas: np.ndarray, pose_aa: np.ndarray) -> tuple[np.ndar
     return verts, posed_joints
 
 
-def look_at_rotation(position: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """World->OpenCV-camera rotation (3, 3) for a camera at `position` looking at `target`, world Y up."""
-    forward = target - position
-    forward /= np.linalg.norm(forward)
-    right = np.cross(forward, [0.0, 1.0, 0.0])
-    right /= np.linalg.norm(right)
-    down = np.cross(forward, right)
-    return np.stack([right, down, forward])  # rows: camera x (right), y (down), z (forward)
-
-
 def ground_truth(body, motion, betas: np.ndarray, fov_deg: float, size: tuple[int, int], distance_m: float,
                  camera_height_m: float, azimuth_deg: float) -> dict:
     """Pose the body, place a camera in front of it, express everything in that camera (OpenCV axes)."""
@@ -96,7 +88,7 @@ def ground_truth(body, motion, betas: np.ndarray, fov_deg: float, size: tuple[in
     position = np.array([centre[0] + distance_m * math.sin(yaw), camera_height_m,
                          centre[2] + distance_m * math.cos(yaw)])
     target = np.array([centre[0], 0.5 * (centre[1] + camera_height_m) - 0.1, centre[2]])
-    r_cw = look_at_rotation(position, target)
+    r_cw = look_at(position, target)
     to_cam = lambda p: (p - position) @ r_cw.T  # noqa: E731
     joints_cam = to_cam(joints_world)
     pose_cam = pose_aa.copy()
@@ -105,7 +97,7 @@ def ground_truth(body, motion, betas: np.ndarray, fov_deg: float, size: tuple[in
     return {
         "pose_aa": pose_cam.astype(np.float32), "betas": np.asarray(betas, np.float32),
         "trans_m": (joints_cam[:, 0] - rest_root).astype(np.float32), "joints_3d": joints_cam.astype(np.float32),
-        "fps": np.float64(motion.fps), "focal_px": np.float64(0.5 * width / math.tan(math.radians(fov_deg) / 2)),
+        "fps": np.float64(motion.fps), "focal_px": np.float64(camera.focal_from_fov(width, fov_deg)),
         "image_size": np.array([width, height], np.int64), "source": np.array(motion.source),
         "_verts_world": verts_world, "_camera_position": position, "_camera_rotation": r_cw,
     }

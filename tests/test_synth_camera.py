@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bridge import camera as bridge_camera
 from scripts.synth.camera import (
-    DISTANCE_RANGE_M, FOV_RANGE_DEG, HEIGHT_RANGE_M, IMAGE_SIZES, focal_from_fov, look_at, project_points,
+    DISTANCE_RANGE_M, FOV_RANGE_DEG, HEIGHT_RANGE_M, IMAGE_SIZES, look_at, project_points,
     sample_camera)
 
 
@@ -29,7 +30,7 @@ def test_look_at_without_roll_keeps_world_up_pointing_up_in_the_image():
 def test_projection_pinhole_and_principal_point():
     px = project_points(np.array([[0.0, 0.0, 4.0], [1.0, -0.5, 2.0]]), 1000.0, np.array([640.0, 360.0]))
     np.testing.assert_allclose(px, [[640, 360], [1140, 110]])
-    assert focal_from_fov(np.deg2rad(90.0), 1920) == pytest.approx(960.0)
+    assert bridge_camera.focal_from_fov(1920, 90.0) == pytest.approx(960.0)  # what sample_camera uses
 
 
 def test_sampled_cameras_stay_in_their_ranges_and_keep_the_person_in_view():

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bridge import camera as bridge_camera
+
 #: (width, height) px of the image sizes drawn: common video formats, landscape and portrait.
 IMAGE_SIZES: tuple[tuple[int, int], ...] = (
     (640, 480), (1280, 720), (1920, 1080), (480, 640), (720, 1280), (1080, 1920))
@@ -46,16 +48,11 @@ class Camera:
 
 
 def project_points(points_cam: np.ndarray, focal_px: float, principal_px: np.ndarray) -> np.ndarray:
-    """Perspective projection (..., 3) -> (..., 2) px. Depth is clamped to 1 cm so points behind the
-    camera project somewhere finite (the noise model marks them absent)."""
-    pts = np.asarray(points_cam, dtype=np.float64)
-    depth = np.maximum(pts[..., 2:3], 0.01)
-    return pts[..., :2] / depth * focal_px + np.asarray(principal_px, dtype=np.float64)
-
-
-def focal_from_fov(fov_rad: float, side_px: float) -> float:
-    """Focal length (px) that spans `side_px` pixels with a field of view of `fov_rad`."""
-    return 0.5 * side_px / np.tan(0.5 * fov_rad)
+    """Perspective projection (..., 3) -> (..., 2) px, as the bridge projects. Depth is clamped to 1 cm so
+    points behind the camera project somewhere finite (the noise model marks them absent)."""
+    pts = np.array(points_cam, dtype=np.float64)
+    pts[..., 2] = np.maximum(pts[..., 2], 0.01)
+    return bridge_camera.project(pts, focal_px, tuple(np.asarray(principal_px, dtype=np.float64)))
 
 
 def look_at(position: np.ndarray, target: np.ndarray, roll_rad: np.ndarray | float = 0.0) -> np.ndarray:
@@ -82,8 +79,7 @@ def sample_camera(rng: np.random.Generator, pelvis_world: np.ndarray, ground_y: 
     in 30% of clips a pan that follows the person (as a camera operator would) instead of a fixed view.
     """
     width, height = IMAGE_SIZES[rng.integers(len(IMAGE_SIZES))]
-    fov = np.deg2rad(rng.uniform(*FOV_RANGE_DEG))
-    focal = focal_from_fov(fov, max(width, height))
+    focal = bridge_camera.focal_from_fov(max(width, height), rng.uniform(*FOV_RANGE_DEG))
     num_frames = pelvis_world.shape[0]
     centre = 0.5 * (pelvis_world.min(axis=0) + pelvis_world.max(axis=0))
     extent = float(np.linalg.norm(np.ptp(pelvis_world[:, [0, 2]], axis=0)))
