@@ -5,7 +5,7 @@ detect (decode + MediaPipe, streaming) -> model (ARTS over sliding windows) -> c
 -> smooth (optional) -> write (atomic results file) -> preview (optional). Progress is reported per stage
 with done/total and an ETA; cancellation is checked between frames and batches, so a cancel takes
 effect within one batch. The clip-level shape is a robust mean of the per-frame shapes over detected
-frames, and the joints in the results are re-posed from that shape (forward kinematics), so they are
+frames (carried over by skeleton proportions when the chosen body model is not the checkpoint's), and the joints in the results are re-posed from that shape (forward kinematics), so they are
 exactly the joints of the rig the add-on builds from (betas, pose_aa, trans_m).
 """
 from __future__ import annotations
@@ -23,6 +23,7 @@ from . import camera, protocol, smoothing, tracking, video
 from .detection import DetectorMissingError
 from .geometry import kinematics, rotations
 from .results import ClipResult, write_results
+from .shape_transfer import transfer_betas
 from .skeleton import NUM_BETAS, SMPL_PARENTS
 from .windows import gather_windows, iter_window_batches, num_batches
 
@@ -146,16 +147,16 @@ def load_body_model(path: str | None):
         raise PipelineError("model_missing", f"body model not found: {exc}") from exc
 
 
-def _check_body_model(predictor, body) -> None:
-    """Shape coefficients only mean something for the body model the checkpoint was trained with."""
-    expected = str(getattr(predictor, "body_model_id", ""))
-    chosen = str(getattr(body, "model_id", ""))
-    if expected and chosen and expected != chosen:
-        raise PipelineError(
-            "invalid_request",
-            f"the ARTS checkpoint was trained for body model '{expected}' but '{chosen}' is selected: its shape "
-            f"coefficients would be wrong for that body. Select the bundled body model, or use a checkpoint "
-            f"trained for yours (scripts/train_arts.py with that body model).")
+def betas_for_body(predictor, body, betas: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """The network's β belong to the body model it was trained with; any other body model (a user's
+    SMPL_NEUTRAL.pkl) gets β with the same skeleton proportions, and a note saying so."""
+    source = getattr(predictor, "body", None)
+    if source is None or str(source.model_id) == str(body.model_id):
+        return betas, None
+    transfer = transfer_betas(source, betas, body)
+    return transfer.betas, (f"body shape carried over from '{source.model_id}' (what the network predicts) to "
+                            f"'{body.model_id}' by skeleton proportions (bone error {transfer.bone_rms_mm:.1f} mm "
+                            "rms); its girth stays at that model's mean")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -282,7 +283,6 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
         predictor = load_predictor(options.checkpoint, device)
     rep.report("load", 2, 3, None, "loading body model")
     body = load_body_model(options.body_model)
-    _check_body_model(predictor, body)
     rep.end("load", 3, 3)
 
     try:
@@ -325,6 +325,9 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
     keypoints_2d = np.concatenate([image_lm[..., :2], tracking.keypoint_confidence(image_lm)[..., None]], axis=-1)
     keypoints_2d[~track.valid, :, 2] = 0.0  # interpolated points are for the model only, never evidence
     betas = robust_mean(betas_per_frame[track.valid], confidence[track.valid]).astype(np.float32)
+    betas, shape_note = betas_for_body(predictor, body, betas)
+    if shape_note:
+        warnings.append(shape_note)
     from .body_model import shaped_rest
 
     _, rest_joints = shaped_rest(body, betas)

@@ -115,3 +115,26 @@ def smpl_like_pickle(arrays: dict[str, np.ndarray]) -> bytes:
             entries[key] = op_ndarray(value)
     entries["bs_type"] = op_str(b"lrotmin")
     return py2_pickle(entries)
+
+
+def skeleton_body_arrays(body, scale: float = 1.05, seed: int = 0) -> dict[str, np.ndarray]:
+    """A small SMPL-format model (4 vertices round each joint) whose skeleton is `body`'s scaled by `scale`, with
+    its shape space mixed by a random rotation, in SMPL's file layout (for smpl_like_pickle). Not SMPL data: a
+    stand-in for a user's different body model."""
+    rng = np.random.default_rng(seed)
+    mixing, _ = np.linalg.qr(rng.normal(size=(10, 10)))
+    regressor = np.asarray(body.J_regressor, np.float64)
+    joints = scale * regressor @ np.asarray(body.v_template, np.float64)
+    joint_dirs = scale * np.einsum("jv,vcb->jcb", regressor, np.asarray(body.shapedirs, np.float64)[..., :10])
+    offsets = 0.01 * np.array([[1, 1, 1], [-1, -1, 1], [-1, 1, -1], [1, -1, -1]], dtype=np.float64)
+    v_template = (joints[:, None, :] + offsets).reshape(-1, 3)
+    shapedirs = np.repeat(joint_dirs @ mixing, 4, axis=0)
+    j_regressor = np.kron(np.eye(24), np.full((1, 4), 0.25))
+    kintree = np.array([[4294967295, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21],
+                        np.arange(24)], dtype=np.int64)
+    faces = np.array([[4 * j, 4 * j + 1, 4 * j + 2] for j in range(24)], dtype=np.uint32)
+    return {
+        "v_template": v_template, "shapedirs": shapedirs,
+        "posedirs": np.zeros((96, 3, 207), dtype=np.float32), "weights": np.repeat(np.eye(24), 4, axis=0),
+        "J_regressor": j_regressor, "kintree_table": kintree, "f": faces,
+    }

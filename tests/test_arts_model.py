@@ -392,7 +392,7 @@ def test_predictor_contract(body, tmp_path):
     np.testing.assert_allclose(out["joints_3d"], expected.numpy(), atol=1e-4)
     # the mid frame (index 3) is the one answered for: changing only frame 0 of a window changes it less
     # than nothing at all would (it still changes: attention), but a different mid frame changes pose
-    chunked = ArtsPredictor(model, "m", "b", chunk_size=2).predict_windows(image, world, (640, 480))
+    chunked = ArtsPredictor(model, "m", predictor.body, chunk_size=2).predict_windows(image, world, (640, 480))
     np.testing.assert_allclose(chunked["pose_aa"], out["pose_aa"], atol=1e-5)
     with pytest.raises(ValueError, match="world_landmarks"):
         predictor.predict_windows(image, world[:, :, :10], (640, 480))

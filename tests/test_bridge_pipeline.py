@@ -9,8 +9,11 @@ import pytest
 
 from bridge import camera, pipeline
 from bridge.pipeline import PipelineError, ProcessOptions, process_video
+from bridge.body_model import load_body_model_arrays, shaped_rest
 from bridge.results import read_results
+from bridge.skeleton import SMPL_BONES
 from scripts.render_test_clip import derive_clip, write_bad_inputs
+from smpl_pickle_fixtures import skeleton_body_arrays, smpl_like_pickle
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "bridge"
 CLIP = FIXTURES / "wave_480x360.mp4"
@@ -161,11 +164,28 @@ def test_robust_mean_ignores_outliers():
     np.testing.assert_allclose(weighted, [1.0])
 
 
-def test_body_model_the_checkpoint_was_not_trained_for_is_refused(tmp_path):
-    other = tiny_predictor()
-    other.body_model_id = "smpl-pkl:0123456789abcdef"
-    with pytest.raises(PipelineError) as info:
-        process_video(ProcessOptions(video=str(CLIP), output=str(tmp_path / "o.npz")), predictor=other)
-    assert info.value.code == "invalid_request"
-    assert "smpl-pkl:0123456789abcdef" in info.value.message and "arts-free-body/1" in info.value.message
-    assert not (tmp_path / "o.npz").exists()
+def test_a_users_own_body_model_gets_the_predicted_proportions(free_body, tmp_path):
+    """A user's SMPL-format pickle is not what the network's β belong to: the rig gets that model's β with the
+    skeleton proportions the network predicted, and the summary says so. The shipped network, whose shapes
+    are people's (an untrained one's are far outside the population)."""
+    shipped = pipeline.load_predictor(None, "cpu")
+    path = tmp_path / "SMPL_NEUTRAL.pkl"
+    path.write_bytes(smpl_like_pickle(skeleton_body_arrays(free_body, scale=1.1)))
+    runs = {name: process_video(ProcessOptions(video=str(CLIP), end_frame=40, body_model=body), predictor=shipped)
+            for name, body in (("free", None), ("user", str(path)))}
+    (free_result, free_summary), (result, summary) = runs["free"], runs["user"]
+    user = load_body_model_arrays(str(path))
+    assert result.body_model_id == user.model_id != shipped.body_model_id
+    assert any("carried over" in w and user.model_id in w for w in summary.warnings)
+    assert not any("carried over" in w for w in free_summary.warnings)
+    _, free_rest = shaped_rest(free_body, free_result.betas)
+    _, user_rest = shaped_rest(user, result.betas)
+    # the user's model is the free skeleton scaled 1.1: bones 1.1 times what the network predicted
+    np.testing.assert_allclose(bone_lengths(user_rest), 1.1 * bone_lengths(free_rest), atol=5e-3)
+    # the results' joints are the user's rig
+    np.testing.assert_allclose(bone_lengths(result.joints_3d[0]), bone_lengths(user_rest), atol=1e-4)
+    np.testing.assert_allclose(result.pose_aa, free_result.pose_aa, atol=1e-5)
+
+
+def bone_lengths(joints: np.ndarray) -> np.ndarray:
+    return np.array([np.linalg.norm(joints[c] - joints[p]) for p, c in SMPL_BONES])

@@ -19,11 +19,12 @@ from .registry import DEFAULT_CHECKPOINT, DEFAULT_SHA256
 
 
 class ArtsPredictor:
-    def __init__(self, model: ArtsModel, model_id: str, body_model_id: str, device: str = "cpu",
+    def __init__(self, model: ArtsModel, model_id: str, body: Any, device: str = "cpu",
                  chunk_size: int = 64) -> None:
         self.model = model.to(device).eval()
         self.model_id = model_id
-        self.body_model_id = body_model_id
+        self.body = body  # the body model the network's β belong to (checkpoint.body_arrays)
+        self.body_model_id = str(body.model_id)
         self.device = device
         self.chunk_size = chunk_size
 
@@ -41,7 +42,7 @@ class ArtsPredictor:
         path = DEFAULT_CHECKPOINT if checkpoint is None else Path(checkpoint)
         expected = (DEFAULT_SHA256 or None) if checkpoint is None else None
         loaded = load_checkpoint(path, expected_sha256=expected)
-        return cls(build_model(loaded, device), loaded.model_id, loaded.body.model_id, device)
+        return cls(build_model(loaded, device), loaded.model_id, loaded.body, device)
 
     @classmethod
     def from_config(cls, config: ArtsConfig, device: str = "cpu", body: Any = None) -> "ArtsPredictor":
@@ -51,7 +52,7 @@ class ArtsPredictor:
 
             body = load_body_model_arrays()
         arrays = body_arrays(body)
-        return cls(ArtsModel(config, arrays), "arts-untrained", arrays.model_id, device)
+        return cls(ArtsModel(config, arrays), "arts-untrained", arrays, device)
 
     @torch.inference_mode()
     def predict_windows(self, image_landmarks: np.ndarray, world_landmarks: np.ndarray,
