@@ -1,7 +1,7 @@
 """One person per clip: pick who to follow, follow them through the video, and fill the gaps for the model.
 
 Choosing: `list_people` samples a few frames in IMAGE mode with several poses allowed, groups the
-detections into candidates by box overlap, and ranks them (seen most often, then largest and most central
+detections into candidates by matching boxes one to one from sample to sample, and ranks them (seen most often, then largest and most central
 in the frame). Candidate 0 is the default person; the user may pick another (index or box).
 Following: with one candidate, MediaPipe's own VIDEO-mode tracking follows the person (num_poses = 1, the
 fast path); with several, every frame reports up to that many poses and the one overlapping the person's
@@ -10,6 +10,7 @@ them for the sequence model only, and the results keep them marked invalid with 
 """
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,8 +27,6 @@ from .video import VideoInfo, expected_frames, iter_frames, iter_selected_frames
 BOX_MIN_CONFIDENCE = 0.3
 #: A frame's pose is the tracked person's when its box overlaps the last one by at least this IoU.
 TRACK_MIN_IOU = 0.2
-#: Detections in different sample frames are the same candidate above this IoU.
-CLUSTER_MIN_IOU = 0.3
 #: Detection and presence thresholds when looking for several people: MediaPipe scores a second, smaller
 #: person lower, and at its default of 0.5 often reports only the most prominent one.
 MULTI_PERSON_MIN_CONFIDENCE = 0.3
@@ -149,28 +148,48 @@ class _Cluster:
     frames: list = field(default_factory=list)
 
 
+def _box_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """How unlike two person boxes are: centre distance in box heights plus the log of their height ratio."""
+    ha, hb = max(a[3] - a[1], 1.0), max(b[3] - b[1], 1.0)
+    centre_a, centre_b = 0.5 * (a[:2] + a[2:]), 0.5 * (b[:2] + b[2:])
+    return float(np.linalg.norm(centre_a - centre_b) / (0.5 * (ha + hb)) + abs(np.log(ha / hb)))
+
+
+def _assign(boxes: list[np.ndarray], latest: list[np.ndarray]) -> list[tuple[int, int]]:
+    """One-to-one (box, person) pairs of least total distance; min(len) pairs (a handful: brute force)."""
+    if not boxes or not latest:
+        return []
+    cost = np.array([[_box_distance(b, p) for p in latest] for b in boxes])
+    if len(boxes) <= len(latest):
+        options = ([(i, j) for i, j in enumerate(perm)] for perm in itertools.permutations(range(len(latest)), len(boxes)))
+    else:
+        options = ([(i, j) for j, i in enumerate(perm)] for perm in itertools.permutations(range(len(boxes)), len(latest)))
+    return min(options, key=lambda pairs: sum(cost[i, j] for i, j in pairs))
+
+
 def cluster_candidates(detections: list[tuple[int, np.ndarray]], image_size: tuple[int, int], samples: int,
                        max_people: int) -> list[Candidate]:
     """Group per-sample boxes into people. detections: [(frame_index, boxes (P, 4))], in time order.
 
-    Greedy: each box joins the cluster whose latest box overlaps it most (IoU >= CLUSTER_MIN_IOU), else
-    starts a new one. Ranked by frames seen, then mean prominence; at most max_people are returned.
+    Samples are far apart in time, so a person walking through the video need not overlap their own box
+    from one sample to the next. Each sample's boxes are matched one to one with the people seen so far
+    (least total distance: centre offset in box heights plus change of size), and a new person starts only
+    for the boxes left over when a sample shows more people than any before it. So one person crossing the
+    frame stays one candidate; two people seen apart in time (one leaves, another enters) also merge, as
+    MediaPipe's own single-person tracking would follow either. Ranked by frames seen, then mean
+    prominence; at most max_people are returned.
     """
     clusters: list[_Cluster] = []
-    for frame, boxes in detections:
-        taken: set[int] = set()
-        for box in boxes:
-            ious = [box_iou(box, c.boxes[-1]) if i not in taken else -1.0 for i, c in enumerate(clusters)]
-            best = int(np.argmax(ious)) if ious else -1
-            if best >= 0 and ious[best] >= CLUSTER_MIN_IOU:
-                target = clusters[best]
-            else:
-                target = _Cluster()
-                clusters.append(target)
-                best = len(clusters) - 1
-            taken.add(best)
-            target.boxes.append(np.asarray(box, dtype=np.float64))
-            target.frames.append(frame)
+    for frame, frame_boxes in detections:
+        boxes = [np.asarray(box, dtype=np.float64) for box in frame_boxes]
+        pairs = _assign(boxes, [c.boxes[-1] for c in clusters])
+        targets = {i: clusters[j] for i, j in pairs}
+        for i, box in enumerate(boxes):
+            if i not in targets:
+                targets[i] = _Cluster()
+                clusters.append(targets[i])
+            targets[i].boxes.append(box)
+            targets[i].frames.append(frame)
     ranked = []
     for c in clusters:
         boxes = np.stack(c.boxes)

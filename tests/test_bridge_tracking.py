@@ -64,6 +64,23 @@ def test_candidates_ranked_and_clustered():
     assert len(tracking.cluster_candidates(detections, size, 4, max_people=1)) == 1
 
 
+def test_a_person_walking_across_the_frame_stays_one_candidate():
+    """Samples are seconds apart: a walker's boxes do not overlap from one sample to the next."""
+    size = (640, 480)
+    walker = [(i * 30, np.array([[20.0 + 150 * i, 100, 120 + 150 * i, 400]])) for i in range(4)]
+    cands = tracking.cluster_candidates(walker, size, samples=4, max_people=4)
+    assert len(cands) == 1 and cands[0].frames_seen == 4 and cands[0].first_frame == 0
+    # two people walking right at different speeds, listed in either order: two people, never swapped
+    a = [np.array([20.0 + 120 * i, 100, 120 + 120 * i, 400]) for i in range(3)]
+    b = [np.array([360.0 + 60 * i, 120, 440 + 60 * i, 380]) for i in range(3)]
+    pair = [(0, np.stack([a[0], b[0]])), (30, np.stack([b[1], a[1]])), (60, np.stack([a[2], b[2]]))]
+    two = tracking.cluster_candidates(pair, size, samples=3, max_people=4)
+    assert len(two) == 2 and all(c.frames_seen == 3 for c in two)
+    by_start = {float(c.first_box[0]): c for c in two}
+    np.testing.assert_allclose(by_start[20.0].box, a[1])
+    np.testing.assert_allclose(by_start[360.0].box, b[1])
+
+
 def test_tracker_follows_the_chosen_person():
     left, right = _person(10, 10, 100, 300), _person(300, 10, 400, 300)
     tracker = tracking.PersonTracker(tracking.landmarks_box(right))
