@@ -220,17 +220,23 @@ def render(body, truth: dict, out_mp4: Path, fov_deg: float) -> None:
 def render_clip(out_dir: str | Path, name: str = "wave", motion_kind: str = "wave", seconds: float = 3.0,
                 size: tuple[int, int] = (480, 360), fps: float = 30.0, seed: int = 0, fov_deg: float = DEFAULT_FOV_DEG,
                 distance_m: float = 3.6, camera_height_m: float = 1.0, azimuth_deg: float = 15.0,
-                body_model: str | None = None) -> tuple[Path, Path]:
-    """Render OUT_DIR/<name>.mp4 and write OUT_DIR/<name>.npz (ground truth); returns both paths."""
+                body_model: str | None = None, motion=None, betas: np.ndarray | None = None) -> tuple[Path, Path]:
+    """Render OUT_DIR/<name>.mp4 and write OUT_DIR/<name>.npz (ground truth); returns both paths.
+
+    motion: an already-made motion (pose_aa, root_pos_m, fps, source, e.g. a scripts.synth MotionClip; the
+    floor is at world y = 0) instead of procedural `motion_kind` (then seconds and fps are ignored);
+    betas: the body shape instead of one drawn from `seed`."""
     from bridge.body_model import load_body_model_arrays, shaped_rest
     from scripts.synth.procedural import procedural_motion
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     body = load_body_model_arrays(body_model)
-    betas = np.random.default_rng(seed).normal(scale=0.5, size=10).astype(np.float32)
-    _, rest_joints = shaped_rest(body, betas)
-    motion = procedural_motion(motion_kind, seed, np.asarray(rest_joints), int(round(seconds * fps)), fps)
+    if betas is None:
+        betas = np.random.default_rng(seed).normal(scale=0.5, size=10).astype(np.float32)
+    if motion is None:
+        _, rest_joints = shaped_rest(body, betas)
+        motion = procedural_motion(motion_kind, seed, np.asarray(rest_joints), int(round(seconds * fps)), fps)
     truth = ground_truth(body, motion, betas, fov_deg, size, distance_m, camera_height_m, azimuth_deg)
     mp4, npz = out_dir / f"{name}.mp4", out_dir / f"{name}.npz"
     render(body, truth, mp4, fov_deg)

@@ -1,0 +1,608 @@
+"""End-to-end accuracy on rendered held-out motion, and how far the synthetic landmarks sit from MediaPipe's.
+
+Why: ARTS is trained only on synthetic landmarks (scripts/synth: points of the posed free body model plus a
+detector-noise model), and scripts/eval_arts.py scores it on held-out *synthetic* landmarks. This
+script measures what a user gets: the real MediaPipe detector on rendered video, through the whole bridge
+(`bridge.pipeline.process_video`), against exact ground truth; and it measures the sim-to-real gap of the
+training data: where MediaPipe puts each landmark on those frames versus where the synthetic model puts it.
+
+How:
+1. Pick --clips held-out motions, deterministic from --seed: CMU subject 007 trials (TEST_GROUPS, retargeted
+   through the .cache/motion cache as generate.py does) and procedural seeds s with s % 10 == 9 (the kind
+   generate.py pairs with that seed). Each gets a body β ~ N(0, 0.5²) and a fixed camera 3-5 m from the
+   person's mean position (pushed back for a walk, which travels up to 5 m, so the person never comes nearer
+   than 3 m and their feet stay in view), 0.8-1.6 m high, within ±40° of the way the body faces.
+2. Render each with Blender (scripts/render_test_clip.py, Workbench, H.264) into --out; a clip whose
+   mp4 and npz already exist is reused (names carry a hash of everything that defines the clip).
+3. Run process_video with each --checkpoint and score the detected frames (result.valid) in millimetres
+   (bridge.metrics, eval_arts.py's definitions): MPJPE / PA-MPJPE on the 14-joint LSP subset (aligned on
+   the hips' midpoint) and all 24 joints (pelvis-aligned), MPVPE (free body model meshes, pelvis-aligned),
+   Accel (root-relative joints, over runs of consecutive detected frames), the root (pelvis) position error
+   in camera space and its depth bias (m), and the camera-space root orientation error (deg). Means over
+   clips are frame-weighted. MediaPipe runs once per clip; later checkpoints reuse its landmarks.
+4. Landmark calibration: the synthetic model's noise-free landmarks for the same frames
+   (scripts/synth/landmarks.py), projected with the render's camera, minus MediaPipe's image landmarks
+   (confidence >= --min-confidence): per landmark group, mean distance in px and in % of the person's 2D
+   torso length (hip midpoint to shoulder midpoint), and the signed mean offset in a body-aligned frame:
+   `up` (towards the shoulders), `out` (away from the body's midline, sides mirrored; nose: towards the
+   person's left) and `limb` (along the parent landmark -> landmark direction, e.g. elbow -> wrist). The same
+   for MediaPipe's world landmarks against the synthetic ones (both re-centred on the hip midpoint), in mm,
+   with `fwd` (the direction the chest faces), plus the ratio of MediaPipe's 3D torso length to the truth's.
+   Positive offsets mean MediaPipe's landmark lies further that way than the synthetic one.
+
+    python scripts/eval_rendered.py [--clips 6] [--seconds 4] [--size 640x480] [--seed 0] \
+        [--checkpoint [NAME=]PATH ...] [--smoothing none] [--per-clip] [--json results.json]
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bridge import camera, metrics, tracking  # noqa: E402
+from bridge.geometry import rotations  # noqa: E402
+from bridge.keypoints import MEDIAPIPE_LANDMARK_NAMES  # noqa: E402
+from scripts.synth.generate import FPS, PROCEDURAL_TEST_SEED_MOD, split_for  # noqa: E402
+from scripts.synth.motion import MotionClip  # noqa: E402
+from scripts.synth.procedural import MOTION_KINDS  # noqa: E402
+from scripts.synth.retarget import DEFAULT_CACHE_DIR, clip_identity, find_motion_files  # noqa: E402
+
+MM = 1000.0
+DEFAULT_OUT = REPO / ".cache" / "eval_rendered"
+DEFAULT_MOTION_DIR = REPO.parent / "shared" / "motion"
+#: generate.py's default number of procedural clips: held-out seeds are drawn below it (9, 19, ..., 479).
+PROCEDURAL_SEEDS = 480
+DISTANCE_RANGE_M = (3.0, 5.0)
+CAMERA_HEIGHT_RANGE_M = (0.8, 1.6)
+AZIMUTH_RANGE_DEG = 40.0
+BETA_SCALE = 0.5
+#: Part of every render's name: bump it when how a clip is made changes, so old renders are not reused.
+RENDER_VERSION = 2
+#: No pelvis position comes nearer the camera than this (m): nearer, a 55° camera cuts off the feet.
+NEAREST_M = 3.0
+#: MediaPipe landmarks with visibility x presence below this are left out of the calibration.
+MIN_CONFIDENCE = 0.5
+#: A frame's 2D `out` component needs the body's width to show: |left - right| >= this x torso length.
+MIN_WIDTH_FOR_SIDES = 0.2
+
+LANDMARK_GROUPS: dict[str, tuple[int, ...]] = {
+    "nose": (0,), "eyes": (1, 2, 3, 4, 5, 6), "ears": (7, 8), "mouth": (9, 10), "shoulders": (11, 12),
+    "elbows": (13, 14), "wrists": (15, 16), "hands": (17, 18, 19, 20, 21, 22), "hips": (23, 24),
+    "knees": (25, 26), "ankles": (27, 28), "heels": (29, 30), "toes": (31, 32),
+}
+#: Landmark -> its parent landmark, for the `limb` component (direction parent -> landmark).
+LIMB_PARENT: dict[int, int] = {13: 11, 14: 12, 15: 13, 16: 14, 17: 15, 19: 15, 21: 15, 18: 16, 20: 16, 22: 16,
+                               25: 23, 26: 24, 27: 25, 28: 26, 29: 27, 30: 28, 31: 27, 32: 28}
+#: +1 for the person's left side, -1 for the right, +1 for the nose (its `out` means towards the left).
+LANDMARK_SIDE = np.array([-1.0 if ("right" in n) else 1.0 for n in MEDIAPIPE_LANDMARK_NAMES])
+POSE_COLUMNS = ("Det %", "MPJPE-14", "PA-MPJPE-14", "MPJPE-24", "PA-MPJPE-24", "MPVPE", "Accel", "Root (m)",
+                "Depth bias (m)", "Root rot (deg)")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Clip selection (pure).
+
+@dataclass
+class ClipSpec:
+    """One evaluation clip: which held-out motion, which body, which camera."""
+
+    source: str  # "cmu:007_03" or "procedural:walk:19"
+    group: str  # the held-out motion group ("cmu:007", "procedural:19")
+    motion_file: str | None  # the BVH / npz for mocap, None for procedural motion
+    start_fraction: float  # where a mocap segment starts, as a fraction of the free room in the trial
+    frames: int  # at most this many (a shorter trial is used whole)
+    betas: list[float]
+    distance_m: float  # camera to the person's mean pelvis position, horizontally (see camera_distance)
+    camera_height_m: float
+    azimuth_deg: float  # from the way the body faces at the middle of the clip
+    size: tuple[int, int]
+
+    @property
+    def name(self) -> str:
+        """File stem: the source plus a hash of everything that defines the render (not where the corpus is)."""
+        defining = {**asdict(self), "motion_file": None, "render_version": RENDER_VERSION}
+        digest = hashlib.sha1(json.dumps(defining, sort_keys=True).encode()).hexdigest()[:8]
+        return "".join(c if c.isalnum() or c in "-_" else "_" for c in self.source) + "-" + digest
+
+
+def heldout_motion_files(files: list[Path]) -> list[Path]:
+    """The motion files whose group generate.py holds out for testing (all of CMU subject 007)."""
+    return [p for p in files if split_for(clip_identity(Path(p))[1]) == "test"]
+
+
+def heldout_procedural_seeds(count: int = PROCEDURAL_SEEDS) -> list[int]:
+    """Procedural seeds below `count` that generate.py puts in the test split."""
+    modulus, remainder = PROCEDURAL_TEST_SEED_MOD
+    return [s for s in range(count) if s % modulus == remainder]
+
+
+def select_clips(num_clips: int, seed: int, motion_files: list[Path], frames: int,
+                 size: tuple[int, int]) -> list[ClipSpec]:
+    """Deterministic held-out clips: half from held-out mocap trials (when any), the rest procedural."""
+    rng = np.random.default_rng(seed)
+    files = heldout_motion_files(motion_files)
+    num_mocap = min(num_clips // 2, len(files)) if files else 0
+    chosen_files = [files[i] for i in sorted(rng.choice(len(files), num_mocap, replace=False))] if num_mocap else []
+    seeds = heldout_procedural_seeds()
+    chosen_seeds = sorted(int(s) for s in rng.choice(seeds, num_clips - num_mocap, replace=False))
+    specs = []
+    for path in chosen_files:
+        source, group = clip_identity(Path(path))
+        specs.append(_spec(rng, source, group, str(path), frames, size))
+    for s in chosen_seeds:
+        kind = MOTION_KINDS[s % len(MOTION_KINDS)]  # generate.py's pairing of seed and kind
+        specs.append(_spec(rng, f"procedural:{kind}:{s}", f"procedural:{s}", None, frames, size))
+    return specs
+
+
+def _spec(rng: np.random.Generator, source: str, group: str, motion_file: str | None, frames: int,
+          size: tuple[int, int]) -> ClipSpec:
+    return ClipSpec(source=source, group=group, motion_file=motion_file, start_fraction=float(rng.random()),
+                    frames=int(frames), betas=[round(float(b), 6) for b in rng.normal(0.0, BETA_SCALE, 10)],
+                    distance_m=round(float(rng.uniform(*DISTANCE_RANGE_M)), 4),
+                    camera_height_m=round(float(rng.uniform(*CAMERA_HEIGHT_RANGE_M)), 4),
+                    azimuth_deg=round(float(rng.uniform(-AZIMUTH_RANGE_DEG, AZIMUTH_RANGE_DEG)), 3),
+                    size=(int(size[0]), int(size[1])))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Motion and rendering.
+
+def make_motion(spec: ClipSpec, body, cache_dir: Path | None = DEFAULT_CACHE_DIR) -> MotionClip:
+    """The clip's motion on its body, standing on the floor (world y = 0)."""
+    from bridge.body_model import shaped_rest
+    from scripts.synth.procedural import procedural_motion
+    from scripts.synth.retarget import load_retargeted
+
+    betas = np.asarray(spec.betas)
+    if spec.motion_file is None:
+        kind, seed = spec.source.split(":")[1], int(spec.source.split(":")[2])
+        motion = procedural_motion(kind, seed, np.asarray(shaped_rest(body, betas)[1]), spec.frames, FPS)
+    else:  # retargeted onto the mean body, as generate.py does
+        full = load_retargeted(Path(spec.motion_file), shaped_rest(body, None)[1], cache_dir, FPS)
+        start = int(spec.start_fraction * max(0, full.num_frames - spec.frames))
+        motion = full.slice(start, start + spec.frames)
+    return grounded(motion, body, betas)
+
+
+def grounded(motion: MotionClip, body, betas: np.ndarray) -> MotionClip:
+    """The motion moved up or down so the feet of this body stand on y = 0 (generate.py's ground rule)."""
+    from scripts.synth.landmarks import landmark_vertex_ids, pose_body
+
+    posed = pose_body(body, betas, motion.pose_aa, motion.root_pos_m, landmark_vertex_ids(body))
+    ground_y = float(np.percentile(posed.landmarks[:, 27:33, 1].min(axis=1), 5)) - 0.01
+    root = np.asarray(motion.root_pos_m, np.float64) - np.array([0.0, ground_y, 0.0])
+    return MotionClip(motion.pose_aa, root.astype(np.float32), motion.fps, motion.source, motion.group)
+
+
+def camera_distance(root_pos_m: np.ndarray, distance_m: float, nearest_m: float = NEAREST_M) -> float:
+    """Camera distance from the clip's mean pelvis position: `distance_m`, or more for motion that travels,
+    so that no pelvis position comes nearer than `nearest_m` (horizontally)."""
+    xz = np.asarray(root_pos_m, np.float64)[:, [0, 2]]
+    return float(max(distance_m, nearest_m + np.linalg.norm(xz - xz.mean(axis=0), axis=1).max()))
+
+
+def render_spec(spec: ClipSpec, out_dir: Path, body, cache_dir: Path | None = DEFAULT_CACHE_DIR
+                ) -> tuple[Path, Path, bool]:
+    """(mp4, ground-truth npz, rendered now?) for the clip; an existing render is reused."""
+    from scripts.render_test_clip import DEFAULT_FOV_DEG, render_clip
+
+    mp4, npz = out_dir / f"{spec.name}.mp4", out_dir / f"{spec.name}.npz"
+    if mp4.is_file() and npz.is_file():
+        return mp4, npz, False
+    motion = make_motion(spec, body, cache_dir)
+    render_clip(out_dir, spec.name, size=spec.size, fov_deg=DEFAULT_FOV_DEG,
+                distance_m=camera_distance(motion.root_pos_m, spec.distance_m),
+                camera_height_m=spec.camera_height_m, azimuth_deg=spec.azimuth_deg, motion=motion,
+                betas=np.asarray(spec.betas, np.float32))
+    return mp4, npz, True
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Running the bridge.
+
+@contextlib.contextmanager
+def shared_tracking(cache: dict[str, tracking.TrackedClip]) -> Iterator[dict[str, tracking.TrackedClip]]:
+    """While active, bridge.tracking.track_person keeps what it finds in `cache` (by video and range) and
+    returns it for the same video again: one MediaPipe pass per clip, whatever the number of checkpoints,
+    and its world landmarks (not in the results file) are there for the calibration."""
+    original = tracking.track_person
+
+    def track_once(info, start_frame=0, end_frame=None, *args, **kwargs):
+        key = f"{Path(info.path).resolve()}|{start_frame}|{end_frame}"
+        if key not in cache:
+            cache[key] = original(info, start_frame, end_frame, *args, **kwargs)
+        return cache[key]
+
+    tracking.track_person = track_once
+    try:
+        yield cache
+    finally:
+        tracking.track_person = original
+
+
+def run_bridge(mp4: Path, checkpoint: str | None, smoothing: str):
+    """process_video on the clip (no output file) -> ClipResult."""
+    from bridge.pipeline import ProcessOptions, process_video
+
+    result, _ = process_video(ProcessOptions(video=str(mp4), checkpoint=checkpoint, smoothing=smoothing))
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pose metrics (pure).
+
+def valid_runs(valid: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of every run of consecutive True frames."""
+    padded = np.concatenate([[False], np.asarray(valid, bool), [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+def pose_scores(pred_joints: np.ndarray, gt_joints: np.ndarray, valid: np.ndarray,
+                pred_vertices: np.ndarray | None = None, gt_vertices: np.ndarray | None = None,
+                pred_root_rot: np.ndarray | None = None, gt_root_rot: np.ndarray | None = None
+                ) -> dict[str, tuple[float, float]]:
+    """One clip's metrics as {name: (value, weight)} over its valid frames (weights make means frame-weighted).
+
+    pred_joints, gt_joints (F, 24, 3) camera space, metres; valid (F,) bool; vertices (V_frames, N, 3) for the
+    valid frames only (pelvis-aligned inside); root rotations (F, 3, 3) camera space. Millimetres, except the
+    root position (m), its depth bias (m), the rotation (deg) and the detection rate (%).
+    """
+    valid = np.asarray(valid, bool)
+    frames, count = len(valid), int(valid.sum())
+    scores: dict[str, tuple[float, float]] = {"Det %": (100.0 * count / max(frames, 1), frames)}
+    if count == 0:
+        return scores
+    pred, gt = np.asarray(pred_joints, np.float64)[valid], np.asarray(gt_joints, np.float64)[valid]
+    lsp = list(metrics.LSP14_FROM_SMPL)
+    hips_pred, hips_gt = 0.5 * (pred[:, 1] + pred[:, 2])[:, None], 0.5 * (gt[:, 1] + gt[:, 2])[:, None]
+    scores.update({
+        "MPJPE-14": (MM * metrics.mpjpe(pred[:, lsp] - hips_pred, gt[:, lsp] - hips_gt), count),
+        "PA-MPJPE-14": (MM * metrics.pa_mpjpe(pred[:, lsp], gt[:, lsp]), count),
+        "MPJPE-24": (MM * metrics.mpjpe(pred, gt), count),
+        "PA-MPJPE-24": (MM * metrics.pa_mpjpe(pred, gt), count),
+        "Root (m)": (float(np.linalg.norm(pred[:, 0] - gt[:, 0], axis=-1).mean()), count),
+        "Depth bias (m)": (float((pred[:, 0, 2] - gt[:, 0, 2]).mean()), count),
+    })
+    all_pred, all_gt = np.asarray(pred_joints, np.float64), np.asarray(gt_joints, np.float64)
+    accel = []
+    for a, b in valid_runs(valid):  # consecutive detected frames only; a run needs 3 for one acceleration
+        if b - a >= 3:
+            p, g = all_pred[a:b], all_gt[a:b]
+            accel.append((metrics.accel_error(p - p[:, :1], g - g[:, :1]), b - a - 2))
+    if accel:
+        values, weights = zip(*accel)
+        scores["Accel"] = (MM * float(np.average(values, weights=weights)), float(sum(weights)))
+    if pred_vertices is not None:
+        scores["MPVPE"] = (MM * metrics.mpvpe(pred_vertices, gt_vertices, pred[:, 0], gt[:, 0]), count)
+    if pred_root_rot is not None:
+        angle = metrics.rotation_angle_error(np.asarray(pred_root_rot)[valid], np.asarray(gt_root_rot)[valid])
+        scores["Root rot (deg)"] = (float(np.degrees(angle.mean())), count)
+    return scores
+
+
+def aggregate(rows: list[dict[str, tuple[float, float]]]) -> dict[str, float]:
+    """Weighted mean of each metric over clips (a metric missing from a clip does not count there)."""
+    names = [n for n in POSE_COLUMNS if any(n in r for r in rows)]
+    names += sorted({n for r in rows for n in r} - set(names))
+    out = {}
+    for name in names:
+        pairs = [r[name] for r in rows if name in r and r[name][1] > 0]
+        out[name] = float(np.average([v for v, _ in pairs], weights=[w for _, w in pairs])) if pairs else math.nan
+    return out
+
+
+def score_clip(result, truth: dict[str, np.ndarray], body) -> dict[str, tuple[float, float]]:
+    """pose_scores of a bridge result against the rendered clip's ground truth (meshes of the free body model)."""
+    from scripts.render_test_clip import skin_vertices
+
+    valid = np.asarray(result.valid, bool)
+    gt_pose = np.asarray(truth["pose_aa"], np.float64)
+    pred_pose = np.asarray(result.pose_aa, np.float64)
+    if len(pred_pose) != len(gt_pose):
+        raise ValueError(f"the bridge returned {len(pred_pose)} frames for a {len(gt_pose)}-frame render")
+    pred_vertices = gt_vertices = None
+    if valid.any():
+        pred_vertices, pred_posed = skin_vertices(body, np.asarray(result.betas), pred_pose[valid])
+        gt_vertices, gt_posed = skin_vertices(body, np.asarray(truth["betas"]), gt_pose[valid])
+        # skin_vertices puts the pelvis at the rest pelvis: align on its own pelvis joints.
+        pred_vertices = pred_vertices - pred_posed[:, :1] + np.asarray(result.joints_3d, np.float64)[valid][:, :1]
+        gt_vertices = gt_vertices - gt_posed[:, :1] + np.asarray(truth["joints_3d"], np.float64)[valid][:, :1]
+    return pose_scores(result.joints_3d, truth["joints_3d"], valid, pred_vertices, gt_vertices,
+                       rotations.axis_angle_to_matrix(pred_pose[:, 0]), rotations.axis_angle_to_matrix(gt_pose[:, 0]))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Landmark calibration (pure).
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+
+def _limb_directions(clean: np.ndarray) -> np.ndarray:
+    """(F, 33, D) unit parent -> landmark directions (zero where a landmark has no parent)."""
+    out = np.zeros_like(clean, dtype=np.float64)
+    for child, parent in LIMB_PARENT.items():
+        out[:, child] = _unit(clean[:, child] - clean[:, parent])
+    return out
+
+
+def offsets_2d(detected_px: np.ndarray, clean_px: np.ndarray) -> dict[str, np.ndarray]:
+    """Components (F, 33) of detected - clean image landmarks in the body's 2D frame.
+
+    dist_px: |offset| px; dist, up, out, limb: in % of the 2D torso length (clean hip midpoint to shoulder
+    midpoint). up: towards the shoulders; out: away from the midline (NaN where the body shows too little
+    width to tell left from right, e.g. in profile); limb: along parent -> landmark.
+    """
+    det, clean = np.asarray(detected_px, np.float64), np.asarray(clean_px, np.float64)
+    hips, shoulders = 0.5 * (clean[:, 23] + clean[:, 24]), 0.5 * (clean[:, 11] + clean[:, 12])
+    torso = np.maximum(np.linalg.norm(shoulders - hips, axis=-1), 1e-9)[:, None]  # (F, 1)
+    up = _unit(shoulders - hips)
+    perp = np.stack([up[:, 1], -up[:, 0]], axis=-1)
+    width = np.sum(perp * (clean[:, 11] + clean[:, 23] - clean[:, 12] - clean[:, 24]), axis=-1)
+    lateral = perp * np.sign(width)[:, None]  # towards the person's left
+    wide = (np.abs(width) / torso[:, 0] >= MIN_WIDTH_FOR_SIDES)[:, None]
+    d = det - clean
+    pct = 100.0 / torso
+    return {
+        "dist_px": np.linalg.norm(d, axis=-1),
+        "dist": np.linalg.norm(d, axis=-1) * pct,
+        "up": np.einsum("fnd,fd->fn", d, up) * pct,
+        "out": np.where(wide, np.einsum("fnd,fd->fn", d, lateral) * LANDMARK_SIDE * pct, np.nan),
+        "limb": _limb_component(d, clean) * pct,
+    }
+
+
+def offsets_3d(detected_world: np.ndarray, clean_world: np.ndarray) -> dict[str, np.ndarray]:
+    """Components (F, 33) in mm of detected - clean world landmarks, each re-centred on its hip midpoint,
+    in the body's frame: up, out, fwd (the way the chest faces), limb."""
+    det, clean = _hip_centred(detected_world), _hip_centred(clean_world)
+    torso = 0.5 * (clean[:, 11] + clean[:, 12])  # hips at the origin
+    up = _unit(torso)
+    across = clean[:, 11] + clean[:, 23] - clean[:, 12] - clean[:, 24]
+    left = _unit(across - np.sum(across * up, -1, keepdims=True) * up)
+    forward = np.cross(left, up)
+    d = det - clean
+    return {
+        "dist_mm": MM * np.linalg.norm(d, axis=-1),
+        "up_mm": MM * np.einsum("fnd,fd->fn", d, up),
+        "out_mm": MM * np.einsum("fnd,fd->fn", d, left) * LANDMARK_SIDE,
+        "fwd_mm": MM * np.einsum("fnd,fd->fn", d, forward),
+        "limb_mm": MM * _limb_component(d, clean),
+    }
+
+
+def _hip_centred(world: np.ndarray) -> np.ndarray:
+    world = np.asarray(world, np.float64)
+    return world - 0.5 * (world[:, 23:24] + world[:, 24:25])
+
+
+def torso_scale(detected_world: np.ndarray, clean_world: np.ndarray) -> np.ndarray:
+    """(F,) detected / clean 3D torso length (hip midpoint to shoulder midpoint): MediaPipe's metric scale."""
+    length = lambda w: np.linalg.norm(0.5 * (w[:, 11] + w[:, 12]), axis=-1)  # noqa: E731
+    return length(_hip_centred(detected_world)) / np.maximum(length(_hip_centred(clean_world)), 1e-9)
+
+
+def _limb_component(d: np.ndarray, clean: np.ndarray) -> np.ndarray:
+    """(F, 33) component of offsets d along parent -> landmark (NaN for landmarks without a parent)."""
+    out = np.einsum("fnd,fnd->fn", d, _limb_directions(clean))
+    has_parent = np.zeros(d.shape[1], bool)
+    has_parent[list(LIMB_PARENT)] = True
+    return np.where(has_parent[None], out, np.nan)
+
+
+def summarise_offsets(components: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, dict[str, float]]:
+    """Per landmark group: the number of observations and the mean of every component over the masked
+    (F, 33) entries (NaN entries skipped), plus the median of the first (distance) component."""
+    mask = np.asarray(mask, bool)
+    first = next(iter(components))
+    summary = {}
+    for group, indices in LANDMARK_GROUPS.items():
+        sel = np.zeros_like(mask)
+        sel[:, list(indices)] = mask[:, list(indices)]
+        row: dict[str, float] = {"n": int(sel.sum())}
+        for name, values in components.items():
+            picked = values[sel]
+            picked = picked[np.isfinite(picked)]
+            row[name] = float(picked.mean()) if picked.size else math.nan
+        picked = components[first][sel]
+        row["median_" + first] = float(np.median(picked)) if picked.size else math.nan
+        summary[group] = row
+    return summary
+
+
+class Calibration:
+    """MediaPipe's landmarks against the synthetic model's, gathered over clips (see offsets_2d / offsets_3d).
+
+    Only detected frames and landmarks with MediaPipe confidence >= MIN_CONFIDENCE count."""
+
+    def __init__(self) -> None:
+        self.image: list[dict[str, np.ndarray]] = []
+        self.world: list[dict[str, np.ndarray]] = []
+        self.masks: list[np.ndarray] = []
+        self.scales: list[np.ndarray] = []
+
+    def add(self, detected: np.ndarray, detected_world: np.ndarray, valid: np.ndarray, clean_px: np.ndarray,
+            clean_world: np.ndarray) -> None:
+        """detected (F, 33, 4) MediaPipe image landmarks [x, y, visibility, presence]; detected_world (F, 33, 3);
+        valid (F,); clean_px (F, 33, 2) and clean_world (F, 33, 3) the synthetic model's for the same frames."""
+        mask = np.asarray(valid, bool)[:, None] & (tracking.keypoint_confidence(detected) >= MIN_CONFIDENCE)
+        self.image.append(offsets_2d(np.asarray(detected)[..., :2], clean_px))
+        self.world.append(offsets_3d(detected_world, clean_world))
+        self.masks.append(mask)
+        torso_seen = mask[:, [11, 12, 23, 24]].all(axis=1)
+        self.scales.append(torso_scale(detected_world, clean_world)[torso_seen])
+
+    def summary(self) -> dict:
+        mask = np.concatenate(self.masks)
+        join = lambda parts: {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}  # noqa: E731
+        scales = np.concatenate(self.scales)
+        return {"image": summarise_offsets(join(self.image), mask), "world": summarise_offsets(join(self.world), mask),
+                "world_torso_scale": float(scales.mean()) if scales.size else math.nan}
+
+
+def synthetic_landmarks(truth: dict[str, np.ndarray], body) -> tuple[np.ndarray, np.ndarray]:
+    """The synthetic model's noise-free landmarks for a rendered clip: (F, 33, 2) px and (F, 33, 3) world
+    (hip-centred, camera axes), exactly as scripts/synth/generate.py makes them."""
+    from scripts.synth.landmarks import landmark_vertex_ids, pose_body, world_landmarks
+
+    # The truth's root orientation and pelvis are in camera space, so the posed landmarks are too.
+    posed = pose_body(body, np.asarray(truth["betas"], np.float64), truth["pose_aa"], truth["joints_3d"][:, 0],
+                      landmark_vertex_ids(body))
+    size = tuple(int(v) for v in truth["image_size"])
+    clean_px = camera.project(posed.landmarks, float(truth["focal_px"]), camera.principal_point(size))
+    return clean_px, world_landmarks(posed.landmarks)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Tables.
+
+def format_pose_table(rows: dict[str, dict[str, float]]) -> str:
+    lines = ["| model / clip | " + " | ".join(POSE_COLUMNS) + " |", "|---" * (len(POSE_COLUMNS) + 1) + "|"]
+    for name, row in rows.items():
+        cells = []
+        for column in POSE_COLUMNS:
+            value = row.get(column, math.nan)
+            cells.append("n/a" if not np.isfinite(value) else f"{value:.3f}" if "(m)" in column else f"{value:.1f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def format_calibration(summary_2d: dict[str, dict[str, float]], summary_3d: dict[str, dict[str, float]]) -> str:
+    head = ("| group | n | px mean | px median | % torso | up % | out % | limb % | 3D mm | up mm | out mm | "
+            "fwd mm | limb mm |")
+    lines = [head, "|---" * 13 + "|"]
+    fmt = lambda v: "n/a" if not np.isfinite(v) else f"{v:+.1f}"  # noqa: E731
+    for group in LANDMARK_GROUPS:
+        a, b = summary_2d[group], summary_3d[group]
+        lines.append(f"| {group} | {a['n']} | {a['dist_px']:.1f} | {a['median_dist_px']:.1f} | {a['dist']:.1f} | "
+                     f"{fmt(a['up'])} | {fmt(a['out'])} | {fmt(a['limb'])} | {b['dist_mm']:.0f} | "
+                     f"{fmt(b['up_mm'])} | {fmt(b['out_mm'])} | {fmt(b['fwd_mm'])} | {fmt(b['limb_mm'])} |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+def parse_checkpoints(specs: list[str]) -> dict[str, str | None]:
+    """['NAME=PATH' or 'PATH', ...] -> {row name: path}; none given -> the shipped checkpoint (path None)."""
+    if not specs:
+        return {"arts_default (shipped)": None}
+    out: dict[str, str | None] = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep:
+            name, path = Path(spec).stem, spec
+            if name in out:
+                name = spec
+        out[name] = path
+    return out
+
+
+def evaluate(specs: list[ClipSpec], checkpoints: dict[str, str | None], out_dir: Path, smoothing: str,
+             cache_dir: Path | None, log: Callable[[str], None]
+             ) -> tuple[dict[str, dict[str, dict]], Calibration, list[dict]]:
+    """Render (or reuse) every clip, run every checkpoint on it and calibrate the landmarks.
+
+    Returns ({checkpoint: {clip name: pose_scores}}, the calibration, one description per clip)."""
+    from bridge.body_model import load_body_model_arrays
+
+    body = load_body_model_arrays()
+    scores: dict[str, dict[str, dict]] = {name: {} for name in checkpoints}
+    calibration, clips = Calibration(), []
+    tracks: dict[str, tracking.TrackedClip] = {}
+    with shared_tracking(tracks):
+        for number, spec in enumerate(specs, start=1):
+            started = time.perf_counter()
+            mp4, npz, fresh = render_spec(spec, out_dir, body, cache_dir)
+            with np.load(npz, allow_pickle=False) as data:
+                truth = {k: data[k] for k in data.files}
+            clip = {**asdict(spec), "name": spec.name, "rendered_frames": int(len(truth["pose_aa"])),
+                    "render_s": round(time.perf_counter() - started, 1) if fresh else None, "bridge_s": {}}
+            for model, path in checkpoints.items():
+                t0 = time.perf_counter()
+                result = run_bridge(mp4, path, smoothing)
+                clip["bridge_s"][model] = round(time.perf_counter() - t0, 1)
+                scores[model][spec.name] = score_clip(result, truth, body)
+            track = next(t for key, t in tracks.items() if key.startswith(f"{mp4.resolve()}|"))
+            calibration.add(track.image_landmarks, track.world_landmarks, track.valid,
+                            *synthetic_landmarks(truth, body))
+            clips.append(clip)
+            log(f"clip {number}/{len(specs)} {spec.name}: {clip['rendered_frames']} frames, render "
+                f"{str(clip['render_s']) + ' s' if fresh else 'cached'}, bridge (s) {clip['bridge_s']}")
+    return scores, calibration, clips
+
+
+def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clips", type=int, default=6, help="held-out clips (half CMU 007, half procedural)")
+    parser.add_argument("--seconds", type=float, default=4.0, help="clip length (a shorter mocap trial is used whole)")
+    parser.add_argument("--size", default="640x480", help="WIDTHxHEIGHT px")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--checkpoint", action="append", default=[], metavar="[NAME=]PATH",
+                        help="ARTS checkpoint to evaluate; repeatable (default: the shipped one)")
+    parser.add_argument("--smoothing", default="none", help="bridge smoothing preset (none, light, ...)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the renders (reused)")
+    parser.add_argument("--motion-dir", type=Path, default=DEFAULT_MOTION_DIR, help="CMU corpus (BVH)")
+    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="retargeted-motion cache")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--per-clip", action="store_true", help="also one table row per clip")
+    parser.add_argument("--json", type=Path, default=None, help="write every number here")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    files = find_motion_files(args.motion_dir) if args.motion_dir.is_dir() else []
+    if not files:
+        log(f"no motion files under {args.motion_dir}: procedural clips only")
+    specs = select_clips(args.clips, args.seed, files, int(round(args.seconds * FPS)), (width, height))
+    checkpoints = parse_checkpoints(args.checkpoint)
+    args.out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    scores, calibration, clips = evaluate(specs, checkpoints, args.out, args.smoothing, args.cache_dir, log)
+    wall = time.perf_counter() - started
+    frames = sum(c["rendered_frames"] for c in clips)
+    print(f"{len(specs)} rendered held-out clips, {frames} frames, {width}x{height}, smoothing {args.smoothing!r}, "
+          f"{wall:.0f} s\n")
+    rows = {}
+    for model, per_clip in scores.items():
+        rows[model] = aggregate(list(per_clip.values()))
+        if args.per_clip:
+            rows.update({f"  {clip}": aggregate([row]) for clip, row in per_clip.items()})
+    print(format_pose_table(rows))
+    summary = calibration.summary()
+    print("\nLandmark calibration, MediaPipe minus the synthetic model (2D: px and % of the 2D torso length; "
+          "3D: mm, both hip-centred):\n")
+    print(format_calibration(summary["image"], summary["world"]))
+    print(f"\nMediaPipe world torso length / true torso length: {summary['world_torso_scale']:.3f}")
+    if args.json:
+        report = {
+            "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            "wall_s": round(wall, 1), "frames": frames, "clips": clips, "calibration": summary,
+            "checkpoints": {model: {"path": checkpoints[model], "mean": aggregate(list(per_clip.values())),
+                                    "clips": {c: {k: v for k, (v, _) in row.items()} for c, row in per_clip.items()}}
+                            for model, per_clip in scores.items()},
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=1))
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""scripts/eval_rendered.py: its pure parts (clip choice, metric aggregation, landmark offsets) on tiny data."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scripts.eval_rendered import (LANDMARK_GROUPS, aggregate, camera_distance, heldout_procedural_seeds,
+                                   offsets_2d, offsets_3d, pose_scores, select_clips, summarise_offsets,
+                                   torso_scale, valid_runs)
+from scripts.synth.generate import split_for
+
+MOTION_FILES = [Path(f"motion/cmu_iclone/{s:03d}/{s:03d}_{t:02d}.bvh") for s in (1, 2, 7) for t in (1, 2, 3)]
+
+
+def test_clip_selection_is_deterministic_and_only_held_out():
+    specs = select_clips(6, 0, MOTION_FILES, 120, (640, 480))
+    again = select_clips(6, 0, MOTION_FILES, 120, (640, 480))
+    assert [s.name for s in specs] == [s.name for s in again]
+    assert len(specs) == 6 and all(split_for(s.group) == "test" for s in specs)
+    assert sum(s.group == "cmu:007" for s in specs) == 3  # as many 007 trials as there are, up to half
+    assert all(int(s.source.split(":")[2]) % 10 == 9 for s in specs if s.motion_file is None)
+    assert all(3.0 <= s.distance_m <= 5.0 and 0.8 <= s.camera_height_m <= 1.6 and abs(s.azimuth_deg) <= 40
+               for s in specs)
+    assert len({s.name for s in specs}) == 6
+    assert [s.name for s in select_clips(6, 1, MOTION_FILES, 120, (640, 480))] != [s.name for s in specs]
+    only_procedural = select_clips(3, 0, [], 120, (640, 480))
+    assert all(s.motion_file is None for s in only_procedural)
+    assert heldout_procedural_seeds(40) == [9, 19, 29, 39]
+
+
+def test_camera_keeps_its_distance_from_every_position_of_a_walk():
+    path = np.stack([np.zeros(5), np.ones(5), np.linspace(0.0, 4.0, 5)], axis=1)  # 4 m walk, 2 m either side
+    assert camera_distance(path, 4.0, nearest_m=3.0) == pytest.approx(5.0)
+    assert camera_distance(path[:1].repeat(5, axis=0), 4.0, nearest_m=3.0) == pytest.approx(4.0)  # standing
+
+
+def test_pose_scores_and_frame_weighted_aggregation():
+    rng = np.random.default_rng(0)
+    frames, err = 10, 0.01
+    gt = rng.normal(size=(frames, 24, 3)) + np.array([0.0, 0.0, 4.0])
+    pred = gt + np.array([0.0, 0.0, 0.5])  # the right pose, 0.5 m too far
+    pred[:, 5, 0] += err * (-1.0) ** np.arange(frames)  # one joint jitters by ±1 cm
+    pred[4] += 10.0  # an undetected frame: must not count
+    valid = np.ones(frames, bool)
+    valid[4] = False
+    scores = pose_scores(pred, gt, valid)
+    assert scores["Det %"] == (90.0, 10)
+    assert scores["MPJPE-24"][0] == pytest.approx(1000 * err / 24) and scores["MPJPE-24"][1] == 9
+    assert scores["Root (m)"][0] == pytest.approx(0.5) and scores["Depth bias (m)"][0] == pytest.approx(0.5)
+    # Accelerations only inside the runs [0, 4) and [5, 10): 2 + 3 triplets, each 4 cm on one joint of 24.
+    assert valid_runs(valid) == [(0, 4), (5, 10)]
+    assert scores["Accel"][0] == pytest.approx(1000 * 4 * err / 24) and scores["Accel"][1] == 5
+    assert "MPVPE" not in scores
+
+    rows = [{"MPJPE-24": (10.0, 1), "Det %": (100.0, 4)}, {"MPJPE-24": (30.0, 3), "Det %": (50.0, 4)}]
+    mean = aggregate(rows)
+    assert mean["MPJPE-24"] == pytest.approx(25.0) and mean["Det %"] == pytest.approx(75.0)
+    assert np.isnan(aggregate([{"MPJPE-24": (5.0, 0)}])["MPJPE-24"])  # no weight anywhere: no value
+
+
+def _frontal_landmarks_2d() -> np.ndarray:
+    """A person facing the camera (their left on the image's right), torso 100 px, one frame."""
+    clean = np.zeros((1, 33, 2))
+    clean[0, :] = (100.0, 150.0)
+    clean[0, 11], clean[0, 12] = (120.0, 100.0), (80.0, 100.0)  # shoulders
+    clean[0, 23], clean[0, 24] = (110.0, 200.0), (90.0, 200.0)  # hips
+    clean[0, 25], clean[0, 26] = (110.0, 300.0), (90.0, 300.0)  # knees straight below the hips
+    return clean
+
+
+def test_landmark_offsets_2d_in_the_body_frame():
+    clean = _frontal_landmarks_2d()
+    detected = clean.copy()
+    detected[0, 23, 0] -= 5.0  # both hips 5 px towards the midline
+    detected[0, 24, 0] += 5.0
+    detected[0, [11, 12], 1] -= 10.0  # shoulders 10 px higher
+    detected[0, [25, 26], 1] += 20.0  # knees 20 px further down the thigh
+    comps = offsets_2d(detected, clean)
+    mask = np.ones((1, 33), bool)
+    summary = summarise_offsets(comps, mask)
+    assert summary["hips"]["out"] == pytest.approx(-5.0) and summary["hips"]["up"] == pytest.approx(0.0)
+    assert summary["hips"]["dist_px"] == pytest.approx(5.0) and summary["hips"]["dist"] == pytest.approx(5.0)
+    assert summary["shoulders"]["up"] == pytest.approx(10.0) and summary["shoulders"]["out"] == pytest.approx(0.0)
+    assert summary["knees"]["limb"] == pytest.approx(20.0) and summary["knees"]["up"] == pytest.approx(-20.0)
+    assert np.isnan(summary["hips"]["limb"])  # no parent
+    assert summary["nose"]["dist_px"] == 0.0 and summary["hips"]["n"] == 2
+    mask[0, 23] = False
+    assert summarise_offsets(comps, mask)["hips"]["n"] == 1
+    assert set(summary) == set(LANDMARK_GROUPS)
+    # In profile (no width between the sides) left and right cannot be told apart: no `out` component.
+    side_on = clean.copy()
+    side_on[0, :, 0] = 100.0
+    assert np.isnan(offsets_2d(side_on + 1.0, side_on)["out"]).all()
+
+
+def test_landmark_offsets_3d_are_hip_centred_and_body_aligned():
+    clean = np.zeros((1, 33, 3))  # camera axes: x right, y down, z forward; the person faces the camera (-z)
+    clean[0, 11], clean[0, 12] = (0.2, -0.5, 0.0), (-0.2, -0.5, 0.0)
+    clean[0, 23], clean[0, 24] = (0.1, 0.0, 0.0), (-0.1, 0.0, 0.0)
+    detected = clean + np.array([0.3, 0.2, -1.0])  # another origin: removed by the hip re-centring
+    detected[0, 23, 0] -= 0.02  # the left hip 2 cm inwards, the right hip too: hip midpoint unchanged
+    detected[0, 24, 0] += 0.02
+    detected[0, 0, 2] -= 0.05  # the nose 5 cm nearer the camera: forward for a person facing it
+    summary = summarise_offsets(offsets_3d(detected, clean), np.ones((1, 33), bool))
+    assert summary["hips"]["out_mm"] == pytest.approx(-20.0) and summary["hips"]["dist_mm"] == pytest.approx(20.0)
+    assert summary["nose"]["fwd_mm"] == pytest.approx(50.0) and summary["shoulders"]["dist_mm"] == pytest.approx(0.0)
+    assert torso_scale(detected, clean) == pytest.approx([1.0])
+    assert torso_scale(2.0 * clean, clean) == pytest.approx([2.0])
