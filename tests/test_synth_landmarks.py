@@ -1,4 +1,5 @@
-"""Landmarks as skinned surface vertices (checked against smplx), fallback vertices, visibility."""
+"""Landmarks as skinned surface vertices and limb joint centres (checked against smplx), fallback vertices,
+visibility."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,7 +9,8 @@ import pytest
 
 from bridge.body_model import load_body_model_arrays
 from bridge.keypoints import MEDIAPIPE_LANDMARK_NAMES
-from scripts.synth.landmarks import landmark_vertex_ids, pose_body, self_visibility, world_landmarks
+from bridge.skeleton import SMPL_JOINT_NAMES
+from scripts.synth.landmarks import JOINT_LANDMARKS, landmark_vertex_ids, pose_body, self_visibility, world_landmarks
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +34,13 @@ def test_landmarks_match_smplx_vertices(arrays):
                 global_orient=torch.tensor(pose[:, 0], dtype=torch.float32),
                 body_pose=torch.tensor(pose[:, 1:].reshape(frames, -1), dtype=torch.float32),
                 transl=torch.tensor(body.trans_m, dtype=torch.float32))
-    np.testing.assert_allclose(body.landmarks, out.vertices.detach().numpy()[:, ids], atol=1e-4)
+    on_skin = [i for i, name in enumerate(MEDIAPIPE_LANDMARK_NAMES) if name not in JOINT_LANDMARKS]
+    assert len(on_skin) == 21
+    np.testing.assert_allclose(body.landmarks[:, on_skin], out.vertices.detach().numpy()[:, ids[on_skin]], atol=1e-4)
     np.testing.assert_allclose(body.joints, out.joints.detach().numpy()[:, :24], atol=1e-4)
+    for name in JOINT_LANDMARKS:  # limb landmarks are the joints' centres, left on the left
+        np.testing.assert_allclose(body.landmarks[:, MEDIAPIPE_LANDMARK_NAMES.index(name)],
+                                   body.joints[:, SMPL_JOINT_NAMES.index(name)], atol=1e-12)
     np.testing.assert_allclose(body.joints[:, 0], pelvis, atol=1e-9)
 
 

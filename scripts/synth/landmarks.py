@@ -1,9 +1,13 @@
-"""MediaPipe's 33 pose landmarks as surface points of the posed body mesh, and how visible each is.
+"""MediaPipe's 33 pose landmarks on the posed body, and how visible each is.
 
-Each landmark is one mesh vertex (the body model's `mediapipe_vertex_ids`; a landmark the model lacks is
-defined once as the skin vertex nearest a point fixed to a joint), posed by linear blend skinning with the
-clip's shape β, so landmarks sit on the skin as a detector sees them, not at joint centres. Only those 33
-vertices are skinned (plus one joint regression per clip), so this is cheap. Visibility combines the
+Face, hand, heel and toe landmarks are mesh vertices (the body model's `mediapipe_vertex_ids`; a landmark
+the model lacks is defined once as the skin vertex nearest a point fixed to a joint), posed by linear blend
+skinning with the clip's shape β: the detector marks those on the surface. The twelve limb landmarks
+(shoulders, elbows, wrists, hips, knees, ankles) are the posed joint centres instead: run on rendered video
+of this body (scripts/eval_rendered.py), MediaPipe puts them there, not on the skin: a skin vertex for the
+hip sat 16 % of the torso length (2D) outside where MediaPipe marks it, the joint centre 7.5 %; knees 9.4 %
+against 3.5 %, shoulders 7.7 % against 3.7 %. Only 33 vertices are skinned (plus one joint regression per
+clip), so this is cheap. Visibility combines the
 face turning away (eyes, nose, mouth and ears need their side of the head towards the camera) and
 occlusion by other body parts (capsules around the limbs, trunk and head on the sight line). numpy only.
 """
@@ -16,7 +20,7 @@ import numpy as np
 from bridge.body_model import BodyModelArrays, shaped_rest
 from bridge.geometry import kinematics, rotations
 from bridge.keypoints import MEDIAPIPE_LANDMARK_NAMES
-from bridge.skeleton import SMPL_FLIP_PAIRS, SMPL_PARENTS
+from bridge.skeleton import SMPL_FLIP_PAIRS, SMPL_JOINT_NAMES, SMPL_PARENTS
 
 #: For a body model without a vertex for some landmark: (SMPL joint, offset in metres in the rest frame);
 #: the landmark is the skin vertex nearest that point on the rest mesh at β = 0. Left side; right mirrored.
@@ -46,12 +50,19 @@ _CAPSULES: tuple[tuple[int, int, float, tuple[int, ...]], ...] = (
 )
 
 
+#: Limb landmarks placed at joint centres (see the module docstring); MediaPipe and SMPL share these names.
+JOINT_LANDMARKS: tuple[str, ...] = tuple(f"{side}_{part}" for side in ("left", "right")
+                                         for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle"))
+_JOINT_LANDMARK_IDS = np.array([MEDIAPIPE_LANDMARK_NAMES.index(name) for name in JOINT_LANDMARKS])
+_JOINT_LANDMARK_JOINTS = np.array([SMPL_JOINT_NAMES.index(name) for name in JOINT_LANDMARKS])
+
+
 @dataclass
 class PosedBody:
     """One clip's posed skeleton and landmarks in world space (metres)."""
 
     joints: np.ndarray  # (F, 24, 3) with translation
-    landmarks: np.ndarray  # (F, 33, 3) surface points
+    landmarks: np.ndarray  # (F, 33, 3): surface points, limb joints at their centres
     global_rotmats: np.ndarray  # (F, 24, 3, 3)
     rest_joints: np.ndarray  # (24, 3) for this β
     trans_m: np.ndarray  # (F, 3) SMPL transl (world) for this β
@@ -97,7 +108,7 @@ def _mirror_joint(joint: int) -> int:
 
 def pose_body(arrays: BodyModelArrays, betas: np.ndarray, pose_aa: np.ndarray, pelvis_m: np.ndarray,
               vertex_ids: np.ndarray) -> PosedBody:
-    """Pose the skeleton and the landmark vertices (LBS with pose blend shapes) for one clip.
+    """Pose the skeleton and the landmarks (vertices by LBS with pose blend shapes, limb joints) for one clip.
 
     betas (10,); pose_aa (F, 24, 3) SMPL local axis-angle; pelvis_m (F, 3) where joint 0 goes (world).
     SMPL's `transl` for this β is pelvis_m - rest_joints[0] (returned as `trans_m`)."""
@@ -112,6 +123,7 @@ def pose_body(arrays: BodyModelArrays, betas: np.ndarray, pose_aa: np.ndarray, p
     blended_rot = np.einsum("nj,fjab->fnab", weights, glob)
     offset = joints - np.einsum("fjab,jb->fja", glob, rest_joints)
     landmarks = np.einsum("fnab,fnb->fna", blended_rot, local_pts) + np.einsum("nj,fja->fna", weights, offset)
+    landmarks[:, _JOINT_LANDMARK_IDS] = joints[:, _JOINT_LANDMARK_JOINTS]
     trans = np.asarray(pelvis_m, dtype=np.float64) - rest_joints[0]
     height = float(shaped[:, 1].max() - shaped[:, 1].min())
     return PosedBody(joints + trans[:, None], landmarks + trans[:, None], glob, rest_joints, trans, height)
