@@ -306,6 +306,16 @@ def aggregate(rows: list[dict[str, tuple[float, float]]]) -> dict[str, float]:
     return out
 
 
+def table_rows(scores: dict[str, dict[str, dict[str, tuple[float, float]]]], per_clip: bool) -> dict[str, dict[str, float]]:
+    """One row per model (frame-weighted over its clips), then, with per_clip, one per clip of that model."""
+    rows = {}
+    for model, clips in scores.items():
+        rows[model] = aggregate(list(clips.values()))
+        if per_clip:
+            rows.update({f"  {model}: {clip}": aggregate([row]) for clip, row in clips.items()})
+    return rows
+
+
 def score_clip(result, truth: dict[str, np.ndarray], body) -> dict[str, tuple[float, float]]:
     """pose_scores of a bridge result against the rendered clip's ground truth (meshes of the free body model)."""
     from scripts.render_test_clip import skin_vertices
@@ -580,12 +590,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     frames = sum(c["rendered_frames"] for c in clips)
     print(f"{len(specs)} rendered held-out clips, {frames} frames, {width}x{height}, smoothing {args.smoothing!r}, "
           f"{wall:.0f} s\n")
-    rows = {}
-    for model, per_clip in scores.items():
-        rows[model] = aggregate(list(per_clip.values()))
-        if args.per_clip:
-            rows.update({f"  {clip}": aggregate([row]) for clip, row in per_clip.items()})
-    print(format_pose_table(rows))
+    print(format_pose_table(table_rows(scores, args.per_clip)))
     summary = calibration.summary()
     print("\nLandmark calibration, MediaPipe minus the synthetic model (2D: px and % of the 2D torso length; "
           "3D: mm, both hip-centred):\n")

@@ -8,7 +8,7 @@ import pytest
 
 from scripts.eval_rendered import (LANDMARK_GROUPS, aggregate, camera_distance, heldout_procedural_seeds,
                                    offsets_2d, offsets_3d, pose_scores, select_clips, summarise_offsets,
-                                   torso_scale, valid_runs)
+                                   table_rows, torso_scale, valid_runs)
 from scripts.synth.generate import split_for
 
 MOTION_FILES = [Path(f"motion/cmu_iclone/{s:03d}/{s:03d}_{t:02d}.bvh") for s in (1, 2, 7) for t in (1, 2, 3)]
@@ -58,6 +58,16 @@ def test_pose_scores_and_frame_weighted_aggregation():
     mean = aggregate(rows)
     assert mean["MPJPE-24"] == pytest.approx(25.0) and mean["Det %"] == pytest.approx(75.0)
     assert np.isnan(aggregate([{"MPJPE-24": (5.0, 0)}])["MPJPE-24"])  # no weight anywhere: no value
+
+
+def test_each_model_keeps_its_own_per_clip_rows():
+    scores = {"new": {"a": {"MPJPE-24": (10.0, 1)}, "b": {"MPJPE-24": (20.0, 1)}},
+              "old": {"a": {"MPJPE-24": (30.0, 1)}, "b": {"MPJPE-24": (50.0, 1)}}}
+    rows = table_rows(scores, per_clip=True)
+    assert [name.strip() for name in rows] == ["new", "new: a", "new: b", "old", "old: a", "old: b"]
+    assert rows["  new: a"]["MPJPE-24"] == 10.0 and rows["  old: a"]["MPJPE-24"] == 30.0
+    assert rows["old"]["MPJPE-24"] == pytest.approx(40.0)
+    assert list(table_rows(scores, per_clip=False)) == ["new", "old"]
 
 
 def _frontal_landmarks_2d() -> np.ndarray:
