@@ -5,8 +5,9 @@ detect (decode + MediaPipe, streaming) -> model (ARTS over sliding windows) -> c
 -> smooth (optional) -> write (atomic results file) -> preview (optional). Progress is reported per stage
 with done/total and an ETA; cancellation is checked between frames and batches, so a cancel takes
 effect within one batch. The clip-level shape is a robust mean of the per-frame shapes over detected
-frames (carried over by skeleton proportions when the chosen body model is not the checkpoint's), and the joints in the results are re-posed from that shape (forward kinematics), so they are
-exactly the joints of the rig the add-on builds from (betas, pose_aa, trans_m).
+frames (carried over by skeleton proportions when the chosen body model is not the checkpoint's), and the
+joints in the results are re-posed from that shape (forward kinematics), so they are exactly the joints of
+the rig the add-on builds from (betas, pose_aa, trans_m).
 """
 from __future__ import annotations
 

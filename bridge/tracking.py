@@ -1,8 +1,9 @@
 """One person per clip: pick who to follow, follow them through the video, and fill the gaps for the model.
 
 Choosing: `list_people` samples a few frames in IMAGE mode with several poses allowed, groups the
-detections into candidates by matching boxes one to one from sample to sample, and ranks them (seen most often, then largest and most central
-in the frame). Candidate 0 is the default person; the user may pick another (index or box).
+detections into candidates by matching boxes one to one from sample to sample, and ranks them (seen most
+often, then largest and most central in the frame). Candidate 0 is the default person; the user may pick
+another (index or box).
 Following: with one candidate, MediaPipe's own VIDEO-mode tracking follows the person (num_poses = 1, the
 fast path); with several, every frame reports up to that many poses and the one overlapping the person's
 last box is kept. Frames where the person is not found stay `valid = False`; `fill_missing` interpolates
@@ -10,7 +11,6 @@ them for the sequence model only, and the results keep them marked invalid with 
 """
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from .detection import FramePoses, PoseDetector
 from .keypoints import COCO17_FROM_MEDIAPIPE
@@ -156,15 +157,12 @@ def _box_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _assign(boxes: list[np.ndarray], latest: list[np.ndarray]) -> list[tuple[int, int]]:
-    """One-to-one (box, person) pairs of least total distance; min(len) pairs (a handful: brute force)."""
+    """One-to-one (box, person) pairs of least total distance; min(len) pairs."""
     if not boxes or not latest:
         return []
     cost = np.array([[_box_distance(b, p) for p in latest] for b in boxes])
-    if len(boxes) <= len(latest):
-        options = ([(i, j) for i, j in enumerate(perm)] for perm in itertools.permutations(range(len(latest)), len(boxes)))
-    else:
-        options = ([(i, j) for j, i in enumerate(perm)] for perm in itertools.permutations(range(len(boxes)), len(latest)))
-    return min(options, key=lambda pairs: sum(cost[i, j] for i, j in pairs))
+    rows, cols = linear_sum_assignment(cost)
+    return [(int(i), int(j)) for i, j in zip(rows, cols)]
 
 
 def cluster_candidates(detections: list[tuple[int, np.ndarray]], image_size: tuple[int, int], samples: int,

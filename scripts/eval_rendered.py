@@ -306,7 +306,8 @@ def aggregate(rows: list[dict[str, tuple[float, float]]]) -> dict[str, float]:
     return out
 
 
-def table_rows(scores: dict[str, dict[str, dict[str, tuple[float, float]]]], per_clip: bool) -> dict[str, dict[str, float]]:
+def table_rows(scores: dict[str, dict[str, dict[str, tuple[float, float]]]],
+               per_clip: bool) -> dict[str, dict[str, float]]:
     """One row per model (frame-weighted over its clips), then, with per_clip, one per clip of that model."""
     rows = {}
     for model, clips in scores.items():

@@ -7,9 +7,9 @@ skinning with the clip's shape β: the detector marks those on the surface. The 
 of this body (scripts/eval_rendered.py), MediaPipe puts them there, not on the skin: a skin vertex for the
 hip sat 16 % of the torso length (2D) outside where MediaPipe marks it, the joint centre 7.5 %; knees 9.4 %
 against 3.5 %, shoulders 7.7 % against 3.7 %. Only 33 vertices are skinned (plus one joint regression per
-clip), so this is cheap. Visibility combines the
-face turning away (eyes, nose, mouth and ears need their side of the head towards the camera) and
-occlusion by other body parts (capsules around the limbs, trunk and head on the sight line). numpy only.
+clip), so this is cheap. Visibility combines the face turning away (eyes, nose, mouth and ears need their
+side of the head towards the camera) and occlusion by other body parts (capsules around the limbs, trunk and
+head on the sight line). numpy only.
 """
 from __future__ import annotations
 
