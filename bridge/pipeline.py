@@ -1,8 +1,9 @@
 """Video -> SMPL animation: the bridge's one job, shared by the CLI and the server.
 
 Stages (protocol.STAGES): load (probe video, load model and body model) -> people (pick the person) ->
-detect (decode + MediaPipe, streaming) -> model (ARTS over sliding windows) -> camera (root translation)
--> smooth (optional) -> write (atomic results file) -> preview (optional). Progress is reported per stage
+detect (decode + MediaPipe, streaming; then, in a crop, missed frames beside found ones) -> model (ARTS over
+sliding windows) -> camera (root translation) -> smooth (optional) -> write (atomic results file) -> preview
+(optional). Progress is reported per stage
 with done/total and an ETA; cancellation is checked between frames and batches, so a cancel takes
 effect within one batch. The clip-level shape is a robust mean of the per-frame shapes over detected
 frames (carried over by skeleton proportions when the chosen body model is not the checkpoint's), and the
@@ -20,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from . import camera, protocol, smoothing, tracking, video
-from .detection import DetectorMissingError
+from . import camera, crop_recovery, protocol, smoothing, tracking, video
+from .detection import DetectorMissingError, PoseDetector
 from .geometry import kinematics, rotations
 from .results import ClipResult, write_results
 from .shape_transfer import transfer_betas
@@ -262,6 +263,16 @@ def _choose_person(options: ProcessOptions, info: video.VideoInfo, start: int, e
     return chosen.first_box, min(max(len(candidates), 2), MAX_TRACKED_POSES), chosen.to_dict()
 
 
+def _recover_missed(track: tracking.TrackedClip, info: video.VideoInfo, options: ProcessOptions,
+                    rep: _Reporter) -> None:
+    """Look again, in a crop, for the person in frames next to ones where they were found (crop_recovery)."""
+    if track.valid.all() or not track.valid.any():
+        return
+    with PoseDetector(options.task_path, video_mode=False, max_side_px=options.max_side_px) as detector:
+        crop_recovery.recover_missed(track, lambda indices: video.iter_selected_frames(info.path, indices),
+                                     detector.detect, rep.should_cancel)
+
+
 def process_video(options: ProcessOptions, progress: ProgressFn | None = None, should_cancel: CancelFn | None = None,
                   predictor: Any | None = None) -> tuple[ClipResult, ProcessSummary]:
     """Run the whole pipeline; writes options.output when set. `predictor` overrides the loaded model (tests)."""
@@ -294,6 +305,7 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
             info, start, end, person_box=box, num_poses=num_poses, task_path=options.task_path,
             max_side_px=options.max_side_px, should_cancel=rep.should_cancel,
             progress=lambda d, t, s: rep.report("detect", d, t, _eta(d, t, s)))
+        _recover_missed(track, info, options, rep)
     except InterruptedError as exc:
         raise Cancelled() from exc
     except video.VideoError as exc:
