@@ -9,7 +9,7 @@ How: each run of missed frames is worked from its ends inwards. The frame next t
 around that one's box (CROP_SCALE times its larger side, square, inside the frame), detected again in IMAGE
 mode, and kept when the pose found overlaps the box it was looked for at (TRACK_MIN_IOU: the same person, not
 someone beside them); its box is then where the following frame is looked at. A run stops at the first frame
-whose crop shows nobody. Only missed frames are decoded again, and going backwards a chunk at a time.
+whose crop shows nobody, so few frames besides those tried are decoded again.
 """
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ from .tracking import TRACK_MIN_IOU, TrackedClip, box_iou, landmarks_box
 CROP_SCALE = 2.0
 #: Smallest crop side (px): a crop much smaller than this gives the landmark model too little to work on.
 MIN_CROP_PX = 64
-#: Frames decoded at once when a run is worked backwards (bounds memory for long runs in large videos).
+#: Frames decoded at once when a run is worked backwards: bounds memory, and costs one seek per chunk.
 BACKWARD_CHUNK = 32
 
-ReadFrames = Callable[[list[int]], Iterator[tuple[int, np.ndarray]]]
+ReadFrame = Callable[[int], np.ndarray | None]
 DetectImage = Callable[[np.ndarray], FramePoses]
 
 
@@ -68,47 +68,46 @@ def missed_runs(valid: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
 
 
-def recover_missed(clip: TrackedClip, read_frames: ReadFrames, detect: DetectImage,
+def recover_missed(clip: TrackedClip, read_frame: ReadFrame, detect: DetectImage,
                    should_cancel: Callable[[], bool] | None = None) -> int:
     """Fill what can be found of `clip`'s missed frames in place; returns how many were found.
 
-    read_frames(indices) yields (video frame index, BGR frame) for sorted video frame indices (decoding
-    through short gaps, as video.iter_selected_frames does); detect(frame) runs the landmarker in IMAGE mode.
-    Forwards, one pass over all missed frames tries each one whose previous frame is found by now;
-    backwards, each run not yet filled is tried from its end, BACKWARD_CHUNK frames at a time."""
-    position_of = {int(index): position for position, index in enumerate(clip.frame_indices)}
-    runs = missed_runs(clip.valid)
-    found = 0
+    read_frame(video frame index) -> BGR frame or None (a video.FrameReader's read); detect(frame) runs the
+    landmarker in IMAGE mode. Each run is tried forwards from the found frame before it, then backwards from
+    the found frame after it, down to what the forward pass reached. Backwards, frames are decoded forwards
+    BACKWARD_CHUNK at a time (one seek per chunk, not per frame)."""
+    indices = clip.frame_indices
 
-    def accept(position: int, frame: np.ndarray, neighbour: int) -> bool:
-        if should_cancel is not None and should_cancel():
-            raise InterruptedError("cancelled")
-        hit = find_in_crop(detect, frame, landmarks_box(clip.image_landmarks[neighbour]))
-        if hit is None:
-            return False
-        clip.image_landmarks[position], clip.world_landmarks[position] = hit
-        clip.valid[position] = True
-        return True
+    def forwards(start: int, stop: int) -> Iterator[tuple[int, np.ndarray | None]]:
+        for position in range(start, stop):
+            yield position, read_frame(int(indices[position]))
 
-    forward = [int(i) for start, stop in runs if start > 0 for i in clip.frame_indices[start:stop]]
-    for index, frame in read_frames(forward):
-        position = position_of[index]
-        if clip.valid[position - 1]:
-            found += accept(position, frame, position - 1)
+    def backwards(start: int, stop: int) -> Iterator[tuple[int, np.ndarray | None]]:
+        while stop > start:
+            first = max(start, stop - BACKWARD_CHUNK)
+            chunk = [read_frame(int(indices[position])) for position in range(first, stop)]
+            yield from zip(range(stop - 1, first - 1, -1), reversed(chunk))
+            stop = first
 
-    for start, stop in runs:
-        while start < stop and clip.valid[start]:  # the head the forward pass filled
-            start += 1
-        end = stop  # first found position of the run's tail
-        while stop < len(clip.valid) and end > start:
-            first = max(start, end - BACKWARD_CHUNK)
-            chunk = list(read_frames(clip.frame_indices[first:end].tolist()))
-            for index, frame in reversed(chunk):
-                position = position_of[index]
-                if position != end - 1 or not accept(position, frame, end):
-                    break
-                end = position
-                found += 1
-            if end != first:
+    def extend(frames: Iterator[tuple[int, np.ndarray | None]], step: int) -> int:
+        """Positions found in order, each from its neighbour (position - step); stops at the first miss."""
+        count = 0
+        for position, frame in frames:
+            if should_cancel is not None and should_cancel():
+                raise InterruptedError("cancelled")
+            box = landmarks_box(clip.image_landmarks[position - step])
+            hit = None if frame is None else find_in_crop(detect, frame, box)
+            if hit is None:
                 break
+            clip.image_landmarks[position], clip.world_landmarks[position] = hit
+            clip.valid[position] = True
+            count += 1
+        return count
+
+    found = 0
+    for start, stop in missed_runs(clip.valid):
+        ahead = extend(forwards(start, stop), 1) if start > 0 else 0
+        found += ahead
+        if stop < len(clip.valid):
+            found += extend(backwards(start + ahead, stop), -1)
     return found

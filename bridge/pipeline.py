@@ -268,9 +268,9 @@ def _recover_missed(track: tracking.TrackedClip, info: video.VideoInfo, options:
     """Look again, in a crop, for the person in frames next to ones where they were found (crop_recovery)."""
     if track.valid.all() or not track.valid.any():
         return
-    with PoseDetector(options.task_path, video_mode=False, max_side_px=options.max_side_px) as detector:
-        crop_recovery.recover_missed(track, lambda indices: video.iter_selected_frames(info.path, indices),
-                                     detector.detect, rep.should_cancel)
+    with (PoseDetector(options.task_path, video_mode=False, max_side_px=options.max_side_px) as detector,
+          video.FrameReader(info.path) as reader):
+        crop_recovery.recover_missed(track, reader.read, detector.detect, rep.should_cancel)
 
 
 def process_video(options: ProcessOptions, progress: ProgressFn | None = None, should_cancel: CancelFn | None = None,

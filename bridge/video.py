@@ -174,31 +174,57 @@ def iter_frames(path: str | Path, start_frame: int = 0, end_frame: int | None = 
         cap.release()
 
 
+class FrameReader:
+    """Frames by index, in any order: short gaps forwards are decoded through, longer jumps seeked, a step
+    back reopens the file. For callers that decide the next frame from the last one (crop_recovery)."""
+
+    def __init__(self, path: str | Path, seek_gap: int = 60):
+        self._path = Path(path)
+        self._cap = _open(self._path)
+        self._seek_gap = seek_gap
+        self._position = 0  # index of the frame the next read() returns
+
+    def read(self, index: int) -> np.ndarray | None:
+        """The frame at `index` (BGR uint8, upright), or None past the end."""
+        if index < self._position:  # back: start again from a fresh capture (_seek expects one)
+            self._cap.release()
+            self._cap = _open(self._path)
+            self._position = 0
+        if index - self._position > self._seek_gap:
+            _seek(self._cap, index)
+            self._position = index
+        while self._position < index and self._cap.grab():
+            self._position += 1
+        if self._position != index:
+            return None
+        ok, frame = self._cap.read()
+        if not ok or frame is None:
+            return None
+        self._position += 1
+        return frame
+
+    def close(self) -> None:
+        self._cap.release()
+
+    def __enter__(self) -> FrameReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def iter_selected_frames(path: str | Path, indices: list[int], seek_gap: int = 60
                          ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (frame_index, frame) for sorted `indices` only: short gaps are decoded through, long ones seeked.
 
     For sparse samples of long videos (the people pass); frames past the end are silently absent.
     """
-    path = Path(path)
-    cap = _open(path)
-    try:
-        position = 0  # index of the frame the next read() returns
+    with FrameReader(path, seek_gap) as reader:
         for index in sorted(set(indices)):
-            if index - position > seek_gap:
-                _seek(cap, index)
-                position = index
-            while position < index and cap.grab():
-                position += 1
-            if position != index:
+            frame = reader.read(index)
+            if frame is None:
                 return
-            ok, frame = cap.read()
-            if not ok or frame is None:
-                return
-            position += 1
             yield index, frame
-    finally:
-        cap.release()
 
 
 def prefetch(frames: Iterator[tuple[int, np.ndarray]], depth: int = 4) -> Iterator[tuple[int, np.ndarray]]:

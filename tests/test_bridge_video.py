@@ -51,6 +51,13 @@ def test_iter_frames_range_and_seek(clip):
     assert [_level(f) for _, f in picked] == [1, 3, 30, 39]
 
 
+def test_frame_reader_goes_forwards_backwards_and_past_the_end(clip):
+    with video.FrameReader(clip, seek_gap=5) as reader:
+        levels = [_level(reader.read(i)) for i in (2, 3, 20, 21, 0, 7, 39)]
+        assert levels == [2, 3, 20, 21, 0, 7, 39]
+        assert reader.read(40) is None and _level(reader.read(10)) == 10
+
+
 def test_prefetch_keeps_order_and_stops_early(clip):
     got = [i for i, _ in video.prefetch(video.iter_frames(clip), depth=2)]
     assert got == list(range(40))

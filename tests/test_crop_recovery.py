@@ -83,43 +83,39 @@ def test_runs_are_filled_from_their_ends_until_the_person_is_not_there():
     clip = _clip([6, 7, 8, 9, 14], 20, first=0)
     read = []
 
-    def read_frames(indices):
-        read.append(list(indices))
-        return ((i, _frame(i)) for i in indices)
+    def read_frame(index):
+        read.append(index)
+        return _frame(index)
 
     detector = FakeDetector(absent={12}, decoy={17})
-    assert recover_missed(clip, read_frames, detector) == 6 + 3 + 2
+    assert recover_missed(clip, read_frame, detector) == 6 + 3 + 2
     assert np.flatnonzero(~clip.valid).tolist() == [12, 17, 18, 19]
     for i in np.flatnonzero(clip.valid):  # back in frame pixels
         np.testing.assert_allclose(clip.image_landmarks[i], _landmarks(_box(i)), atol=1e-4)
     assert clip.world_landmarks[3, 0, 0] == 3
-    # forwards once over the missed frames after a found one; backwards the start and the gap's tail
-    assert read[0] == [10, 11, 12, 13, 15, 16, 17, 18, 19]
-    assert read[1:] == [[0, 1, 2, 3, 4, 5], [12, 13]]
-    assert 18 not in detector.calls and 19 not in detector.calls  # a run stops at the first miss
+    # the start backwards (one chunk, decoded forwards); the gap forwards to 12, then 13-12 backwards; the
+    # end forwards to 17, where a run stops at its first miss
+    assert read == [0, 1, 2, 3, 4, 5, 10, 11, 12, 12, 13, 15, 16, 17]
+    assert detector.calls == [5, 4, 3, 2, 1, 0, 10, 11, 12, 13, 12, 15, 16, 17]
 
 
 def test_long_runs_go_backwards_a_chunk_at_a_time_and_video_indices_are_kept():
     clip = _clip([39], 40, first=0)
-    chunks = []
-
-    def read_frames(indices):
-        chunks.append(len(indices))
-        return ((i, _frame(i)) for i in indices)
-
-    assert recover_missed(clip, read_frames, FakeDetector()) == 39 and clip.valid.all()
-    assert chunks == [0, 32, 7]
+    read = []
+    assert recover_missed(clip, lambda i: read.append(i) or _frame(i), FakeDetector()) == 39 and clip.valid.all()
+    assert read == list(range(7, 39)) + list(range(0, 7))
     shifted = _clip([0], 3, first=7)  # positions 0-2 are video frames 7-9
     seen = []
-    recover_missed(shifted, lambda idx: (seen.append(list(idx)) or ((i, _frame(i - 7)) for i in idx)),
-                   FakeDetector())
-    assert seen == [[8, 9]] and shifted.valid.all()
+    recover_missed(shifted, lambda i: seen.append(i) or _frame(i - 7), FakeDetector())
+    assert seen == [8, 9] and shifted.valid.all()
+    past_the_end = _clip([0], 3, first=0)
+    assert recover_missed(past_the_end, lambda i: None, FakeDetector()) == 0
 
 
 def test_cancel_stops_the_search():
     clip = _clip([5], 10, first=0)
     with pytest.raises(InterruptedError):
-        recover_missed(clip, lambda idx: ((i, _frame(i)) for i in idx), FakeDetector(), should_cancel=lambda: True)
+        recover_missed(clip, _frame, FakeDetector(), should_cancel=lambda: True)
 
 
 def test_mediapipe_finds_the_person_again_in_a_crop():
@@ -133,8 +129,8 @@ def test_mediapipe_finds_the_person_again_in_a_crop():
     truth = track.image_landmarks.copy()
     track.valid[8:14] = False
     track.image_landmarks[8:14] = 0.0
-    with PoseDetector(video_mode=False) as detector:
-        found = recover_missed(track, lambda idx: video.iter_selected_frames(CLIP, idx), detector.detect)
+    with PoseDetector(video_mode=False) as detector, video.FrameReader(CLIP) as reader:
+        found = recover_missed(track, reader.read, detector.detect)
     assert found == 6 and track.valid.all()
     boxes, true_boxes = landmarks_box(track.image_landmarks[8:14]), landmarks_box(truth[8:14])
     height = true_boxes[:, 3] - true_boxes[:, 1]
