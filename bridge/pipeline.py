@@ -274,8 +274,10 @@ def _recover_missed(track: tracking.TrackedClip, info: video.VideoInfo, options:
 
 
 def process_video(options: ProcessOptions, progress: ProgressFn | None = None, should_cancel: CancelFn | None = None,
-                  predictor: Any | None = None) -> tuple[ClipResult, ProcessSummary]:
-    """Run the whole pipeline; writes options.output when set. `predictor` overrides the loaded model (tests)."""
+                  predictor: Any | None = None, track_person: Callable[..., tracking.TrackedClip] | None = None
+                  ) -> tuple[ClipResult, ProcessSummary]:
+    """Run the whole pipeline; writes options.output when set. `predictor` overrides the loaded model (tests);
+    `track_person` stands in for tracking.track_person (evaluation runs MediaPipe once for several models)."""
     rep = _Reporter(progress, should_cancel)
     try:
         smooth_params = smoothing.params_from_request(options.smoothing)
@@ -301,7 +303,7 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
         box, num_poses, person = _choose_person(options, info, start, end, rep)
         total = video.expected_frames(info, start, end)
         rep.begin("detect", total, "finding the person in every frame")
-        track = tracking.track_person(
+        track = (track_person or tracking.track_person)(
             info, start, end, person_box=box, num_poses=num_poses, task_path=options.task_path,
             max_side_px=options.max_side_px, should_cancel=rep.should_cancel,
             progress=lambda d, t, s: rep.report("detect", d, t, _eta(d, t, s)))

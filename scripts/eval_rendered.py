@@ -36,13 +36,12 @@ How:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
 import math
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -214,31 +213,32 @@ def render_spec(spec: ClipSpec, out_dir: Path, body, cache_dir: Path | None = DE
 # ---------------------------------------------------------------------------------------------------------
 # Running the bridge.
 
-@contextlib.contextmanager
-def shared_tracking(cache: dict[str, tracking.TrackedClip]) -> Iterator[dict[str, tracking.TrackedClip]]:
-    """While active, bridge.tracking.track_person keeps what it finds in `cache` (by video and range) and
-    returns it for the same video again: one MediaPipe pass per clip, whatever the number of checkpoints,
-    and its world landmarks (not in the results file) are there for the calibration."""
-    original = tracking.track_person
+class TrackOnce:
+    """Stands in for bridge.tracking.track_person in process_video and keeps what it found (by video and
+    range): one MediaPipe pass per clip, whatever the number of checkpoints, and its world landmarks (not in
+    the results file) stay here for the calibration."""
 
-    def track_once(info, start_frame=0, end_frame=None, *args, **kwargs):
-        key = f"{Path(info.path).resolve()}|{start_frame}|{end_frame}"
-        if key not in cache:
-            cache[key] = original(info, start_frame, end_frame, *args, **kwargs)
-        return cache[key]
+    def __init__(self) -> None:
+        self.tracks: dict[tuple[str, int, int | None], tracking.TrackedClip] = {}
 
-    tracking.track_person = track_once
-    try:
-        yield cache
-    finally:
-        tracking.track_person = original
+    def __call__(self, info, start_frame: int = 0, end_frame: int | None = None, *args, **kwargs
+                 ) -> tracking.TrackedClip:
+        key = (str(Path(info.path).resolve()), start_frame, end_frame)
+        if key not in self.tracks:
+            self.tracks[key] = tracking.track_person(info, start_frame, end_frame, *args, **kwargs)
+        return self.tracks[key]
+
+    def of(self, video: Path) -> tracking.TrackedClip:
+        """The (first) track of this video."""
+        return next(t for (path, _, _), t in self.tracks.items() if path == str(video.resolve()))
 
 
-def run_bridge(mp4: Path, checkpoint: str | None, smoothing: str):
+def run_bridge(mp4: Path, checkpoint: str | None, smoothing: str, track_person: TrackOnce):
     """process_video on the clip (no output file) -> ClipResult."""
     from bridge.pipeline import ProcessOptions, process_video
 
-    result, _ = process_video(ProcessOptions(video=str(mp4), checkpoint=checkpoint, smoothing=smoothing))
+    options = ProcessOptions(video=str(mp4), checkpoint=checkpoint, smoothing=smoothing)
+    result, _ = process_video(options, track_person=track_person)
     return result
 
 
@@ -534,26 +534,25 @@ def evaluate(specs: list[ClipSpec], checkpoints: dict[str, str | None], out_dir:
     body = load_body_model_arrays()
     scores: dict[str, dict[str, dict]] = {name: {} for name in checkpoints}
     calibration, clips = Calibration(), []
-    tracks: dict[str, tracking.TrackedClip] = {}
-    with shared_tracking(tracks):
-        for number, spec in enumerate(specs, start=1):
-            started = time.perf_counter()
-            mp4, npz, fresh = render_spec(spec, out_dir, body, cache_dir)
-            with np.load(npz, allow_pickle=False) as data:
-                truth = {k: data[k] for k in data.files}
-            clip = {**asdict(spec), "name": spec.name, "rendered_frames": int(len(truth["pose_aa"])),
-                    "render_s": round(time.perf_counter() - started, 1) if fresh else None, "bridge_s": {}}
-            for model, path in checkpoints.items():
-                t0 = time.perf_counter()
-                result = run_bridge(mp4, path, smoothing)
-                clip["bridge_s"][model] = round(time.perf_counter() - t0, 1)
-                scores[model][spec.name] = score_clip(result, truth, body)
-            track = next(t for key, t in tracks.items() if key.startswith(f"{mp4.resolve()}|"))
-            calibration.add(track.image_landmarks, track.world_landmarks, track.valid,
-                            *synthetic_landmarks(truth, body))
-            clips.append(clip)
-            log(f"clip {number}/{len(specs)} {spec.name}: {clip['rendered_frames']} frames, render "
-                f"{str(clip['render_s']) + ' s' if fresh else 'cached'}, bridge (s) {clip['bridge_s']}")
+    track_once = TrackOnce()
+    for number, spec in enumerate(specs, start=1):
+        started = time.perf_counter()
+        mp4, npz, fresh = render_spec(spec, out_dir, body, cache_dir)
+        with np.load(npz, allow_pickle=False) as data:
+            truth = {k: data[k] for k in data.files}
+        clip = {**asdict(spec), "name": spec.name, "rendered_frames": int(len(truth["pose_aa"])),
+                "render_s": round(time.perf_counter() - started, 1) if fresh else None, "bridge_s": {}}
+        for model, path in checkpoints.items():
+            t0 = time.perf_counter()
+            result = run_bridge(mp4, path, smoothing, track_once)
+            clip["bridge_s"][model] = round(time.perf_counter() - t0, 1)
+            scores[model][spec.name] = score_clip(result, truth, body)
+        track = track_once.of(mp4)
+        calibration.add(track.image_landmarks, track.world_landmarks, track.valid,
+                        *synthetic_landmarks(truth, body))
+        clips.append(clip)
+        log(f"clip {number}/{len(specs)} {spec.name}: {clip['rendered_frames']} frames, render "
+            f"{str(clip['render_s']) + ' s' if fresh else 'cached'}, bridge (s) {clip['bridge_s']}")
     return scores, calibration, clips
 
 

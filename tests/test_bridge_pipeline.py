@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bridge import camera, pipeline
+from bridge import camera, pipeline, tracking
 from bridge.pipeline import PipelineError, ProcessOptions, process_video
 from bridge.body_model import load_body_model_arrays, shaped_rest
 from bridge.results import read_results
@@ -105,6 +105,25 @@ def test_undetected_frames_stay_invalid(predictor, tmp_path):
     assert np.all(result.confidence[gap] == 0) and np.all(result.keypoints_2d[gap, :, 2] == 0)
     assert np.all(np.isfinite(result.pose_aa)) and np.all(np.isfinite(result.trans_m))
     assert summary.valid_frames == int(result.valid.sum()) < 90
+
+
+def test_frames_the_detector_missed_beside_found_ones_are_found_in_a_crop(predictor):
+    """A stand-in for track_person (the hook evaluation uses) that loses the person for frames 10-19."""
+    calls = []
+
+    def losing_a_stretch(info, *args, **kwargs):
+        calls.append(info.path)
+        track = tracking.track_person(info, *args, **kwargs)
+        assert track.valid.all()
+        track.valid[10:20] = False
+        track.image_landmarks[10:20] = 0.0
+        track.world_landmarks[10:20] = 0.0
+        return track
+
+    result, summary = process_video(ProcessOptions(video=str(CLIP), end_frame=30), predictor=predictor,
+                                    track_person=losing_a_stretch)
+    assert len(calls) == 1 and result.valid.all() and summary.valid_frames == 30
+    assert np.all(result.confidence[10:20] > 0.5)
 
 
 def test_choose_the_second_person(predictor, tmp_path):
