@@ -54,6 +54,7 @@ if str(REPO) not in sys.path:
 from bridge import camera, metrics, tracking  # noqa: E402
 from bridge.geometry import rotations  # noqa: E402
 from bridge.keypoints import MEDIAPIPE_LANDMARK_NAMES  # noqa: E402
+from bridge.skeleton import SMPL_PARENTS  # noqa: E402
 from scripts.synth.generate import FPS, PROCEDURAL_TEST_SEED_MOD, split_for  # noqa: E402
 from scripts.synth.motion import MotionClip  # noqa: E402
 from scripts.synth.procedural import MOTION_KINDS  # noqa: E402
@@ -88,7 +89,9 @@ LIMB_PARENT: dict[int, int] = {13: 11, 14: 12, 15: 13, 16: 14, 17: 15, 19: 15, 2
 #: +1 for the person's left side, -1 for the right, +1 for the nose (its `out` means towards the left).
 LANDMARK_SIDE = np.array([-1.0 if ("right" in n) else 1.0 for n in MEDIAPIPE_LANDMARK_NAMES])
 POSE_COLUMNS = ("Det %", "MPJPE-14", "PA-MPJPE-14", "MPJPE-24", "PA-MPJPE-24", "MPVPE", "Accel", "Root (m)",
-                "Depth bias (m)", "Root rot (deg)")
+                "Depth bias (m)", "Root rot (deg)", "Rot (deg)", "Twist (deg)")
+#: Non-root joints whose twist is free (fewer than two children), as eval_arts.py scores them (tik.twist_mask).
+TWIST_JOINTS = np.array([j for j in range(1, len(SMPL_PARENTS)) if np.count_nonzero(SMPL_PARENTS[1:] == j) < 2])
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -333,8 +336,17 @@ def score_clip(result, truth: dict[str, np.ndarray], body) -> dict[str, tuple[fl
         # skin_vertices puts the pelvis at the rest pelvis: align on its own pelvis joints.
         pred_vertices = pred_vertices - pred_posed[:, :1] + np.asarray(result.joints_3d, np.float64)[valid][:, :1]
         gt_vertices = gt_vertices - gt_posed[:, :1] + np.asarray(truth["joints_3d"], np.float64)[valid][:, :1]
-    return pose_scores(result.joints_3d, truth["joints_3d"], valid, pred_vertices, gt_vertices,
-                       rotations.axis_angle_to_matrix(pred_pose[:, 0]), rotations.axis_angle_to_matrix(gt_pose[:, 0]))
+    scores = pose_scores(result.joints_3d, truth["joints_3d"], valid, pred_vertices, gt_vertices,
+                         rotations.axis_angle_to_matrix(pred_pose[:, 0]), rotations.axis_angle_to_matrix(gt_pose[:, 0]))
+    if valid.any():  # local rotations, as eval_arts.py: all non-root joints, and the twist of the free ones
+        pred_rot = rotations.axis_angle_to_matrix(pred_pose[valid])
+        gt_rot = rotations.axis_angle_to_matrix(gt_pose[valid])
+        rot = metrics.rotation_angle_error(pred_rot[:, 1:], gt_rot[:, 1:])
+        twist = metrics.twist_error(pred_rot, gt_rot, body.J_regressor @ body.v_template)[:, TWIST_JOINTS - 1]
+        count = int(valid.sum())
+        scores["Rot (deg)"] = (float(np.degrees(rot.mean())), count)
+        scores["Twist (deg)"] = (float(np.degrees(twist.mean())), count)
+    return scores
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 from scripts.eval_rendered import (LANDMARK_GROUPS, aggregate, camera_distance, heldout_procedural_seeds,
                                    offsets_2d, offsets_3d, pose_scores, select_clips, summarise_offsets,
-                                   table_rows, torso_scale, valid_runs)
+                                   table_rows, torso_scale, valid_runs, TWIST_JOINTS)
 from scripts.synth.generate import split_for
 
 MOTION_FILES = [Path(f"motion/cmu_iclone/{s:03d}/{s:03d}_{t:02d}.bvh") for s in (1, 2, 7) for t in (1, 2, 3)]
@@ -58,6 +58,12 @@ def test_pose_scores_and_frame_weighted_aggregation():
     mean = aggregate(rows)
     assert mean["MPJPE-24"] == pytest.approx(25.0) and mean["Det %"] == pytest.approx(75.0)
     assert np.isnan(aggregate([{"MPJPE-24": (5.0, 0)}])["MPJPE-24"])  # no weight anywhere: no value
+
+
+def test_twist_is_scored_on_the_joints_eval_arts_scores():
+    from bridge.models.tik import twist_mask
+
+    assert (TWIST_JOINTS - 1).tolist() == np.flatnonzero(twist_mask().numpy() > 0).tolist()
 
 
 def test_each_model_keeps_its_own_per_clip_rows():
