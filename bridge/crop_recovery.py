@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from .detection import FramePoses
-from .tracking import TRACK_MIN_IOU, TrackedClip, box_iou, landmarks_box
+from .tracking import TRACK_MIN_IOU, TrackedClip, box_iou, landmarks_box, runs_of
 
 #: Crop side as a multiple of the larger side of the person's box one frame earlier.
 CROP_SCALE = 2.0
@@ -61,11 +61,7 @@ def find_in_crop(detect: DetectImage, frame: np.ndarray, box: np.ndarray
 def missed_runs(valid: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) positions of every run of missed frames that touches a found one."""
     valid = np.asarray(valid, bool)
-    if not valid.any():
-        return []
-    padded = np.concatenate([[True], valid, [True]])
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+    return runs_of(~valid) if valid.any() else []
 
 
 def recover_missed(clip: TrackedClip, read_frame: ReadFrame, detect: DetectImage,

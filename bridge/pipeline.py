@@ -3,12 +3,11 @@
 Stages (protocol.STAGES): load (probe video, load model and body model) -> people (pick the person) ->
 detect (decode + MediaPipe, streaming; then, in a crop, missed frames beside found ones) -> model (ARTS over
 sliding windows) -> camera (root translation) -> smooth (optional) -> write (atomic results file) -> preview
-(optional). Progress is reported per stage
-with done/total and an ETA; cancellation is checked between frames and batches, so a cancel takes
-effect within one batch. The clip-level shape is a robust mean of the per-frame shapes over detected
-frames (carried over by skeleton proportions when the chosen body model is not the checkpoint's), and the
-joints in the results are re-posed from that shape (forward kinematics), so they are exactly the joints of
-the rig the add-on builds from (betas, pose_aa, trans_m).
+(optional). Progress is reported per stage with done/total and an ETA; cancellation is checked between
+frames and batches, so a cancel takes effect within one batch. The clip-level shape is a robust mean of the
+per-frame shapes over detected frames (carried over by skeleton proportions when the chosen body model is
+not the checkpoint's), and the joints in the results are re-posed from that shape (forward kinematics), so
+they are exactly the joints of the rig the add-on builds from (betas, pose_aa, trans_m).
 """
 from __future__ import annotations
 

@@ -82,6 +82,13 @@ def prominence(boxes: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
     return np.clip(area, 0.0, 1.0) * np.clip(1.0 - offset / np.hypot(0.5, 0.5), 0.0, 1.0)
 
 
+def runs_of(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of every run of consecutive True entries."""
+    padded = np.concatenate([[False], np.asarray(mask, bool), [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
 def fill_missing(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """(F, ...) per-frame values, (F,) bool -> copy with invalid frames linearly interpolated between the
     nearest valid ones (held constant beyond the first/last). Raises ValueError if no frame is valid."""

@@ -54,7 +54,7 @@ if str(REPO) not in sys.path:
 from bridge import camera, metrics, tracking  # noqa: E402
 from bridge.geometry import rotations  # noqa: E402
 from bridge.keypoints import MEDIAPIPE_LANDMARK_NAMES  # noqa: E402
-from bridge.skeleton import SMPL_PARENTS  # noqa: E402
+from bridge.models.tik import twist_mask  # noqa: E402
 from scripts.synth.generate import FPS, PROCEDURAL_TEST_SEED_MOD, split_for  # noqa: E402
 from scripts.synth.motion import MotionClip  # noqa: E402
 from scripts.synth.procedural import MOTION_KINDS  # noqa: E402
@@ -90,8 +90,6 @@ LIMB_PARENT: dict[int, int] = {13: 11, 14: 12, 15: 13, 16: 14, 17: 15, 19: 15, 2
 LANDMARK_SIDE = np.array([-1.0 if ("right" in n) else 1.0 for n in MEDIAPIPE_LANDMARK_NAMES])
 POSE_COLUMNS = ("Det %", "MPJPE-14", "PA-MPJPE-14", "MPJPE-24", "PA-MPJPE-24", "MPVPE", "Accel", "Root (m)",
                 "Depth bias (m)", "Root rot (deg)", "Rot (deg)", "Twist (deg)")
-#: Non-root joints whose twist is free (fewer than two children), as eval_arts.py scores them (tik.twist_mask).
-TWIST_JOINTS = np.array([j for j in range(1, len(SMPL_PARENTS)) if np.count_nonzero(SMPL_PARENTS[1:] == j) < 2])
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -248,13 +246,6 @@ def run_bridge(mp4: Path, checkpoint: str | None, smoothing: str, track_person: 
 # ---------------------------------------------------------------------------------------------------------
 # Pose metrics (pure).
 
-def valid_runs(valid: np.ndarray) -> list[tuple[int, int]]:
-    """[start, stop) of every run of consecutive True frames."""
-    padded = np.concatenate([[False], np.asarray(valid, bool), [False]])
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
-
-
 def pose_scores(pred_joints: np.ndarray, gt_joints: np.ndarray, valid: np.ndarray,
                 pred_vertices: np.ndarray | None = None, gt_vertices: np.ndarray | None = None,
                 pred_root_rot: np.ndarray | None = None, gt_root_rot: np.ndarray | None = None
@@ -283,7 +274,7 @@ def pose_scores(pred_joints: np.ndarray, gt_joints: np.ndarray, valid: np.ndarra
     })
     all_pred, all_gt = np.asarray(pred_joints, np.float64), np.asarray(gt_joints, np.float64)
     accel = []
-    for a, b in valid_runs(valid):  # consecutive detected frames only; a run needs 3 for one acceleration
+    for a, b in tracking.runs_of(valid):  # consecutive detected frames only; a run needs 3 for one acceleration
         if b - a >= 3:
             p, g = all_pred[a:b], all_gt[a:b]
             accel.append((metrics.accel_error(p - p[:, :1], g - g[:, :1]), b - a - 2))
@@ -336,13 +327,14 @@ def score_clip(result, truth: dict[str, np.ndarray], body) -> dict[str, tuple[fl
         # skin_vertices puts the pelvis at the rest pelvis: align on its own pelvis joints.
         pred_vertices = pred_vertices - pred_posed[:, :1] + np.asarray(result.joints_3d, np.float64)[valid][:, :1]
         gt_vertices = gt_vertices - gt_posed[:, :1] + np.asarray(truth["joints_3d"], np.float64)[valid][:, :1]
+    pred_rot, gt_rot = rotations.axis_angle_to_matrix(pred_pose), rotations.axis_angle_to_matrix(gt_pose)
     scores = pose_scores(result.joints_3d, truth["joints_3d"], valid, pred_vertices, gt_vertices,
-                         rotations.axis_angle_to_matrix(pred_pose[:, 0]), rotations.axis_angle_to_matrix(gt_pose[:, 0]))
+                         pred_rot[:, 0], gt_rot[:, 0])
     if valid.any():  # local rotations, as eval_arts.py: all non-root joints, and the twist of the free ones
-        pred_rot = rotations.axis_angle_to_matrix(pred_pose[valid])
-        gt_rot = rotations.axis_angle_to_matrix(gt_pose[valid])
+        pred_rot, gt_rot = pred_rot[valid], gt_rot[valid]
         rot = metrics.rotation_angle_error(pred_rot[:, 1:], gt_rot[:, 1:])
-        twist = metrics.twist_error(pred_rot, gt_rot, body.J_regressor @ body.v_template)[:, TWIST_JOINTS - 1]
+        twist = metrics.twist_error(pred_rot, gt_rot, body.J_regressor @ body.v_template)
+        twist = twist[:, twist_mask().numpy() > 0]
         count = int(valid.sum())
         scores["Rot (deg)"] = (float(np.degrees(rot.mean())), count)
         scores["Twist (deg)"] = (float(np.degrees(twist.mean())), count)

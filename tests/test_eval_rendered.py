@@ -6,9 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bridge.tracking import runs_of
 from scripts.eval_rendered import (LANDMARK_GROUPS, aggregate, camera_distance, heldout_procedural_seeds,
                                    offsets_2d, offsets_3d, pose_scores, select_clips, summarise_offsets,
-                                   table_rows, torso_scale, valid_runs, TWIST_JOINTS)
+                                   table_rows, torso_scale)
 from scripts.synth.generate import split_for
 
 MOTION_FILES = [Path(f"motion/cmu_iclone/{s:03d}/{s:03d}_{t:02d}.bvh") for s in (1, 2, 7) for t in (1, 2, 3)]
@@ -50,7 +51,7 @@ def test_pose_scores_and_frame_weighted_aggregation():
     assert scores["MPJPE-24"][0] == pytest.approx(1000 * err / 24) and scores["MPJPE-24"][1] == 9
     assert scores["Root (m)"][0] == pytest.approx(0.5) and scores["Depth bias (m)"][0] == pytest.approx(0.5)
     # Accelerations only inside the runs [0, 4) and [5, 10): 2 + 3 triplets, each 4 cm on one joint of 24.
-    assert valid_runs(valid) == [(0, 4), (5, 10)]
+    assert runs_of(valid) == [(0, 4), (5, 10)]
     assert scores["Accel"][0] == pytest.approx(1000 * 4 * err / 24) and scores["Accel"][1] == 5
     assert "MPVPE" not in scores
 
@@ -58,12 +59,6 @@ def test_pose_scores_and_frame_weighted_aggregation():
     mean = aggregate(rows)
     assert mean["MPJPE-24"] == pytest.approx(25.0) and mean["Det %"] == pytest.approx(75.0)
     assert np.isnan(aggregate([{"MPJPE-24": (5.0, 0)}])["MPJPE-24"])  # no weight anywhere: no value
-
-
-def test_twist_is_scored_on_the_joints_eval_arts_scores():
-    from bridge.models.tik import twist_mask
-
-    assert (TWIST_JOINTS - 1).tolist() == np.flatnonzero(twist_mask().numpy() > 0).tolist()
 
 
 def test_each_model_keeps_its_own_per_clip_rows():
