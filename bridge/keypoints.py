@@ -69,3 +69,26 @@ def denormalize_screen(xy_norm: np.ndarray, width: int, height: int) -> np.ndarr
     xy[..., 0] += 1.0
     xy[..., 1] += float(height) / float(width)
     return xy * float(width) / 2.0
+
+
+#: MediaPipe landmark indices averaged for each SMPL joint (the spine and collars are interpolated below).
+_MP_FOR_SMPL = {0: (23, 24), 1: (23,), 2: (24,), 4: (25,), 5: (26,), 7: (27,), 8: (28,), 10: (31,), 11: (32,),
+                12: (11, 12), 15: (7, 8), 16: (11,), 17: (12,), 18: (13,), 19: (14,), 20: (15,), 21: (16,),
+                22: (17, 19), 23: (18, 20)}
+
+
+def mediapipe_world_to_smpl_joints(world: np.ndarray) -> np.ndarray:
+    """MediaPipe world landmarks (..., 33, 3) -> 24 SMPL-ordered joints (..., 24, 3), the baseline skeleton.
+
+    Direct correspondences (hips, knees, ankles, toes, shoulders, elbows, wrists; hands = mean of index and
+    pinky; head = mean of the ears; pelvis and neck = midpoints); spine1-3 at 1/4, 1/2, 3/4 from pelvis to
+    neck, collars halfway from the neck to each shoulder.
+    """
+    joints = np.zeros(world.shape[:-2] + (24, 3), dtype=np.float64)
+    for joint, landmarks in _MP_FOR_SMPL.items():
+        joints[..., joint, :] = world[..., list(landmarks), :].mean(axis=-2)
+    for joint, fraction in ((3, 0.25), (6, 0.5), (9, 0.75)):
+        joints[..., joint, :] = joints[..., 0, :] + fraction * (joints[..., 12, :] - joints[..., 0, :])
+    joints[..., 13, :] = 0.5 * (joints[..., 12, :] + joints[..., 16, :])
+    joints[..., 14, :] = 0.5 * (joints[..., 12, :] + joints[..., 17, :])
+    return joints

@@ -3,12 +3,14 @@
 Joint sets: no licensed Human3.6M joint regressor is available, so evaluation uses the 24 SMPL joints and
 a 14-joint LSP-style subset of them (LSP14_FROM_SMPL: ankles, knees, hips, wrists, elbows, shoulders, neck,
 and SMPL's head joint standing in for LSP's head top). Conventions follow the HMR literature:
-- MPJPE: mean joint distance after aligning the roots (pelvis) of prediction and truth;
+- MPJPE: mean joint distance after aligning the roots (pelvis) of prediction and truth; on the 14 LSP
+  joints, which have no pelvis, the root is the hips' midpoint (`mpjpe14`);
 - PA-MPJPE: mean joint distance after the best similarity transform (scale, rotation, translation;
   Umeyama/Procrustes) of each predicted frame onto the truth;
 - MPVPE: mean vertex distance after aligning the pelvis joints;
 - Accel error: mean over frames and joints of |second difference of prediction - that of truth|
-  (unit per frame², e.g. mm/frame²), on consecutive frames of one clip.
+  (unit per frame², e.g. mm/frame²), on consecutive frames of one clip; `accel14` on the hip-aligned LSP
+  joints, so a baseline without a pelvis joint is measured on the same points.
 """
 from __future__ import annotations
 
@@ -31,6 +33,30 @@ def mpjpe(pred: np.ndarray, gt: np.ndarray, root: int = 0) -> float:
     pred = np.asarray(pred, dtype=np.float64)
     gt = np.asarray(gt, dtype=np.float64)
     return float(_distances(pred - pred[..., root:root + 1, :], gt - gt[..., root:root + 1, :]).mean())
+
+
+def lsp14_hip_aligned(joints24: np.ndarray) -> np.ndarray:
+    """(..., 24, 3) SMPL joints -> (..., 14, 3) LSP joints relative to the hips' midpoint (SMPL joints 1, 2)."""
+    joints24 = np.asarray(joints24, dtype=np.float64)
+    hips = 0.5 * (joints24[..., 1:2, :] + joints24[..., 2:3, :])
+    return joints24[..., list(LSP14_FROM_SMPL), :] - hips
+
+
+def mpjpe14(pred24: np.ndarray, gt24: np.ndarray) -> float:
+    """MPJPE on the 14 LSP joints after aligning the hips' midpoints; pred24, gt24 (..., 24, 3) SMPL joints.
+
+    Not `mpjpe` on the subset: that would re-centre on LSP joint 0, the right ankle."""
+    return float(_distances(lsp14_hip_aligned(pred24), lsp14_hip_aligned(gt24)).mean())
+
+
+def pa_mpjpe14(pred24: np.ndarray, gt24: np.ndarray) -> float:
+    """PA-MPJPE on the 14 LSP joints; pred24, gt24 (..., 24, 3) SMPL joints."""
+    return pa_mpjpe(lsp14_hip_aligned(pred24), lsp14_hip_aligned(gt24))
+
+
+def accel14(pred24: np.ndarray, gt24: np.ndarray) -> float:
+    """Accel error on the 14 hip-aligned LSP joints; pred24, gt24 (F, 24, 3) consecutive frames, F >= 3."""
+    return accel_error(lsp14_hip_aligned(pred24), lsp14_hip_aligned(gt24))
 
 
 def procrustes_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:

@@ -2,9 +2,10 @@
 
 Every window of T frames inside a test clip (stride 1) is predicted for its mid frame, so each clip yields a
 run of consecutive frames for the acceleration error. Metrics (bridge.metrics), in millimetres:
-MPJPE and PA-MPJPE on a 14-joint LSP-style subset of the SMPL joints and on all 24 (no licensed H36M
-regressor exists here), MPVPE after pelvis alignment, Accel error (mm/frame²), and per-joint local rotation
-and twist errors (degrees). Rows: each checkpoint given (the default ARTS and the Table-3 ablations), the
+MPJPE and PA-MPJPE on a 14-joint LSP-style subset of the SMPL joints (aligned on the hips' midpoint) and on
+all 24 (pelvis-aligned; no licensed H36M regressor exists here), MPVPE after pelvis alignment, Accel error
+(mm/frame², the 14 hip-aligned joints, frame-weighted over clips), and per-joint local rotation and twist
+errors (degrees). Rows: each checkpoint given (the default ARTS and the Table-3 ablations), the
 first checkpoint's lifter skeleton (stage 1's output, before the SMPL regressor), and a baseline that reads
 MediaPipe's own world landmarks as the skeleton (joints only: neither has a mesh).
 
@@ -28,46 +29,26 @@ if str(REPO) not in sys.path:
 
 from bridge import metrics  # noqa: E402
 from bridge.geometry.rotations import axis_angle_to_matrix  # noqa: E402
+from bridge.keypoints import mediapipe_world_to_smpl_joints  # noqa: E402
 from bridge.models.inference import ArtsPredictor  # noqa: E402
 from bridge.models.tik import twist_mask  # noqa: E402
 from bridge.skeleton import SMPL_JOINT_NAMES  # noqa: E402
 from scripts.synth.clip_file import load_clip  # noqa: E402
 
 MM = 1000.0
-#: MediaPipe landmark indices averaged for each SMPL joint (the spine and collars are interpolated below).
-_MP_FOR_SMPL = {0: (23, 24), 1: (23,), 2: (24,), 4: (25,), 5: (26,), 7: (27,), 8: (28,), 10: (31,), 11: (32,),
-                12: (11, 12), 15: (7, 8), 16: (11,), 17: (12,), 18: (13,), 19: (14,), 20: (15,), 21: (16,),
-                22: (17, 19), 23: (18, 20)}
-
-
-def mediapipe_world_to_smpl_joints(world: np.ndarray) -> np.ndarray:
-    """MediaPipe world landmarks (..., 33, 3) -> 24 SMPL-ordered joints (..., 24, 3), the baseline skeleton.
-
-    Direct correspondences (hips, knees, ankles, toes, shoulders, elbows, wrists; hands = mean of index and
-    pinky; head = mean of the ears; pelvis and neck = midpoints); spine1-3 at 1/4, 1/2, 3/4 from pelvis to
-    neck, collars halfway from the neck to each shoulder.
-    """
-    joints = np.zeros(world.shape[:-2] + (24, 3), dtype=np.float64)
-    for joint, landmarks in _MP_FOR_SMPL.items():
-        joints[..., joint, :] = world[..., list(landmarks), :].mean(axis=-2)
-    for joint, fraction in ((3, 0.25), (6, 0.5), (9, 0.75)):
-        joints[..., joint, :] = joints[..., 0, :] + fraction * (joints[..., 12, :] - joints[..., 0, :])
-    joints[..., 13, :] = 0.5 * (joints[..., 12, :] + joints[..., 16, :])
-    joints[..., 14, :] = 0.5 * (joints[..., 12, :] + joints[..., 17, :])
-    return joints
-
-
-def test_clips(data_dir: Path, window: int, max_clips: int | None) -> list[dict[str, np.ndarray]]:
-    """Held-out clips (split 'test') with at least `window` + 2 frames, in name order."""
+def test_clips(data_dir: Path, window: int, max_clips: int | None, split: str = "test"
+               ) -> list[dict[str, np.ndarray]]:
+    """Clips of `split` ('test': held-out trials; 'unseen': kinds of motion that never train) with at least
+    `window` + 2 frames, in name order."""
     clips = []
     for path in sorted(Path(data_dir).glob("*.npz")):
         clip = load_clip(path)
-        if str(clip["split"]) == "test" and clip["pose_aa"].shape[0] >= window + 2:
+        if str(clip["split"]) == split and clip["pose_aa"].shape[0] >= window + 2:
             clips.append(clip)
         if max_clips and len(clips) >= max_clips:
             break
     if not clips:
-        raise SystemExit(f"no test clips of at least {window + 2} frames in {data_dir}")
+        raise SystemExit(f"no {split} clips of at least {window + 2} frames in {data_dir}")
     return clips
 
 
@@ -87,7 +68,7 @@ class Accumulator:
         """One clip's consecutive frames: joints (F, 24, 3), vertices (F, V, 3) metres, errors (F, 24) / (F, 23) rad."""
         self.parts["joints"].append(joints)
         self.parts["gt_joints"].append(gt_joints)
-        self.parts["accel"].append(metrics.accel_error(joints - joints[:, :1], gt_joints - gt_joints[:, :1]))
+        self.parts["accel"].append((metrics.accel14(joints, gt_joints), len(joints) - 2))
         if vertices is not None:
             self.parts["mpvpe"].append((metrics.mpvpe(vertices, gt_vertices, joints[:, 0], gt_joints[:, 0]),
                                         len(vertices)))
@@ -96,16 +77,12 @@ class Accumulator:
 
     def row(self) -> dict[str, float]:
         joints, gt = np.concatenate(self.parts["joints"]), np.concatenate(self.parts["gt_joints"])
-        lsp = list(metrics.LSP14_FROM_SMPL)
-        # LSP-14 has no pelvis: align on the hips' midpoint (LSP indices 2 and 3) as the H36M protocol does.
-        hips_pred = 0.5 * (joints[:, 1] + joints[:, 2])[:, None]
-        hips_gt = 0.5 * (gt[:, 1] + gt[:, 2])[:, None]
         row = {
-            "MPJPE-14": MM * metrics.mpjpe(joints[:, lsp] - hips_pred, gt[:, lsp] - hips_gt),
-            "PA-MPJPE-14": MM * metrics.pa_mpjpe(joints[:, lsp], gt[:, lsp]),
+            "MPJPE-14": MM * metrics.mpjpe14(joints, gt),
+            "PA-MPJPE-14": MM * metrics.pa_mpjpe14(joints, gt),
             "MPJPE-24": MM * metrics.mpjpe(joints, gt),
             "PA-MPJPE-24": MM * metrics.pa_mpjpe(joints, gt),
-            "Accel": MM * float(np.mean(self.parts["accel"])),
+            "Accel": MM * weighted_mean(self.parts["accel"]),
         }
         if self.parts["mpvpe"]:
             errors, counts = zip(*self.parts["mpvpe"])
@@ -118,6 +95,12 @@ class Accumulator:
             row["_rot_per_joint"] = np.degrees(rot.mean(axis=0)).tolist()
             row["_twist_per_joint"] = np.degrees(twist.mean(axis=0)).tolist()
         return row
+
+
+def weighted_mean(pairs: list[tuple[float, float]]) -> float:
+    """Mean of (value, weight) pairs: per-clip values weighted by their frame counts."""
+    values, weights = zip(*pairs)
+    return float(np.average(values, weights=weights))
 
 
 def smpl_vertices(layer, pose_aa: np.ndarray, betas: np.ndarray, chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
@@ -192,6 +175,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--model", action="append", default=[], metavar="NAME=PATH",
                         help="another checkpoint to evaluate (e.g. an ablation); repeatable")
     parser.add_argument("--max-clips", type=int, default=None)
+    parser.add_argument("--split", default="test", choices=("test", "unseen"),
+                        help="held-out trials of trained kinds, or kinds of motion that never train")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path, default=None, help="also write the table here")
     parser.add_argument("--per-joint", action="store_true", help="per-joint rotation and twist errors of --name")
@@ -212,18 +197,19 @@ def main(argv: list[str] | None = None) -> dict:
     mismatched = [n for n, p in models.items() if p.body_model_id != body.model_id]
     if mismatched:
         raise SystemExit(f"{mismatched} were trained with another body model than {body.model_id}")
-    clips = test_clips(args.data, windows.pop(), args.max_clips)
+    clips = test_clips(args.data, windows.pop(), args.max_clips, args.split)
     started = time.time()
     table = evaluate(models, clips, make_smpl_layer(body), body.J_regressor @ body.v_template, skeleton_of=args.name,
                      log=lambda m: print(m, file=sys.stderr))
     frames = sum(len(c["pose_aa"]) - next(iter(models.values())).window + 1 for c in clips)
-    print(f"{len(clips)} test clips, {frames} evaluated frames (mid frame of every window), "
+    print(f"{len(clips)} {args.split} clips, {frames} evaluated frames (mid frame of every window), "
           f"{time.time() - started:.0f} s\n")
     print(format_table(table))
     if args.per_joint:
         print("\n" + format_per_joint(table[args.name]))
     if args.json:
-        args.json.write_text(json.dumps({"clips": len(clips), "frames": frames, "table": table}, indent=1))
+        args.json.write_text(json.dumps({"split": args.split, "clips": len(clips), "frames": frames, "table": table},
+                                        indent=1))
     return table
 
 

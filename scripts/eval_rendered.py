@@ -53,9 +53,9 @@ if str(REPO) not in sys.path:
 
 from bridge import camera, metrics, tracking  # noqa: E402
 from bridge.geometry import rotations  # noqa: E402
-from bridge.keypoints import MEDIAPIPE_LANDMARK_NAMES  # noqa: E402
+from bridge.keypoints import MEDIAPIPE_LANDMARK_NAMES, mediapipe_world_to_smpl_joints  # noqa: E402
 from bridge.models.tik import twist_mask  # noqa: E402
-from scripts.synth.generate import FPS, PROCEDURAL_TEST_SEED_MOD, split_for  # noqa: E402
+from scripts.synth.generate import FPS, motion_kind, split_of  # noqa: E402
 from scripts.synth.motion import MotionClip  # noqa: E402
 from scripts.synth.procedural import MOTION_KINDS  # noqa: E402
 from scripts.synth.retarget import DEFAULT_CACHE_DIR, clip_identity, find_motion_files  # noqa: E402
@@ -88,6 +88,13 @@ LIMB_PARENT: dict[int, int] = {13: 11, 14: 12, 15: 13, 16: 14, 17: 15, 19: 15, 2
                                25: 23, 26: 24, 27: 25, 28: 26, 29: 27, 30: 28, 31: 27, 32: 28}
 #: +1 for the person's left side, -1 for the right, +1 for the nose (its `out` means towards the left).
 LANDMARK_SIDE = np.array([-1.0 if ("right" in n) else 1.0 for n in MEDIAPIPE_LANDMARK_NAMES])
+EVALUATION_DEFINITIONS = (
+    "Rendered with Blender, detected by the real MediaPipe through the whole bridge (smoothing none); frames "
+    "where the bridge and MediaPipe both found the person. MPJPE-14 and PA-MPJPE-14: 14 LSP joints of the SMPL "
+    "skeleton after aligning the hips' midpoint (PA: per-frame similarity Procrustes), mm. Accel: mean norm of "
+    "the second-difference error of those hip-aligned joints over runs of consecutive frames, mm/frame^2 at "
+    "30 fps. mediapipe_world: MediaPipe's world landmarks read as the skeleton, same frames and joints. "
+    "Means are frame-weighted over clips.")
 POSE_COLUMNS = ("Det %", "MPJPE-14", "PA-MPJPE-14", "MPJPE-24", "PA-MPJPE-24", "MPVPE", "Accel", "Root (m)",
                 "Depth bias (m)", "Root rot (deg)", "Rot (deg)", "Twist (deg)")
 
@@ -118,25 +125,47 @@ class ClipSpec:
         return "".join(c if c.isalnum() or c in "-_" else "_" for c in self.source) + "-" + digest
 
 
-def heldout_motion_files(files: list[Path]) -> list[Path]:
-    """The motion files whose group generate.py holds out for testing (all of CMU subject 007)."""
-    return [p for p in files if split_for(clip_identity(Path(p))[1]) == "test"]
+#: The evaluation sets: the split of the synthetic data each draws its motions from.
+EVAL_SETS: dict[str, str] = {"rendered_heldout": "test", "rendered_unseen_kinds": "unseen"}
+#: Row name of the baseline: MediaPipe's own world landmarks read as the skeleton, on the same frames.
+MEDIAPIPE_ROW = "MediaPipe world landmarks"
 
 
-def heldout_procedural_seeds(count: int = PROCEDURAL_SEEDS) -> list[int]:
-    """Procedural seeds below `count` that generate.py puts in the test split."""
-    modulus, remainder = PROCEDURAL_TEST_SEED_MOD
-    return [s for s in range(count) if s % modulus == remainder]
+def motion_files_of_split(files: list[Path], split: str) -> list[Path]:
+    """The motion files whose trials generate.py puts in `split` ('test' or 'unseen')."""
+    return [p for p in files if split_of(*clip_identity(Path(p))) == split]
+
+
+def procedural_seeds_of_split(split: str, count: int = PROCEDURAL_SEEDS) -> list[int]:
+    """Procedural seeds below `count` (with generate.py's pairing of seed and kind) in `split`."""
+    return [s for s in range(count)
+            if split_of(f"procedural:{MOTION_KINDS[s % len(MOTION_KINDS)]}:{s}", f"procedural:{s}") == split]
+
+
+def _stratified(files: list[Path], count: int, rng: np.random.Generator) -> list[Path]:
+    """`count` files spread over motion kinds: kinds in turn (shuffled), a random unused file of each."""
+    by_kind: dict[str, list[Path]] = {}
+    for path in files:
+        by_kind.setdefault(motion_kind(clip_identity(Path(path))[0]), []).append(path)
+    pools = [list(rng.permutation(len(v))) for v in by_kind.values()]
+    kinds, chosen = list(by_kind), []
+    order = [int(i) for i in rng.permutation(len(kinds))]
+    while len(chosen) < count:
+        for k in order:
+            if pools[k] and len(chosen) < count:
+                chosen.append(by_kind[kinds[k]][int(pools[k].pop())])
+    return sorted(chosen)
 
 
 def select_clips(num_clips: int, seed: int, motion_files: list[Path], frames: int,
-                 size: tuple[int, int]) -> list[ClipSpec]:
-    """Deterministic held-out clips: half from held-out mocap trials (when any), the rest procedural."""
+                 size: tuple[int, int], split: str = "test") -> list[ClipSpec]:
+    """Deterministic clips of one split: half from its mocap trials (when any, spread over motion kinds),
+    the rest procedural."""
     rng = np.random.default_rng(seed)
-    files = heldout_motion_files(motion_files)
+    files = motion_files_of_split(motion_files, split)
     num_mocap = min(num_clips // 2, len(files)) if files else 0
-    chosen_files = [files[i] for i in sorted(rng.choice(len(files), num_mocap, replace=False))] if num_mocap else []
-    seeds = heldout_procedural_seeds()
+    chosen_files = _stratified(files, num_mocap, rng) if num_mocap else []
+    seeds = procedural_seeds_of_split(split)
     chosen_seeds = sorted(int(s) for s in rng.choice(seeds, num_clips - num_mocap, replace=False))
     specs = []
     for path in chosen_files:
@@ -262,11 +291,9 @@ def pose_scores(pred_joints: np.ndarray, gt_joints: np.ndarray, valid: np.ndarra
     if count == 0:
         return scores
     pred, gt = np.asarray(pred_joints, np.float64)[valid], np.asarray(gt_joints, np.float64)[valid]
-    lsp = list(metrics.LSP14_FROM_SMPL)
-    hips_pred, hips_gt = 0.5 * (pred[:, 1] + pred[:, 2])[:, None], 0.5 * (gt[:, 1] + gt[:, 2])[:, None]
     scores.update({
-        "MPJPE-14": (MM * metrics.mpjpe(pred[:, lsp] - hips_pred, gt[:, lsp] - hips_gt), count),
-        "PA-MPJPE-14": (MM * metrics.pa_mpjpe(pred[:, lsp], gt[:, lsp]), count),
+        "MPJPE-14": (MM * metrics.mpjpe14(pred, gt), count),
+        "PA-MPJPE-14": (MM * metrics.pa_mpjpe14(pred, gt), count),
         "MPJPE-24": (MM * metrics.mpjpe(pred, gt), count),
         "PA-MPJPE-24": (MM * metrics.pa_mpjpe(pred, gt), count),
         "Root (m)": (float(np.linalg.norm(pred[:, 0] - gt[:, 0], axis=-1).mean()), count),
@@ -277,7 +304,7 @@ def pose_scores(pred_joints: np.ndarray, gt_joints: np.ndarray, valid: np.ndarra
     for a, b in tracking.runs_of(valid):  # consecutive detected frames only; a run needs 3 for one acceleration
         if b - a >= 3:
             p, g = all_pred[a:b], all_gt[a:b]
-            accel.append((metrics.accel_error(p - p[:, :1], g - g[:, :1]), b - a - 2))
+            accel.append((metrics.accel14(p, g), b - a - 2))
     if accel:
         values, weights = zip(*accel)
         scores["Accel"] = (MM * float(np.average(values, weights=weights)), float(sum(weights)))
@@ -311,11 +338,14 @@ def table_rows(scores: dict[str, dict[str, dict[str, tuple[float, float]]]],
     return rows
 
 
-def score_clip(result, truth: dict[str, np.ndarray], body) -> dict[str, tuple[float, float]]:
-    """pose_scores of a bridge result against the rendered clip's ground truth (meshes of the free body model)."""
+def score_clip(result, truth: dict[str, np.ndarray], body, valid: np.ndarray | None = None
+               ) -> dict[str, tuple[float, float]]:
+    """pose_scores of a bridge result against the rendered clip's ground truth (meshes of the free body model),
+    on the frames `valid` (default: those the bridge found the person in); 'Det %' stays the bridge's own."""
     from scripts.render_test_clip import skin_vertices
 
-    valid = np.asarray(result.valid, bool)
+    detected = np.asarray(result.valid, bool)
+    valid = detected if valid is None else np.asarray(valid, bool) & detected
     gt_pose = np.asarray(truth["pose_aa"], np.float64)
     pred_pose = np.asarray(result.pose_aa, np.float64)
     if len(pred_pose) != len(gt_pose):
@@ -330,6 +360,7 @@ def score_clip(result, truth: dict[str, np.ndarray], body) -> dict[str, tuple[fl
     pred_rot, gt_rot = rotations.axis_angle_to_matrix(pred_pose), rotations.axis_angle_to_matrix(gt_pose)
     scores = pose_scores(result.joints_3d, truth["joints_3d"], valid, pred_vertices, gt_vertices,
                          pred_rot[:, 0], gt_rot[:, 0])
+    scores["Det %"] = (100.0 * detected.mean(), len(detected))
     if valid.any():  # local rotations, as eval_arts.py: all non-root joints, and the twist of the free ones
         pred_rot, gt_rot = pred_rot[valid], gt_rot[valid]
         rot = metrics.rotation_angle_error(pred_rot[:, 1:], gt_rot[:, 1:])
@@ -527,16 +558,28 @@ def parse_checkpoints(specs: list[str]) -> dict[str, str | None]:
     return out
 
 
+def baseline_scores(world_landmarks: np.ndarray, gt_joints: np.ndarray, valid: np.ndarray
+                    ) -> dict[str, tuple[float, float]]:
+    """pose_scores of MediaPipe's world landmarks read as the skeleton (mediapipe_world_to_smpl_joints):
+    hip-centred, so only the root-free metrics (MPJPE, PA-MPJPE, Accel) mean anything."""
+    joints = mediapipe_world_to_smpl_joints(np.asarray(world_landmarks, np.float64))
+    scores = pose_scores(joints, gt_joints, valid)
+    return {k: v for k, v in scores.items() if k not in ("Root (m)", "Depth bias (m)")}
+
+
 def evaluate(specs: list[ClipSpec], checkpoints: dict[str, str | None], out_dir: Path, smoothing: str,
              cache_dir: Path | None, log: Callable[[str], None]
              ) -> tuple[dict[str, dict[str, dict]], Calibration, list[dict]]:
-    """Render (or reuse) every clip, run every checkpoint on it and calibrate the landmarks.
+    """Render (or reuse) every clip, run every checkpoint on it, score MediaPipe's world landmarks as the
+    baseline on the same frames, and calibrate the landmarks.
 
-    Returns ({checkpoint: {clip name: pose_scores}}, the calibration, one description per clip)."""
+    Every row is scored on the frames where the bridge gave a result and MediaPipe itself found the person
+    (crop recovery finds some the plain tracker misses; both rows see exactly the same frames).
+    Returns ({row: {clip name: pose_scores}}, the calibration, one description per clip)."""
     from bridge.body_model import load_body_model_arrays
 
     body = load_body_model_arrays()
-    scores: dict[str, dict[str, dict]] = {name: {} for name in checkpoints}
+    scores: dict[str, dict[str, dict]] = {name: {} for name in [*checkpoints, MEDIAPIPE_ROW]}
     calibration, clips = Calibration(), []
     track_once = TrackOnce()
     for number, spec in enumerate(specs, start=1):
@@ -546,12 +589,19 @@ def evaluate(specs: list[ClipSpec], checkpoints: dict[str, str | None], out_dir:
             truth = {k: data[k] for k in data.files}
         clip = {**asdict(spec), "name": spec.name, "rendered_frames": int(len(truth["pose_aa"])),
                 "render_s": round(time.perf_counter() - started, 1) if fresh else None, "bridge_s": {}}
+        results = {}
         for model, path in checkpoints.items():
             t0 = time.perf_counter()
-            result = run_bridge(mp4, path, smoothing, track_once)
+            results[model] = run_bridge(mp4, path, smoothing, track_once)
             clip["bridge_s"][model] = round(time.perf_counter() - t0, 1)
-            scores[model][spec.name] = score_clip(result, truth, body)
         track = track_once.of(mp4)
+        both = np.asarray(track.valid, bool)
+        for model, result in results.items():
+            both = both & np.asarray(result.valid, bool)
+        for model, result in results.items():
+            scores[model][spec.name] = score_clip(result, truth, body, both)
+        scores[MEDIAPIPE_ROW][spec.name] = baseline_scores(track.world_landmarks, truth["joints_3d"], both)
+        scores[MEDIAPIPE_ROW][spec.name]["Det %"] = (100.0 * np.mean(track.valid), len(both))
         calibration.add(track.image_landmarks, track.world_landmarks, track.valid,
                         *synthetic_landmarks(truth, body))
         clips.append(clip)
@@ -560,9 +610,24 @@ def evaluate(specs: list[ClipSpec], checkpoints: dict[str, str | None], out_dir:
     return scores, calibration, clips
 
 
-def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
+def model_card_evaluation(set_rows: dict[str, dict[str, dict[str, float]]], model: str) -> dict[str, dict]:
+    """The model card's `evaluation` object: per set, `arts` (row `model`) and `mediapipe_world`, each with
+    hip-aligned MPJPE-14, PA-MPJPE-14, Accel (LSP-14) and the number of frames scored."""
+    out = {}
+    for set_name, rows in set_rows.items():
+        entry = {}
+        for key, row in (("arts", rows[model]), ("mediapipe_world", rows[MEDIAPIPE_ROW])):
+            entry[key] = {"mpjpe14_mm": round(row["MPJPE-14"], 1), "pa_mpjpe14_mm": round(row["PA-MPJPE-14"], 1),
+                          "accel_mm_per_frame2": round(row["Accel"], 2), "frames": int(round(row["_frames"]))}
+        out[set_name] = entry
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clips", type=int, default=6, help="held-out clips (half CMU 007, half procedural)")
+    parser.add_argument("--clips", type=int, default=6, help="clips per set (half mocap, half procedural)")
+    parser.add_argument("--sets", default=",".join(EVAL_SETS),
+                        help=f"comma-separated evaluation sets among {', '.join(EVAL_SETS)}")
     parser.add_argument("--seconds", type=float, default=4.0, help="clip length (a shorter mocap trial is used whole)")
     parser.add_argument("--size", default="640x480", help="WIDTHxHEIGHT px")
     parser.add_argument("--seed", type=int, default=0)
@@ -575,7 +640,13 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--per-clip", action="store_true", help="also one table row per clip")
     parser.add_argument("--json", type=Path, default=None, help="write every number here")
+    parser.add_argument("--model-card", type=Path, default=None,
+                        help="write the first checkpoint's `evaluation` object into this model-card JSON")
     args = parser.parse_args(argv)
+    sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    unknown = [s for s in sets if s not in EVAL_SETS]
+    if unknown or not sets:
+        parser.error(f"unknown evaluation set(s) {unknown}; choose among {', '.join(EVAL_SETS)}")
 
     import torch
 
@@ -585,32 +656,47 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     files = find_motion_files(args.motion_dir) if args.motion_dir.is_dir() else []
     if not files:
         log(f"no motion files under {args.motion_dir}: procedural clips only")
-    specs = select_clips(args.clips, args.seed, files, int(round(args.seconds * FPS)), (width, height))
     checkpoints = parse_checkpoints(args.checkpoint)
     args.out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    scores, calibration, clips = evaluate(specs, checkpoints, args.out, args.smoothing, args.cache_dir, log)
-    wall = time.perf_counter() - started
-    frames = sum(c["rendered_frames"] for c in clips)
-    print(f"{len(specs)} rendered held-out clips, {frames} frames, {width}x{height}, smoothing {args.smoothing!r}, "
-          f"{wall:.0f} s\n")
-    print(format_pose_table(table_rows(scores, args.per_clip)))
-    summary = calibration.summary()
-    print("\nLandmark calibration, MediaPipe minus the synthetic model (2D: px and % of the 2D torso length; "
-          "3D: mm, both hip-centred):\n")
-    print(format_calibration(summary["image"], summary["world"]))
-    print(f"\nMediaPipe world torso length / true torso length: {summary['world_torso_scale']:.3f}")
-    if args.json:
-        report = {
-            "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+    report: dict = {"config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}, "sets": {}}
+    set_rows: dict[str, dict[str, dict[str, float]]] = {}
+    for set_name in sets:
+        specs = select_clips(args.clips, args.seed, files, int(round(args.seconds * FPS)), (width, height),
+                             EVAL_SETS[set_name])
+        started = time.perf_counter()
+        scores, calibration, clips = evaluate(specs, checkpoints, args.out, args.smoothing, args.cache_dir, log)
+        wall = time.perf_counter() - started
+        frames = sum(c["rendered_frames"] for c in clips)
+        rows = table_rows(scores, args.per_clip)
+        set_rows[set_name] = {name: {**aggregate(list(per_clip.values())),
+                                     "_frames": float(sum(r["MPJPE-14"][1] for r in per_clip.values()
+                                                          if "MPJPE-14" in r))}
+                              for name, per_clip in scores.items()}
+        kinds = sorted({motion_kind(s.source) for s in specs})
+        print(f"\n## {set_name}: {len(specs)} rendered clips ({', '.join(kinds)}), {frames} frames, "
+              f"{width}x{height}, smoothing {args.smoothing!r}, {wall:.0f} s\n")
+        print(format_pose_table(rows))
+        summary = calibration.summary()
+        print("\nLandmark calibration, MediaPipe minus the synthetic model (2D: px and % of the 2D torso length; "
+              "3D: mm, both hip-centred):\n")
+        print(format_calibration(summary["image"], summary["world"]))
+        print(f"\nMediaPipe world torso length / true torso length: {summary['world_torso_scale']:.3f}")
+        report["sets"][set_name] = {
             "wall_s": round(wall, 1), "frames": frames, "clips": clips, "calibration": summary,
-            "checkpoints": {model: {"path": checkpoints[model], "mean": aggregate(list(per_clip.values())),
-                                    "clips": {c: {k: v for k, (v, _) in row.items()} for c, row in per_clip.items()}}
-                            for model, per_clip in scores.items()},
-        }
+            "rows": {row: {"path": checkpoints.get(row), "mean": set_rows[set_name][row],
+                           "clips": {c: {k: v for k, (v, _) in r.items()} for c, r in per_clip.items()}}
+                     for row, per_clip in scores.items()}}
+    first = next(iter(checkpoints))
+    report["evaluation"] = model_card_evaluation(set_rows, first)
+    if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=1))
-    return rows
+    if args.model_card:
+        card = json.loads(args.model_card.read_text())
+        card["evaluation"] = {"command": "python scripts/eval_rendered.py " + " ".join(argv or sys.argv[1:]),
+                              "definitions": EVALUATION_DEFINITIONS, **report["evaluation"]}
+        args.model_card.write_text(json.dumps(card, indent=1) + "\n")
+    return set_rows
 
 
 if __name__ == "__main__":

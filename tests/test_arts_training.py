@@ -79,7 +79,7 @@ def test_losses_vanish_at_the_truth_and_grow_away_from_it(free_body, free_smpl_l
 def make_micro_dataset(folder):
     from scripts.synth.generate import GenerateConfig, generate
 
-    config = GenerateConfig(clip_frames=32, min_clip_frames=32, variants=1, procedural=10, seed=3)
+    config = GenerateConfig(clip_frames=32, min_clip_frames=32, variants=1, procedural=20, seed=3)
     summary = generate(folder, None, config, log=lambda *_: None)
     assert summary["train_clips"] >= 8 and summary["test_clips"] >= 1
     return folder
@@ -161,7 +161,7 @@ def test_evaluation_table(micro_run, free_body, free_smpl_layer):
 
 
 def test_mediapipe_baseline_skeleton_mapping():
-    from scripts.eval_arts import mediapipe_world_to_smpl_joints
+    from bridge.keypoints import mediapipe_world_to_smpl_joints
 
     world = np.random.default_rng(0).normal(size=(2, 33, 3))
     joints = mediapipe_world_to_smpl_joints(world)

@@ -7,20 +7,24 @@ import numpy as np
 import pytest
 
 from bridge.tracking import runs_of
-from scripts.eval_rendered import (LANDMARK_GROUPS, aggregate, camera_distance, heldout_procedural_seeds,
-                                   offsets_2d, offsets_3d, pose_scores, select_clips, summarise_offsets,
-                                   table_rows, torso_scale)
-from scripts.synth.generate import split_for
+from scripts.eval_rendered import (LANDMARK_GROUPS, MEDIAPIPE_ROW, aggregate, baseline_scores, camera_distance,
+                                   model_card_evaluation, offsets_2d, offsets_3d, pose_scores,
+                                   procedural_seeds_of_split, select_clips, summarise_offsets, table_rows,
+                                   torso_scale)
+from scripts.synth.generate import split_of
+from scripts.synth.retarget import clip_identity
 
 MOTION_FILES = [Path(f"motion/cmu_iclone/{s:03d}/{s:03d}_{t:02d}.bvh") for s in (1, 2, 7) for t in (1, 2, 3)]
+MOTION_FILES += [Path(f"motion/cmu_dance_martial/{style}/{n:02d}.bvh") for style in ("salsa", "indian")
+                 for n in (1, 2, 4, 6, 7)]
 
 
 def test_clip_selection_is_deterministic_and_only_held_out():
     specs = select_clips(6, 0, MOTION_FILES, 120, (640, 480))
     again = select_clips(6, 0, MOTION_FILES, 120, (640, 480))
     assert [s.name for s in specs] == [s.name for s in again]
-    assert len(specs) == 6 and all(split_for(s.group) == "test" for s in specs)
-    assert sum(s.group == "cmu:007" for s in specs) == 3  # as many 007 trials as there are, up to half
+    assert len(specs) == 6 and all(split_of(s.source, s.group) == "test" for s in specs)
+    assert sum(s.motion_file is not None for s in specs) == 3
     assert all(int(s.source.split(":")[2]) % 10 == 9 for s in specs if s.motion_file is None)
     assert all(3.0 <= s.distance_m <= 5.0 and 0.8 <= s.camera_height_m <= 1.6 and abs(s.azimuth_deg) <= 40
                for s in specs)
@@ -28,7 +32,11 @@ def test_clip_selection_is_deterministic_and_only_held_out():
     assert [s.name for s in select_clips(6, 1, MOTION_FILES, 120, (640, 480))] != [s.name for s in specs]
     only_procedural = select_clips(3, 0, [], 120, (640, 480))
     assert all(s.motion_file is None for s in only_procedural)
-    assert heldout_procedural_seeds(40) == [9, 19, 29, 39]
+    assert procedural_seeds_of_split("test", 40) == [19, 29]  # 9 and 39 are squats: an unseen kind
+    unseen = select_clips(6, 0, MOTION_FILES, 120, (640, 480), split="unseen")
+    assert all(split_of(s.source, s.group) == "unseen" for s in unseen) and len(unseen) == 6
+    assert {clip_identity(Path(s.motion_file))[0].split("/")[0] for s in unseen if s.motion_file} == {
+        "dance_martial:indian"}
 
 
 def test_camera_keeps_its_distance_from_every_position_of_a_walk():
@@ -52,13 +60,31 @@ def test_pose_scores_and_frame_weighted_aggregation():
     assert scores["Root (m)"][0] == pytest.approx(0.5) and scores["Depth bias (m)"][0] == pytest.approx(0.5)
     # Accelerations only inside the runs [0, 4) and [5, 10): 2 + 3 triplets, each 4 cm on one joint of 24.
     assert runs_of(valid) == [(0, 4), (5, 10)]
-    assert scores["Accel"][0] == pytest.approx(1000 * 4 * err / 24) and scores["Accel"][1] == 5
+    # Accel is on the 14 hip-aligned LSP joints (the right knee is one of them).
+    assert scores["Accel"][0] == pytest.approx(1000 * 4 * err / 14) and scores["Accel"][1] == 5
     assert "MPVPE" not in scores
 
     rows = [{"MPJPE-24": (10.0, 1), "Det %": (100.0, 4)}, {"MPJPE-24": (30.0, 3), "Det %": (50.0, 4)}]
     mean = aggregate(rows)
     assert mean["MPJPE-24"] == pytest.approx(25.0) and mean["Det %"] == pytest.approx(75.0)
     assert np.isnan(aggregate([{"MPJPE-24": (5.0, 0)}])["MPJPE-24"])  # no weight anywhere: no value
+
+
+def test_mediapipe_baseline_row_is_scored_on_the_same_frames():
+    rng = np.random.default_rng(2)
+    gt = rng.normal(size=(6, 24, 3)) + np.array([0.0, 0.0, 4.0])
+    world = np.zeros((6, 33, 3))  # a baseline that sees nothing: every joint at the hips' midpoint
+    valid = np.array([True, True, True, False, True, True])
+    scores = baseline_scores(world, gt, valid)
+    assert "Root (m)" not in scores and scores["MPJPE-14"][1] == 5
+    lsp = gt[:, [8, 5, 2, 1, 4, 7, 21, 19, 17, 16, 18, 20, 12, 15]] - 0.5 * (gt[:, 1:2] + gt[:, 2:3])
+    expected = np.linalg.norm(lsp[valid], axis=-1).mean()
+    assert scores["MPJPE-14"][0] == pytest.approx(1000 * expected)
+    rows = {"s": {"ARTS": {"MPJPE-14": 60.0, "PA-MPJPE-14": 40.0, "Accel": 3.0, "_frames": 120.0},
+                  MEDIAPIPE_ROW: {"MPJPE-14": 90.0, "PA-MPJPE-14": 70.0, "Accel": 12.0, "_frames": 120.0}}}
+    card = model_card_evaluation(rows, "ARTS")
+    assert card["s"]["arts"] == {"mpjpe14_mm": 60.0, "pa_mpjpe14_mm": 40.0, "accel_mm_per_frame2": 3.0, "frames": 120}
+    assert card["s"]["mediapipe_world"]["mpjpe14_mm"] == 90.0
 
 
 def test_each_model_keeps_its_own_per_clip_rows():

@@ -86,3 +86,16 @@ def test_lsp14_subset_names():
     names = [SMPL_JOINT_NAMES[j] for j in metrics.LSP14_FROM_SMPL]
     assert names[:6] == ["right_ankle", "right_knee", "right_hip", "left_hip", "left_knee", "left_ankle"]
     assert names[-2:] == ["neck", "head"] and len(set(names)) == 14
+
+
+def test_mpjpe14_aligns_on_the_hips_not_on_an_ankle():
+    rng = np.random.default_rng(1)
+    gt = rng.normal(size=(3, 24, 3))
+    pred = gt + [0.5, -0.2, 3.0]  # a pure translation: zero error after any root alignment
+    assert metrics.mpjpe14(pred, gt) == pytest.approx(0.0, abs=1e-12)
+    moved = gt.copy()
+    moved[:, 8] += [0.0, 0.0, 0.14]  # only the right ankle (LSP joint 0) is off by 14 cm
+    # Hip-aligned, one of 14 joints is off: 0.01 on average. Ankle-aligned, 13 joints would be off instead.
+    assert metrics.mpjpe14(moved, gt) == pytest.approx(0.14 / 14)
+    assert metrics.accel14(gt, gt) == pytest.approx(0.0)
+    assert metrics.pa_mpjpe14(2.0 * gt, gt) == pytest.approx(0.0, abs=1e-9)
