@@ -11,7 +11,7 @@ from bridge.body_model import load_body_model_arrays, shaped_rest
 from bridge.geometry import kinematics, rotations
 from bridge.skeleton import SMPL_PARENTS
 from scripts.synth.clip_file import CLIP_ARRAYS, check_clip, load_clip
-from scripts.synth.generate import GenerateConfig, generate, main, split_for
+from scripts.synth.generate import GenerateConfig, generate, main, motion_kind, split_of
 
 CONFIG = GenerateConfig(clip_frames=60, variants=2, procedural=10, seed=5)
 
@@ -53,9 +53,24 @@ def test_split_holds_out_whole_groups(dataset):
         by_source.setdefault(entry["source"], set()).add(entry["split"])
     assert all(len(splits) == 1 for splits in by_source.values())
     assert by_source["cmu:007_02"] == {"test"} and by_source["cmu:002_01"] == {"train"}
-    assert by_source["procedural:squat:9"] == {"test"} and by_source["procedural:idle:0"] == {"train"}
-    assert split_for("cmu:007") == "test" and split_for("procedural:19") == "test"
-    assert split_for("procedural:18") == "train" and split_for("dance") == "train"
+    assert by_source["procedural:squat:9"] == {"unseen"} and by_source["procedural:idle:0"] == {"train"}
+    assert split_of("cmu:007_03", "cmu:007") == "test" and split_of("cmu:007_01(deepmimic)", "cmu:007") == "test"
+    assert split_of("procedural:idle:18", "procedural:18") == "train"
+    assert split_of("procedural:turn:9", "procedural:9") == "test"
+    assert split_of("procedural:squat:3", "procedural:3") == "unseen"  # a held-out kind, whatever the seed
+    assert split_of("dance_martial:indian/04", "dance_martial:indian/04") == "unseen"
+    assert split_of("cmu:090_05(deepmimic)", "cmu:090") == "unseen"
+    assert split_of("expmap:test/washwindow/washwindow_1", "expmap:test/washwindow/washwindow_1") == "unseen"
+    salsa = [f"dance_martial:salsa/{n:02d}" for n in range(1, 31)]
+    splits = {split_of(s, s) for s in salsa}
+    assert splits == {"train", "test"}  # some salsa trials are held out, most train
+
+
+def test_motion_kinds():
+    assert motion_kind("procedural:wave:2") == "procedural:wave"
+    assert motion_kind("dance_martial:salsa/03") == "dance_martial:salsa"
+    assert motion_kind("expmap:train/basketball_signal/basketball_signal_2") == "expmap:basketball_signal"
+    assert motion_kind("cmu:088_06(deepmimic)") == "cmu:088" and motion_kind("cmu:001_01") == "cmu:001"
 
 
 def test_camera_space_labels_are_consistent(dataset):

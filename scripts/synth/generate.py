@@ -5,8 +5,9 @@
 Motion comes from every BVH / AMASS-style npz under --motion-dir (retargeted once, cached under
 .cache/motion/) and from procedural motion. Each motion is cut into clips of --clip-frames frames at 30 fps;
 each clip is rendered --variants times with its own shape β ~ N(0, 1) clipped to ±2.5, camera and noise.
-Whole motion groups are held out for testing (all of CMU subject 007 and every procedural seed ending in
-9), so no clip is split across train and test. Output: one `.npz` per clip (format in README.md) and an
+Whole motion groups are held out for testing (all of CMU subject 007, every procedural seed ending in 9,
+one in ten dance, martial-arts and exp-map trials), so no trial is split across train and test; whole kinds
+of motion (UNSEEN_KINDS) never train and form the 'unseen' split. Output: one `.npz` per clip (format in README.md) and an
 `index.json`. Deterministic given --seed.
 """
 from __future__ import annotations
@@ -30,23 +31,58 @@ from .clip_file import CLIP_FORMAT, write_clip
 from .detector_noise import NoiseConfig, apply_detector_noise
 from .landmarks import landmark_vertex_ids, pose_body, self_visibility, torso_away_score, world_landmarks
 from .motion import MotionClip
+from .motion_mix import random_speed, retimed, spliced, upright_fraction
 from .procedural import MOTION_KINDS, procedural_motion
 from .retarget import DEFAULT_CACHE_DIR, RetargetError, find_motion_files, load_retargeted
 
 FPS = 30.0
 BETA_LIMIT = 2.5
+#: First seed of the "limits" procedural motions: apart from the kind-rotating seeds, same test rule (s % 10 == 9).
+LIMITS_SEED0 = 100_000
 #: Motion groups held out whole for testing.
 TEST_GROUPS: frozenset[str] = frozenset({"cmu:007"})
 PROCEDURAL_TEST_SEED_MOD = (10, 9)  # procedural seeds s with s % 10 == 9 are test clips
+#: Families whose trials are each their own group: a trial goes to the test split when crc32(group) % 10 is 0.
+TRIAL_HASHED_FAMILIES = ("dance_martial:", "expmap:")
+#: Whole kinds of motion kept out of training in every form, to measure generalisation to motion unlike the
+#: training set ('unseen' split). Each family keeps related kinds in training: Indian dance out, salsa in;
+#: flips and cartwheels out (CMU subjects 88 and 90), runs, jumps and the other acrobatics in; directing
+#: traffic and window washing out, basketball signals and procedural reaches in; procedural waves and squats
+#: out, the other procedural kinds in.
+UNSEEN_KINDS: frozenset[str] = frozenset({
+    "dance_martial:indian", "cmu:088", "cmu:090", "expmap:directing_traffic", "expmap:washwindow",
+    "procedural:wave", "procedural:squat"})
 
 
-def split_for(group: str) -> str:
-    """'train' or 'test' for a motion group (a mocap subject or a procedural seed)."""
+def motion_kind(source: str) -> str:
+    """The kind of motion a source belongs to: 'procedural:walk', 'dance_martial:salsa', 'expmap:jumping',
+    or the CMU subject ('cmu:088') for CMU trials, whose subjects each recorded one kind of activity."""
+    family, _, rest = source.partition(":")
+    if family == "procedural":
+        return f"procedural:{rest.split(':')[0]}"
+    if family == "dance_martial":
+        return f"dance_martial:{rest.split('/')[0]}"
+    if family == "expmap":  # expmap:<train|test>/<action>/<stem>
+        parts = rest.split("/")
+        return f"expmap:{parts[1] if len(parts) > 2 else parts[0]}"
+    if family == "cmu":
+        return f"cmu:{rest.split('_')[0]}"
+    return family
+
+
+def split_of(source: str, group: str) -> str:
+    """'train', 'test' (held-out trials of kinds that also train) or 'unseen' (a kind that never trains).
+
+    A whole group (mocap subject, single trial or procedural seed) always lands in one split."""
+    if motion_kind(source) in UNSEEN_KINDS:
+        return "unseen"
     if group in TEST_GROUPS:
         return "test"
     if group.startswith("procedural:"):
         modulus, remainder = PROCEDURAL_TEST_SEED_MOD
         return "test" if int(group.split(":")[1]) % modulus == remainder else "train"
+    if group.startswith(TRIAL_HASHED_FAMILIES):
+        return "test" if zlib.crc32(group.encode()) % 10 == 0 else "train"
     return "train"
 
 
@@ -58,6 +94,9 @@ class GenerateConfig:
     min_clip_frames: int = 48  # a motion's tail shorter than this (or than clip_frames) is dropped
     variants: int = 4  # shape/camera/noise draws per mocap segment (procedural motions are drawn once)
     procedural: int = 480  # procedural clips (kinds in turn, seeds 0..n-1)
+    limits: int = 0  # procedural clips over the full joint limits (seeds LIMITS_SEED0..)
+    speed_copies: int = 0  # retimed copies of each mocap motion, speed log-uniform in 0.5-2x
+    splices: int = 0  # training motions made of one trial's legs and another's upper body
     seed: int = 0
     noise: NoiseConfig = field(default_factory=NoiseConfig)
 
@@ -137,6 +176,30 @@ def load_motions(motion_dir: Path | None, rest_joints: np.ndarray, cache_dir: Pa
     return clips
 
 
+def derived_motions(mocap: list[MotionClip], config: GenerateConfig) -> list[MotionClip]:
+    """Speed-changed copies of every mocap motion (same group, so same split) and splices of training
+    trials (legs of one, upper body of another, both mostly upright), deterministic given config.seed."""
+    out = []
+    for motion in mocap:
+        for k in range(config.speed_copies):
+            out.append(retimed(motion, random_speed(_rng(config.seed, f"speed:{motion.source}:{k}")), FPS))
+    donors = [m for m in mocap if split_of(m.source, m.group) == "train" and m.num_frames >= config.clip_frames
+              and upright_fraction(m) > 0.9]
+    for i in range(config.splices if len(donors) >= 2 else 0):
+        rng = _rng(config.seed, f"splice:{i}")
+        a, b = (donors[j] for j in rng.choice(len(donors), 2, replace=False))
+        start_a, start_b = (int(rng.integers(0, m.num_frames - config.clip_frames + 1)) for m in (a, b))
+        out.append(spliced(a.slice(start_a, start_a + config.clip_frames), b.slice(start_b, start_b + config.clip_frames),
+                           f"splice:{i}:{a.source}+{b.source}", f"splice:{i}"))
+    return out
+
+
+def variants_of(motion: MotionClip, config: GenerateConfig) -> int:
+    """Renders per segment: config.variants for recorded motion, one for procedural and derived motion."""
+    derived = motion.source.startswith(("procedural:", "splice:")) or "~x" in motion.source
+    return 1 if derived else config.variants
+
+
 def generate(out_dir: Path, motion_dir: Path | None, config: GenerateConfig, body_model: Path | None = None,
              cache_dir: Path | None = DEFAULT_CACHE_DIR, log=print) -> dict:
     """Generate the dataset into `out_dir`; returns the summary also written to index.json."""
@@ -144,18 +207,21 @@ def generate(out_dir: Path, motion_dir: Path | None, config: GenerateConfig, bod
     arrays = load_body_model_arrays(body_model)
     vertex_ids = landmark_vertex_ids(arrays)
     rest_joints = shaped_rest(arrays, None)[1]
-    motions = load_motions(motion_dir, rest_joints, cache_dir, log)
+    mocap = load_motions(motion_dir, rest_joints, cache_dir, log)
+    motions = mocap + derived_motions(mocap, config)
     motions += [procedural_motion(MOTION_KINDS[i % len(MOTION_KINDS)], i, rest_joints, config.clip_frames, FPS)
                 for i in range(config.procedural)]
+    motions += [procedural_motion("limits", LIMITS_SEED0 + i, rest_joints, config.clip_frames, FPS)
+                for i in range(config.limits)]
     prepared = time.perf_counter()
     log(f"{len(motions)} motions ready in {prepared - started:.1f} s")
 
     out_dir.mkdir(parents=True, exist_ok=True)
     index = []
     for motion in motions:
-        split = split_for(motion.group)
+        split = split_of(motion.source, motion.group)
         for start, piece in segments(motion, config.clip_frames, min(config.min_clip_frames, config.clip_frames)):
-            for variant in range(config.variants if not motion.source.startswith("procedural:") else 1):
+            for variant in range(variants_of(motion, config)):
                 clip_id = f"{motion.source}@{start}#{variant}"
                 data = render_clip(piece, arrays, vertex_ids, _rng(config.seed, clip_id), config.noise)
                 data.update(format=np.array(CLIP_FORMAT), clip_id=np.array(clip_id),
@@ -172,6 +238,7 @@ def generate(out_dir: Path, motion_dir: Path | None, config: GenerateConfig, bod
         "clips": len(index), "frames": int(sum(c["frames"] for c in index)),
         "train_clips": sum(c["split"] == "train" for c in index),
         "test_clips": sum(c["split"] == "test" for c in index),
+        "unseen_clips": sum(c["split"] == "unseen" for c in index),
         "seconds": round(elapsed, 2), "render_clips_per_s": round(len(index) / max(render_s, 1e-9), 2),
         "clips_index": index,
     }
@@ -190,16 +257,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clip-frames", type=int, default=defaults.clip_frames)
     parser.add_argument("--variants", type=int, default=defaults.variants, help="renders per mocap segment")
     parser.add_argument("--procedural", type=int, default=defaults.procedural, help="procedural clips")
+    parser.add_argument("--limits", type=int, default=defaults.limits,
+                        help="procedural clips moving every joint over its whole range")
+    parser.add_argument("--speed-copies", type=int, default=defaults.speed_copies,
+                        help="retimed copies (0.5-2x) of each mocap motion")
+    parser.add_argument("--splices", type=int, default=defaults.splices,
+                        help="training clips splicing one trial's legs with another's upper body")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     args = parser.parse_args(argv)
-    if args.clip_frames < 16 or args.variants < 1 or args.procedural < 0:
-        parser.error("--clip-frames must be >= 16, --variants >= 1, --procedural >= 0")
+    if args.clip_frames < 16 or args.variants < 1 or min(args.procedural, args.limits, args.speed_copies,
+                                                          args.splices) < 0:
+        parser.error("--clip-frames must be >= 16, --variants >= 1, the counts >= 0")
     if args.motion_dir is None and args.procedural == 0:
         parser.error("nothing to generate: give --motion-dir and/or --procedural")
     config = GenerateConfig(clip_frames=args.clip_frames, variants=args.variants, procedural=args.procedural,
+                            limits=args.limits, speed_copies=args.speed_copies, splices=args.splices,
                             seed=args.seed)
     summary = generate(args.out, args.motion_dir, config, args.body_model, args.cache_dir)
-    print(f"wrote {summary['clips']} clips ({summary['train_clips']} train, {summary['test_clips']} test), "
+    print(f"wrote {summary['clips']} clips ({summary['train_clips']} train, {summary['test_clips']} test, "
+          f"{summary['unseen_clips']} unseen kinds), "
           f"{summary['frames']} frames, in {summary['seconds']} s ({summary['render_clips_per_s']} clips/s "
           f"rendering) to {args.out}")
     return 0
