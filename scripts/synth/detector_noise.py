@@ -29,6 +29,9 @@ _FACE, _TORSO, _MID, _END, _HAND = 0.006, 0.010, 0.013, 0.016, 0.022
 JITTER_FRACTION = np.array(
     [_FACE] * 11 + [_TORSO, _TORSO, _MID, _MID, _END, _END] + [_HAND] * 6
     + [_TORSO, _TORSO, _MID, _MID, _END, _END, _END, _END, _END, _END])
+#: Weight of the slow 3D pose error per landmark (NoiseConfig.world_pose_error_m): face and torso 0.5,
+#: elbows and knees 1, wrists, hands, ankles, heels and toes 1.5 (the further down a limb, the larger).
+WORLD_POSE_ERROR_WEIGHT = np.array([0.5] * 11 + [0.5, 0.5, 1.0, 1.0] + [1.5] * 8 + [0.5, 0.5, 1.0, 1.0] + [1.5] * 6)
 #: Landmark groups that swap sides together: left arm, left leg (the right side follows by MEDIAPIPE_FLIP).
 _LEFT_ARM = (11, 13, 15, 17, 19, 21)
 _LEFT_LEG = (23, 25, 27, 29, 31)
@@ -52,6 +55,12 @@ class NoiseConfig:
     world_lateral_m: float = 0.012  # world-landmark jitter std across the image plane
     world_depth_m: float = 0.035  # world-landmark jitter std along the viewing axis
     world_scale_sigma: float = 0.05  # per-clip scale error of world landmarks
+    #: Slow per-landmark error of MediaPipe's 3D pose estimate (std, m, across the image plane; twice that in
+    #: depth; x1.5 at the hands and feet, x0.5 on the torso and face). Real world landmarks sit 7-16 cm from
+    #: the truth on rendered video (scripts/eval_rendered.py's calibration), mostly such slow errors that
+    #: per-frame jitter alone (a few cm) did not reproduce.
+    world_pose_error_m: float = 0.035
+    world_pose_rho: float = 0.97
 
 
 @dataclass
@@ -106,6 +115,8 @@ def apply_detector_noise(clean_px: np.ndarray, world_clean: np.ndarray, depth_m:
     world_factor = difficulty * (1.0 + occluded + truncated)[..., None]
     world_err = world_factor * world_sigma * (rng.standard_normal((num_frames, NUM_MEDIAPIPE, 3))
                                               + _ar1(rng, (num_frames, NUM_MEDIAPIPE, 3), rho))
+    pose_error = _ar1(rng, (num_frames, NUM_MEDIAPIPE, 3), config.world_pose_rho) * np.array([1.0, 1.0, 2.0])
+    world_err = world_err + config.world_pose_error_m * difficulty * WORLD_POSE_ERROR_WEIGHT[None, :, None] * pose_error
     world_err = np.where(lost[..., None], rng.normal(0.0, 0.15, world_err.shape), world_err)
     world = scale * world_clean + world_err
 

@@ -24,6 +24,9 @@ from bridge.skeleton import NUM_JOINTS, SMPL_PARENTS
 from .motion import MotionClip
 
 MOTION_KINDS: tuple[str, ...] = ("idle", "walk", "wave", "squat", "turn", "reach")
+#: Kinds made on request only (not in generate.py's seed -> kind rotation, which fixes the test split):
+#: "limits" moves every joint parameter independently over its whole range (poses no activity has).
+EXTRA_KINDS: tuple[str, ...] = ("limits",)
 #: Height (m) at which the lowest ankle/foot joint is held above the ground.
 FOOT_JOINT_HEIGHT_M = 0.06
 
@@ -51,9 +54,10 @@ def procedural_motion(kind: str, seed: int, rest_joints: np.ndarray, num_frames:
 
     rest_joints: (24, 3) the body model's rest joints (metres), for keeping the feet on the ground.
     """
-    if kind not in MOTION_KINDS:
-        raise ValueError(f"unknown procedural motion {kind!r}; choose from {', '.join(MOTION_KINDS)}")
-    rng = np.random.default_rng([seed, MOTION_KINDS.index(kind)])
+    kinds = MOTION_KINDS + EXTRA_KINDS
+    if kind not in kinds:
+        raise ValueError(f"unknown procedural motion {kind!r}; choose from {', '.join(kinds)}")
+    rng = np.random.default_rng([seed, kinds.index(kind)])
     t = np.arange(num_frames) / fps
     params = _neutral(rng, t)
     yaw = np.full(num_frames, rng.uniform(-np.pi, np.pi))
@@ -69,6 +73,8 @@ def procedural_motion(kind: str, seed: int, rest_joints: np.ndarray, num_frames:
         _squat(rng, t, params)
     elif kind == "turn":
         yaw = _turn(rng, t, params, yaw)
+    elif kind == "limits":
+        yaw = _limits(rng, t, params, yaw)
     else:
         _idle(rng, t, params)
         _reach(rng, t, params)
@@ -241,6 +247,19 @@ def _reach(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray]) ->
         p[s + "knee"] += targets[:, 5]
         p[s + "leg_flex"] += 0.8 * targets[:, 5]
         p[s + "ankle_x"] -= 0.3 * targets[:, 5]
+
+
+def _limits(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray], yaw: np.ndarray) -> np.ndarray:
+    """Each parameter, with probability 0.6, eases between random targets anywhere in its limits (drawn a
+    little beyond, so the soft clip reaches the ends), independently per side and joint; the body turns
+    freely. Combinations no activity in the corpus has, for the network's coverage of the pose space."""
+    for name in p:
+        if rng.random() < 0.6:
+            lo, hi = LIMITS[name[2:] if name[:2] in ("l_", "r_") else name]
+            margin = 0.1 * (hi - lo)
+            p[name] = _eased_targets(rng, t, (0.5, 1.5), lambda: rng.uniform(lo - margin, hi + margin))[:, 0]
+    turn = _eased_targets(rng, t, (1.0, 3.0), lambda: rng.uniform(-np.pi, np.pi))[:, 0]
+    return yaw + turn
 
 
 def _soft_clip(values: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
