@@ -28,7 +28,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bridge.geometry.rotations import axis_angle_to_matrix  # noqa: E402
-from bridge.models.arts import ArtsModel  # noqa: E402
+from bridge.models.arts import ArtsModel, without_world_landmarks  # noqa: E402
 from bridge.models.checkpoint import body_arrays, save_checkpoint  # noqa: E402
 from bridge.models.config import ArtsConfig  # noqa: E402
 from bridge.models.inputs import landmark_frame_vector, lifter_keypoints  # noqa: E402
@@ -44,18 +44,25 @@ STATE_FILE = "train_state.pt"
 LIFTER_STATE_FILE = "lifter_stage.pt"
 
 
-def model_batch(windows: dict[str, torch.Tensor], device: str = "cpu") -> dict[str, torch.Tensor]:
+def model_batch(windows: dict[str, torch.Tensor], device: str = "cpu", world_dropout: float = 0.0
+                ) -> dict[str, torch.Tensor]:
     """A collated batch of scripts.synth windows -> network inputs and targets.
 
     keypoints (B, T, 19, 3) and frame_vectors (B, T, 232) from the noisy MediaPipe arrays (as the bridge
     builds them from a video), rotmats (B, T, 24, 3, 3), joints (B, T, 24, 3) pelvis-relative metres, betas (B, 10).
+    world_dropout: share of windows whose world landmarks are zeroed (as `use_world_landmarks=False` does),
+    so the network cannot lean on them alone (drawn from torch's global generator).
     """
     image, world = windows["mp_image"].numpy(), windows["mp_world"].numpy()
     sizes = [tuple(int(v) for v in size) for size in windows["image_size"].numpy()]
     keypoints = np.stack([lifter_keypoints(image[i], sizes[i]) for i in range(len(sizes))])
-    vectors = np.stack([landmark_frame_vector(image[i], world[i], sizes[i]) for i in range(len(sizes))])
+    vectors = torch.from_numpy(np.stack([landmark_frame_vector(image[i], world[i], sizes[i])
+                                         for i in range(len(sizes))]))
+    if world_dropout > 0:
+        drop = torch.rand(len(sizes)) < world_dropout
+        vectors[drop] = without_world_landmarks(vectors[drop])
     joints = windows["joints_3d"].float()
-    return {"keypoints": torch.from_numpy(keypoints).to(device), "frame_vectors": torch.from_numpy(vectors).to(device),
+    return {"keypoints": torch.from_numpy(keypoints).to(device), "frame_vectors": vectors.to(device),
             "rotmats": axis_angle_to_matrix(windows["pose_aa"].double()).float().to(device),
             "joints": (joints - joints[:, :, :1]).to(device), "betas": windows["betas"][:, :10].float().to(device)}
 
@@ -126,6 +133,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lifter-lr", type=float, default=3e-4)
     parser.add_argument("--full-lr", type=float, default=1e-4)
     parser.add_argument("--bsf-lr-scale", type=float, default=0.01, help="BSF layers' rate relative to --full-lr")
+    parser.add_argument("--world-dropout", type=float, default=0.0,
+                        help="share of training windows shown without MediaPipe's world landmarks")
     parser.add_argument("--stride", type=int, default=4, help="frames between training windows (plus a random crop)")
     parser.add_argument("--checkpoint-every", type=int, default=200)
     parser.add_argument("--log-every", type=int, default=20)
@@ -223,7 +232,7 @@ def train(args: argparse.Namespace) -> dict:
         while progress() < 1.0:
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(progress(), peak) * group["lr_scale"]
-            batch = model_batch(next(batches))
+            batch = model_batch(next(batches), world_dropout=args.world_dropout if stage == "full" else 0.0)
             loss, parts = stage_loss(model, batch, stage, smpl_layer)
             optimizer.zero_grad(set_to_none=True)
             if not torch.isfinite(loss):
@@ -260,7 +269,7 @@ def train(args: argparse.Namespace) -> dict:
             "train_clips": len(data.clip_ids), "window_stride": args.stride,
             "training_time_s": round(sum(spent.values()), 1),
             "stage_time_s": {k: round(v, 1) for k, v in spent.items()},
-            "data": str(args.data), "threads": args.threads,
+            "data": str(args.data), "threads": args.threads, "world_dropout": args.world_dropout,
             "init_lifter": str(args.init_lifter) if args.init_lifter else None,
             "lr": {"lifter": args.lifter_lr, "full": args.full_lr, "bsf_scale": args.bsf_lr_scale}}
     sha = save_checkpoint(args.out / "arts.pt", model, body_arrays(body), args.model_id, meta)

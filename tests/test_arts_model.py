@@ -327,6 +327,23 @@ def test_arts_model_and_table3_ablations(body, switches):
     torch.testing.assert_close(det, torch.ones_like(det), atol=1e-5, rtol=0)
 
 
+def test_model_without_world_landmarks_ignores_them(body):
+    from bridge.models.inputs import WORLD_SLICE
+
+    torch.manual_seed(0)
+    model = ArtsModel(small_config(use_world_landmarks=False), body).eval()
+    keypoints, frames = random_inputs(1, 5)
+    other = frames.clone()
+    other[..., WORLD_SLICE] = torch.randn_like(other[..., WORLD_SLICE])
+    with torch.no_grad():
+        a, b = model(keypoints, frames), model(keypoints, other)
+    torch.testing.assert_close(a["rotmats"], b["rotmats"])
+    with_world = ArtsModel(small_config(), body).eval()
+    with_world.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        assert not torch.allclose(with_world(keypoints, frames)["twist"], with_world(keypoints, other)["twist"])
+
+
 def test_posed_joints_follow_the_rotations_and_the_shape(body):
     model = ArtsModel(small_config(), body).double()
     rotmats, joints = posed_template(body, 2, 3)

@@ -24,12 +24,20 @@ from .bsf import BoneGuidedShapeFitting
 from .config import ArtsConfig
 from .disentangle import disentangle
 from .features import make_feature_source
+from .inputs import WORLD_SLICE
 from .lifter import SkeletonLifter
 from .mcr import MotionCentricRefinement
 from .tik import TemporalInverseKinematics
 
 #: 6D of the identity rotation (first two columns, row-major).
 IDENTITY_6D = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+def without_world_landmarks(frame_vectors: torch.Tensor) -> torch.Tensor:
+    """(..., 232) landmark vectors with the world landmarks and scale zeroed (image landmarks only)."""
+    out = frame_vectors.clone()
+    out[..., WORLD_SLICE] = 0.0
+    return out
 
 
 class ArtsModel(nn.Module):
@@ -66,6 +74,8 @@ class ArtsModel(nn.Module):
         pose_init_6d / pose_6d (B, T, 24, 6), rotmats (B, T, 24, 3, 3) local, betas_init / betas (B, 10),
         and with TIK swing_6d (B, T, 24, 6) and twist (B, T, 23, 2).
         """
+        if self.config.feature_source == "landmarks" and not self.config.use_world_landmarks:
+            frame_input = without_world_landmarks(frame_input)
         features = self.features(frame_input)
         joints, bones, motion = disentangle(self.lifter(keypoints_2d))
         out: dict[str, torch.Tensor] = {"joints": joints, "bone_lengths": bones}

@@ -31,6 +31,10 @@ class ArtsConfig:
     # per-frame image features (F in the paper)
     feature_source: str = "landmarks"
     feature_dim: int = 512
+    #: Whether the landmark features read MediaPipe's world landmarks and their scale (False: zeros in their
+    #: place, the image landmarks alone), for the input ablation: real world landmarks are far noisier than
+    #: the image ones.
+    use_world_landmarks: bool = True
     # temporal inverse kinematics (Sec. 3.3.1)
     tik_dim: int = 256
     tik_heads: int = 8

@@ -9,8 +9,10 @@ import numpy as np
 
 from ..keypoints import mediapipe_to_coco19, normalize_screen
 
-#: Width of the per-frame landmark vector (landmark_frame_vector).
+#: Width of the per-frame landmark vector (landmark_frame_vector); the world part (33 normalised world
+#: landmarks and the log torso length) starts at WORLD_SLICE.start.
 LANDMARK_VECTOR_DIM = 33 * 4 + 33 * 3 + 1
+WORLD_SLICE = slice(33 * 4, LANDMARK_VECTOR_DIM)
 _LEFT_HIP, _RIGHT_HIP, _LEFT_SHOULDER, _RIGHT_SHOULDER = 23, 24, 11, 12
 
 
