@@ -59,7 +59,7 @@ class NoiseConfig:
     #: depth; x1.5 at the hands and feet, x0.5 on the torso and face). Real world landmarks sit 7-16 cm from
     #: the truth on rendered video (scripts/eval_rendered.py's calibration), mostly such slow errors that
     #: per-frame jitter alone (a few cm) did not reproduce.
-    world_pose_error_m: float = 0.035
+    world_pose_error_m: float = 0.02
     world_pose_rho: float = 0.97
 
 
