@@ -133,7 +133,7 @@ def test_unknown_skeleton_is_refused(tmp_path, rest_joints):
     text = ("HIERARCHY\nROOT Root\n{\n OFFSET 0 0 0\n CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation "
             "Yrotation\n JOINT A\n {\n  OFFSET 0 1 0\n  CHANNELS 3 Zrotation Xrotation Yrotation\n }\n}\nMOTION\n"
             "Frames: 3\nFrame Time: 0.0333\n" + "0 0 0 0 0 0 0 0 0\n" * 3)
-    with pytest.raises(RetargetError, match="unknown skeleton.*supported: cc_base, cmu"):
+    with pytest.raises(RetargetError, match="unknown skeleton.*supported: cc_base, cmu, daz"):
         retarget_bvh(parse_bvh(text), rest_joints, "odd.bvh", "odd")
 
 
@@ -153,3 +153,126 @@ def test_cache_round_trip(tmp_path, motion_dir, rest_joints):
     assert second.fps == 30.0 and second.source == "cmu:007_09" and second.group == "cmu:007"
     frames = read_bvh(source).num_frames - 1
     assert second.num_frames == (frames - 1) // 2 + 1  # 60 -> 30 fps
+
+
+# The Daz-friendly skeleton (cgspeed's dance and martial-arts conversions), the joints the retargeting needs:
+# (name, parent, offset) from ../shared/motion/cmu_dance_martial/standard_skeleton.bvh, left side (the right
+# mirrors x), centimetres; End Sites at the ball of the foot and past the middle finger and the head.
+_DAZ_SPINE = (("abdomen", "hip", (0.0, 20.6881, -0.73152)), ("chest", "abdomen", (0.0, 11.7043, -0.48768)),
+              ("neck", "chest", (0.0, 22.1894, -2.19456)), ("head", "neck", (-0.24384, 7.07133, 1.2192)))
+_DAZ_SIDE = (("Collar", "chest", (2.68224, 19.2634, -4.8768)), ("Shldr", "Collar", (8.77824, -1.95073, 1.46304)),
+             ("ForeArm", "Shldr", (28.1742, -1.7115, 0.48768)), ("Hand", "ForeArm", (22.5879, 0.773209, 7.07136)),
+             ("Mid1", "Hand", (8.24714, 1.18213, 3.41376)), ("Buttock", "hip", (8.77824, 4.35084, 1.2192)),
+             ("Thigh", "Buttock", (0.0, -1.70687, -2.19456)), ("Shin", "Thigh", (0.0, -36.8199, 0.73152)),
+             ("Foot", "Shin", (-0.73152, -45.1104, -5.12064)))
+_DAZ_ENDS = {"head": (0.0, 10.0, 0.0), "Mid1": (3.10165, -0.590103, 1.0647), "Foot": (1.1221, -3.69964, 12.103)}
+
+
+def _daz_bvh_text(frames: dict[str, np.ndarray], num_frames: int, frame_time: float) -> str:
+    """A Daz-friendly BVH: `frames` maps a joint to its (F, 3) channel values (root: 6), zero elsewhere."""
+    joints = [("hip", "", (0.0, 0.0, 0.0))] + list(_DAZ_SPINE)
+    for side, sign in (("l", 1.0), ("r", -1.0)):
+        joints += [(side + name, parent if parent in ("hip", "chest") else side + parent, (sign * x, y, z))
+                   for name, parent, (x, y, z) in _DAZ_SIDE]
+    lines, order = ["HIERARCHY"], []
+
+    def emit(name: str, parent: str, offset: tuple[float, ...]) -> None:
+        order.append(name)
+        channels = ("6 Xposition Yposition Zposition Zrotation Yrotation Xrotation" if not parent
+                    else "3 Zrotation Xrotation Yrotation")
+        lines.extend([("ROOT " if not parent else "JOINT ") + name, "{", "OFFSET %g %g %g" % offset,
+                      "CHANNELS " + channels])
+        for child in joints:
+            if child[1] == name:
+                emit(*child)
+        end = _DAZ_ENDS.get(name) or _DAZ_ENDS.get(name[1:])
+        if end is not None:
+            x, y, z = end
+            lines.extend(["End Site", "{", "OFFSET %g %g %g" % ((-x if name[0] == "r" else x), y, z), "}"])
+        lines.append("}")
+
+    emit(*joints[0])
+    rows = np.concatenate([frames.get(n, np.zeros((num_frames, 6 if n == "hip" else 3))) for n in order], axis=1)
+    lines += ["MOTION", f"Frames: {num_frames}", f"Frame Time: {frame_time}"]
+    lines += [" ".join(f"{v:g}" for v in row) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _body_frame(clip: MotionClip, vectors: np.ndarray) -> np.ndarray:
+    """World vectors (F, 3) in the SMPL pelvis's own axes (+X its left, +Z its front)."""
+    pelvis = rotations.axis_angle_to_matrix(clip.pose_aa[:, 0].astype(np.float64))
+    return np.einsum("fba,fb->fa", pelvis, vectors)
+
+
+def test_daz_skeleton_from_text_left_is_left_and_salsa_runs_at_60_fps(tmp_path, rest_joints):
+    """The Daz rig without ../shared/motion: a calibration frame, then the body turned 90 degrees and walking
+    forward at 0.5 m/s of real time (60 fps, though the salsa header says 120) with the left elbow bent
+    so the forearm points ahead."""
+    from scripts.synth.retarget import DAZ, read_motion_bvh
+    frames = 13
+    hip = np.zeros((frames, 6))
+    hip[:, 1] = 86.0
+    hip[1:, 3:6] = [0.0, 90.0, 0.0]  # Zrotation Yrotation Xrotation: face +X
+    hip[1:, 0] = 50.0 / 60.0 * np.arange(frames - 1)  # cm per real frame, along +X (the body's front)
+    elbow = np.zeros((frames, 3))
+    elbow[1:, 2] = -90.0  # Yrotation: the left forearm turns from +X (left) to +Z (ahead)
+    path = tmp_path / "cmu_dance_martial" / "salsa" / "01.bvh"
+    path.parent.mkdir(parents=True)
+    path.write_text(_daz_bvh_text({"hip": hip, "lForeArm": elbow}, frames, 1 / 120))
+    assert read_bvh(path).fps == pytest.approx(120.0) and read_motion_bvh(path).fps == 60.0
+
+    result = retarget_bvh(read_motion_bvh(path), rest_joints, "salsa:01", "salsa")
+    assert result.rig is DAZ and result.clip.num_frames == frames - 1
+    report = validate_retarget(result, rest_joints)
+    assert report.bone_mm[[4, 5, 7, 8, 10, 11, 16, 17, 18, 19, 20, 21, 22, 23]].max() < 1.0
+    targets = result.target_joints_m
+    motion = read_motion_bvh(path)
+    positions, _ = motion.forward_kinematics()
+    # Wrists on their source joints (cm -> m); the toes at the foot's End Site, turned with the body to +X.
+    np.testing.assert_allclose(targets[:, 20], positions[1:, motion.index("lHand")] * 0.01, atol=1e-9)
+    np.testing.assert_allclose(targets[:, 10] - targets[:, 7], [[0.12103, -0.0369964, -0.011221]] * (frames - 1),
+                               atol=1e-9)
+    body = result.clip
+    assert (_body_frame(body, targets[:, 1] - targets[:, 2])[:, 0] > 0.15).all()  # the left hip on the left
+    left_forearm = _body_frame(body, targets[:, 20] - targets[:, 18])
+    right_forearm = _body_frame(body, targets[:, 21] - targets[:, 19])
+    assert (left_forearm[:, 2] > 0.2).all() and (right_forearm[:, 0] < -0.2).all()
+    assert np.degrees(np.linalg.norm(body.pose_aa[:, 18], axis=-1)).min() > 60.0  # SMPL's left elbow bends
+
+    clip = load_retargeted(path, rest_joints, tmp_path / "cache")
+    assert clip.fps == 30.0 and clip.num_frames == (frames - 2) // 2 + 1  # 12 frames at 60 fps = 0.2 s
+    speed = np.linalg.norm(np.diff(clip.root_pos_m, axis=0), axis=1) * clip.fps
+    np.testing.assert_allclose(speed, 0.5, rtol=1e-3)
+
+
+def test_daz_dance_files_retarget(motion_dir, rest_joints):
+    """A salsa trial (60 fps, its header says 120) and a martial-arts trial (120 fps) in the Daz rig."""
+    from scripts.synth.retarget import DAZ, read_motion_bvh
+    folder = motion_dir / "cmu_dance_martial"
+    salsa = read_motion_bvh(folder / "salsa" / "01.bvh")
+    assert salsa.fps == 60.0 and read_motion_bvh(folder / "martial" / "03.bvh").fps == pytest.approx(120.0)
+    # Every trial opens on a T-pose (the calibration frame dropped), the body about 1.63 m tall.
+    positions, global_rot = salsa.forward_kinematics()
+    assert np.abs(salsa.motion[0, 3:6]).max() == 0.0
+    left_arm = positions[0, salsa.index("lHand")] - positions[0, salsa.index("lShldr")]
+    assert left_arm[0] / np.linalg.norm(left_arm) > 0.97
+    foot = salsa.index("lFoot")
+    ball = positions[0, foot] + global_rot[0, foot] @ salsa.end_sites[foot]
+    eye_m = (positions[0, salsa.index("leftEye"), 1] - ball[1]) * DAZ.units_to_m
+    assert 1.6 < eye_m / 0.936 < 1.9  # eye height is 93.6 % of stature (adult anthropometry)
+    salsa.motion = salsa.motion[:301]  # 5 s
+    result = retarget_bvh(salsa, rest_joints, "salsa:01", "salsa")
+    assert result.rig is DAZ and result.clip.fps == 60.0
+    report = validate_retarget(result, rest_joints)
+    assert report.bone_mm[[4, 5, 7, 8, 10, 11, 15, 16, 17, 18, 19, 20, 21, 22, 23]].max() < 2.0
+    assert report.bone_mm.mean() < 6.0 and report.chain_mm.mean() < 30.0
+    assert np.nanmax(report.twist_deg[[1, 2, 4, 5, 16, 17, 18, 19, 20, 21]]) < 6.0
+    targets = result.target_joints_m
+    assert (targets[:, 15, 1] > targets[:, [10, 11], 1].max(axis=1) + 1.0).all()  # head well above the feet
+    assert (_body_frame(result.clip, targets[:, 1] - targets[:, 2])[:, 0] > 0.15).all()
+    toes_ahead = _body_frame(result.clip, targets[:, [10, 11]].mean(axis=1) - targets[:, [7, 8]].mean(axis=1))
+    assert np.median(toes_ahead[:, 2]) > 0.08
+    np.testing.assert_allclose(targets[:, 21], positions[1:301, salsa.index("rHand")] * 0.01, atol=1e-9)
+    clip = resample(result.clip, 30.0)
+    speed = np.linalg.norm(np.diff(clip.root_pos_m[:, [0, 2]], axis=0), axis=1) * clip.fps
+    assert 0.1 < np.median(speed) < 1.0  # a dance's pace, not doubled

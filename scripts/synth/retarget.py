@@ -29,14 +29,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from bridge.body_model import load_body_model_arrays, shaped_rest
 from bridge.geometry import analytic_ik, kinematics, rotations
-from bridge.geometry.swing_twist import swing_twist_decompose
+from bridge.geometry.swing_twist import swing_rotation, swing_twist_decompose
 from bridge.skeleton import NUM_JOINTS, SMPL_JOINT_NAMES, SMPL_PARENTS
 
 from .bvh import BvhMotion, read_bvh
@@ -56,8 +56,8 @@ class JointSource:
     """Where one SMPL joint sits on the source skeleton and which source bone turns like it.
 
     position: (source joint, weight) pairs, weights summing to 1; all on one rigid source bone (a joint and
-    its child, possibly extrapolated) so the point moves rigidly with that bone. Empty for the joints placed
-    along the spine path (see RigMap.spine_path).
+    its child, possibly extrapolated, or a joint's End Site, named joint + END_SITE) so the point moves
+    rigidly with that bone. Empty for the joints placed along the spine path (see RigMap.spine_path).
     rotation_bone: source bone whose global rotation gives this joint's twist, or a leaf's whole rotation.
     """
 
@@ -69,6 +69,9 @@ _ON_SPINE = JointSource(())  # placed along RigMap.spine_path
 COLLARS = (13, 14)  # placed on the chest bone (see retarget_bvh)
 #: SMPL joints placed along the spine path (pelvis, spine1-3, neck); the head joint ends the path.
 SPINE_JOINTS = (0, 3, 6, 9, 12)
+#: Suffix naming a joint's End Site in JointSource.position ("lFoot" + END_SITE): a point fixed on that joint's
+#: bone, for rigs whose chains stop short of an SMPL joint (the Daz rig's foot has no toe joint).
+END_SITE = "/end"
 
 
 def _at(name: str, rotation_bone: str | None = None) -> JointSource:
@@ -99,12 +102,15 @@ class RigMap:
     feet: tuple[str, str] = ("", "")  # for detecting the up axis (with the head, spine_path[-1])
 
     def required_joints(self) -> set[str]:
-        names = {n for source in self.joints for n, _ in source.position}
+        names = {n.removesuffix(END_SITE) for source in self.joints for n, _ in source.position}
         names |= {s.rotation_bone for s in self.joints if s.rotation_bone}
         return names | set(self.spine_path) | set(self.feet)
 
     def matches(self, motion: BvhMotion) -> bool:
-        return self.required_joints() <= set(motion.joint_names)
+        if not self.required_joints() <= set(motion.joint_names):
+            return False
+        ends = {n.removesuffix(END_SITE) for s in self.joints for n, _ in s.position if n.endswith(END_SITE)}
+        return all(motion.index(n) in motion.end_sites for n in ends)
 
 
 def _cc(side: str) -> dict[str, str]:
@@ -175,7 +181,69 @@ CMU = RigMap(
     spine_path=("Hips", "Spine", "Spine1", "Neck1", "Head"),
     feet=("LeftFoot", "RightFoot"),
 )
-RIG_MAPS: tuple[RigMap, ...] = (CC_BASE, CMU)
+
+
+def _daz(side: str) -> dict[str, str]:
+    return {k: f"{side}{v}" for k, v in {
+        "thigh": "Thigh", "shin": "Shin", "foot": "Foot", "collar": "Collar", "shoulder": "Shldr",
+        "forearm": "ForeArm", "hand": "Hand", "mid": "Mid1"}.items()}
+
+
+_DL, _DR = _daz("l"), _daz("r")
+#: cgspeed's "Daz-friendly" CMU conversions (43 joints with fingers and eyes; the dance and martial-arts
+#: trials). Their zero pose (standard_skeleton.bvh) is a T-pose facing +Z, left arm along +X, palms down, every
+#: bone frame along the world axes, so rest frames are the identity but for the forearms and hands, which point
+#: 17.5 and 23.7 degrees forward of the T-pose arm there. Every trial opens on it (legs within 7 degrees).
+#: Units: cm (zero pose: hip joints 85.8 and eyes 152.9 above the ball of the foot; eye height being 93.6 % of
+#: stature, 1.63 m tall; jumps in indian/14 fall at 9.7-11.8 m/s^2 at 120 fps). The foot has no toe joint; its End
+#: Site, 12.6 cm ahead of and 3.7 cm below the ankle, is the ball of the foot. The root `hip` sits 2.6 cm below
+#: the hip joints, so the spine path starts at `abdomen`. Salsa files: see FPS_CORRECTIONS.
+DAZ = RigMap(
+    name="daz",
+    joints=(
+        JointSource((), "hip"),
+        _at(_DL["thigh"], _DL["thigh"]), _at(_DR["thigh"], _DR["thigh"]),
+        _ON_SPINE,
+        _at(_DL["shin"], _DL["shin"]), _at(_DR["shin"], _DR["shin"]),
+        _ON_SPINE,
+        _at(_DL["foot"], _DL["foot"]), _at(_DR["foot"], _DR["foot"]),
+        _ON_SPINE,
+        _at(_DL["foot"] + END_SITE, _DL["foot"]), _at(_DR["foot"] + END_SITE, _DR["foot"]),
+        _ON_SPINE,
+        JointSource((), _DL["collar"]), JointSource((), _DR["collar"]),
+        _at("head", "head"),
+        _at(_DL["shoulder"], _DL["shoulder"]), _at(_DR["shoulder"], _DR["shoulder"]),
+        _at(_DL["forearm"], _DL["forearm"]), _at(_DR["forearm"], _DR["forearm"]),
+        _at(_DL["hand"], _DL["hand"]), _at(_DR["hand"], _DR["hand"]),
+        _at(_DL["mid"], _DL["mid"]), _at(_DR["mid"], _DR["mid"]),
+    ),
+    units_to_m=0.01,
+    # The forearm and hand straightened onto the T-pose arm (zero-pose offsets of the hand from the forearm
+    # and of the middle finger from the hand, standard_skeleton.bvh; the finger turns with the hand): elbow
+    # twist error 2.7 degrees instead of 7.4, wrist 0.3 instead of 3.2. Legs, upper arms and spine lie within
+    # 10 degrees of a T-pose; the collars slope 15.5 degrees down but never turn in these files.
+    rest_frames={
+        side[bone]: swing_rotation((sign * x, y, z), (sign, 0.0, 0.0))
+        for side, sign in ((_DL, 1.0), (_DR, -1.0))
+        for bone, (x, y, z) in (("forearm", (22.5879, 0.773209, 7.07136)), ("hand", (8.24714, 1.18213, 3.41376)),
+                                ("mid", (8.24714, 1.18213, 3.41376)))
+    },
+    spine_path=("abdomen", "chest", "neck", "head"),
+    feet=(_DL["foot"], _DR["foot"]),
+)
+RIG_MAPS: tuple[RigMap, ...] = (CC_BASE, CMU, DAZ)
+
+#: Frame rates the BVH headers get wrong, by the file's two innermost folders: the cgspeed salsa trials are
+#: 60 fps although their headers say 120 (../shared/motion/README.md).
+FPS_CORRECTIONS: dict[tuple[str, ...], float] = {("cmu_dance_martial", "salsa"): 60.0}
+
+
+def read_motion_bvh(path: str | Path) -> BvhMotion:
+    """read_bvh with the frame rate of FPS_CORRECTIONS where the header is known to be wrong, so the motion is
+    resampled to TARGET_FPS at its real speed."""
+    motion = read_bvh(path)
+    fps = FPS_CORRECTIONS.get(Path(path).absolute().parent.parts[-2:])
+    return motion if fps is None else replace(motion, frame_time_s=1.0 / fps)
 
 
 class RetargetError(ValueError):
@@ -237,7 +305,7 @@ def retarget_bvh(motion: BvhMotion, rest_joints: np.ndarray, source: str, group:
     targets = np.zeros((motion.num_frames, NUM_JOINTS, 3))
     for j, src in enumerate(rig.joints):
         for name, weight in src.position:
-            targets[:, j] += weight * positions[:, motion.index(name)]
+            targets[:, j] += weight * _source_point(motion, positions, global_rot, name, rig.units_to_m)
     path = [0.5 * (targets[:, 1] + targets[:, 2])] + [positions[:, motion.index(n)] for n in rig.spine_path]
     first = motion.index(rig.spine_path[0])  # hip midpoint -> first path joint moves with that joint's parent
     path_bones = [int(motion.parents[first]) if motion.parents[first] >= 0 else first]
@@ -260,6 +328,16 @@ def retarget_bvh(motion: BvhMotion, rest_joints: np.ndarray, source: str, group:
     pose_aa = rotations.matrix_to_axis_angle(local)
     clip = MotionClip(pose_aa.astype(np.float32), targets[:, 0].astype(np.float32), motion.fps, source, group)
     return RetargetResult(clip, targets, bone_frames, rig)
+
+
+def _source_point(motion: BvhMotion, positions: np.ndarray, global_rot: np.ndarray, name: str,
+                  units_to_m: float) -> np.ndarray:
+    """(F, 3) a source joint's position, or for joint + END_SITE its End Site's, which rides on that joint's
+    bone. positions (F, J, 3) and global_rot (F, J, 3, 3) are already in metres and SMPL's axes."""
+    if not name.endswith(END_SITE):
+        return positions[:, motion.index(name)]
+    j = motion.index(name.removesuffix(END_SITE))
+    return positions[:, j] + global_rot[:, j] @ (units_to_m * motion.end_sites[j])
 
 
 def spine_fractions(rest_joints: np.ndarray) -> np.ndarray:
@@ -407,23 +485,51 @@ def load_amass(path: str | Path, rest_joints: np.ndarray, source: str, group: st
 
 
 def find_motion_files(motion_dir: str | Path) -> list[Path]:
-    """Every `.bvh` and `.npz` under `motion_dir`, sorted (deterministic order)."""
+    """Every motion file under `motion_dir`, sorted (deterministic order): `.bvh` (but skeleton-only ones),
+    `.npz`, and `.txt` files of the CMU exp-map and DeepMimic formats beside their skeleton files."""
+    from .motion_formats import is_motion_file  # here: that module builds on this one's RigMap
+
     root = Path(motion_dir)
     if not root.is_dir():
         raise RetargetError(f"motion folder {root} does not exist")
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in (".bvh", ".npz") and p.is_file())
+    return sorted(p for p in root.rglob("*") if p.is_file() and is_motion_file(p))
+
+
+#: The salsa folder holds each take twice, one file per dancer: NN and NN + 15.
+SALSA_PARTNER_OFFSET = 15
 
 
 def clip_identity(path: Path) -> tuple[str, str]:
-    """(source, group) names for a motion file. CMU trials (files named SS_TT or SSS_TT) are
-    'cmu:001_01', grouped by subject 'cmu:001'; a trial outside a subject-numbered folder (another
-    conversion of the same trial) gets its folder appended, 'cmu:001_01(cmu_original)', and stays in
-    its subject's group. Anything else is named by its file stem and grouped by its folder."""
+    """(source, group) names for a motion file: sources are unique across the corpus; a test split holds
+    out whole groups. CMU trials (files named SS_TT or SSS_TT) are 'cmu:001_01', grouped by subject
+    'cmu:001'; another conversion of the same trial stays in its subject's group and is told apart by its
+    folder, 'cmu:001_01(cmu_original)', when that is not the subject's number, or by '(deepmimic)' for the
+    DeepMimic files. Exp-map files are 'expmap:train/walking/walking_1' (their path beside skeleton.json),
+    in the group of the CMU subject when they are a trial found in another folder (expmap.CMU_TRIALS), else
+    each its own group, as is each Daz dance and martial-arts BVH ('dance_martial:salsa/01', no subject
+    stated) except that both dancers of a salsa take share one. Anything else is named by its file stem and grouped by its folder."""
+    from .expmap import CMU_TRIALS  # here: these modules build on this one's RigMap
+    from .motion_formats import text_format
+
+    kind = text_format(path)
+    if kind == "expmap":
+        relative = path.relative_to(path.parents[2]).with_suffix("").as_posix()
+        trial = CMU_TRIALS.get(relative)
+        source = f"expmap:{relative}"
+        return source, source if trial is None else f"cmu:{int(trial.split('_')[0]):03d}"
+    if path.suffix.lower() == ".bvh" and path.parent.parent.name == "cmu_dance_martial":
+        source = f"dance_martial:{path.parent.name}/{path.stem}"
+        if path.parent.name == "salsa" and path.stem.isdigit() and int(path.stem) > SALSA_PARTNER_OFFSET:
+            # salsa NN and NN + 15 are the two dancers of one take (same length, always within 2 m): one group
+            return source, f"dance_martial:salsa/{int(path.stem) - SALSA_PARTNER_OFFSET:02d}"
+        return source, source
     parts = path.stem.split("_")
     if len(parts) == 2 and all(p.isdigit() for p in parts):
         subject = f"{int(parts[0]):03d}"
         source = f"cmu:{subject}_{int(parts[1]):02d}"
-        if not (path.parent.name.isdigit() and int(path.parent.name) == int(parts[0])):
+        if kind == "deepmimic":
+            source += "(deepmimic)"
+        elif not (path.parent.name.isdigit() and int(path.parent.name) == int(parts[0])):
             source += f"({path.parent.name})"
         return source, f"cmu:{subject}"
     return f"{path.parent.name}:{path.stem}", path.parent.name
@@ -431,22 +537,33 @@ def clip_identity(path: Path) -> tuple[str, str]:
 
 def load_retargeted(path: Path, rest_joints: np.ndarray, cache_dir: Path | None = DEFAULT_CACHE_DIR,
                     fps: float = TARGET_FPS) -> MotionClip:
-    """Retarget (BVH) or convert (AMASS npz) one file to a MotionClip at `fps`, through the cache.
+    """Retarget (BVH, CMU exp-map, DeepMimic) or convert (AMASS npz) one file to a MotionClip at `fps`,
+    through the cache.
 
-    The cache key covers the file (path, size, mtime), the rest skeleton and RETARGET_VERSION."""
+    The cache key covers the file (path, size, mtime), its skeleton file for the formats that keep one
+    apart, the rest skeleton and RETARGET_VERSION. Names come from clip_identity, not the cache, so
+    renaming a source never needs a rebuild."""
+    from .motion_formats import read_skeleton_motion, skeleton_file  # here: it builds on this module's RigMap
+
     source, group = clip_identity(path)
     cache_path = None
     if cache_dir is not None:
         stat = path.stat()
-        key = hashlib.sha1(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{RETARGET_VERSION}|{fps}".encode()
+        skeleton = skeleton_file(path)  # None for BVH and npz, whose keys (and cached files) stay as they were
+        extra = ("" if skeleton is None
+                 else f"|{skeleton.resolve()}|{skeleton.stat().st_size}|{skeleton.stat().st_mtime_ns}")
+        facts = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{RETARGET_VERSION}|{fps}{extra}"
+        key = hashlib.sha1(facts.encode()
                            + np.ascontiguousarray(rest_joints, dtype=np.float64).tobytes()).hexdigest()[:16]
         cache_path = Path(cache_dir) / f"{path.stem}-{key}.npz"
         if cache_path.is_file():
-            return load_motion(cache_path)
-    if path.suffix.lower() == ".bvh":
-        clip = retarget_bvh(read_bvh(path), rest_joints, source, group).clip
-    else:
+            cached = load_motion(cache_path)
+            return MotionClip(cached.pose_aa, cached.root_pos_m, cached.fps, source, group)
+    if path.suffix.lower() == ".npz":
         clip = load_amass(path, rest_joints, source, group)
+    else:
+        motion, rig = read_skeleton_motion(path)
+        clip = retarget_bvh(motion, rest_joints, source, group, rig).clip
     clip = resample(clip, fps)
     if cache_path is not None:
         os.makedirs(cache_path.parent, exist_ok=True)
@@ -455,7 +572,10 @@ def load_retargeted(path: Path, rest_joints: np.ndarray, cache_dir: Path | None 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Retarget every BVH under a folder and print the per-joint validation (mm), averaged over files."""
+    """Retarget every skeleton motion file (BVH, CMU exp-map, DeepMimic) under a folder and print the
+    per-joint validation (mm), averaged over the files of each rig."""
+    from .motion_formats import read_skeleton_motion  # here: it builds on this module's RigMap
+
     parser = argparse.ArgumentParser(prog="python -m scripts.synth.retarget", description=main.__doc__)
     parser.add_argument("--motion-dir", type=Path, required=True)
     parser.add_argument("--body-model", type=Path, default=None)
@@ -463,13 +583,19 @@ def main(argv: list[str] | None = None) -> int:
     rest_joints = shaped_rest(load_body_model_arrays(args.body_model), None)[1]
     reports: dict[str, list[RetargetReport]] = {}
     for path in find_motion_files(args.motion_dir):
-        if path.suffix.lower() != ".bvh":
+        if path.suffix.lower() == ".npz":
             continue
         source, group = clip_identity(path)
-        result = retarget_bvh(read_bvh(path), rest_joints, source, group)
+        try:
+            motion, rig_map = read_skeleton_motion(path)
+            result = retarget_bvh(motion, rest_joints, source, group, rig_map)
+        except ValueError as exc:  # RetargetError, BvhError
+            print(f"skipping {path}: {exc}")
+            continue
         report = validate_retarget(result, rest_joints)
         reports.setdefault(result.rig.name, []).append(report)
-        print(f"{source:32s} {result.rig.name:8s} {result.clip.num_frames:6d} frames  bone {report.bone_mm.mean():5.1f}"
+        print(f"{source:44s} {result.rig.name:10s} {result.clip.num_frames:6d} frames  "
+              f"bone {report.bone_mm.mean():5.1f}"
               f"  chain {report.chain_mm.mean():5.1f}  body model {report.body_model_mm.mean():5.1f} mm")
     for rig, items in reports.items():
         mean = RetargetReport(*(np.mean([getattr(r, f) for r in items], axis=0)
