@@ -641,7 +641,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     parser.add_argument("--per-clip", action="store_true", help="also one table row per clip")
     parser.add_argument("--json", type=Path, default=None, help="write every number here")
     parser.add_argument("--model-card", type=Path, default=None,
-                        help="write the first checkpoint's `evaluation` object into this model-card JSON")
+                        help="write the first checkpoint's rendered-set entries into this model-card JSON's "
+                             "`evaluation` object (other entries are kept)")
     args = parser.parse_args(argv)
     sets = [s.strip() for s in args.sets.split(",") if s.strip()]
     unknown = [s for s in sets if s not in EVAL_SETS]
@@ -693,8 +694,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
         args.json.write_text(json.dumps(report, indent=1))
     if args.model_card:
         card = json.loads(args.model_card.read_text())
-        card["evaluation"] = {"command": "python scripts/eval_rendered.py " + " ".join(argv or sys.argv[1:]),
-                              "definitions": EVALUATION_DEFINITIONS, **report["evaluation"]}
+        card.setdefault("evaluation", {}).update({
+            "rendered_command": "python scripts/eval_rendered.py " + " ".join(argv or sys.argv[1:]),
+            "rendered_definitions": EVALUATION_DEFINITIONS, **report["evaluation"]})
         args.model_card.write_text(json.dumps(card, indent=1) + "\n")
     return set_rows
 
