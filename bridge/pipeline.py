@@ -272,32 +272,9 @@ def _recover_missed(track: tracking.TrackedClip, info: video.VideoInfo, options:
         crop_recovery.recover_missed(track, reader.read, detector.detect, rep.should_cancel)
 
 
-def process_video(options: ProcessOptions, progress: ProgressFn | None = None, should_cancel: CancelFn | None = None,
-                  predictor: Any | None = None, track_person: Callable[..., tracking.TrackedClip] | None = None
-                  ) -> tuple[ClipResult, ProcessSummary]:
-    """Run the whole pipeline; writes options.output when set. `predictor` overrides the loaded model (tests);
-    `track_person` stands in for tracking.track_person (evaluation runs MediaPipe once for several models)."""
-    rep = _Reporter(progress, should_cancel)
-    try:
-        smooth_params = smoothing.params_from_request(options.smoothing)
-    except ValueError as exc:
-        raise PipelineError("invalid_request", str(exc)) from exc
-
-    rep.begin("load", 3, "opening video")
-    try:
-        info = video.probe(options.video)
-        start, end = video.resolve_range(info, options.start_frame, options.end_frame)
-    except video.VideoError as exc:
-        raise PipelineError("video_error", exc.message) from exc
-    warnings = [] if info.fps_from_file else [f"the video has no frame rate; {video.DEFAULT_FPS:g} fps assumed"]
-    rep.report("load", 1, 3, None, "loading model")
-    device = resolve_device(options.device) if predictor is None else str(getattr(predictor, "device", "cpu"))
-    if predictor is None:
-        predictor = load_predictor(options.checkpoint, device)
-    rep.report("load", 2, 3, None, "loading body model")
-    body = load_body_model(options.body_model)
-    rep.end("load", 3, 3)
-
+def _detect(options: ProcessOptions, info: video.VideoInfo, start: int, end: int | None, rep: _Reporter,
+            track_person: Callable[..., tracking.TrackedClip] | None) -> tuple[tracking.TrackedClip, dict | None]:
+    """The people and detect stages: choose the person, follow them, look again for missed frames."""
     try:
         box, num_poses, person = _choose_person(options, info, start, end, rep)
         total = video.expected_frames(info, start, end)
@@ -314,6 +291,52 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
     except DetectorMissingError as exc:
         raise PipelineError("model_missing", str(exc)) from exc
     rep.end("detect", track.num_frames, track.num_frames)
+    return track, person
+
+
+def _open_video(options: ProcessOptions) -> tuple[video.VideoInfo, int, int | None]:
+    """(video info, first frame, end frame or None) for the requested range."""
+    try:
+        info = video.probe(options.video)
+        return (info, *video.resolve_range(info, options.start_frame, options.end_frame))
+    except video.VideoError as exc:
+        raise PipelineError("video_error", exc.message) from exc
+
+
+def track_video(options: ProcessOptions, progress: ProgressFn | None = None, should_cancel: CancelFn | None = None
+                ) -> tuple[video.VideoInfo, tracking.TrackedClip, dict | None]:
+    """Only what process_video does to find the person in every frame (the people and detect stages, with
+    the same choices), for tools that need MediaPipe's landmarks exactly as the model gets them but not the
+    model: (video info, the track (missed frames valid = False, not filled), the chosen candidate or None)."""
+    rep = _Reporter(progress, should_cancel)
+    info, start, end = _open_video(options)
+    track, person = _detect(options, info, start, end, rep, None)
+    return info, track, person
+
+
+def process_video(options: ProcessOptions, progress: ProgressFn | None = None, should_cancel: CancelFn | None = None,
+                  predictor: Any | None = None, track_person: Callable[..., tracking.TrackedClip] | None = None
+                  ) -> tuple[ClipResult, ProcessSummary]:
+    """Run the whole pipeline; writes options.output when set. `predictor` overrides the loaded model (tests);
+    `track_person` stands in for tracking.track_person (evaluation runs MediaPipe once for several models)."""
+    rep = _Reporter(progress, should_cancel)
+    try:
+        smooth_params = smoothing.params_from_request(options.smoothing)
+    except ValueError as exc:
+        raise PipelineError("invalid_request", str(exc)) from exc
+
+    rep.begin("load", 3, "opening video")
+    info, start, end = _open_video(options)
+    warnings = [] if info.fps_from_file else [f"the video has no frame rate; {video.DEFAULT_FPS:g} fps assumed"]
+    rep.report("load", 1, 3, None, "loading model")
+    device = resolve_device(options.device) if predictor is None else str(getattr(predictor, "device", "cpu"))
+    if predictor is None:
+        predictor = load_predictor(options.checkpoint, device)
+    rep.report("load", 2, 3, None, "loading body model")
+    body = load_body_model(options.body_model)
+    rep.end("load", 3, 3)
+
+    track, person = _detect(options, info, start, end, rep, track_person)
     if not track.valid.any():
         raise PipelineError("no_person", f"no person was detected in {Path(options.video).name} "
                             f"(frames {start} to {start + track.num_frames - 1}); make sure one person is fully "
@@ -321,6 +344,7 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
 
     frames = track.num_frames
     image_lm = tracking.fill_missing(track.image_landmarks, track.valid)
+    image_lm[~np.asarray(track.valid, bool), :, 2:] = 0.0  # no confidence where nobody was found, as in training
     world_lm = tracking.fill_missing(track.world_landmarks, track.valid)
     pose_aa = np.zeros((frames, 24, 3), dtype=np.float32)
     betas_per_frame = np.zeros((frames, NUM_BETAS), dtype=np.float32)

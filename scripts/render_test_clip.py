@@ -106,7 +106,7 @@ def ground_truth(body, motion, betas: np.ndarray, fov_deg: float, size: tuple[in
 # ---------------------------------------------------------------------------------------------------------
 # Rendering (bpy).
 
-def _to_blender(points_y_up: np.ndarray) -> np.ndarray:
+def to_blender(points_y_up: np.ndarray) -> np.ndarray:
     """Y-up world (metres) -> Blender Z-up world: (x, y, z) -> (x, -z, y)."""
     p = np.asarray(points_y_up, np.float64)
     return np.stack([p[..., 0], -p[..., 2], p[..., 1]], axis=-1)
@@ -131,34 +131,24 @@ def _stdout_to_stderr():
         os.close(saved)
 
 
-def render(body, truth: dict, out_mp4: Path, fov_deg: float) -> None:
-    """Render the posed vertices in truth['_verts_world'] to an H.264 mp4 with Workbench."""
-    import bpy
-    from mathutils import Matrix
+def add_animated_mesh(bpy, name: str, verts_world: np.ndarray, faces: np.ndarray, materials: list,
+                      face_material: np.ndarray):
+    """Link a mesh whose vertices move per frame (verts_world (F, V, 3), Y-up world, metres) to the scene.
 
-    bpy.ops.wm.read_factory_settings(use_empty=True)
+    One shape key per frame, each fully on at its own frame only: Blender then plays the motion itself.
+    faces (N, 3) vertex ids; face_material (N,) index into `materials` (Blender materials)."""
     scene = bpy.context.scene
-    verts = _to_blender(truth["_verts_world"])  # (F, V, 3)
+    verts = to_blender(verts_world)
     frames = len(verts)
-    width, height = (int(v) for v in truth["image_size"])
-
-    mesh = bpy.data.meshes.new("body")
-    mesh.from_pydata(verts[0].tolist(), [], np.asarray(body.faces).tolist())
-    dominant = np.asarray(body.weights).argmax(axis=1)
-    mats = [_material(bpy, "skin", SKIN_RGBA), _material(bpy, "shirt", SHIRT_RGBA),
-            _material(bpy, "trousers", TROUSERS_RGBA)]
-    for mat in mats:
+    mesh = bpy.data.meshes.new(name)
+    mesh.from_pydata(verts[0].tolist(), [], np.asarray(faces).tolist())
+    for mat in materials:
         mesh.materials.append(mat)
-    face_joint = dominant[np.asarray(body.faces)]  # (F, 3)
-    face_mat = np.zeros(len(face_joint), np.int32)
-    face_mat[np.isin(face_joint, SHIRT_JOINTS).sum(axis=1) >= 2] = 1
-    face_mat[np.isin(face_joint, TROUSER_JOINTS).sum(axis=1) >= 2] = 2
-    mesh.polygons.foreach_set("material_index", face_mat)
-    mesh.polygons.foreach_set("use_smooth", np.ones(len(face_mat), bool))
+    mesh.polygons.foreach_set("material_index", np.asarray(face_material, np.int32))
+    mesh.polygons.foreach_set("use_smooth", np.ones(len(face_material), bool))
     mesh.update()
-    obj = bpy.data.objects.new("body", mesh)
+    obj = bpy.data.objects.new(name, mesh)
     scene.collection.objects.link(obj)
-    # One shape key per frame, each fully on at its own frame only: Blender then plays the motion itself.
     obj.shape_key_add(name="basis")
     for f in range(1, frames):
         key = obj.shape_key_add(name=f"f{f}")
@@ -167,6 +157,58 @@ def render(body, truth: dict, out_mp4: Path, fov_deg: float) -> None:
             if 0 <= frame < frames:
                 key.value = value
                 key.keyframe_insert("value", frame=frame + 1)
+    return obj
+
+
+def camera_matrix_world(r_cw: np.ndarray, position: np.ndarray) -> list[list[float]]:
+    """Blender camera object's 4x4 world matrix for an OpenCV camera: r_cw (3, 3) Y-up world -> camera
+    rotation and its centre `position` (3,) in the Y-up world. OpenCV camera axes (x right, y down, z
+    forward) are Blender camera axes (x, -y, -z)."""
+    y_up_to_b = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])
+    rot = y_up_to_b @ np.asarray(r_cw, np.float64).T @ np.diag([1.0, -1.0, -1.0])
+    loc = to_blender(position)
+    return [[*rot[0], loc[0]], [*rot[1], loc[1]], [*rot[2], loc[2]], [0.0, 0.0, 0.0, 1.0]]
+
+
+def set_video_output(scene, size: tuple[int, int], fps: float, frames: int, out_mp4: Path,
+                     quality: str = "HIGH") -> None:
+    """Render frames 1..frames at `size` (width, height) to an H.264 MP4; quality: Blender's
+    constant-rate-factor preset (HIGH, MEDIUM, LOW, ...)."""
+    scene.render.resolution_x, scene.render.resolution_y = (int(v) for v in size)
+    scene.render.resolution_percentage = 100
+    scene.render.fps = int(round(float(fps)))
+    scene.frame_start, scene.frame_end = 1, frames
+    scene.render.image_settings.media_type = "VIDEO"
+    scene.render.image_settings.file_format = "FFMPEG"
+    scene.render.ffmpeg.format = "MPEG4"
+    scene.render.ffmpeg.codec = "H264"
+    scene.render.ffmpeg.constant_rate_factor = quality
+    scene.render.ffmpeg.gopsize = 12
+    scene.render.filepath = str(out_mp4)
+
+
+def render_animation(bpy) -> None:
+    """Render the scene's frame range to its output (Blender's per-frame log goes to stderr)."""
+    with _stdout_to_stderr():
+        bpy.ops.render.render(animation=True)
+
+
+def render(body, truth: dict, out_mp4: Path, fov_deg: float) -> None:
+    """Render the posed vertices in truth['_verts_world'] to an H.264 mp4 with Workbench."""
+    import bpy
+    from mathutils import Matrix
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = bpy.context.scene
+    frames = len(truth["_verts_world"])
+    dominant = np.asarray(body.weights).argmax(axis=1)
+    mats = [_material(bpy, "skin", SKIN_RGBA), _material(bpy, "shirt", SHIRT_RGBA),
+            _material(bpy, "trousers", TROUSERS_RGBA)]
+    face_joint = dominant[np.asarray(body.faces)]  # (F, 3)
+    face_mat = np.zeros(len(face_joint), np.int32)
+    face_mat[np.isin(face_joint, SHIRT_JOINTS).sum(axis=1) >= 2] = 1
+    face_mat[np.isin(face_joint, TROUSER_JOINTS).sum(axis=1) >= 2] = 2
+    add_animated_mesh(bpy, "body", truth["_verts_world"], body.faces, mats, face_mat)
 
     floor_mesh = bpy.data.meshes.new("floor")
     c = truth["_verts_world"][:, :, [0, 2]].mean(axis=(0, 1))
@@ -182,13 +224,7 @@ def render(body, truth: dict, out_mp4: Path, fov_deg: float) -> None:
     cam_data.angle = math.radians(fov_deg)
     cam = bpy.data.objects.new("camera", cam_data)
     scene.collection.objects.link(cam)
-    # OpenCV camera axes (x right, y down, z forward) are Blender camera axes (x, -y, -z).
-    r_cw = truth["_camera_rotation"]  # world(Y up) -> OpenCV camera
-    y_up_to_b = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])
-    r_bcam_to_world = y_up_to_b @ r_cw.T @ np.diag([1.0, -1.0, -1.0])
-    cam.matrix_world = Matrix([[*r_bcam_to_world[0], 0], [*r_bcam_to_world[1], 0], [*r_bcam_to_world[2], 0],
-                               [0, 0, 0, 1]])
-    cam.location = _to_blender(truth["_camera_position"]).tolist()
+    cam.matrix_world = Matrix(camera_matrix_world(truth["_camera_rotation"], truth["_camera_position"]))
     scene.camera = cam
 
     world = bpy.data.worlds.new("world")
@@ -202,19 +238,8 @@ def render(body, truth: dict, out_mp4: Path, fov_deg: float) -> None:
     scene.display.render_aa = "FXAA"  # one sample: several times faster than the default 8, enough for detection
     shading.show_cavity = False
     scene.view_settings.view_transform = "Standard"
-    scene.render.resolution_x, scene.render.resolution_y = width, height
-    scene.render.resolution_percentage = 100
-    scene.render.fps = int(round(float(truth["fps"])))
-    scene.frame_start, scene.frame_end = 1, frames
-    scene.render.image_settings.media_type = "VIDEO"
-    scene.render.image_settings.file_format = "FFMPEG"
-    scene.render.ffmpeg.format = "MPEG4"
-    scene.render.ffmpeg.codec = "H264"
-    scene.render.ffmpeg.constant_rate_factor = "HIGH"
-    scene.render.ffmpeg.gopsize = 12
-    scene.render.filepath = str(out_mp4)
-    with _stdout_to_stderr():
-        bpy.ops.render.render(animation=True)
+    set_video_output(scene, tuple(int(v) for v in truth["image_size"]), float(truth["fps"]), frames, out_mp4)
+    render_animation(bpy)
 
 
 def render_clip(out_dir: str | Path, name: str = "wave", motion_kind: str = "wave", seconds: float = 3.0,

@@ -19,7 +19,7 @@ from scripts.synth.generate import GenerateConfig, generate  # noqa: E402
 @pytest.fixture(scope="module")
 def clips_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("clips")
-    generate(out, None, GenerateConfig(clip_frames=40, procedural=12, seed=1), log=lambda _: None)
+    generate(out, None, GenerateConfig(clip_frames=40, procedural=20, seed=1), log=lambda _: None)
     return out
 
 

@@ -95,7 +95,7 @@ def sample_camera(rng: np.random.Generator, pelvis_world: np.ndarray, ground_y: 
                          centre[2] + distance * np.cos(yaw)])
     aim_height = ground_y + rng.uniform(0.45, 0.6) * person_height_m
     if panning:
-        smooth = _moving_average(pelvis_world, max(1, num_frames // 8))
+        smooth = moving_average(pelvis_world, max(1, num_frames // 8))
         target = np.column_stack([smooth[:, 0], np.full(num_frames, aim_height), smooth[:, 2]])
     else:
         target = np.tile([centre[0], aim_height, centre[2]], (num_frames, 1))
@@ -106,7 +106,7 @@ def sample_camera(rng: np.random.Generator, pelvis_world: np.ndarray, ground_y: 
     return Camera(rotation, positions, float(focal), (int(width), int(height)))
 
 
-def _moving_average(values: np.ndarray, window: int) -> np.ndarray:
+def moving_average(values: np.ndarray, window: int) -> np.ndarray:
     """Centred moving average along axis 0 with edge padding: (F, C) -> (F, C)."""
     pad = window // 2
     padded = np.pad(values, ((pad, window - 1 - pad), (0, 0)), mode="edge")

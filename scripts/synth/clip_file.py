@@ -19,6 +19,11 @@ CLIP_ARRAYS: dict[str, tuple[str, tuple]] = {
     "image_size": ("i", (2,)), "focal_px": ("f", ()), "fps": ("f", ()),
     "format": ("U", ()), "clip_id": ("U", ()), "source": ("U", ()), "split": ("U", ()), "body_model_id": ("U", ()),
 }
+#: Keys a clip may have: where its mp_* landmarks come from (LANDMARK_SOURCES; a clip without the key is
+#: simulated), and the look of a rendered clip (JSON, scripts/synth/appearance.py).
+OPTIONAL_ARRAYS: dict[str, tuple[str, tuple]] = {"landmark_source": ("U", ()), "appearance": ("U", ())}
+#: 'simulated': the detector-noise model (generate.py); 'mediapipe': MediaPipe run on a render (detected_clips.py).
+LANDMARK_SOURCES = ("simulated", "mediapipe")
 
 
 def write_clip(path: Path, arrays: dict[str, np.ndarray]) -> None:
@@ -38,15 +43,21 @@ def load_clip(path: str | Path) -> dict[str, np.ndarray]:
 
 
 def check_clip(arrays: dict[str, np.ndarray], where: str = "clip") -> None:
-    """Raise ValueError unless `arrays` has every CLIP_ARRAYS entry with its dtype kind and shape."""
+    """Raise ValueError unless `arrays` has every CLIP_ARRAYS entry, and any OPTIONAL_ARRAYS entry it has,
+    with its dtype kind and shape, and a known landmark source."""
     if "format" in arrays and str(arrays["format"]) != CLIP_FORMAT:
         raise ValueError(f"{where}: format {str(arrays['format'])!r}, expected {CLIP_FORMAT!r}")
     missing = sorted(set(CLIP_ARRAYS) - set(arrays))
     if missing:
         raise ValueError(f"{where}: missing {', '.join(missing)}")
     frames = arrays["pose_aa"].shape[0]
-    for name, (kind, shape) in CLIP_ARRAYS.items():
+    for name, (kind, shape) in {**CLIP_ARRAYS, **OPTIONAL_ARRAYS}.items():
+        if name not in arrays:
+            continue
         value = np.asarray(arrays[name])
         want = tuple(frames if s == "F" else s for s in shape)
         if value.dtype.kind != kind or value.shape != want:
             raise ValueError(f"{where}: {name} is {value.dtype}{value.shape}, expected kind {kind!r} shape {want}")
+    if str(arrays.get("landmark_source", "simulated")) not in LANDMARK_SOURCES:
+        raise ValueError(f"{where}: landmark_source {str(arrays['landmark_source'])!r}, expected one of "
+                         f"{LANDMARK_SOURCES}")

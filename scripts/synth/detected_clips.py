@@ -1,0 +1,366 @@
+"""Training clips whose landmarks come from MediaPipe itself, run on Blender renders of the body model.
+
+    python -m scripts.synth.detected_clips --out DIR --motion-dir ../shared/motion [--clips N] [--seconds 4]
+        [--seed 0] [--split train] [--look random|plain] [--size WxH] [--keep-video]
+
+Why: the simulated clips (generate.py) model MediaPipe's errors by hand, and real MediaPipe output differs
+from that model. Here each clip is a motion posed on a body of random shape, dressed and lit at random in a
+random set (appearance.py, dress.py, staging.py), rendered with Workbench (render_scene.py), and MediaPipe
+finds the person in the video exactly as the bridge does for a user's video (bridge.pipeline.track_video:
+person choice, VIDEO-mode tracking, crop recovery of missed frames). The clip file (format
+`arts-synth-clip/1`, README.md) holds the exact ground truth beside MediaPipe's landmarks (mp_image,
+mp_world; `landmark_source` = 'mediapipe'), the synthetic model's noise-free landmarks for the same frames
+(mp_image_clean, mp_world_clean, as scripts/eval_rendered.py makes them) and the look (`appearance`, JSON).
+
+Clip k is planned from (--seed, k) alone: a motion of the requested split (mocap trials retargeted through
+generate.py's loader and cache, weighted by the square root of their length, and a quarter procedural), a
+start frame, a shape β ~ N(0, 1) clipped to ±2.5 and a look. A clip in which MediaPipe found nobody at all
+is written to OUT/nobody/ instead. The run is resumable: a clip whose file exists is skipped, files are
+written atomically, index.json is rewritten after every clip, so a kill loses at most the clip in progress;
+a folder made with other settings is refused.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bridge import tracking
+from bridge.body_model import BodyModelArrays, load_body_model_arrays, shaped_rest
+from bridge.geometry import rotations
+from bridge.skeleton import NUM_BETAS
+
+from .appearance import Appearance, plain_appearance, sample_appearance
+from .clip_file import CLIP_FORMAT, load_clip, write_clip
+from .generate import BETA_LIMIT, FPS, load_motions, split_of
+from .landmarks import world_landmarks
+from .motion import MotionClip
+from .procedural import MOTION_KINDS, procedural_motion
+from .retarget import DEFAULT_CACHE_DIR
+
+#: Share of clips with procedural motion when mocap is available too.
+PROCEDURAL_SHARE = 0.25
+#: Procedural motions are generate.py's: seeds 0..479, kinds in turn (seed % number of kinds).
+PROCEDURAL_SEEDS = 480
+LOOKS = ("random", "plain")
+#: Clips in which MediaPipe found nobody go to this subfolder: kept for analysis, but out of the training
+#: folder (their landmarks are all zeros, and the bridge refuses such a video rather than run the model).
+NOBODY_DIR = "nobody"
+#: Settings that decide what clip k is; a folder holds clips of one setting only.
+DEFINING = ("seed", "seconds", "split", "look", "size", "body_model_id")
+
+
+@dataclass(frozen=True)
+class ClipPlan:
+    """Everything that defines clip `index` except the motion's frames themselves."""
+
+    index: int
+    source: str
+    group: str
+    split: str
+    start: int  # first frame of the motion used (30 fps)
+    frames: int
+    betas: tuple[float, ...]
+    appearance: Appearance
+
+    @property
+    def clip_id(self) -> str:
+        return f"{self.source}@{self.start}#r{self.index}"
+
+    @property
+    def file_name(self) -> str:
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.source)
+        return f"{self.split}-{self.index:06d}-{safe}.npz"
+
+
+@dataclass
+class RunConfig:
+    """What to make (every field is a CLI option)."""
+
+    clips: int = 100
+    seconds: float = 4.0
+    seed: int = 0
+    split: str = "train"
+    look: str = "random"
+    size: tuple[int, int] | None = None  # every clip at this size instead of the sampled one
+    keep_video: bool = False
+
+    @property
+    def frames(self) -> int:
+        return int(round(self.seconds * FPS))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Planning (pure, deterministic).
+
+def procedural_sources(split: str, count: int = PROCEDURAL_SEEDS) -> list[tuple[str, str]]:
+    """(source, group) of generate.py's procedural motions that fall in `split`."""
+    out = []
+    for seed in range(count):
+        source, group = f"procedural:{MOTION_KINDS[seed % len(MOTION_KINDS)]}:{seed}", f"procedural:{seed}"
+        if split_of(source, group) == split:
+            out.append((source, group))
+    return out
+
+
+def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip]) -> ClipPlan:
+    """Clip `index`'s motion, start, shape and look, from (config.seed, index) alone. `mocap`: the
+    retargeted trials of config.split at least config.frames long (empty: procedural motion only)."""
+    rng = np.random.default_rng([config.seed, index])
+    procedural = procedural_sources(config.split)
+    use_procedural = not mocap or (procedural and rng.random() < PROCEDURAL_SHARE)
+    if use_procedural:
+        if not procedural:
+            raise ValueError(f"no motion of split {config.split!r}")
+        source, group = procedural[rng.integers(len(procedural))]
+        start = 0
+    else:
+        weights = np.sqrt([m.num_frames for m in mocap])
+        motion = mocap[rng.choice(len(mocap), p=weights / weights.sum())]
+        source, group = motion.source, motion.group
+        start = int(rng.integers(0, motion.num_frames - config.frames + 1))
+    betas = np.clip(rng.standard_normal(NUM_BETAS), -BETA_LIMIT, BETA_LIMIT)
+    look = sample_appearance(rng)
+    if config.size is not None:
+        look = dataclasses.replace(look, camera=dataclasses.replace(look.camera, image_size=tuple(config.size)))
+    if config.look == "plain":
+        look = plain_appearance(look.camera)
+    return ClipPlan(index, source, group, config.split, start, config.frames,
+                    tuple(round(float(b), 6) for b in betas), look)
+
+
+def plan_motion(plan: ClipPlan, mocap: dict[str, MotionClip], rest_joints: np.ndarray) -> MotionClip:
+    """The plan's frames of motion (procedural motion is made on the mean body, as generate.py does)."""
+    if plan.source.startswith("procedural:"):
+        _, kind, seed = plan.source.split(":")
+        return procedural_motion(kind, int(seed), rest_joints, plan.frames, FPS)
+    return mocap[plan.source].slice(plan.start, plan.start + plan.frames)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One clip.
+
+def detected_landmarks(track: tracking.TrackedClip) -> tuple[np.ndarray, np.ndarray]:
+    """MediaPipe's track -> (mp_image (F, 33, 4), mp_world (F, 33, 3)) as the clip format stores them.
+
+    Missed frames are interpolated as the bridge fills them for the model (tracking.fill_missing), with
+    visibility = presence = 0 (the simulated clips' convention); world landmarks are re-centred on the hip
+    landmarks' midpoint like the simulated ones (landmarks.world_landmarks). MediaPipe's world axes are
+    already the camera's (x right, y down, z away from the camera); nothing is rotated, so training sees
+    what the bridge feeds the network. Nobody found at all: zeros."""
+    frames = track.num_frames
+    if not track.valid.any():
+        return np.zeros((frames, 33, 4), np.float32), np.zeros((frames, 33, 3), np.float32)
+    image = tracking.fill_missing(track.image_landmarks, track.valid).astype(np.float32)
+    image[~track.valid, :, 2:] = 0.0
+    world = world_landmarks(tracking.fill_missing(track.world_landmarks, track.valid).astype(np.float64))
+    return image, world.astype(np.float32)
+
+
+def make_clip(plan: ClipPlan, motion: MotionClip, body: BodyModelArrays, video_path: Path
+              ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Render the planned clip to `video_path`, run the bridge's detection on it; returns the clip file's
+    arrays and timings (build_s: posing and scene set-up, render_s, detect_s)."""
+    from scripts.eval_rendered import grounded, synthetic_landmarks
+    from scripts.render_test_clip import skin_vertices
+
+    from bridge.pipeline import ProcessOptions, track_video
+
+    from .dress import dress
+    from .render_scene import render_video
+    from .staging import facing_yaw, layout_set, place_camera
+
+    started = time.perf_counter()
+    betas = np.asarray(plan.betas, np.float64)
+    motion = grounded(motion, body, betas)
+    look = plan.appearance
+    dressed = dress(body, look.outfit)
+    verts, joints = skin_vertices(dressed.arrays, betas, motion.pose_aa)
+    rest_vertices, rest_joints = shaped_rest(body, betas)
+    shift = np.asarray(motion.root_pos_m, np.float64) - rest_joints[0]
+    verts_world, joints_world = verts + shift[:, None], joints + shift[:, None]
+    root_rot = rotations.axis_angle_to_matrix(np.asarray(motion.pose_aa, np.float64)[:, 0])
+    height_m = float(np.ptp(rest_vertices[:, 1]))
+    cam = place_camera(look.camera, joints_world[:, 0], facing_yaw(root_rot), height_m)
+    pieces = layout_set(look.backdrop, cam, joints_world[:, 0])
+
+    joints_cam = cam.world_to_camera(joints_world)
+    pose_cam = np.asarray(motion.pose_aa, np.float64).copy()
+    pose_cam[:, 0] = rotations.matrix_to_axis_angle(cam.rotation @ root_rot)
+    truth = {
+        "pose_aa": pose_cam.astype(np.float32), "betas": betas.astype(np.float32),
+        "trans_m": (joints_cam[:, 0] - rest_joints[0]).astype(np.float32), "joints_3d": joints_cam.astype(np.float32),
+        "image_size": np.array(cam.image_size, np.int64), "focal_px": np.array(cam.focal_px, np.float32),
+        "fps": np.array(motion.fps, np.float32),
+    }
+    build_s = time.perf_counter() - started
+    render_s = render_video(video_path, dressed, verts_world, pieces, cam, look, motion.fps)
+    t0 = time.perf_counter()
+    _, track, _ = track_video(ProcessOptions(video=str(video_path)))
+    detect_s = time.perf_counter() - t0
+    if track.num_frames != plan.frames:
+        raise RuntimeError(f"{video_path}: {track.num_frames} frames decoded, {plan.frames} rendered")
+    mp_image, mp_world = detected_landmarks(track)
+    clean_px, clean_world = synthetic_landmarks(truth, body)
+    arrays = {
+        **truth, "mp_image": mp_image, "mp_image_clean": clean_px.astype(np.float32), "mp_world": mp_world,
+        "mp_world_clean": clean_world.astype(np.float32), "valid": track.valid.astype(bool),
+        "format": np.array(CLIP_FORMAT), "clip_id": np.array(plan.clip_id), "source": np.array(plan.source),
+        "split": np.array(plan.split), "body_model_id": np.array(body.model_id),
+        "landmark_source": np.array("mediapipe"), "appearance": np.array(look.to_json()),
+    }
+    return arrays, {"build_s": build_s, "render_s": render_s, "detect_s": detect_s}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The run.
+
+class Index:
+    """index.json: the run's settings, one entry per finished clip and timing totals; rewritten atomically
+    after every clip."""
+
+    def __init__(self, out_dir: Path, defining: dict) -> None:
+        self.path = out_dir / "index.json"
+        self.defining = defining
+        self.entries: dict[str, dict] = {}
+        if self.path.is_file():
+            stored = json.loads(self.path.read_text())
+            if stored.get("defining") != defining:
+                raise ValueError(f"{out_dir} holds clips made with {stored.get('defining')}, not {defining}; "
+                                 "use another --out")
+            self.entries = {e["file"]: e for e in stored.get("clips_index", [])}
+
+    def add(self, entry: dict) -> None:
+        self.entries[entry["file"]] = entry
+        self.save()
+
+    def save(self) -> None:
+        entries = sorted(self.entries.values(), key=lambda e: e["index"])
+        frames = sum(e["frames"] for e in entries)
+        timed = [e for e in entries if "render_s" in e]
+        timed_frames = max(sum(e["frames"] for e in timed), 1)
+        summary = {
+            "format": CLIP_FORMAT, "landmark_source": "mediapipe", "defining": self.defining,
+            "clips": len(entries), "nobody_clips": sum(e["valid_frames"] == 0 for e in entries), "frames": frames,
+            "valid_frames": sum(e["valid_frames"] for e in entries),
+            "render_s_per_frame": round(sum(e["render_s"] for e in timed) / timed_frames, 4),
+            "detect_s_per_frame": round(sum(e["detect_s"] for e in timed) / timed_frames, 4),
+            "wall_s_per_frame": round(sum(e["wall_s"] for e in timed) / timed_frames, 4),
+            "clips_index": entries,
+        }
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(summary, indent=1))
+        tmp.replace(self.path)
+
+
+def _existing(out_dir: Path, plan: ClipPlan) -> Path | None:
+    """The plan's clip file if it was made (with the person found, or in NOBODY_DIR)."""
+    return next((p for p in (out_dir / plan.file_name, out_dir / NOBODY_DIR / plan.file_name) if p.is_file()), None)
+
+
+def _entry(plan: ClipPlan, arrays: dict[str, np.ndarray], path: Path, out_dir: Path) -> dict:
+    return {"index": plan.index, "file": path.relative_to(out_dir).as_posix(), "clip_id": plan.clip_id,
+            "source": plan.source, "split": plan.split, "frames": int(len(arrays["valid"])),
+            "valid_frames": int(arrays["valid"].sum()), "image_size": [int(v) for v in arrays["image_size"]]}
+
+
+def run(out_dir: Path, motion_dir: Path | None, config: RunConfig, body_model: Path | None = None,
+        cache_dir: Path | None = DEFAULT_CACHE_DIR, log: Callable[[str], None] = print) -> dict:
+    """Make clips 0..config.clips-1 into out_dir (skipping finished ones); returns index.json's content."""
+    if config.look not in LOOKS:
+        raise ValueError(f"look {config.look!r}: expected one of {LOOKS}")
+    body = load_body_model_arrays(body_model)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in (*out_dir.glob("*.tmp.npz"), *out_dir.glob(f"{NOBODY_DIR}/*.tmp.npz")):  # writes cut short by a kill
+        stale.unlink()
+    defining = {**{k: v for k, v in asdict(config).items() if k in DEFINING}, "body_model_id": body.model_id,
+                "size": list(config.size) if config.size else None}
+    index = Index(out_dir, defining)
+    rest_joints = shaped_rest(body, None)[1]
+    motions = [m for m in load_motions(motion_dir, rest_joints, cache_dir, log)
+               if split_of(m.source, m.group) == config.split and m.num_frames >= config.frames]
+    by_source = {m.source: m for m in motions}
+    plans = [plan_clip(k, config, motions) for k in range(config.clips)]
+    todo = [p for p in plans if _existing(out_dir, p) is None]
+    for plan in plans:  # finished before a kill, but not yet indexed
+        path = _existing(out_dir, plan)
+        if path is not None and path.relative_to(out_dir).as_posix() not in index.entries:
+            index.add(_entry(plan, load_clip(path), path, out_dir))
+    log(f"{len(motions)} mocap trials of split {config.split!r}; {len(plans) - len(todo)} of {len(plans)} clips "
+        f"already in {out_dir}")
+    video_dir = out_dir / "videos"
+    video_dir.mkdir(exist_ok=True)
+    session_start, session_frames = time.perf_counter(), 0
+    for done, plan in enumerate(todo, start=1):
+        t0 = time.perf_counter()
+        video = video_dir / (Path(plan.file_name).stem + ".mp4")
+        arrays, timing = make_clip(plan, plan_motion(plan, by_source, rest_joints), body, video)
+        path = out_dir / plan.file_name if arrays["valid"].any() else out_dir / NOBODY_DIR / plan.file_name
+        path.parent.mkdir(exist_ok=True)
+        write_clip(path, arrays)
+        if not config.keep_video:
+            video.unlink(missing_ok=True)
+        wall_s = time.perf_counter() - t0
+        entry = {**_entry(plan, arrays, path, out_dir), **{k: round(v, 2) for k, v in timing.items()},
+                 "wall_s": round(wall_s, 2)}
+        index.add(entry)
+        session_frames += entry["frames"]
+        elapsed = time.perf_counter() - session_start
+        eta = elapsed / done * (len(todo) - done)
+        log(f"[{len(plans) - len(todo) + done}/{len(plans)}] {entry['file']} {entry['image_size'][0]}x"
+            f"{entry['image_size'][1]}: render {timing['render_s']:.1f} s, detect {timing['detect_s']:.1f} s, "
+            f"found {entry['valid_frames']}/{entry['frames']} frames; {session_frames / elapsed:.2f} frames/s, "
+            f"ETA {_duration(eta)}")
+    if not any(video_dir.iterdir()):
+        video_dir.rmdir()
+    index.save()
+    return json.loads(index.path.read_text())
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(math.ceil(seconds / 60.0))
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.synth.detected_clips",
+                                     description=__doc__.split("\n\n")[0])
+    defaults = RunConfig()
+    parser.add_argument("--out", type=Path, required=True, help="output folder (resumed if it exists)")
+    parser.add_argument("--motion-dir", type=Path, default=None,
+                        help="BVH / AMASS-style npz corpus, e.g. ../shared/motion (none: procedural motion only)")
+    parser.add_argument("--body-model", type=Path, default=None, help="body model (default: bundled)")
+    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="retargeted-motion cache")
+    parser.add_argument("--clips", type=int, default=defaults.clips)
+    parser.add_argument("--seconds", type=float, default=defaults.seconds, help="clip length")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--split", default=defaults.split, choices=("train", "test", "unseen"),
+                        help="only motions of this split (generate.split_of)")
+    parser.add_argument("--look", default=defaults.look, choices=LOOKS,
+                        help="random looks, or render_test_clip.py's plain look with the same cameras")
+    parser.add_argument("--size", default=None, help="WIDTHxHEIGHT for every clip (default: drawn per clip)")
+    parser.add_argument("--keep-video", action="store_true", help="keep each clip's mp4 in OUT/videos/")
+    args = parser.parse_args(argv)
+    if args.clips < 1 or args.seconds * FPS < 16:
+        parser.error("--clips must be >= 1 and --seconds long enough for 16 frames")
+    size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
+    config = RunConfig(clips=args.clips, seconds=args.seconds, seed=args.seed, split=args.split, look=args.look,
+                       size=size, keep_video=args.keep_video)
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    summary = run(args.out, args.motion_dir, config, args.body_model, args.cache_dir, log)
+    print(f"{summary['clips']} clips ({summary['nobody_clips']} with nobody found, in {NOBODY_DIR}/), "
+          f"{summary['frames']} frames ({summary['valid_frames']} with the person found) in {args.out}; "
+          f"render {summary['render_s_per_frame']} s/frame, detect {summary['detect_s_per_frame']} s/frame")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

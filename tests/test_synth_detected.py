@@ -1,0 +1,242 @@
+"""Rendered training clips with MediaPipe's own landmarks: the look sampler, dressing, staging, and one clip
+made end to end (Blender render + the bridge's detection) that agrees with the synthetic landmarks and is
+skipped when the run is repeated."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pytest
+
+from bridge import camera as bridge_camera
+from bridge import tracking
+from bridge.body_model import shaped_rest
+from bridge.models.inputs import normalized_world
+from scripts.synth import appearance as looks
+from scripts.synth.appearance import CameraPlan, sample_appearance
+from scripts.synth.clip_file import check_clip, load_clip
+from scripts.synth.dress import LOWER, REGIONS, SKIN, TOP, dress
+from scripts.synth.generate import split_of
+from scripts.synth.staging import NEAREST_M, layout_set, path_extent, place_camera
+from scripts.synth.textures import PATTERN_KINDS, Pattern, pattern_image
+
+#: A level camera (at hip height, so it barely pitches) in front of the person, filling 60 % of the frame:
+#: MediaPipe's world skeleton leans the way the camera pitches by less than the truth does (it keeps people
+#: nearer upright), so a pitched camera would add a tilt to the comparison below.
+EYE_LEVEL = CameraPlan(image_size=(320, 240), fov_deg=55.0, height_m=0.85, fill=0.6, azimuth_deg=10.0, aim=0.5,
+                       pitch_jitter_deg=0.0, roll_deg=0.0, follow=False, crop="none", crop_amount=0.0,
+                       video_quality="HIGH", antialias=True)
+
+
+def test_appearance_is_deterministic_and_within_its_ranges():
+    draws = [sample_appearance(np.random.default_rng([7, k])) for k in range(300)]
+    assert draws[3].to_json() == sample_appearance(np.random.default_rng([7, 3])).to_json()
+    assert len({a.to_json() for a in draws}) == len(draws)
+    sizes = {size for size, _ in looks.FRAME_SIZES}
+    for a in draws:
+        cam = a.camera
+        assert cam.image_size in sizes and looks.FOV_RANGE_DEG[0] <= cam.fov_deg <= looks.FOV_RANGE_DEG[1]
+        assert looks.CAMERA_HEIGHT_RANGE_M[0] <= cam.height_m <= looks.CAMERA_HEIGHT_RANGE_M[1]
+        assert 0.2 <= cam.fill <= 1.1 and abs(cam.roll_deg) <= looks.MAX_ROLL_DEG
+        assert cam.crop in ("none", "feet", "side") and (cam.crop == "none" or cam.fill >= 0.6)
+        assert a.outfit.lower in ("trousers", "shorts", "skirt") and a.backdrop.kind in looks.SET_KINDS
+        assert a.lighting.studio_light in looks.STUDIO_LIGHTS and cam.video_quality in looks.VIDEO_QUALITIES
+        skin = np.asarray(a.outfit.skin.colours[0])
+        assert np.all(skin <= 1.0) and 0.1 < skin.mean() < 0.95 and skin[0] >= skin[2]  # warm, light to dark
+        for pattern in (a.outfit.top, a.outfit.bottom, a.backdrop.floor, *a.backdrop.walls):
+            assert pattern.kind in PATTERN_KINDS and pattern.period_m > 0
+            assert all(0.0 <= c <= 1.0 for colour in pattern.colours for c in colour)
+        json.loads(a.to_json())
+    shares = lambda values: {v: values.count(v) / len(values) for v in set(values)}  # noqa: E731
+    assert 0.05 < shares([a.camera.crop for a in draws])["feet"] < 0.2
+    assert 0.05 < np.mean([a.camera.fill < 0.35 for a in draws]) < 0.3  # far, small people
+    assert 0.25 < np.mean([a.camera.follow for a in draws]) < 0.5  # 30 % plus every cropped shot
+    assert set(shares([a.outfit.lower for a in draws])) == {"trousers", "shorts", "skirt"}
+    assert np.ptp([a.outfit.skin.colours[0][0] for a in draws]) > 0.5  # the whole range of skin tones
+
+
+@pytest.mark.parametrize("kind", PATTERN_KINDS)
+def test_textures_tile_without_a_seam(kind):
+    pattern = Pattern(kind, ((0.9, 0.1, 0.1), (0.1, 0.2, 0.8), (0.9, 0.9, 0.2)), frequency=3, direction=2, seed=4,
+                      grain=0.05)
+    image = pattern_image(pattern, 64)
+    assert image.shape == (64, 64, 4) and image.dtype == np.float32 and image.min() >= 0 and image.max() <= 1
+    np.testing.assert_array_equal(image, pattern_image(pattern, 64))
+    # Across the wrap (both ways) the image changes no more than between some neighbouring columns (rows) inside.
+    for tile in (image[..., :3], image[..., :3].transpose(1, 0, 2)):
+        inner = np.abs(np.diff(tile, axis=1)).mean(axis=(0, 2))
+        assert np.abs(tile[:, 0] - tile[:, -1]).mean() <= 1.1 * inner.max() + 1e-6  # 1.1: the grain
+
+
+def test_dress_assigns_garments_and_keeps_the_joints(free_body):
+    rng = np.random.default_rng(0)
+    outfit = dataclasses.replace(sample_appearance(rng).outfit, lower="skirt", lower_reach=0.5, sleeve_reach=1.0)
+    dressed = dress(free_body, outfit)
+    faces = len(free_body.faces)
+    assert len(dressed.arrays.faces) > faces and len(dressed.face_region) == len(dressed.arrays.faces)
+    assert set(np.unique(dressed.face_region)) <= set(range(len(REGIONS)))
+    assert np.all(dressed.face_region[faces:] == LOWER) and np.isfinite(dressed.loop_uv).all()
+    betas = rng.standard_normal(10)
+    np.testing.assert_allclose(shaped_rest(dressed.arrays, betas)[1], shaped_rest(free_body, betas)[1], atol=1e-6)
+    # Long sleeves cover the forearm; hands stay skin.
+    dominant = np.asarray(free_body.weights).argmax(axis=1)[np.asarray(free_body.faces)[:, 0]]
+    region = dressed.face_region[:faces]
+    assert np.mean(region[dominant == 18] == TOP) > 0.8 and np.mean(region[dominant == 22] == SKIN) > 0.8
+
+
+def _standing(frames: int = 10) -> np.ndarray:
+    return np.tile([0.3, 0.95, -0.2], (frames, 1))
+
+
+def test_camera_frames_the_person_as_planned():
+    pelvis, height = _standing(), 1.7
+    for fill in (0.2, 0.5, 0.9):
+        plan = dataclasses.replace(EYE_LEVEL, image_size=(640, 480), fill=fill)
+        cam = place_camera(plan, pelvis, facing_rad=0.4, person_height_m=height)
+        head_feet = np.array([[[0.3, height, -0.2], [0.3, 0.0, -0.2]]] * len(pelvis))
+        uv = cam.project(cam.world_to_camera(head_feet))
+        assert abs(float(uv[0, 1, 1] - uv[0, 0, 1]) / 480 - fill) < 0.1 * fill
+        assert abs(uv[0, :, 0].mean() - 320) < 20  # looked at, not beside
+    feet = place_camera(dataclasses.replace(EYE_LEVEL, crop="feet", crop_amount=0.2, fill=0.8), pelvis, 0.0, height)
+    ankle = feet.project(feet.world_to_camera(np.array([[[0.3, 0.1, -0.2]]] * len(pelvis))))
+    assert ankle[0, 0, 1] > 240  # below the bottom edge
+    side = place_camera(dataclasses.replace(EYE_LEVEL, crop="side", crop_amount=0.1, fill=0.8), pelvis, 0.0, height)
+    hand = side.project(side.world_to_camera(np.array([[[0.3 + 0.8, 1.4, -0.2], [0.3 - 0.8, 1.4, -0.2]]] * 10)))
+    assert (hand[0, :, 0] < 0).any() or (hand[0, :, 0] > 320).any()  # one outstretched hand is out of frame
+    walk = np.linspace([0.0, 0.95, -3.0], [0.0, 0.95, 3.0], 60)
+    cam = place_camera(dataclasses.replace(EYE_LEVEL, fill=1.0, azimuth_deg=0.0), walk, math.pi / 2, height)
+    nearest = np.linalg.norm(walk[:, [0, 2]] - cam.position_m[0, [0, 2]], axis=1).min()
+    assert nearest >= NEAREST_M - 1e-6
+
+
+def test_set_stands_around_the_path_not_on_it():
+    rng = np.random.default_rng(3)
+    pelvis = np.linspace([0.0, 0.95, -1.0], [0.5, 0.95, 1.0], 30)
+    centre, radius = path_extent(pelvis)
+    for _ in range(20):
+        look = sample_appearance(rng)
+        cam = place_camera(look.camera, pelvis, 0.0, 1.7)
+        pieces = layout_set(look.backdrop, cam, pelvis)
+        assert pieces[0].name == "floor"
+        for piece in pieces:
+            assert np.isfinite(piece.vertices).all() and len(piece.loop_uv) == sum(map(len, piece.polygons))
+            if piece.name.startswith("prop"):
+                gap = np.linalg.norm(piece.vertices[:, [0, 2]] - centre, axis=1).min()
+                assert gap > radius + 0.3  # never on the person's path
+
+
+def test_detected_landmarks_are_filled_like_the_simulated_ones():
+    from scripts.synth.detected_clips import detected_landmarks
+
+    frames = 6
+    image = np.random.default_rng(0).random((frames, 33, 4)).astype(np.float32)
+    world = np.random.default_rng(1).random((frames, 33, 3)).astype(np.float32)
+    valid = np.array([True, False, False, True, True, False])
+    image[~valid], world[~valid] = 0, 0
+    track = tracking.TrackedClip(np.arange(frames), image, world, valid)
+    mp_image, mp_world = detected_landmarks(track)
+    np.testing.assert_allclose(mp_image[1, :, :2], image[0, :, :2] + (image[3, :, :2] - image[0, :, :2]) / 3,
+                               rtol=1e-5)
+    assert np.all(mp_image[~valid, :, 2:] == 0) and np.all(mp_image[valid, :, 2:] == image[valid, :, 2:])
+    np.testing.assert_allclose(0.5 * (mp_world[:, 23] + mp_world[:, 24]), 0.0, atol=1e-6)
+    nobody = tracking.TrackedClip(np.arange(frames), image * 0, world * 0, np.zeros(frames, bool))
+    assert not any(a.any() for a in detected_landmarks(nobody))
+
+
+def _blank_clip(frames: int) -> dict[str, np.ndarray]:
+    """A clip file's arrays, all zeros (no person found)."""
+    from scripts.synth import clip_file
+
+    arrays = {name: np.zeros(tuple(frames if s == "F" else s for s in shape),
+                             {"f": np.float32, "b": bool, "i": np.int64}.get(kind, None))
+              for name, (kind, shape) in clip_file.CLIP_ARRAYS.items() if kind != "U"}
+    arrays.update({name: np.array(clip_file.CLIP_FORMAT if name == "format" else "x")
+                   for name, (kind, _) in clip_file.CLIP_ARRAYS.items() if kind == "U"})
+    return arrays
+
+
+def test_clip_file_takes_a_landmark_source():
+    arrays = _blank_clip(2)
+    check_clip(arrays)
+    check_clip({**arrays, "landmark_source": np.array("mediapipe"), "appearance": np.array("{}")})
+    with pytest.raises(ValueError, match="landmark_source"):
+        check_clip({**arrays, "landmark_source": np.array("guessed")})
+
+
+def test_a_killed_run_resumes_and_clips_without_a_person_go_aside(tmp_path, monkeypatch):
+    from scripts.synth import detected_clips
+
+    made: list[int] = []
+
+    def fake_make_clip(plan, motion, body, video_path):
+        if plan.index == 2 and 2 not in made:
+            made.append(2)
+            raise KeyboardInterrupt  # killed while making clip 2
+        made.append(plan.index)
+        arrays = _blank_clip(plan.frames)
+        arrays["valid"][:] = plan.index != 1  # nobody found in clip 1
+        return arrays, {"build_s": 0.1, "render_s": 1.0, "detect_s": 0.2}
+
+    monkeypatch.setattr(detected_clips, "make_clip", fake_make_clip)
+    config = detected_clips.RunConfig(clips=4, seconds=1.0, seed=2)
+    with pytest.raises(KeyboardInterrupt):
+        detected_clips.run(tmp_path, None, config, log=lambda _: None)
+    index = json.loads((tmp_path / "index.json").read_text())
+    assert [e["index"] for e in index["clips_index"]] == [0, 1]  # written as each clip finished
+    assert index["clips_index"][1]["file"].startswith(detected_clips.NOBODY_DIR + "/")
+    summary = detected_clips.run(tmp_path, None, config, log=lambda _: None)
+    assert made == [0, 1, 2, 2, 3] and summary["clips"] == 4 and summary["nobody_clips"] == 1
+    assert len(list(tmp_path.glob("*.npz"))) == 3 and len(list(tmp_path.glob("nobody/*.npz"))) == 1
+    plans = [detected_clips.plan_clip(k, config, []) for k in range(4)]
+    assert plans[3] == detected_clips.plan_clip(3, config, [])  # the same clip whenever it is made
+    assert all(split_of(p.source, p.group) == "train" and p.source.startswith("procedural:") for p in plans)
+
+
+@pytest.mark.blender
+def test_one_rendered_clip_end_to_end_and_resumed(tmp_path, monkeypatch):
+    from scripts.synth import detected_clips
+    from scripts.synth.dataset import SyntheticWindows
+
+    def eye_level_look(rng):
+        return dataclasses.replace(sample_appearance(rng), camera=EYE_LEVEL)
+
+    monkeypatch.setattr(detected_clips, "sample_appearance", eye_level_look)
+    config = detected_clips.RunConfig(clips=1, seconds=1.5, seed=3, size=(320, 240))
+    log: list[str] = []
+    summary = detected_clips.run(tmp_path, None, config, log=log.append)
+    assert summary["clips"] == 1 and summary["frames"] == 45
+    entry = summary["clips_index"][0]
+    path = tmp_path / entry["file"]
+    clip = load_clip(path)
+    assert str(clip["landmark_source"]) == "mediapipe" and str(clip["split"]) == "train"
+    assert json.loads(str(clip["appearance"]))["camera"]["image_size"] == [320, 240]
+    assert tuple(clip["image_size"]) == (320, 240)
+    assert float(clip["focal_px"]) == pytest.approx(bridge_camera.focal_from_fov(320, 55.0), rel=1e-5)
+    assert not (tmp_path / "videos").exists()  # the mp4 goes once detected
+    valid = clip["valid"]
+    assert valid.mean() > 0.9
+    # MediaPipe's image landmarks lie where the synthetic model puts them (body points, a few % of its size).
+    body = list(range(11, 33))
+    clean = clip["mp_image_clean"][valid][:, body]
+    size = np.ptp(clean, axis=1).max(axis=-1)[:, None]
+    error_2d = np.linalg.norm(clip["mp_image"][valid][:, body, :2] - clean, axis=-1) / size
+    assert np.median(error_2d) < 0.05
+    # Its world landmarks too, in the same axes: hip-centred and at the true torso length (the network reads
+    # them divided by the torso length; MediaPipe gives every body about an average adult's size), they are
+    # within 10 cm, and every axis agrees (one swapped or flipped would be tens of cm off and anti-correlated).
+    clean_3d = clip["mp_world_clean"][valid]
+    scaled = normalized_world(clip["mp_world"][valid])[0] * normalized_world(clean_3d)[1][:, None, None]
+    scaled, clean_3d = scaled[:, body], clean_3d[:, body]
+    assert np.median(np.linalg.norm(scaled - clean_3d, axis=-1)) < 0.10
+    for axis in range(3):
+        assert np.corrcoef(scaled[..., axis].ravel(), clean_3d[..., axis].ravel())[0, 1] > 0.8
+    assert len(SyntheticWindows(tmp_path, window=16, split="train")) > 0
+
+    mtime = path.stat().st_mtime_ns
+    again = detected_clips.run(tmp_path, None, config, log=log.append)
+    assert again["clips"] == 1 and path.stat().st_mtime_ns == mtime
+    assert "1 of 1 clips already" in log[-1]
+    with pytest.raises(ValueError, match="another --out"):
+        detected_clips.run(tmp_path, None, dataclasses.replace(config, seed=4), log=log.append)
