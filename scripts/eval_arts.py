@@ -39,14 +39,16 @@ MM = 1000.0
 def test_clips(data_dir: Path, window: int, max_clips: int | None, split: str = "test"
                ) -> list[dict[str, np.ndarray]]:
     """Clips of `split` ('test': held-out trials; 'unseen': kinds of motion that never train) with at least
-    `window` + 2 frames, in name order."""
+    `window` + 2 frames, in name order; with `max_clips`, that many spread evenly over the name order (names
+    start with the source, so every kind of motion keeps its share)."""
+    paths = sorted(p for p in Path(data_dir).glob("*.npz") if p.name.startswith(f"{split}-"))
+    if max_clips and len(paths) > max_clips:
+        paths = [paths[i] for i in np.linspace(0, len(paths) - 1, max_clips).round().astype(int)]
     clips = []
-    for path in sorted(Path(data_dir).glob("*.npz")):
+    for path in paths:
         clip = load_clip(path)
         if str(clip["split"]) == split and clip["pose_aa"].shape[0] >= window + 2:
             clips.append(clip)
-        if max_clips and len(clips) >= max_clips:
-            break
     if not clips:
         raise SystemExit(f"no {split} clips of at least {window + 2} frames in {data_dir}")
     return clips
