@@ -199,3 +199,16 @@ def test_stage_two_variants_start_from_a_shared_lifter(micro_run, tmp_path):
     drift = max(float((value - shared[name]).abs().max()) for name, value in variant.state_dict.items()
                 if name.startswith("lifter."))
     assert drift < 1e-3 and summary["finished"]
+
+
+def test_model_card_scores_both_rendered_sets_against_mediapipe_on_the_same_frames(repo_root):
+    card = json.loads((repo_root / "addon_manifest" / "models" / "arts_default.json").read_text())
+    evaluation = card["evaluation"]
+    for set_name in ("rendered_heldout", "rendered_unseen_kinds"):
+        rows = evaluation[set_name]
+        for row in (rows["arts"], rows["mediapipe_world"]):
+            assert set(row) == {"mpjpe14_mm", "pa_mpjpe14_mm", "accel_mm_per_frame2", "frames"}
+            assert all(np.isfinite(v) and v > 0 for v in row.values())
+            assert row["pa_mpjpe14_mm"] <= row["mpjpe14_mm"]
+        assert rows["arts"]["frames"] == rows["mediapipe_world"]["frames"]
+    assert "hips' midpoint" in evaluation["rendered_definitions"]
