@@ -7,14 +7,17 @@ script measures what a user gets: the real MediaPipe detector on rendered video,
 training data: where MediaPipe puts each landmark on those frames versus where the synthetic model puts it.
 
 How:
-1. Pick --clips held-out motions, deterministic from --seed: CMU subject 007 trials (TEST_GROUPS, retargeted
-   through the .cache/motion cache as generate.py does) and procedural seeds s with s % 10 == 9 (the kind
-   generate.py pairs with that seed). Each gets a body β ~ N(0, 0.5²) and a fixed camera 3-5 m from the
+1. For each set (--sets): `rendered_heldout`, held-out trials of kinds that also train (generate.py's 'test'
+   split: CMU 007, held-out dance, martial-arts and exp-map trials, procedural seeds s % 10 == 9), and
+   `rendered_unseen_kinds`, kinds of motion that never train ('unseen': UNSEEN_KINDS), pick --clips motions
+   deterministic from --seed: half mocap, spread over the motion kinds (retargeted through the .cache/motion
+   cache as generate.py does), half procedural (with generate.py's pairing of seed and kind). Each gets a body β ~ N(0, 0.5²) and a fixed camera 3-5 m from the
    person's mean position (pushed back for a walk, which travels up to 5 m, so the person never comes nearer
    than 3 m and their feet stay in view), 0.8-1.6 m high, within ±40° of the way the body faces.
 2. Render each with Blender (scripts/render_test_clip.py, Workbench, H.264) into --out; a clip whose
    mp4 and npz already exist is reused (names carry a hash of everything that defines the clip).
-3. Run process_video with each --checkpoint and score the detected frames (result.valid) in millimetres
+3. Run process_video with each --checkpoint and score, beside MediaPipe's own world landmarks read as the
+   skeleton, the frames where the bridge and MediaPipe both found the person, in millimetres
    (bridge.metrics, eval_arts.py's definitions): MPJPE / PA-MPJPE on the 14-joint LSP subset (aligned on
    the hips' midpoint) and all 24 joints (pelvis-aligned), MPVPE (free body model meshes, pelvis-aligned),
    Accel (root-relative joints, over runs of consecutive detected frames), the root (pelvis) position error
@@ -30,8 +33,9 @@ How:
    with `fwd` (the direction the chest faces), plus the ratio of MediaPipe's 3D torso length to the truth's.
    Positive offsets mean MediaPipe's landmark lies further that way than the synthetic one.
 
-    python scripts/eval_rendered.py [--clips 6] [--seconds 4] [--size 640x480] [--seed 0] \
-        [--checkpoint [NAME=]PATH ...] [--smoothing none] [--per-clip] [--json results.json]
+    python scripts/eval_rendered.py [--clips 6] [--sets rendered_heldout,rendered_unseen_kinds] [--seconds 4] \
+        [--size 640x480] [--seed 0] [--checkpoint [NAME=]PATH ...] [--smoothing none] [--per-clip] \
+        [--json results.json] [--model-card addon_manifest/models/arts_default.json]
 """
 from __future__ import annotations
 
