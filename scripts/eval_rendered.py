@@ -11,16 +11,17 @@ How:
    split: CMU 007, held-out dance, martial-arts and exp-map trials, procedural seeds s % 10 == 9), and
    `rendered_unseen_kinds`, kinds of motion that never train ('unseen': UNSEEN_KINDS), pick --clips motions
    deterministic from --seed: half mocap, spread over the motion kinds (retargeted through the .cache/motion
-   cache as generate.py does), half procedural (with generate.py's pairing of seed and kind). Each gets a body β ~ N(0, 0.5²) and a fixed camera 3-5 m from the
-   person's mean position (pushed back for a walk, which travels up to 5 m, so the person never comes nearer
-   than 3 m and their feet stay in view), 0.8-1.6 m high, within ±40° of the way the body faces.
+   cache as generate.py does), half procedural (with generate.py's pairing of seed and kind). Each gets a
+   body β ~ N(0, 0.5²) and a fixed camera 3-5 m from the person's mean position (pushed back for a walk,
+   which travels up to 5 m, so the person never comes nearer than 3 m and their feet stay in view),
+   0.8-1.6 m high, within ±40° of the way the body faces.
 2. Render each with Blender (scripts/render_test_clip.py, Workbench, H.264) into --out; a clip whose
    mp4 and npz already exist is reused (names carry a hash of everything that defines the clip).
 3. Run process_video with each --checkpoint and score, beside MediaPipe's own world landmarks read as the
    skeleton, the frames where the bridge and MediaPipe both found the person, in millimetres
    (bridge.metrics, eval_arts.py's definitions): MPJPE / PA-MPJPE on the 14-joint LSP subset (aligned on
    the hips' midpoint) and all 24 joints (pelvis-aligned), MPVPE (free body model meshes, pelvis-aligned),
-   Accel (root-relative joints, over runs of consecutive detected frames), the root (pelvis) position error
+   Accel (the hip-aligned LSP joints, over runs of consecutive scored frames), the root (pelvis) position error
    in camera space and its depth bias (m), and the camera-space root orientation error (deg). Means over
    clips are frame-weighted. MediaPipe runs once per clip; later checkpoints reuse its landmarks.
 4. Landmark calibration: the synthetic model's noise-free landmarks for the same frames
