@@ -674,9 +674,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
         wall = time.perf_counter() - started
         frames = sum(c["rendered_frames"] for c in clips)
         rows = table_rows(scores, args.per_clip)
-        set_rows[set_name] = {name: {**aggregate(list(per_clip.values())),
-                                     "_frames": float(sum(r["MPJPE-14"][1] for r in per_clip.values()
-                                                          if "MPJPE-14" in r))}
+        set_rows[set_name] = {name: {**rows[name], "_frames": float(sum(r["MPJPE-14"][1] for r in per_clip.values()
+                                                                       if "MPJPE-14" in r))}
                               for name, per_clip in scores.items()}
         kinds = sorted({motion_kind(s.source) for s in specs})
         print(f"\n## {set_name}: {len(specs)} rendered clips ({', '.join(kinds)}), {frames} frames, "

@@ -26,7 +26,7 @@ import numpy as np
 from bridge.geometry import rotations
 
 from .matrix_motion import MatrixMotion
-from .retarget import JointSource, RetargetError, RigMap
+from .retarget import JointSource, RetargetError, RigMap, joint_at
 
 CHARACTER_FILE = "humanoid3d_character.json"
 #: Values per joint type in a frame (after the duration): the root's position and quaternion, a spherical
@@ -142,29 +142,25 @@ def _rest_frames() -> dict[str, np.ndarray]:
     return frames
 
 
-def _at(name: str, rotation_bone: str | None = None) -> JointSource:
-    return JointSource(((name, 1.0),), rotation_bone or name)
-
-
 #: The DeepMimic humanoid (15 joints, metres, 30 fps). No clavicles: the collars ride on the chest.
 DEEPMIMIC = RigMap(
     name="deepmimic",
     joints=(
         JointSource((), "root"),
-        _at("left_hip"), _at("right_hip"),
+        joint_at("left_hip"), joint_at("right_hip"),
         JointSource(()),
-        _at("left_knee"), _at("right_knee"),
+        joint_at("left_knee"), joint_at("right_knee"),
         JointSource(()),
-        _at("left_ankle"), _at("right_ankle"),
+        joint_at("left_ankle"), joint_at("right_ankle"),
         JointSource(()),
-        _at("left_ball", "left_ankle"), _at("right_ball", "right_ankle"),
+        joint_at("left_ball", "left_ankle"), joint_at("right_ball", "right_ankle"),
         JointSource(()),
         JointSource((), "chest"), JointSource((), "chest"),
-        _at("head", "neck"),
-        _at("left_shoulder"), _at("right_shoulder"),
-        _at("left_elbow"), _at("right_elbow"),
-        _at("left_wrist"), _at("right_wrist"),
-        _at("left_hand", "left_wrist"), _at("right_hand", "right_wrist"),
+        joint_at("head", "neck"),
+        joint_at("left_shoulder"), joint_at("right_shoulder"),
+        joint_at("left_elbow"), joint_at("right_elbow"),
+        joint_at("left_wrist"), joint_at("right_wrist"),
+        joint_at("left_hand", "left_wrist"), joint_at("right_hand", "right_wrist"),
     ),
     units_to_m=1.0,
     rest_frames=_rest_frames(),

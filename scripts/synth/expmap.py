@@ -40,7 +40,7 @@ import numpy as np
 from bridge.geometry import rotations
 
 from .matrix_motion import MatrixMotion
-from .retarget import JointSource, RetargetError, RigMap
+from .retarget import JointSource, RetargetError, RigMap, joint_at
 
 SKELETON_FILE = "skeleton.json"
 #: CMU's capture rate, confirmed by the gait periods and by trial 06_02 (module docstring).
@@ -140,10 +140,6 @@ def read_expmap(path: str | Path, skeleton: ExpmapSkeleton, fps: float = EXPMAP_
                         rows[:, list(skeleton.root_position_columns)], fps)
 
 
-def _at(name: str) -> JointSource:
-    return JointSource(((name, 1.0),), name)
-
-
 def _leg_rest_frames() -> dict[str, np.ndarray]:
     """The zero pose is CMU's T-pose with bone frames along the world axes, but with the legs splayed: the
     ASF gives femur, tibia, foot and toes an axis of 0 0 ±20 degrees (cmu_original/01.asf; the thigh offsets
@@ -163,19 +159,19 @@ EXPMAP_CMU = RigMap(
     name="cmu_expmap",
     joints=(
         JointSource((), "root"),
-        _at("l_hip"), _at("r_hip"),
+        joint_at("l_hip"), joint_at("r_hip"),
         JointSource(()),
-        _at("l_knee"), _at("r_knee"),
+        joint_at("l_knee"), joint_at("r_knee"),
         JointSource(()),
-        _at("l_ankle"), _at("r_ankle"),
+        joint_at("l_ankle"), joint_at("r_ankle"),
         JointSource(()),
-        _at("l_ball"), _at("r_ball"),
+        joint_at("l_ball"), joint_at("r_ball"),
         JointSource(()),
         JointSource((), "l_collar"), JointSource((), "r_collar"),
-        _at("head"),
-        _at("l_shoulder"), _at("r_shoulder"),
-        _at("l_elbow"), _at("r_elbow"),
-        _at("l_wrist"), _at("r_wrist"),
+        joint_at("head"),
+        joint_at("l_shoulder"), joint_at("r_shoulder"),
+        joint_at("l_elbow"), joint_at("r_elbow"),
+        joint_at("l_wrist"), joint_at("r_wrist"),
         # The knuckles of SMPL sit a hand bone beyond CMU's short hand joint, as in the CMU BVH's RigMap.
         JointSource((("l_hand", -1.0), ("l_knuckles", 2.0)), "l_hand"),
         JointSource((("r_hand", -1.0), ("r_knuckles", 2.0)), "r_hand"),

@@ -7,8 +7,8 @@ Motion comes from every BVH / AMASS-style npz under --motion-dir (retargeted onc
 each clip is rendered --variants times with its own shape β ~ N(0, 1) clipped to ±2.5, camera and noise.
 Whole motion groups are held out for testing (all of CMU subject 007, every procedural seed ending in 9,
 one in ten dance, martial-arts and exp-map trials), so no trial is split across train and test; whole kinds
-of motion (UNSEEN_KINDS) never train and form the 'unseen' split. Output: one `.npz` per clip (format in README.md) and an
-`index.json`. Deterministic given --seed.
+of motion (UNSEEN_KINDS) never train and form the 'unseen' split. Output: one `.npz` per clip (format in
+README.md) and an `index.json`. Deterministic given --seed.
 """
 from __future__ import annotations
 
@@ -188,9 +188,11 @@ def derived_motions(mocap: list[MotionClip], config: GenerateConfig) -> list[Mot
     for i in range(config.splices if len(donors) >= 2 else 0):
         rng = _rng(config.seed, f"splice:{i}")
         a, b = (donors[j] for j in rng.choice(len(donors), 2, replace=False))
-        start_a, start_b = (int(rng.integers(0, m.num_frames - config.clip_frames + 1)) for m in (a, b))
-        out.append(spliced(a.slice(start_a, start_a + config.clip_frames), b.slice(start_b, start_b + config.clip_frames),
-                           f"splice:{i}:{a.source}+{b.source}", f"splice:{i}"))
+        legs_and_arms = []
+        for motion in (a, b):
+            start = int(rng.integers(0, motion.num_frames - config.clip_frames + 1))
+            legs_and_arms.append(motion.slice(start, start + config.clip_frames))
+        out.append(spliced(*legs_and_arms, f"splice:{i}:{a.source}+{b.source}", f"splice:{i}"))
     return out
 
 

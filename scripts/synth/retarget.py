@@ -74,8 +74,9 @@ SPINE_JOINTS = (0, 3, 6, 9, 12)
 END_SITE = "/end"
 
 
-def _at(name: str, rotation_bone: str | None = None) -> JointSource:
-    return JointSource(((name, 1.0),), rotation_bone)
+def joint_at(name: str, rotation_bone: str | None = None) -> JointSource:
+    """An SMPL joint at source joint `name` (or its End Site), turning like `rotation_bone` (default: that joint)."""
+    return JointSource(((name, 1.0),), rotation_bone or name)
 
 
 def _axes(spec: str) -> np.ndarray:
@@ -125,20 +126,20 @@ CC_BASE = RigMap(
     name="cc_base",
     joints=(
         JointSource((), "CC_Base_Hip"),
-        _at(_L["thigh"], _L["thigh"]), _at(_R["thigh"], _R["thigh"]),
+        joint_at(_L["thigh"]), joint_at(_R["thigh"]),
         _ON_SPINE,
-        _at(_L["calf"], _L["calf"]), _at(_R["calf"], _R["calf"]),
+        joint_at(_L["calf"]), joint_at(_R["calf"]),
         _ON_SPINE,
-        _at(_L["foot"], _L["foot"]), _at(_R["foot"], _R["foot"]),
+        joint_at(_L["foot"]), joint_at(_R["foot"]),
         _ON_SPINE,
-        _at(_L["toe"], _L["toe"]), _at(_R["toe"], _R["toe"]),
+        joint_at(_L["toe"]), joint_at(_R["toe"]),
         _ON_SPINE,
         JointSource((), _L["clavicle"]), JointSource((), _R["clavicle"]),
-        _at("CC_Base_Head", "CC_Base_Head"),
-        _at(_L["upperarm"], _L["upperarm"]), _at(_R["upperarm"], _R["upperarm"]),
-        _at(_L["forearm"], _L["forearm"]), _at(_R["forearm"], _R["forearm"]),
-        _at(_L["hand"], _L["hand"]), _at(_R["hand"], _R["hand"]),
-        _at(_L["mid"], _L["mid"]), _at(_R["mid"], _R["mid"]),
+        joint_at("CC_Base_Head"),
+        joint_at(_L["upperarm"]), joint_at(_R["upperarm"]),
+        joint_at(_L["forearm"]), joint_at(_R["forearm"]),
+        joint_at(_L["hand"]), joint_at(_R["hand"]),
+        joint_at(_L["mid"]), joint_at(_R["mid"]),
     ),
     units_to_m=0.01,
     # Read off the calibration T-pose that opens the subject-007 files (every bone within 16 degrees).
@@ -161,19 +162,19 @@ CMU = RigMap(
     name="cmu",
     joints=(
         JointSource((), "Hips"),
-        _at("LeftUpLeg", "LeftUpLeg"), _at("RightUpLeg", "RightUpLeg"),
+        joint_at("LeftUpLeg"), joint_at("RightUpLeg"),
         _ON_SPINE,
-        _at("LeftLeg", "LeftLeg"), _at("RightLeg", "RightLeg"),
+        joint_at("LeftLeg"), joint_at("RightLeg"),
         _ON_SPINE,
-        _at("LeftFoot", "LeftFoot"), _at("RightFoot", "RightFoot"),
+        joint_at("LeftFoot"), joint_at("RightFoot"),
         _ON_SPINE,
-        _at("LeftToeBase", "LeftToeBase"), _at("RightToeBase", "RightToeBase"),
+        joint_at("LeftToeBase"), joint_at("RightToeBase"),
         _ON_SPINE,
         JointSource((), "LeftShoulder"), JointSource((), "RightShoulder"),
-        _at("Head", "Head"),
-        _at("LeftArm", "LeftArm"), _at("RightArm", "RightArm"),
-        _at("LeftForeArm", "LeftForeArm"), _at("RightForeArm", "RightForeArm"),
-        _at("LeftHand", "LeftHand"), _at("RightHand", "RightHand"),
+        joint_at("Head"),
+        joint_at("LeftArm"), joint_at("RightArm"),
+        joint_at("LeftForeArm"), joint_at("RightForeArm"),
+        joint_at("LeftHand"), joint_at("RightHand"),
         JointSource((("LeftFingerBase", -1.0), ("LFingers", 2.0)), "LeftFingerBase"),
         JointSource((("RightFingerBase", -1.0), ("RFingers", 2.0)), "RightFingerBase"),
     ),
@@ -202,20 +203,20 @@ DAZ = RigMap(
     name="daz",
     joints=(
         JointSource((), "hip"),
-        _at(_DL["thigh"], _DL["thigh"]), _at(_DR["thigh"], _DR["thigh"]),
+        joint_at(_DL["thigh"]), joint_at(_DR["thigh"]),
         _ON_SPINE,
-        _at(_DL["shin"], _DL["shin"]), _at(_DR["shin"], _DR["shin"]),
+        joint_at(_DL["shin"]), joint_at(_DR["shin"]),
         _ON_SPINE,
-        _at(_DL["foot"], _DL["foot"]), _at(_DR["foot"], _DR["foot"]),
+        joint_at(_DL["foot"]), joint_at(_DR["foot"]),
         _ON_SPINE,
-        _at(_DL["foot"] + END_SITE, _DL["foot"]), _at(_DR["foot"] + END_SITE, _DR["foot"]),
+        joint_at(_DL["foot"] + END_SITE, _DL["foot"]), joint_at(_DR["foot"] + END_SITE, _DR["foot"]),
         _ON_SPINE,
         JointSource((), _DL["collar"]), JointSource((), _DR["collar"]),
-        _at("head", "head"),
-        _at(_DL["shoulder"], _DL["shoulder"]), _at(_DR["shoulder"], _DR["shoulder"]),
-        _at(_DL["forearm"], _DL["forearm"]), _at(_DR["forearm"], _DR["forearm"]),
-        _at(_DL["hand"], _DL["hand"]), _at(_DR["hand"], _DR["hand"]),
-        _at(_DL["mid"], _DL["mid"]), _at(_DR["mid"], _DR["mid"]),
+        joint_at("head"),
+        joint_at(_DL["shoulder"]), joint_at(_DR["shoulder"]),
+        joint_at(_DL["forearm"]), joint_at(_DR["forearm"]),
+        joint_at(_DL["hand"]), joint_at(_DR["hand"]),
+        joint_at(_DL["mid"]), joint_at(_DR["mid"]),
     ),
     units_to_m=0.01,
     # The forearm and hand straightened onto the T-pose arm (zero-pose offsets of the hand from the forearm
@@ -507,7 +508,8 @@ def clip_identity(path: Path) -> tuple[str, str]:
     DeepMimic files. Exp-map files are 'expmap:train/walking/walking_1' (their path beside skeleton.json),
     in the group of the CMU subject when they are a trial found in another folder (expmap.CMU_TRIALS), else
     each its own group, as is each Daz dance and martial-arts BVH ('dance_martial:salsa/01', no subject
-    stated) except that both dancers of a salsa take share one. Anything else is named by its file stem and grouped by its folder."""
+    stated) except that both dancers of a salsa take share one. Anything else is named by its file stem and
+    grouped by its folder."""
     from .expmap import CMU_TRIALS  # here: these modules build on this one's RigMap
     from .motion_formats import text_format
 
