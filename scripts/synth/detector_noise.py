@@ -3,7 +3,8 @@
 Real detections differ from the truth in structured ways, and a lifter trained on clean input fails on them.
 Modelled here, per clip:
 - gaussian jitter scaled with the person's size in the image, larger for hands and feet and for occluded
-  landmarks, plus temporally correlated drift (AR(1)) per landmark and for the whole body;
+  landmarks, plus a larger, slow drift (AR(1)) per landmark and for the whole body: real MediaPipe output
+  errs mostly slowly (its frame-to-frame jitter is a quarter of its total error; noise_calibration.py);
 - single landmarks that are lost for a few frames (a wild guess with low visibility);
 - left/right swaps of an arm, a leg or the whole body for a few frames (more likely when the person shows
   the camera their back or side);
@@ -11,7 +12,9 @@ Modelled here, per clip:
   camera), filled by linear interpolation and flagged invalid, as the bridge fills them;
 - truncation: landmarks outside the image are still predicted (MediaPipe extrapolates) but noisier and with
   low presence;
-- world landmarks with depth noise larger than lateral noise, a per-clip scale error, and the same swaps;
+- world landmarks with depth noise larger than lateral noise, a large slow pose error, a per-clip scale that
+  is too small on average, the same swaps, and bursts where the limbs' depth is reflected about the hips
+  (the image cannot tell a limb reaching towards the camera from one reaching away);
 - visibility and presence confidences that fall with occlusion, truncation and the error actually made.
 numpy only.
 """
@@ -41,26 +44,28 @@ _LEFT_LEG = (23, 25, 27, 29, 31)
 class NoiseConfig:
     """Rates and scales of the error model (defaults resemble MediaPipe Pose "full" on everyday video)."""
 
-    jitter_scale: float = 1.0  # multiplies JITTER_FRACTION
+    jitter_scale: float = 0.3  # multiplies JITTER_FRACTION (frame-to-frame jitter)
     difficulty_sigma: float = 0.35  # log-normal spread of a per-clip noise multiplier
-    drift_ratio: float = 0.7  # stationary std of the AR(1) drift relative to the jitter
-    drift_rho: tuple[float, float] = (0.85, 0.97)  # AR(1) coefficient range per clip
+    drift_ratio: float = 3.0  # stationary std of the AR(1) drift relative to the jitter
+    drift_rho: tuple[float, float] = (0.96, 0.995)  # AR(1) coefficient range per clip
     body_drift_fraction: float = 0.006  # whole-body drift, fraction of person size
     lost_landmark_rate: float = 0.002  # per landmark and frame: a loss starts (x4 when occluded)
     lost_landmark_frames: float = 4.0  # mean length of a loss
-    swap_rate_per_s: float = 0.08  # left/right swaps starting per second (x4 when back- or side-on)
+    swap_rate_per_s: float = 0.2  # left/right swaps starting per second (x4 when back- or side-on)
     swap_frames: tuple[int, int] = (2, 12)
+    depth_flip_rate_per_s: float = 0.05  # world-landmark depth reflections starting per second (x4 back/side-on)
+    depth_flip_frames: float = 12.0  # mean length of a reflection
     miss_rate: float = 0.004  # per frame: a run of missed frames starts
     miss_frames: float = 4.0  # mean length of a run
-    world_lateral_m: float = 0.012  # world-landmark jitter std across the image plane
-    world_depth_m: float = 0.035  # world-landmark jitter std along the viewing axis
-    world_scale_sigma: float = 0.05  # per-clip scale error of world landmarks
+    world_lateral_m: float = 0.005  # world-landmark jitter std across the image plane
+    world_depth_m: float = 0.012  # world-landmark jitter std along the viewing axis
+    world_scale_mean: float = 0.95  # MediaPipe's world skeletons are smaller than the rendered bodies
+    world_scale_sigma: float = 0.08  # per-clip log-normal spread of that scale
     #: Slow per-landmark error of MediaPipe's 3D pose estimate (std, m, across the image plane; twice that in
-    #: depth; x1.5 at the hands and feet, x0.5 on the torso and face). Real world landmarks sit 7-16 cm from
-    #: the truth on rendered video (scripts/eval_rendered.py's calibration), mostly such slow errors that
-    #: per-frame jitter alone (a few cm) did not reproduce.
-    world_pose_error_m: float = 0.02
-    world_pose_rho: float = 0.97
+    #: depth; x1.5 at the hands and feet, x0.5 on the torso and face). Real world landmarks on rendered video
+    #: sit 6 cm (torso) to 22 cm (hands, feet) from the truth, almost all of it slow (noise_calibration.py).
+    world_pose_error_m: float = 0.05
+    world_pose_rho: float = 0.98
 
 
 @dataclass
@@ -110,7 +115,7 @@ def apply_detector_noise(clean_px: np.ndarray, world_clean: np.ndarray, depth_m:
     error = np.where(lost[..., None], wild, error)
     image_xy = clean_px + error
 
-    scale = float(np.exp(rng.normal(0.0, config.world_scale_sigma)))
+    scale = config.world_scale_mean * float(np.exp(rng.normal(0.0, config.world_scale_sigma)))
     world_sigma = np.array([config.world_lateral_m, config.world_lateral_m, config.world_depth_m])
     world_factor = difficulty * (1.0 + occluded + truncated)[..., None]
     world_err = world_factor * world_sigma * (rng.standard_normal((num_frames, NUM_MEDIAPIPE, 3))
@@ -122,9 +127,13 @@ def apply_detector_noise(clean_px: np.ndarray, world_clean: np.ndarray, depth_m:
 
     swapped = _swap_masks(rng, back_facing, fps, config)
     image_xy, world = _apply_swaps(image_xy, world, swapped)
+    reflected = _bursts(rng, (num_frames,), _event_rate(back_facing, fps, config.depth_flip_rate_per_s),
+                        config.depth_flip_frames)
+    world = _reflect_depth(world, reflected)
 
-    err_norm = np.linalg.norm(error, axis=-1) / sigma[..., 0]  # ~1.5 for typical jitter, large when lost
-    vis_logit = 7.0 * (1.0 - occluded) - 2.5 - 0.4 * err_norm - 2.0 * truncated + rng.normal(0, 0.6, lost.shape)
+    typical = sigma[..., 0] * np.hypot(1.0, config.drift_ratio)
+    err_norm = np.linalg.norm(error, axis=-1) / typical  # ~1.2 for typical errors, large when lost
+    vis_logit = 7.0 * (1.0 - occluded) - 2.2 - 0.4 * err_norm - 2.0 * truncated + rng.normal(0, 0.6, lost.shape)
     visibility = _sigmoid(vis_logit)
     outside_px = _distance_outside(clean_px, width, height)
     pres_logit = 3.5 - 10.0 * outside_px / size[..., 0] - 5.5 * truncated + rng.normal(0, 0.5, lost.shape)
@@ -177,12 +186,25 @@ def _swap_masks(rng: np.random.Generator, back_facing: np.ndarray, fps: float,
                 config: NoiseConfig) -> dict[str, np.ndarray]:
     """Frames where the arms, the legs or the whole body are reported with left and right exchanged."""
     num_frames = back_facing.shape[0]
-    rate = config.swap_rate_per_s / fps * (1.0 + 3.0 * np.clip(back_facing, 0.0, 1.0))
+    rate = _event_rate(back_facing, fps, config.swap_rate_per_s)
     masks = {group: np.zeros(num_frames, dtype=bool) for group in ("arms", "legs", "body")}
     for t in np.flatnonzero(rng.random(num_frames) < rate):
         group = ("arms", "legs", "body")[rng.choice(3, p=(0.4, 0.4, 0.2))]
         masks[group][t:t + rng.integers(config.swap_frames[0], config.swap_frames[1] + 1)] = True
     return masks
+
+
+def _event_rate(back_facing: np.ndarray, fps: float, rate_per_s: float) -> np.ndarray:
+    """Per-frame start probability of a confusion, four times higher when the person is back- or side-on."""
+    return rate_per_s / fps * (1.0 + 3.0 * np.clip(back_facing, 0.0, 1.0))
+
+
+def _reflect_depth(world: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """Mirror the world landmarks' depth about the hips' depth on the given frames."""
+    world = world.copy()
+    hips_z = 0.5 * (world[frames, 23, 2] + world[frames, 24, 2])
+    world[frames, :, 2] = 2.0 * hips_z[:, None] - world[frames, :, 2]
+    return world
 
 
 def _apply_swaps(image_xy: np.ndarray, world: np.ndarray,

@@ -1,0 +1,104 @@
+"""Compare the detector-error model with what MediaPipe really reports, on clips that have both and the truth.
+
+Real: clip files from scripts/synth/detected_clips.py (`landmark_source` mediapipe: PoseLandmarker run on
+rendered video of the clip). Simulated: clip files from scripts/synth/generate.py. Both hold the clean
+landmarks the error is measured against. Per landmark group, on detected frames, medians of:
+- image error (total) and its frame-to-frame part (jitter), as a fraction of the person's size;
+- world-landmark error (total), its jitter and its slow part (15-frame running mean), mm, after removing
+  nothing but the hips (both are hip-centred);
+and per clip: the world skeleton's size against the truth (root-sum-square ratio), the share of frames whose world landmarks fit the
+truth better mirrored in depth or with left and right exchanged, and mean visibility.
+
+  python -m scripts.synth.noise_calibration --real .cache/arts/detected_v1 --simulated .cache/arts/data_v3
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from scipy.ndimage import uniform_filter1d
+
+from bridge.keypoints import MEDIAPIPE_FLIP
+
+from .clip_file import load_clip
+
+GROUPS = {"face": list(range(11)), "torso": [11, 12, 23, 24], "elbows, knees": [13, 14, 25, 26],
+          "wrists, ankles": [15, 16, 27, 28], "hands, feet": [17, 18, 19, 20, 21, 22, 29, 30, 31, 32]}
+BODY = np.arange(11, 33)
+MEASURES = ("image", "image jitter", "world mm", "world jitter mm", "world slow mm")
+
+
+def clip_errors(clip: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
+    """Per-frame, per-landmark error norms of one clip's detected frames (None if under 20 of them)."""
+    valid = clip["valid"].astype(bool)
+    if valid.sum() < 20:
+        return None
+    clean_px = clip["mp_image_clean"][valid]
+    size = np.maximum((clean_px.max(axis=1) - clean_px.min(axis=1)).max(axis=-1), 1.0)[:, None, None]
+    image = (clip["mp_image"][valid, :, :2] - clean_px) / size
+    truth = clip["mp_world_clean"][valid]
+    truth = truth - 0.5 * (truth[:, 23:24] + truth[:, 24:25])
+    world = clip["mp_world"][valid] - truth
+    norm = lambda e: np.linalg.norm(e, axis=-1)  # noqa: E731
+    return {"image": norm(image), "image jitter": norm(np.diff(image, axis=0)) / np.sqrt(2.0),
+            "world mm": 1000 * norm(world), "world jitter mm": 1000 * norm(np.diff(world, axis=0)) / np.sqrt(2.0),
+            "world slow mm": 1000 * norm(uniform_filter1d(world, 15, axis=0))}
+
+
+def clip_confusions(clip: dict[str, np.ndarray]) -> dict[str, float]:
+    """World scale against the truth, shares of frames best explained by a depth mirror or a left/right
+    exchange, and mean visibility, on detected frames."""
+    valid = clip["valid"].astype(bool)
+    truth = clip["mp_world_clean"][valid]
+    truth = truth - 0.5 * (truth[:, 23:24] + truth[:, 24:25])
+    world = clip["mp_world"][valid]
+    scale = float(np.sqrt((world[:, BODY] ** 2).sum() / (truth[:, BODY] ** 2).sum()))  # blind to rotation
+    candidates = [truth, truth * [1.0, 1.0, -1.0], truth[:, list(MEDIAPIPE_FLIP)]]
+    errors = np.stack([np.linalg.norm(scale * c[:, BODY] - world[:, BODY], axis=-1).mean(axis=1) for c in candidates])
+    best = errors.argmin(axis=0)
+    return {"scale": scale, "depth mirrored": float((best == 1).mean()), "left/right": float((best == 2).mean()),
+            "visibility": float(clip["mp_image"][valid][:, BODY, 2].mean())}
+
+
+def summarise(folder: Path, max_clips: int) -> tuple[dict[str, dict[str, float]], dict[str, float], int]:
+    """Median error per group and measure, mean per-clip confusions, over up to max_clips clips (spread)."""
+    files = sorted(folder.glob("*.npz"))
+    files = [files[i] for i in np.unique(np.linspace(0, len(files) - 1, min(max_clips, len(files))).astype(int))]
+    pooled: dict[str, list[np.ndarray]] = {m: [] for m in MEASURES}
+    confusions: list[dict[str, float]] = []
+    for path in files:
+        clip = load_clip(path)
+        errors = clip_errors(clip)
+        if errors is None:
+            continue
+        for measure, values in errors.items():
+            pooled[measure].append(values)
+        confusions.append(clip_confusions(clip))
+    if not confusions:
+        raise SystemExit(f"{folder}: no clip with 20 detected frames")
+    table = {group: {m: float(np.median(np.concatenate([v[:, idx] for v in pooled[m]]))) for m in MEASURES}
+             for group, idx in GROUPS.items()}
+    means = {key: float(np.mean([c[key] for c in confusions])) for key in confusions[0]}
+    return table, means, len(confusions)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--real", type=Path, required=True, help="clip files with real MediaPipe landmarks")
+    parser.add_argument("--simulated", type=Path, required=True, help="clip files from the error model")
+    parser.add_argument("--max-clips", type=int, default=200, help="per folder, spread over its files")
+    args = parser.parse_args()
+    results = {name: summarise(folder, args.max_clips) for name, folder in
+               (("real", args.real), ("simulated", args.simulated))}
+    print(f"{'group':16s}{'source':>11s}" + "".join(f"{m:>17s}" for m in MEASURES))
+    for group in GROUPS:
+        for name, (table, _, _) in results.items():
+            print(f"{group:16s}{name:>11s}" + "".join(
+                f"{table[group][m]:17.4f}" if m.startswith("image") else f"{table[group][m]:17.1f}" for m in MEASURES))
+    for name, (_, means, clips) in results.items():
+        print(f"{name} ({clips} clips): " + ", ".join(f"{key} {value:.3f}" for key, value in means.items()))
+
+
+if __name__ == "__main__":
+    main()
