@@ -119,7 +119,20 @@ def _fail(code: str, message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit status: 0 done, 2 an input or setting to change (one line on stderr), 1 a bug (one line and a
+    crash report file); never a traceback."""
     args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except Exception as exc:  # noqa: BLE001 - a bug: say so in one line, keep the details in a file
+        from .crash_report import bug_message, write_crash_report
+
+        print(f"error (internal_error): {bug_message(exc, write_crash_report(exc, f'argv: {sys.argv}'))}",
+              file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from .server import main as serve_main
 

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from . import camera, crop_recovery, protocol, smoothing, tracking, video
+from . import camera, crop_recovery, preflight, protocol, smoothing, tracking, video
 from .detection import DetectorMissingError, PoseDetector
 from .geometry import kinematics, rotations
-from .results import ClipResult, write_results
+from .results import ClipResult, ResultsError, write_results
 from .shape_transfer import transfer_betas
 from .skeleton import NUM_BETAS, SMPL_PARENTS
 from .windows import gather_windows, iter_window_batches, num_batches
@@ -140,12 +140,14 @@ def load_predictor(checkpoint: str | None, device: str):
 
 @functools.lru_cache(maxsize=2)
 def load_body_model(path: str | None):
-    from .body_model import load_body_model_arrays
+    from .body_model import BodyModelError, load_body_model_arrays
 
     try:
         return load_body_model_arrays(path)
     except FileNotFoundError as exc:
         raise PipelineError("model_missing", f"body model not found: {exc}") from exc
+    except BodyModelError as exc:
+        raise PipelineError("model_missing", str(exc)) from exc
 
 
 def betas_for_body(predictor, body, betas: np.ndarray) -> tuple[np.ndarray, str | None]:
@@ -294,6 +296,26 @@ def _detect(options: ProcessOptions, info: video.VideoInfo, start: int, end: int
     return track, person
 
 
+def _check_outputs(options: ProcessOptions, frames: int) -> None:
+    """Refuse output paths that cannot be written before any work is done (output_error)."""
+    try:
+        if options.output:
+            preflight.check_output_file(options.output, (".npz",), "results file", preflight.results_bytes(frames))
+        if options.preview:
+            preflight.check_output_file(options.preview, (".mp4", ".png", ".jpg", ".jpeg"), "preview")
+    except preflight.OutputPathError as exc:
+        raise PipelineError("output_error", str(exc)) from exc
+
+
+def _truncation_warning(info: video.VideoInfo, start: int, end: int | None, decoded: int) -> str | None:
+    """A warning when the video ends well before the frame count its container declares."""
+    declared = video.expected_frames(info, start, end)
+    if declared and decoded < declared - max(2, declared // 100):
+        return (f"the video ended after {decoded} of the {declared} frames its header declares; the file may be "
+                "truncated or damaged, so the animation stops early")
+    return None
+
+
 def _open_video(options: ProcessOptions) -> tuple[video.VideoInfo, int, int | None]:
     """(video info, first frame, end frame or None) for the requested range."""
     try:
@@ -327,6 +349,7 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
 
     rep.begin("load", 3, "opening video")
     info, start, end = _open_video(options)
+    _check_outputs(options, video.expected_frames(info, start, end))
     warnings = [] if info.fps_from_file else [f"the video has no frame rate; {video.DEFAULT_FPS:g} fps assumed"]
     rep.report("load", 1, 3, None, "loading model")
     device = resolve_device(options.device) if predictor is None else str(getattr(predictor, "device", "cpu"))
@@ -343,6 +366,9 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
                             "visible, or choose a different range")
 
     frames = track.num_frames
+    truncated = _truncation_warning(info, start, end, frames)
+    if truncated:
+        warnings.append(truncated)
     image_lm = tracking.fill_missing(track.image_landmarks, track.valid)
     image_lm[~np.asarray(track.valid, bool), :, 2:] = 0.0  # no confidence where nobody was found, as in training
     world_lm = tracking.fill_missing(track.world_landmarks, track.valid)
@@ -399,7 +425,11 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
         smoothing=smooth_params.describe())
     if options.output:
         rep.begin("write", 1, "writing results")
-        write_results(options.output, result)
+        try:
+            write_results(options.output, result)
+        except (OSError, ResultsError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise PipelineError("output_error", f"cannot write the results file {options.output}: {reason}") from exc
         rep.end("write")
     preview_path = None
     if options.preview:

@@ -22,7 +22,7 @@ PROTOCOL_VERSION = 1
 METHODS: tuple[str, ...] = ("hello", "process_video", "list_people", "cancel", "shutdown")
 ERROR_CODES: tuple[str, ...] = (
     "parse_error", "invalid_request", "unknown_method", "video_error", "no_person", "model_missing",
-    "cancelled", "internal_error")
+    "output_error", "cancelled", "internal_error")
 #: Pipeline stages reported in progress events, in the order a job passes through them.
 STAGES: tuple[str, ...] = ("load", "people", "detect", "model", "camera", "smooth", "write", "preview")
 LOG_LEVELS: tuple[str, ...] = ("debug", "info", "warning", "error")

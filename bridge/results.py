@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .preflight import remove_stale_temp_files
+
 SCHEMA_VERSION = "arts-results/1"
 COORDINATE_SYSTEM = "opencv-camera"  # x right, y down, z forward (metres)
 
@@ -113,6 +115,7 @@ def write_results(path: str | os.PathLike, result: ClipResult) -> Path:
     if path.suffix != ".npz":
         raise ResultsError(f"results files end in .npz, got '{path.name}'")
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_files(path.parent)
     payload: dict[str, np.ndarray] = {
         "schema_version": np.array(SCHEMA_VERSION),
         "coordinate_system": np.array(COORDINATE_SYSTEM),

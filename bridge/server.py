@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, TextIO
 
 from . import __version__, protocol
+from .crash_report import bug_message, write_crash_report
 from .protocol import ProtocolError, Request
 
 log = logging.getLogger("bridge.server")
@@ -148,7 +149,8 @@ class Server:
             self._error(req.id, exc.code, exc.message)
         except Exception as exc:  # noqa: BLE001 - any failure must become an error reply, never a dead server
             traceback.print_exc(file=sys.stderr)
-            self._error(req.id, "internal_error", f"{type(exc).__name__}: {exc}")
+            report = write_crash_report(exc, f"request: {req.method} {req.params}")
+            self._error(req.id, "internal_error", bug_message(exc, report))
         else:
             for warning in result.get("warnings", []):
                 self.send(protocol.log_event(req.id, "warning", warning))

@@ -313,6 +313,45 @@ def set_mp4_rotation(path: str | Path, degrees: int) -> Path:
     return path
 
 
+def _boxes(data: bytes | bytearray, start: int, end: int):
+    """(type, box start, payload start, box end) of the MP4 boxes in data[start:end]."""
+    pos = start
+    while pos + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        header = 8
+        if size == 1:
+            size, header = struct.unpack(">Q", data[pos + 8:pos + 16])[0], 16
+        elif size == 0:
+            size = end - pos
+        yield kind.decode("latin-1"), pos, pos + header, pos + size
+        pos += size
+
+
+def move_moov_first(data: bytes) -> bytes:
+    """The same MP4 with its index ('moov') before the media data, as streaming ("faststart") files have it,
+    so a copy cut short still opens and plays up to the cut. Chunk offsets are shifted to match."""
+    top = {kind: (box_start, box_end) for kind, box_start, _, box_end in _boxes(data, 0, len(data))}
+    if "moov" not in top or "mdat" not in top or top["moov"][0] < top["mdat"][0]:
+        return data
+    moov = bytearray(data[slice(*top["moov"])])
+    shift = len(moov)
+
+    def patch(start: int, end: int) -> None:
+        for kind, _, payload, box_end in _boxes(moov, start, end):
+            if kind in ("trak", "mdia", "minf", "stbl", "edts"):
+                patch(payload, box_end)
+            elif kind in ("stco", "co64"):
+                count = struct.unpack(">I", moov[payload + 4:payload + 8])[0]
+                width, fmt = (4, ">I") if kind == "stco" else (8, ">Q")
+                for i in range(count):
+                    at = payload + 8 + i * width
+                    moov[at:at + width] = struct.pack(fmt, struct.unpack(fmt, moov[at:at + width])[0] + shift)
+
+    patch(8, len(moov))
+    first_media = top["mdat"][0]
+    return data[:first_media] + bytes(moov) + data[first_media:top["moov"][0]] + data[top["moov"][1]:]
+
+
 def derive_clip(source: str | Path, path: str | Path, *, repeat: int = 1, blank: tuple[int, int] | None = None,
                 second_person_scale: float | None = None) -> Path:
     """A new test clip (MPEG-4 part 2) from a rendered one, without Blender.
@@ -360,7 +399,8 @@ def derive_clip(source: str | Path, path: str | Path, *, repeat: int = 1, blank:
 
 
 def write_bad_inputs(out_dir: str | Path, source_mp4: str | Path | None = None) -> dict[str, Path]:
-    """Files the bridge must refuse clearly: empty, not a video, truncated MP4, and a clip with nobody in it."""
+    """Files the bridge must refuse clearly (empty, not a video, truncated MP4 without its index, a clip with
+    nobody in it) and one it must finish with a warning: a streaming MP4 cut off halfway ("cut_short")."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     empty = out_dir / "empty.mp4"
@@ -372,7 +412,10 @@ def write_bad_inputs(out_dir: str | Path, source_mp4: str | Path | None = None) 
     truncated = out_dir / "truncated.mp4"
     raw = source.read_bytes()
     truncated.write_bytes(raw[: len(raw) // 3])
-    return {"empty": empty, "not_a_video": text, "truncated": truncated, "no_person": nobody}
+    cut_short = out_dir / "cut_short.mp4"
+    streaming = move_moov_first(raw)
+    cut_short.write_bytes(streaming[: len(streaming) // 2])
+    return {"empty": empty, "not_a_video": text, "truncated": truncated, "no_person": nobody, "cut_short": cut_short}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -387,9 +387,33 @@ def test_checkpoint_round_trip_and_errors(body, tmp_path):
         load_checkpoint(tmp_path / "newer.pt")
     payload = torch.load(path, weights_only=True)
     payload["config"]["lifter_depth"] = 1
+    del payload["digest"]  # as written before checkpoints carried one
     torch.save(payload, tmp_path / "mismatch.pt")
-    with pytest.raises(CheckpointError, match="do not fit"):
+    with pytest.raises(CheckpointError, match="cannot build its network"):
         build_model(load_checkpoint(tmp_path / "mismatch.pt"))
+
+
+def test_checkpoint_digest_refuses_damaged_weights_and_body(body, tmp_path):
+    """Only the shipped file's sha256 is registered: every other checkpoint is checked by its own digest."""
+    model = ArtsModel(small_config(window=4), body).eval()
+    path = tmp_path / "arts.pt"
+    save_checkpoint(path, model, body, "arts-test")
+    payload = torch.load(path, weights_only=True)
+    name = next(iter(payload["state_dict"]))
+    payload["state_dict"][name].view(-1)[0] += 17.0  # a flipped weight, file otherwise well-formed
+    torch.save(payload, tmp_path / "damaged.pt")
+    with pytest.raises(CheckpointError, match="damaged"):
+        load_checkpoint(tmp_path / "damaged.pt")
+    del payload["digest"]  # an old file without a digest still loads: the check is additive
+    torch.save(payload, tmp_path / "legacy.pt")
+    assert load_checkpoint(tmp_path / "legacy.pt").model_id == "arts-test"
+
+    payload = torch.load(path, weights_only=True)
+    payload["body"]["J_regressor"].zero_()  # body arrays that can no longer build BSF (a ShapeSpaceError)
+    del payload["digest"]
+    torch.save(payload, tmp_path / "no_shape.pt")
+    with pytest.raises(CheckpointError, match="cannot build its network"):
+        build_model(load_checkpoint(tmp_path / "no_shape.pt"))
 
 
 def test_predictor_contract(body, tmp_path):

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from bridge.cli import build_parser
 from bridge.results import read_results
@@ -59,6 +61,59 @@ def test_errors_are_clear_and_exit_2(tmp_path, checkpoint):
     proc = _bridge("run", str(CLIP), "-o", str(tmp_path / "o.npz"), "--checkpoint", str(tmp_path / "none.pt"),
                    "--quiet")
     assert proc.returncode == 2 and "error (model_missing)" in proc.stderr
+
+
+def _refused_before_work(proc: subprocess.CompletedProcess, code: str) -> None:
+    """Exit 2, one line naming the problem, no traceback, and no frame decoded (no detect progress)."""
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("error")]
+    assert len(lines) == 1 and f"error ({code})" in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr and "detect" not in proc.stderr
+
+
+def test_bad_outputs_and_model_files_are_refused_before_any_frame(tmp_path, checkpoint):
+    from tests.smpl_pickle_fixtures import op_global, op_str, op_tuple
+
+    run = ("run", str(CLIP), "--checkpoint", str(checkpoint))
+    _refused_before_work(_bridge(*run, "-o", str(tmp_path)), "output_error")  # a folder
+    _refused_before_work(_bridge(*run, "-o", str(tmp_path / "result.json")), "output_error")
+    (tmp_path / "a_file").write_text("")
+    _refused_before_work(_bridge(*run, "-o", str(tmp_path / "a_file" / "out.npz")), "output_error")
+    _refused_before_work(_bridge(*run, "-o", str(tmp_path / "o.npz"), "--preview", str(tmp_path / "p.gif")),
+                         "output_error")
+
+    payload = torch.load(checkpoint, weights_only=True)
+    payload["state_dict"][next(iter(payload["state_dict"]))].view(-1)[0] += 17.0
+    torch.save(payload, tmp_path / "damaged.pt")
+    proc = _bridge("run", str(CLIP), "-o", str(tmp_path / "o.npz"), "--checkpoint", str(tmp_path / "damaged.pt"))
+    _refused_before_work(proc, "model_missing")
+    assert "damaged" in proc.stderr
+
+    marker = tmp_path / "pwned"
+    evil = pickle.PROTO + bytes([2]) + op_global("os", "system") + op_tuple(op_str(f"touch {marker}".encode()))
+    (tmp_path / "SMPL_NEUTRAL.pkl").write_bytes(evil + pickle.REDUCE + pickle.STOP)
+    proc = _bridge(*run, "-o", str(tmp_path / "o.npz"), "--body-model", str(tmp_path / "SMPL_NEUTRAL.pkl"))
+    _refused_before_work(proc, "model_missing")
+    assert not marker.exists()
+    (tmp_path / "garbage.pkl").write_bytes(b"\x00" * 100)
+    _refused_before_work(_bridge(*run, "-o", str(tmp_path / "o.npz"), "--body-model", str(tmp_path / "garbage.pkl")),
+                         "model_missing")
+    assert not (tmp_path / "o.npz").exists()
+
+
+def test_a_bug_is_one_line_and_a_report_file(tmp_path, monkeypatch, capsys):
+    from bridge import cli, pipeline
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("deliberately")
+
+    monkeypatch.setattr(pipeline, "process_video", broken)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    assert cli.main(["run", str(CLIP), "-o", str(tmp_path / "o.npz"), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error (internal_error): unexpected ZeroDivisionError: deliberately") and "\n" not in err
+    reports = list((tmp_path / "arts-bridge").glob("crash-*.log"))
+    assert len(reports) == 1 and str(reports[0]) in err and "Traceback" in reports[0].read_text()
 
 
 def test_argument_parsing():

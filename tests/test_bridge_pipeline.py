@@ -167,6 +167,13 @@ def test_bad_inputs(predictor, tmp_path, kind, code):
     assert not (tmp_path / "o.npz").exists()
 
 
+def test_a_video_cut_short_finishes_with_a_warning(predictor, tmp_path):
+    half = write_bad_inputs(tmp_path, source_mp4=CLIP)["cut_short"]
+    _, summary = process_video(ProcessOptions(video=str(half), output=str(tmp_path / "o.npz")), predictor=predictor)
+    assert any("truncated" in w and f"of the {pipeline.video.probe(str(CLIP)).frame_count} frames" in w
+               for w in summary.warnings), summary.warnings
+
+
 def test_bad_options(predictor):
     with pytest.raises(PipelineError) as info:
         process_video(ProcessOptions(video=str(CLIP), smoothing="extreme"), predictor=predictor)

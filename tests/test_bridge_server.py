@@ -112,6 +112,12 @@ def test_hello_errors_and_shutdown(bridge, tmp_path):
     bridge.send("v1", "process_video", {"video": str(tmp_path / "missing.mp4"), "output": str(tmp_path / "o.npz")})
     final, _ = bridge.until_final("v1")
     assert final["error"]["code"] in ("video_error", "model_missing")
+    clip = Path(__file__).resolve().parent / "fixtures" / "bridge" / "wave_480x360.mp4"
+    (tmp_path / "folder.npz").mkdir()
+    bridge.send("v2", "process_video", {"video": str(clip), "output": str(tmp_path / "folder.npz")})
+    final, events = bridge.until_final("v2")
+    assert final["error"]["code"] == "output_error" and "folder" in final["error"]["message"]
+    assert not any(e.get("stage") == "detect" for e in events)  # refused before any frame was decoded
 
     bridge.send("bye", "shutdown")
     final, _ = bridge.until_final("bye")

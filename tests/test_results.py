@@ -77,6 +77,15 @@ def test_interrupted_write_removes_temp(tmp_path: Path, monkeypatch: pytest.Monk
     assert os.listdir(tmp_path) == []
 
 
+def test_the_next_write_removes_stale_temp_files_but_not_fresh_ones(tmp_path: Path) -> None:
+    stale, fresh = tmp_path / ".clip.k2j4.tmp.npz", tmp_path / ".other.x9q1.tmp.npz"
+    stale.write_bytes(b"")  # what kill -9 during a write leaves
+    fresh.write_bytes(b"")  # another job writing at this moment
+    os.utime(stale, (0, 0))
+    write_results(tmp_path / "clip.npz", make_result())
+    assert sorted(os.listdir(tmp_path)) == [".other.x9q1.tmp.npz", "clip.npz"]
+
+
 @pytest.mark.parametrize("mutate, message", [
     (lambda r: setattr(r, "pose_aa", np.zeros((5, 23, 3))), r"'pose_aa' has shape \(5, 23, 3\), expected \(5, 24, 3\)"),
     (lambda r: setattr(r, "trans_m", np.zeros((4, 3))), r"'trans_m' has shape \(4, 3\), expected \(5, 3\)"),

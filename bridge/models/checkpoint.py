@@ -5,11 +5,16 @@ loading one can never run code):
   format "arts-checkpoint/1", model_id, config (ArtsConfig.to_dict()), state_dict,
   body {model_id, v_template (V, 3), shapedirs (V, 3, 10), J_regressor (24, V)}: the body-model arrays the
   network was initialised from (BSF and TIK depend on them), so a checkpoint is self-contained,
-  meta {free-form training facts: steps, data, time}.
+  meta {free-form training facts: steps, data, time},
+  digest: sha256 of the config, the weights and the body arrays (tensor_digest), written at save time and
+  checked at load, so a damaged copy is refused even where no registry knows the file's own hash
+  (files written before the digest existed load without that check).
 Files are written atomically (temp file + os.replace).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -51,6 +56,19 @@ def body_arrays(body: Any) -> SimpleNamespace:
                            J_regressor=np.asarray(body.J_regressor, np.float32))
 
 
+def tensor_digest(config: dict[str, Any], state_dict: dict[str, torch.Tensor], body: dict[str, Any]) -> str:
+    """sha256 over the config (canonical JSON) and every tensor's name, dtype, shape and bytes, in name order."""
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
+    tensors = {**{f"state/{k}": v for k, v in state_dict.items()},
+               **{f"body/{k}": v for k, v in body.items() if isinstance(v, torch.Tensor)}}
+    digest.update(str(body.get("model_id", "")).encode())
+    for name in sorted(tensors):
+        array = tensors[name].detach().cpu().contiguous().numpy()
+        digest.update(f"{name}|{array.dtype.str}|{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
 def save_checkpoint(path: str | Path, model: torch.nn.Module, body: Any, model_id: str,
                     meta: dict[str, Any] | None = None) -> str:
     """Write `model` (an ArtsModel) to `path` atomically; returns the file's sha256."""
@@ -65,6 +83,7 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, body: Any, model_i
                                                  for k in ("v_template", "shapedirs", "J_regressor")}},
         "meta": dict(meta or {}),
     }
+    payload["digest"] = tensor_digest(payload["config"], payload["state_dict"], payload["body"])
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     os.close(handle)
@@ -99,11 +118,14 @@ def load_checkpoint(path: str | Path, expected_sha256: str | None = None) -> Che
         raise CheckpointError(f"{path} is not an ARTS checkpoint of format {CHECKPOINT_FORMAT} (found {found!r})")
     try:
         config = ArtsConfig.from_dict(payload["config"])
-    except (ConfigError, TypeError) as exc:
-        raise CheckpointError(f"{path}: {exc}") from exc
-    body = payload["body"]
-    arrays = SimpleNamespace(model_id=str(body["model_id"]),
-                             **{k: body[k].numpy() for k in ("v_template", "shapedirs", "J_regressor")})
+        body = payload["body"]
+        if "digest" in payload and tensor_digest(payload["config"], payload["state_dict"], body) != payload["digest"]:
+            raise CheckpointError(f"ARTS checkpoint {path} is damaged: its weights no longer match the digest "
+                                  "written when it was saved. Copy the file again or retrain it")
+        arrays = SimpleNamespace(model_id=str(body["model_id"]),
+                                 **{k: body[k].numpy() for k in ("v_template", "shapedirs", "J_regressor")})
+    except (ConfigError, TypeError, KeyError, AttributeError) as exc:
+        raise CheckpointError(f"{path} is not a well-formed ARTS checkpoint ({type(exc).__name__}: {exc})") from exc
     return Checkpoint(config=config, state_dict=payload["state_dict"], body=arrays,
                       model_id=str(payload["model_id"]), meta=dict(payload.get("meta", {})))
 
@@ -112,10 +134,10 @@ def build_model(checkpoint: Checkpoint, device: str | torch.device = "cpu") -> t
     """An ArtsModel with the checkpoint's weights, in eval mode; a mismatch is a CheckpointError."""
     from .arts import ArtsModel
 
-    model = ArtsModel(checkpoint.config, checkpoint.body)
     try:
+        model = ArtsModel(checkpoint.config, checkpoint.body)
         model.load_state_dict(checkpoint.state_dict, strict=True)
-    except RuntimeError as exc:
-        raise CheckpointError(f"checkpoint weights do not fit its own config ({exc}); the file is damaged "
-                              "or was written by a different version") from exc
+    except (RuntimeError, ValueError) as exc:  # ValueError: bsf.ShapeSpaceError from damaged body arrays
+        raise CheckpointError(f"checkpoint '{checkpoint.model_id}' cannot build its network ({exc}); the file is "
+                              "damaged or was written by a different version") from exc
     return model.to(device).eval()
