@@ -21,8 +21,12 @@ from .bridge_locator import import_bridge
 
 _protocol = import_bridge("protocol")
 
-#: Seconds a cancelled job may take to acknowledge before its process is killed.
-CANCEL_GRACE_S = 5.0
+#: Seconds a cancelled job may take to acknowledge before its process is killed. The bridge looks for a cancel
+#: between frames and between batches of windows, and one batch can take several seconds on a busy machine.
+CANCEL_GRACE_S = 20.0
+#: Seconds without any message after which a job is taken for hung and its process killed (the bridge
+#: reports progress at least once per frame or batch, so only a hang is this quiet).
+NO_NEWS_TIMEOUT_S = 180.0
 STDERR_TAIL_LINES = 20
 
 
@@ -205,11 +209,13 @@ class BridgeJob:
     """
 
     def __init__(self, client: BridgeClient, method: str, params: dict[str, Any],
-                 cancel_grace_s: float = CANCEL_GRACE_S):
+                 cancel_grace_s: float = CANCEL_GRACE_S, no_news_timeout_s: float = NO_NEWS_TIMEOUT_S):
         self.client = client
         self.state = JobState()
         self.cancel_grace_s = cancel_grace_s
+        self.no_news_timeout_s = no_news_timeout_s
         self._cancel_deadline: float | None = None
+        self._last_news = time.monotonic()
         self.request_id = client.send(method, params)
 
     def update(self) -> JobState:
@@ -222,12 +228,21 @@ class BridgeJob:
         return self.state
 
     def _enforce_cancel(self) -> None:
-        if (not self.state.finished and self._cancel_deadline is not None
-                and time.monotonic() > self._cancel_deadline):
+        """Kill a bridge that ignores a cancel past its grace, or that has said nothing for too long."""
+        if self.state.finished:
+            return
+        now = time.monotonic()
+        if self._cancel_deadline is not None and now > self._cancel_deadline:
             self.client.kill()
             self._finish(error_code="cancelled", error="cancelled (the bridge did not stop in time and was killed)")
+        elif self._cancel_deadline is None and now - self._last_news > self.no_news_timeout_s:
+            self.client.kill()
+            self._finish(error_code="bridge_hung", error=(
+                f"the bridge stopped responding (no progress for {self.no_news_timeout_s:.0f} s) and was stopped; "
+                f"nothing was imported. Last bridge output: {self.client.stderr_tail() or 'none'}"))
 
     def _handle(self, msg: dict[str, Any]) -> None:
+        self._last_news = time.monotonic()
         event = msg.get("event")
         if event == "exit":
             detail = msg.get("stderr") or "no error output"

@@ -82,3 +82,8 @@ def export_options(target: str) -> tuple[str, dict]:
 
 
 TARGETS: tuple[str, ...] = (*FBX_PRESETS, "BVH", "GLTF")
+
+
+def target_label(target: str) -> str:
+    """What the menus call a target: the format's own spelling, FBX presets by engine."""
+    return {"GLTF": "glTF (.glb)", "BVH": "BVH"}.get(target, f"FBX for {target.title()}")

@@ -20,6 +20,8 @@ def export_rig(context, armature: bpy.types.Object, target: str, filepath: str |
     """Write `armature` (and its skinned meshes) with its active action to `filepath` for `target`
     (an FBX_PRESETS engine, "BVH" or "GLTF"); the extension is fixed to the format's. Returns the path."""
     fmt, options = export_presets.export_options(target)
+    if not str(filepath).strip() or Path(str(filepath)).name in ("", "."):
+        raise RuntimeError("choose a file to export to (no file name was given)")
     path = Path(bpy.path.abspath(str(filepath))).with_suffix(export_presets.FORMAT_EXTENSIONS[fmt])
     path.parent.mkdir(parents=True, exist_ok=True)
     if armature.animation_data is None or armature.animation_data.action is None:

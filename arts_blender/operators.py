@@ -24,6 +24,8 @@ _smoothing = import_bridge("smoothing")
 
 VIDEO_GLOB = "*.mp4;*.mov;*.avi;*.mkv;*.webm;*.m4v;*.mpg;*.mpeg"
 TIMER_S = 0.1
+#: The bridge job of this Blender session, if one is running (the scene's `running` flag only mirrors it).
+_live_job: list = []
 
 
 def _status_bar(context, text: str | None) -> None:
@@ -45,7 +47,7 @@ class _BridgeModal:
 
     def run_job(self, context, method: str, params: dict):
         settings = context.scene.arts_mocap
-        if settings.running:
+        if _live_job:
             self.report({"ERROR"}, "An ARTS job is already running; cancel it first")
             return {"CANCELLED"}
         try:
@@ -54,6 +56,7 @@ class _BridgeModal:
             self.report({"ERROR"}, str(exc))
             settings.status = f"Failed: {exc}"
             return {"CANCELLED"}
+        _live_job.append(self._job)
         settings.running, settings.cancel_requested, settings.progress = True, False, 0.0
         settings.status = "Starting the bridge…"
         if bpy.app.background or context.window is None:
@@ -91,6 +94,8 @@ class _BridgeModal:
 
     def _finish(self, context, state: JobState):
         settings = context.scene.arts_mocap
+        if self._job in _live_job:
+            _live_job.remove(self._job)
         settings.running = False
         settings.progress = 1.0 if state.succeeded else 0.0
         if not state.succeeded:
@@ -155,6 +160,7 @@ class ARTS_OT_import_video(_BridgeModal, bpy.types.Operator, ImportHelper):
         settings.results_path = path
         clip = read_clip(path)
         imported = import_clip(context, clip, jobs.import_options(settings, get_prefs(context), self._video))
+        _follow_clip_range(settings, imported.action)
         warnings = "; ".join(result.get("warnings", []))
         return (f"imported {clip.num_frames} frames as action '{imported.action.name}'"
                 + (f" (warnings: {warnings})" if warnings else ""))
@@ -185,7 +191,12 @@ class ARTS_OT_cancel_job(bpy.types.Operator):
     bl_label = "Cancel"
 
     def execute(self, context):
-        context.scene.arts_mocap.cancel_requested = True
+        settings = context.scene.arts_mocap
+        if not _live_job:  # nothing to stop: clear a flag left behind (e.g. by a crash) instead of waiting
+            settings.running, settings.cancel_requested, settings.progress = False, False, 0.0
+            settings.status = "No ARTS job was running"
+            return {"FINISHED"}
+        settings.cancel_requested = True
         return {"FINISHED"}
 
 
@@ -214,9 +225,16 @@ class ARTS_OT_import_results(bpy.types.Operator, ImportHelper):
         except (ImportProblem, RuntimeError) as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
+        _follow_clip_range(settings, imported.action)
         settings.results_path = self.filepath
         self.report({"INFO"}, f"Imported {clip.num_frames} frames as action '{imported.action.name}'")
         return {"FINISHED"}
+
+
+def _follow_clip_range(settings, action) -> None:
+    """Point the re-smoothing range at the clip just imported (not Blender's default 1-250)."""
+    start, end = action.frame_range
+    settings.smooth_frame_start, settings.smooth_frame_end = int(round(start)), int(round(end))
 
 
 class ARTS_OT_smooth_keys(bpy.types.Operator):
@@ -228,11 +246,11 @@ class ARTS_OT_smooth_keys(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        return rig_builder.is_arts_rig(context.active_object)
+        return rig_builder.arts_rig_of(context.active_object) is not None
 
     def execute(self, context):
         settings = context.scene.arts_mocap
-        armature = context.active_object
+        armature = rig_builder.arts_rig_of(context.active_object)
         bones = [pb.name for pb in armature.pose.bones if _selected(pb)] if settings.smooth_selected_only else []
         bones = bones or [pb.name for pb in armature.pose.bones]
         frame_range = ((settings.smooth_frame_start, settings.smooth_frame_end) if settings.smooth_use_range
@@ -292,12 +310,12 @@ class ARTS_OT_export(bpy.types.Operator, ExportHelper):
 
     filename_ext = ".fbx"
     filter_glob: bpy.props.StringProperty(default="*.fbx;*.bvh;*.glb", options={"HIDDEN"})
-    target: bpy.props.EnumProperty(name="Target", items=[(t, t.title(), f"Export for {t}")
+    target: bpy.props.EnumProperty(name="Target", items=[(t, export_presets.target_label(t), f"Export for {t}")
                                                          for t in export_presets.TARGETS])
 
     @classmethod
     def poll(cls, context):
-        return rig_builder.is_arts_rig(context.active_object)
+        return rig_builder.arts_rig_of(context.active_object) is not None
 
     def invoke(self, context, event):
         self.target = context.scene.arts_mocap.export_target
@@ -307,7 +325,8 @@ class ARTS_OT_export(bpy.types.Operator, ExportHelper):
 
     def execute(self, context):
         try:
-            path = exporter.export_rig(context, context.active_object, self.target, self.filepath)
+            path = exporter.export_rig(context, rig_builder.arts_rig_of(context.active_object), self.target,
+                                       self.filepath)
         except RuntimeError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}

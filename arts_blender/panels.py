@@ -44,7 +44,7 @@ class ARTS_PT_edit(bpy.types.Panel):
 
     @classmethod
     def poll(cls, context):
-        return rig_builder.is_arts_rig(context.active_object)
+        return rig_builder.arts_rig_of(context.active_object) is not None
 
     def draw(self, context):
         settings = context.scene.arts_mocap

@@ -59,7 +59,7 @@ class ArtsSettings(bpy.types.PropertyGroup):
                                        description="Add the video's camera with the video behind the rig")
     results_path: bpy.props.StringProperty(name="Results", subtype="FILE_PATH",
                                            description="The results file of the last processed video")
-    # -- running job -----------------------------------------------------------------------------------
+    # -- running job (cleared whenever a file is loaded: a saved flag would outlive its job) -------------
     running: bpy.props.BoolProperty(default=False, options={"SKIP_SAVE"})
     cancel_requested: bpy.props.BoolProperty(default=False, options={"SKIP_SAVE"})
     progress: bpy.props.FloatProperty(default=0.0, min=0.0, max=1.0, subtype="FACTOR", options={"SKIP_SAVE"})
@@ -75,16 +75,28 @@ class ArtsSettings(bpy.types.PropertyGroup):
     smooth_frame_end: bpy.props.IntProperty(name="To", default=250)
     export_target: bpy.props.EnumProperty(
         name="Export", default="UNITY",
-        items=[(t, {"GLTF": "glTF (.glb)", "BVH": "BVH"}.get(t, f"FBX for {t.title()}"), f"Export for {t}")
-               for t in export_presets.TARGETS])
+        items=[(t, export_presets.target_label(t), f"Export for {t}") for t in export_presets.TARGETS])
 
 
 CLASSES = (ArtsSettings,)
 
 
+@bpy.app.handlers.persistent
+def clear_job_state(*_args) -> None:
+    """No job survives loading a file, so a `running` flag saved in it must not block the next one."""
+    for scene in bpy.data.scenes:
+        settings = scene.arts_mocap
+        if settings.running or settings.cancel_requested:
+            settings.running, settings.cancel_requested, settings.progress = False, False, 0.0
+            settings.status = "The last job ended when the file was closed"
+
+
 def register_properties() -> None:
     bpy.types.Scene.arts_mocap = bpy.props.PointerProperty(type=ArtsSettings)
+    bpy.app.handlers.load_post.append(clear_job_state)
 
 
 def unregister_properties() -> None:
+    if clear_job_state in bpy.app.handlers.load_post:
+        bpy.app.handlers.load_post.remove(clear_job_state)
     del bpy.types.Scene.arts_mocap

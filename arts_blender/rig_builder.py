@@ -34,6 +34,20 @@ def is_arts_rig(obj: bpy.types.Object | None) -> bool:
     return obj is not None and obj.type == "ARMATURE" and bool(obj.get(RIG_MARKER))
 
 
+def arts_rig_of(obj: bpy.types.Object | None) -> bpy.types.Object | None:
+    """The ARTS armature `obj` is or belongs to (its body mesh is parented to it and deformed by it)."""
+    if is_arts_rig(obj):
+        return obj
+    if obj is None:
+        return None
+    if is_arts_rig(obj.parent):
+        return obj.parent
+    for modifier in getattr(obj, "modifiers", ()):
+        if modifier.type == "ARMATURE" and is_arts_rig(modifier.object):
+            return modifier.object
+    return None
+
+
 def rest_from_armature(armature: bpy.types.Object) -> rig_math.RestSkeleton:
     """The rest skeleton as Blender stored it (float32 bone matrices), in SMPL joint order."""
     bones = armature.data.bones

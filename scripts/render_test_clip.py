@@ -195,7 +195,9 @@ def render_animation(bpy) -> None:
 
 def render(body, truth: dict, out_mp4: Path, fov_deg: float) -> None:
     """Render the posed vertices in truth['_verts_world'] to an H.264 mp4 with Workbench."""
-    import bpy
+    from scripts.bpy_module import import_bpy
+
+    bpy = import_bpy()
     from mathutils import Matrix
 
     bpy.ops.wm.read_factory_settings(use_empty=True)

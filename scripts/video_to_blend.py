@@ -19,7 +19,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-import bpy  # noqa: E402
+from scripts.bpy_module import import_bpy  # noqa: E402
+
+bpy = import_bpy()
 import numpy as np  # noqa: E402
 import addon_utils  # noqa: E402  (Blender's own module: importable once bpy is)
 

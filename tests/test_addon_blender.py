@@ -239,3 +239,31 @@ def test_import_video_operator_drives_the_bridge(settings, arrays, tmp_path, mon
         assert not settings.running
         assert len(bpy.data.objects) == 0 and len(bpy.data.actions) == 0  # nothing half-built
         assert settings.status.startswith("Failed") and expected in settings.status
+
+
+def test_edit_and_export_work_from_the_body_mesh_and_follow_the_clip(settings, arrays, tmp_path):
+    clip = known_clip(arrays, frames=12)
+    armature = import_npz(tmp_path, clip)
+    action = armature.animation_data.action
+    assert (settings.smooth_frame_start, settings.smooth_frame_end) == tuple(int(f) for f in action.frame_range)
+    mesh = next(child for child in armature.children if child.type == "MESH")
+    bpy.context.view_layer.objects.active = mesh
+    assert bpy.types.ARTS_PT_edit.poll(bpy.context)
+    assert bpy.ops.arts.smooth_keys.poll() and bpy.ops.arts.export.poll()
+    with pytest.raises(RuntimeError, match="choose a file to export to"):  # not a ValueError from pathlib
+        bpy.ops.arts.export("EXEC_DEFAULT", target="UNREAL")
+    labels = {item.identifier: item.name for item in
+              bpy.ops.arts.export.get_rna_type().properties["target"].enum_items}
+    assert labels["BVH"] == "BVH" and labels["GLTF"] == "glTF (.glb)" and labels["UNITY"] == "FBX for Unity"
+
+
+def test_a_running_flag_saved_in_a_file_does_not_block_the_next_job(settings, tmp_path):
+    settings.running = True
+    path = tmp_path / "saved_during_a_job.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(path))
+    bpy.ops.wm.open_mainfile(filepath=str(path))
+    reopened = bpy.context.scene.arts_mocap
+    assert not reopened.running and "ended" in reopened.status
+    reopened.running = True  # however it got there, Cancel clears it when no job is alive
+    assert bpy.ops.arts.cancel_job() == {"FINISHED"}
+    assert not reopened.running and not reopened.cancel_requested

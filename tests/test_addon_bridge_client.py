@@ -109,6 +109,15 @@ def test_cancel_kills_a_bridge_that_does_not_stop(fake_bridge):
     assert not job.client.running
 
 
+def test_a_hung_bridge_is_stopped_with_a_clear_error(fake_bridge):
+    """The headless path used to wait forever on a bridge that went quiet without exiting."""
+    job = BridgeJob(fake_bridge("stubborn"), "process_video", PARAMS, no_news_timeout_s=1.0)
+    state = job.wait()
+    assert state.error_code == "bridge_hung" and "stopped responding" in state.error and not state.succeeded
+    time.sleep(0.2)
+    assert not job.client.running
+
+
 def test_missing_interpreter_gives_an_actionable_error(tmp_path):
     with pytest.raises(BridgeError, match="bridge Python interpreter"):
         BridgeClient([str(tmp_path / "no-python"), "-m", "bridge", "serve"]).start()

@@ -32,7 +32,9 @@ def render_video(out_mp4: Path, dressed: DressedBody, verts_world: np.ndarray, s
     verts_world (F, V, 3): the dressed body's posed vertices (Y-up world, metres); cam: per-frame camera
     (its image size is the video's); look: lighting, background colour (what shows where nothing is: sky,
     ceiling), antialiasing and video quality."""
-    import bpy
+    from scripts.bpy_module import import_bpy
+
+    bpy = import_bpy()
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
