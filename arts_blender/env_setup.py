@@ -22,14 +22,43 @@ def venv_python(venv: Path) -> Path:
     return venv / "Scripts" / "python.exe" if os.name == "nt" else venv / "bin" / "python"
 
 
-def setup_steps() -> int:
-    """How many `pip install` commands a runtime-only setup runs (pip upgrade + torch + runtime steps)."""
+#: Where a platform build of the extension carries an offline package folder (scripts/build_bridge_pack.py).
+BUNDLED_WHEELS = "wheels"
+
+
+def setup_steps(offline: bool = False) -> int:
+    """How many `pip install` commands a runtime-only setup runs (pip upgrade unless offline, torch, and the
+    runtime steps)."""
     spec = json.loads((bridge_root() / "addon_manifest" / "bridge_requirements.json").read_text())
-    return 2 + sum(1 for step in spec["steps"] if not step.get("dev_only"))
+    runtime = sum(1 for step in spec["steps"] if not step.get("dev_only") and not step.get("asset_tools"))
+    return (1 if offline else 2) + runtime
 
 
-def setup_command(venv: Path, cuda: bool = False, python: str = sys.executable) -> list[str]:
+def install_source(wheels_dir: str, online_access: bool) -> Path | None:
+    """Where the private environment's packages come from: the chosen offline folder, else the one bundled
+    in the extension, else the network (None), which Blender's rules allow only with "Allow Online Access"
+    on; RuntimeError with what to do when none is possible."""
+    if wheels_dir:
+        folder = Path(wheels_dir)
+        if not (folder / "pack.json").is_file():
+            raise RuntimeError(f"'{folder}' is not an offline package folder (no pack.json); make one with "
+                               "scripts/build_bridge_pack.py for this platform and Blender's Python")
+        return folder
+    bundled = bridge_root() / BUNDLED_WHEELS
+    if (bundled / "pack.json").is_file():
+        return bundled
+    if not online_access:
+        raise RuntimeError("Blender's 'Allow Online Access' is off (Preferences > System > Network), so the "
+                           "packages (about 1 GB) cannot be downloaded: turn it on, or set 'Offline packages' to "
+                           "a folder made by scripts/build_bridge_pack.py")
+    return None
+
+
+def setup_command(venv: Path, cuda: bool = False, python: str = sys.executable,
+                  wheels: Path | None = None) -> list[str]:
     cmd = [python, str(setup_env_script()), "--runtime-only", "--skip-assets", "--venv", str(venv)]
+    if wheels is not None:
+        cmd += ["--wheels", str(wheels)]
     return [*cmd, "--cuda"] if cuda else cmd
 
 

@@ -15,7 +15,7 @@ from bpy_extras.io_utils import ExportHelper, ImportHelper
 from . import export_presets, exporter, jobs, keyframes, rig_builder
 from .bridge_client import BridgeError, JobState
 from .bridge_locator import import_bridge
-from .env_setup import EnvSetup, setup_command, setup_steps
+from .env_setup import EnvSetup, install_source, setup_command, setup_steps
 from .importer import ImportProblem, import_clip, read_clip, scene_fps
 from .keyframe_writer import fcurves_of, read_channel, write_channels
 from .preferences import get_prefs
@@ -350,9 +350,15 @@ class ARTS_OT_setup_environment(bpy.types.Operator):
             self.report({"ERROR"}, "The environment is already being created")
             return {"CANCELLED"}
         venv = prefs.environment_dir()
-        command = setup_command(venv, cuda=prefs.device == "CUDA")
         try:
-            self._setup = EnvSetup(command, setup_steps()).start()
+            wheels = install_source(bpy.path.abspath(prefs.wheels_dir) if prefs.wheels_dir else "",
+                                    getattr(bpy.app, "online_access", True))
+        except RuntimeError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        command = setup_command(venv, cuda=prefs.device == "CUDA", wheels=wheels)
+        try:
+            self._setup = EnvSetup(command, setup_steps(offline=wheels is not None)).start()
         except OSError as exc:
             self.report({"ERROR"}, f"Cannot run the setup script: {exc}")
             return {"CANCELLED"}

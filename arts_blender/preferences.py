@@ -31,6 +31,11 @@ class ArtsPreferences(bpy.types.AddonPreferences):
     env_dir: bpy.props.StringProperty(
         name="Private environment", subtype="DIR_PATH",
         description="Where 'Create private environment' installs the bridge (empty: the add-on's user folder)")
+    wheels_dir: bpy.props.StringProperty(
+        name="Offline packages", subtype="DIR_PATH",
+        description="A folder made by scripts/build_bridge_pack.py for this platform and Blender's Python: "
+                    "the environment is then created without network access (empty: download, or the "
+                    "folder bundled in a platform build of the extension)")
     device: bpy.props.EnumProperty(
         name="Device", default="AUTO",
         items=[("AUTO", "Automatic", "CUDA when the bridge finds a GPU, else CPU"),
@@ -52,6 +57,7 @@ class ArtsPreferences(bpy.types.AddonPreferences):
         col.prop(self, "python_path")
         row = col.row(align=True)
         row.prop(self, "env_dir")
+        col.prop(self, "wheels_dir")
         env_python = venv_python(self.environment_dir())
         box = col.box()
         if self.python_path:
@@ -59,7 +65,10 @@ class ArtsPreferences(bpy.types.AddonPreferences):
         elif env_python.exists():
             box.label(text=f"Private environment ready: {env_python}", icon="CHECKMARK")
         else:
-            box.label(text="No bridge environment yet: create one (downloads about 1 GB of packages)", icon="ERROR")
+            online = getattr(bpy.app, "online_access", True)
+            box.label(text="No bridge environment yet: create one "
+                      + ("(downloads about 1 GB of packages)" if online else "from an offline package folder"),
+                      icon="ERROR")
         state = context.window_manager.arts_env_setup
         if state.running:
             box.progress(factor=state.progress, text=state.status or "Installing…")

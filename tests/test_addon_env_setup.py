@@ -5,6 +5,8 @@ import json
 import sys
 import time
 
+import pytest
+
 from arts_blender import env_setup
 from arts_blender.bridge_locator import bridge_root
 
@@ -15,8 +17,29 @@ def test_setup_command_uses_the_projects_runtime_install(tmp_path):
     assert cmd[2:] == ["--runtime-only", "--skip-assets", "--venv", str(tmp_path / "env")]
     assert env_setup.setup_command(tmp_path, cuda=True)[-1] == "--cuda"
     spec = json.loads((bridge_root() / "addon_manifest" / "bridge_requirements.json").read_text())
-    runtime = [s for s in spec["steps"] if not s.get("dev_only")]
+    runtime = [s for s in spec["steps"] if not s.get("dev_only") and not s.get("asset_tools")]
     assert env_setup.setup_steps() == len(runtime) + 2  # pip upgrade, torch, then each runtime step
+    assert env_setup.setup_steps(offline=True) == len(runtime) + 1  # no pip upgrade without a network
+    offline = env_setup.setup_command(tmp_path / "env", wheels=tmp_path / "pack")
+    assert offline[-2:] == ["--wheels", str(tmp_path / "pack")]
+
+
+def test_network_install_only_with_online_access(tmp_path, monkeypatch):
+    """Blender's extension rules: nothing goes online unless the user allowed it."""
+    monkeypatch.setattr(env_setup, "bridge_root", lambda: tmp_path / "extension")
+    assert env_setup.install_source("", online_access=True) is None  # download
+    with pytest.raises(RuntimeError, match="Allow Online Access"):
+        env_setup.install_source("", online_access=False)
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    with pytest.raises(RuntimeError, match="not an offline package folder"):
+        env_setup.install_source(str(pack), online_access=False)
+    (pack / "pack.json").write_text("{}")
+    assert env_setup.install_source(str(pack), online_access=False) == pack
+    bundled = tmp_path / "extension" / env_setup.BUNDLED_WHEELS
+    bundled.mkdir(parents=True)
+    (bundled / "pack.json").write_text("{}")
+    assert env_setup.install_source("", online_access=False) == bundled  # a platform build carries its own
 
 
 def test_progress_follows_pip_steps_and_reports_failure(tmp_path):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import subprocess
 import sys
 import tomllib
@@ -47,7 +48,7 @@ def test_zip_layout(extension_zip, repo_root):
     assert not any(n.startswith(("arts_blender/", "tests/", ".venv/")) for n in names)
 
 
-def test_blenders_own_validator_accepts_the_zip(extension_zip):
+def _validate(extension_zip: Path) -> None:
     """Blender's extension validator (shipped in the bpy wheel) with Blender's list of valid tags."""
     bpy_spec = importlib.util.find_spec("bpy")
     if bpy_spec is None:
@@ -59,6 +60,25 @@ def test_blenders_own_validator_accepts_the_zip(extension_zip):
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Success" in out.stdout
+
+
+def test_blenders_own_validator_accepts_the_zip(extension_zip):
+    _validate(extension_zip)
+
+
+@pytest.mark.parametrize("python, version_key", [("3.11", "blender_version_max"), ("3.13", "blender_version_min")])
+def test_a_platform_build_carries_its_offline_packages(tmp_path, python, version_key):
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "pack.json").write_text(json.dumps({"platform": "windows", "python": python}))
+    (pack / "tqdm-4.67.1-py3-none-any.whl").write_bytes(b"stand-in wheel")
+    built = build_extension.build(tmp_path / "dist", pack_dir=pack)
+    assert built.name.endswith(f"-windows-py{python}.zip")
+    with zipfile.ZipFile(built) as zf:
+        assert {"wheels/pack.json", "wheels/tqdm-4.67.1-py3-none-any.whl"} <= set(zf.namelist())
+        manifest = tomllib.loads(zf.read("blender_manifest.toml").decode())
+    assert manifest["platforms"] == ["windows-x64"] and manifest[version_key] == "5.1.0"
+    _validate(built)
 
 
 def test_addon_never_imports_torch(repo_root):
