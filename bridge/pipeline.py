@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import camera, crop_recovery, preflight, protocol, smoothing, tracking, video
+from . import camera, crop_recovery, preflight, protocol, smoothing, track_checks, tracking, video
 from .detection import DetectorMissingError, PoseDetector
 from .geometry import kinematics, rotations
 from .results import ClipResult, ResultsError, write_results
@@ -369,6 +369,7 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
     truncated = _truncation_warning(info, start, end, frames)
     if truncated:
         warnings.append(truncated)
+    warnings += track_checks.tracking_warnings(track.frame_indices, track.image_landmarks, track.valid, info.fps)
     image_lm = tracking.fill_missing(track.image_landmarks, track.valid)
     image_lm[~np.asarray(track.valid, bool), :, 2:] = 0.0  # no confidence where nobody was found, as in training
     world_lm = tracking.fill_missing(track.world_landmarks, track.valid)

@@ -53,6 +53,7 @@ def test_result_file_and_summary(processed):
     assert saved.model_id == "arts-untrained" and saved.body_model_id
     assert saved.smoothing.startswith("savgol") and saved.source == CLIP.name
     assert summary.valid_frames >= 80 and saved.valid.sum() == summary.valid_frames
+    assert summary.warnings == []  # one person, in view throughout: nothing to warn about
     assert np.all(saved.confidence[saved.valid] > 0.3) and np.all(saved.confidence[~saved.valid] == 0)
     np.testing.assert_allclose(saved.pose_aa, result.pose_aa, atol=1e-6)
     # joints are the rig's joints: pelvis of joints_3d = trans_m + the shaped rest pelvis
@@ -105,6 +106,7 @@ def test_undetected_frames_stay_invalid(predictor, tmp_path):
     assert np.all(result.confidence[gap] == 0) and np.all(result.keypoints_2d[gap, :, 2] == 0)
     assert np.all(np.isfinite(result.pose_aa)) and np.all(np.isfinite(result.trans_m))
     assert summary.valid_frames == int(result.valid.sum()) < 90
+    assert not any("swapped" in w for w in summary.warnings)  # the same person before and after the gap
 
 
 def test_frames_the_detector_missed_beside_found_ones_are_found_in_a_crop(predictor):
@@ -138,7 +140,7 @@ def test_choose_the_second_person(predictor, tmp_path):
                               predictor=predictor)
     hips = lambda r: r.keypoints_2d[r.valid][:, [23, 24], 0].mean()  # noqa: E731
     assert hips(auto) < 240 < hips(second) and hips(by_box) > 240
-    assert summary.person["index"] == 1
+    assert summary.person["index"] == 1 and not any("swapped" in w for w in summary.warnings)
     with pytest.raises(PipelineError) as info:
         process_video(ProcessOptions(video=str(clip), person=5), predictor=predictor)
     assert info.value.code == "no_person"
