@@ -36,6 +36,7 @@ class ImportOptions:
     location_tolerance_m: float = 0.0
     with_mesh: bool = True
     add_camera: bool = True
+    use_world: bool = True  # the clip's world frame (floor at z = 0) when the results have one
     video_path: str = ""
     body_model_path: str = ""
 
@@ -108,10 +109,13 @@ def _target_rig(context, clip, arrays, options: ImportOptions, name: str) -> tup
 
 
 def clip_tracks(clip, rest: rig_math.RestSkeleton, pelvis_rest_smpl: np.ndarray, src_fps: float,
-                dst_fps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(quaternions (K, 24, 4), pelvis locations (K, 3), confidence (K,), detected (K,)) at `dst_fps`."""
-    quats = rig_math.pose_bone_quaternions(clip.pose_aa, rest.rest_rotmats)
-    locs = rig_math.pelvis_locations(clip.trans_m, pelvis_rest_smpl, rest.heads[0], rest.rest_rotmats[0])
+                dst_fps: float, use_world: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(quaternions (K, 24, 4), pelvis locations (K, 3), confidence (K,), detected (K,)) at `dst_fps`, in the
+    clip's world frame when it has one and `use_world`, else in camera space."""
+    rotation, offset = rig_math.world_transform(clip.world_from_camera if use_world else None)
+    quats = rig_math.pose_bone_quaternions(clip.pose_aa, rest.rest_rotmats, rotation)
+    locs = rig_math.pelvis_locations(clip.trans_m, pelvis_rest_smpl, rest.heads[0], rest.rest_rotmats[0],
+                                     rotation, offset)
     confidence = clip.confidence.astype(np.float64)
     detected = clip.valid.astype(np.float64)
     if not math.isclose(src_fps, dst_fps, rel_tol=1e-6):
@@ -141,7 +145,8 @@ def import_clip(context, clip, options: ImportOptions, name: str | None = None) 
     dst_fps = scene_fps(scene) if options.fps_mode == "SCENE" else clip.fps
     _, pelvis_rest = _body_model.shaped_rest(arrays, clip.betas)
     rig, created = _target_rig(context, clip, arrays, options, name)
-    quats, locs, confidence, detected = clip_tracks(clip, rig.rest, np.asarray(pelvis_rest)[0], clip.fps, dst_fps)
+    quats, locs, confidence, detected = clip_tracks(clip, rig.rest, np.asarray(pelvis_rest)[0], clip.fps, dst_fps,
+                                                    options.use_world)
 
     armature = rig.armature
     for prop, values in ((keyframes.CONFIDENCE_PROPERTY, confidence), (keyframes.DETECTED_PROPERTY, detected)):
@@ -173,7 +178,9 @@ def import_clip(context, clip, options: ImportOptions, name: str | None = None) 
         # Line the video's first processed frame up with the first key (movie clips play one frame per
         # scene frame, so with "resample to scene" the backdrop drifts when the two rates differ).
         offset = options.frame_start - int(clip.frame_indices[0])
+        rotation, origin = rig_math.world_transform(clip.world_from_camera if options.use_world else None)
         camera = rig_builder.add_camera(f"{name}_camera", context.collection, scene, clip.focal_px,
-                                        clip.image_size, options.video_path, offset)
+                                        clip.image_size, rig_math.camera_object_matrix(rotation, origin),
+                                        options.video_path, offset)
     return ImportedClip(armature=armature, mesh=rig.mesh, camera=camera, action=action,
                         frame_start=options.frame_start, frame_end=frame_end, fps=float(dst_fps))

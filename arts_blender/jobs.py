@@ -61,7 +61,7 @@ def import_options(settings, prefs, video_path: str = "") -> ImportOptions:
         fps_mode=settings.fps_mode, target=settings.target,
         rotation_tolerance_rad=settings.rotation_tolerance if settings.reduce_keys else 0.0,
         location_tolerance_m=settings.location_tolerance if settings.reduce_keys else 0.0,
-        add_camera=settings.add_camera, video_path=bpy.path.abspath(video_path) if video_path else "",
+        add_camera=settings.add_camera, use_world=settings.use_world, video_path=bpy.path.abspath(video_path) if video_path else "",
         body_model_path=prefs.body_model_path)
 
 

@@ -407,6 +407,7 @@ def draw_rig_options(layout, settings) -> None:
     col = layout.column()
     col.prop(settings, "fps_mode")
     col.prop(settings, "target")
+    col.prop(settings, "use_world")
     col.prop(settings, "add_camera")
     col.prop(settings, "reduce_keys")
     sub = col.column()

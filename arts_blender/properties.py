@@ -55,6 +55,10 @@ class ArtsSettings(bpy.types.PropertyGroup):
                                                 default=math.radians(0.5), description="Largest rotation error")
     location_tolerance: bpy.props.FloatProperty(name="Location tolerance", subtype="DISTANCE", unit="LENGTH",
                                                 min=0.0, default=0.002, description="Largest root position error")
+    use_world: bpy.props.BoolProperty(
+        name="Stand on the floor", default=True,
+        description="Place the motion in the world frame found from the feet: Z up, the floor at zero, the "
+                    "person starting at the origin facing -Y. Off: camera space, as the network sees it")
     add_camera: bpy.props.BoolProperty(name="Add camera", default=True,
                                        description="Add the video's camera with the video behind the rig")
     results_path: bpy.props.StringProperty(name="Results", subtype="FILE_PATH",

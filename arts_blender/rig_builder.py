@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import bpy
 import numpy as np
+from mathutils import Matrix
 
 from . import rig_math
 from .bridge_locator import import_bridge
@@ -133,8 +134,10 @@ def build_rig(name: str, collection: bpy.types.Collection, arrays, betas: np.nda
 
 
 def add_camera(name: str, collection: bpy.types.Collection, scene: bpy.types.Scene, focal_px: float,
-               image_size: tuple[int, int], video_path: str = "", clip_frame_offset: int = 0) -> bpy.types.Object:
-    """The video's pinhole camera at the world origin looking along +Y (camera space -> Blender, see rig_math).
+               image_size: tuple[int, int], matrix_world: np.ndarray, video_path: str = "",
+               clip_frame_offset: int = 0) -> bpy.types.Object:
+    """The video's pinhole camera placed by `matrix_world` (rig_math.camera_object_matrix: where the clip's
+    world frame puts the real camera, or the origin looking along +Y in camera space).
 
     Sets the scene's render resolution to the video's so renders line up with it; when the video file exists
     it is shown behind the rig in the camera view (viewport only), shifted by `clip_frame_offset` frames.
@@ -147,7 +150,7 @@ def add_camera(name: str, collection: bpy.types.Collection, scene: bpy.types.Sce
     data.clip_start = 0.05
     data.clip_end = 200.0
     camera = bpy.data.objects.new(name, data)
-    camera.rotation_euler = (np.pi / 2, 0.0, 0.0)  # local -Z (view) -> +Y, local +Y (up) -> +Z
+    camera.matrix_world = Matrix(np.asarray(matrix_world).tolist())
     collection.objects.link(camera)
     scene.render.resolution_x, scene.render.resolution_y = int(width), int(height)
     scene.render.pixel_aspect_x = scene.render.pixel_aspect_y = 1.0

@@ -107,42 +107,66 @@ def rest_skeleton(rest_joints_smpl: np.ndarray, rest_vertices_smpl: np.ndarray) 
     return RestSkeleton(heads=heads, tails=tails, rest_rotmats=frames, offset=offset)
 
 
-def pose_bone_quaternions(pose_aa: np.ndarray, rest_rotmats: np.ndarray) -> np.ndarray:
+def world_transform(world_from_camera: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(rotation (3, 3), translation (3,)) from camera space to Blender's world: the clip's estimated world
+    frame when the results have one (it is Z up, as Blender), else the fixed camera-space mapping."""
+    if world_from_camera is None:
+        return CAMERA_TO_BLENDER, np.zeros(3)
+    matrix = np.asarray(world_from_camera, dtype=np.float64)
+    return matrix[:3, :3], matrix[:3, 3]
+
+
+def pose_bone_quaternions(pose_aa: np.ndarray, rest_rotmats: np.ndarray,
+                          camera_rotation: np.ndarray = CAMERA_TO_BLENDER) -> np.ndarray:
     """Pose-bone `rotation_quaternion`s (w, x, y, z) for SMPL local axis-angle poses.
 
     pose_aa: (F, 24, 3) radians, joint 0 the global orientation in camera space; rest_rotmats: (24, 3, 3).
     A bone's Blender local rotation is its SMPL local rotation seen in the bone's rest frame B:
     L = M R M^T with M = B^T S (S = SMPL_TO_BLENDER), i.e. the same angle about the axis M @ axis, so the
     axis-angle vectors are simply rotated (no matrices per frame). The root maps the body frame into the
-    camera instead: L = B^T C R S^T B = (M' R M'^T) K with M' = B^T C (C = CAMERA_TO_BLENDER) and the
-    constant K = B^T C S^T B. Returns (F, 24, 4), sign-continuous over frames.
+    camera instead: L = B^T C R S^T B = (M' R M'^T) K with M' = B^T C (C = camera_rotation, camera space to
+    Blender's world: CAMERA_TO_BLENDER or the clip's world frame) and the constant K = B^T C S^T B.
+    Returns (F, 24, 4), sign-continuous over frames.
     """
     pose = np.asarray(pose_aa, dtype=np.float64)
     frames_t = np.swapaxes(rest_rotmats, -1, -2)
     axis_maps = frames_t @ SMPL_TO_BLENDER  # (24, 3, 3) M per joint
-    axis_maps[0] = frames_t[0] @ CAMERA_TO_BLENDER
+    axis_maps[0] = frames_t[0] @ camera_rotation
     local_aa = np.einsum("jab,fjb->fja", axis_maps, pose)
     quats = _rotations.axis_angle_to_quaternion(local_aa)
-    root_offset = _rotations.matrix_to_quaternion(frames_t[0] @ CAMERA_TO_BLENDER @ SMPL_TO_BLENDER.T @ rest_rotmats[0])
+    root_offset = _rotations.matrix_to_quaternion(frames_t[0] @ camera_rotation @ SMPL_TO_BLENDER.T @ rest_rotmats[0])
     quats[:, 0] = _rotations.quaternion_multiply(quats[:, 0], root_offset)
     return _rotations.quaternion_continuity(quats)
 
 
 def pelvis_locations(trans_m: np.ndarray, pelvis_rest_smpl: np.ndarray, rest_head: np.ndarray,
-                     rest_rotmat: np.ndarray) -> np.ndarray:
+                     rest_rotmat: np.ndarray, camera_rotation: np.ndarray = CAMERA_TO_BLENDER,
+                     camera_offset=(0.0, 0.0, 0.0)) -> np.ndarray:
     """Pelvis pose-bone `location` (F, 3) in the bone's rest frame, placing it where the results put it.
 
     SMPL's posed pelvis is at J0 + transl in camera space (J0 (3,) the clip's rest pelvis, SMPL frame); in
-    Blender that is C (J0 + t), and a root bone's location is its offset from its rest head (3,) expressed in
+    Blender that is C (J0 + t) + o (camera_rotation C and camera_offset o: see world_transform), and a root
+    bone's location is its offset from its rest head (3,) expressed in
     its rest frame (3, 3). The rig may have another shape than the clip: the pelvis still lands exactly.
     """
-    world = (np.asarray(pelvis_rest_smpl, dtype=np.float64) + np.asarray(trans_m, dtype=np.float64)) @ CAMERA_TO_BLENDER.T
+    world = ((np.asarray(pelvis_rest_smpl, dtype=np.float64) + np.asarray(trans_m, dtype=np.float64))
+             @ np.asarray(camera_rotation).T + camera_offset)
     return (world - rest_head) @ rest_rotmat
 
 
-def camera_to_world(points_cam: np.ndarray) -> np.ndarray:
+def camera_to_world(points_cam: np.ndarray, camera_rotation: np.ndarray = CAMERA_TO_BLENDER,
+                    camera_offset=(0.0, 0.0, 0.0)) -> np.ndarray:
     """Camera-space points (..., 3) to Blender world."""
-    return np.asarray(points_cam, dtype=np.float64) @ CAMERA_TO_BLENDER.T
+    return np.asarray(points_cam, dtype=np.float64) @ np.asarray(camera_rotation).T + camera_offset
+
+
+def camera_object_matrix(camera_rotation: np.ndarray, camera_offset: np.ndarray) -> np.ndarray:
+    """(4, 4) matrix_world of the Blender camera that films like the video's: it sits where the camera-space
+    origin lands, and its local axes (x right, y up, looking along -z) are OpenCV's x, -y, -z."""
+    matrix = np.eye(4)
+    matrix[:3, :3] = np.asarray(camera_rotation) @ np.diag([1.0, -1.0, -1.0])
+    matrix[:3, 3] = camera_offset
+    return matrix
 
 
 def camera_lens_mm(focal_px: float, image_width_px: int, sensor_width_mm: float = 36.0) -> float:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import camera, crop_recovery, preflight, protocol, smoothing, track_checks, tracking, video
+from . import camera, crop_recovery, ground, preflight, protocol, smoothing, track_checks, tracking, video
 from .detection import DetectorMissingError, PoseDetector
 from .geometry import kinematics, rotations
 from .results import ClipResult, ResultsError, write_results
@@ -95,13 +95,14 @@ class ProcessSummary:
     timings_s: dict[str, float] = field(default_factory=dict)
     preview: str | None = None
     warnings: list[str] = field(default_factory=list)
+    world: dict | None = None  # how the world frame was found and the camera it implies
 
     def to_dict(self) -> dict[str, Any]:
         return {"output": self.output, "frames": self.frames, "valid_frames": self.valid_frames, "fps": self.fps,
                 "image_size": list(self.image_size), "rotation_deg": self.rotation_deg, "person": self.person,
                 "model_id": self.model_id, "body_model_id": self.body_model_id, "device": self.device,
                 "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()}, "preview": self.preview,
-                "warnings": self.warnings}
+                "warnings": self.warnings, "world": self.world}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -193,6 +194,19 @@ def pose_joints(pose_aa: np.ndarray, rest_joints: np.ndarray, chunk: int = 4096)
         part = slice(start, start + chunk)
         out[part], _ = kinematics.forward_kinematics(rotations.axis_angle_to_matrix(pose_aa[part]), rest, SMPL_PARENTS)
     return out
+
+
+def sole_heights(rest_vertices: np.ndarray, rest_joints: np.ndarray) -> dict[int, float]:
+    """Height of each foot joint above the sole (the lowest rest vertex) in the body's rest pose (Y up)."""
+    sole = float(np.min(np.asarray(rest_vertices)[:, 1]))
+    return {j: float(rest_joints[j, 1]) - sole for j in ground.FOOT_JOINTS}
+
+
+def world_summary(world: ground.WorldFrame) -> dict:
+    pitch, roll = world.camera_pitch_roll_deg()
+    return {"method": world.method, "planted_frames": world.contacts,
+            "camera_height_m": round(world.camera_height_m(), 3), "camera_pitch_deg": round(pitch, 2),
+            "camera_roll_deg": round(roll, 2)}
 
 
 def _eta(done: int, total: int, elapsed_s: float) -> float | None:
@@ -395,7 +409,7 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
         warnings.append(shape_note)
     from .body_model import shaped_rest
 
-    _, rest_joints = shaped_rest(body, betas)
+    rest_vertices, rest_joints = shaped_rest(body, betas)
     rest_joints = np.asarray(rest_joints, dtype=np.float64)
 
     if smooth_params.method != "none":
@@ -415,6 +429,10 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
         pelvis = smoothing.smooth_array(pelvis, info.fps, smooth_params)
     trans_m = pelvis - rest_joints[0]
     joints_3d = relative + pelvis[:, None, :]
+    world = ground.estimate_world_frame(joints_3d, track.valid, info.fps, sole_heights(rest_vertices, rest_joints))
+    if world.method == "body":
+        warnings.append("no planted feet were seen, so the floor is placed under the lowest feet and 'up' "
+                        "comes from the body's posture; check the rig stands level")
     rep.end("camera")
 
     result = ClipResult(
@@ -422,6 +440,7 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
         trans_m=trans_m.astype(np.float32), joints_3d=joints_3d.astype(np.float32),
         keypoints_2d=keypoints_2d.astype(np.float32), valid=track.valid, confidence=np.clip(confidence, 0, 1),
         image_size=info.image_size, focal_px=focal_px, model_id=str(getattr(predictor, "model_id", "")),
+        world_from_camera=world.matrix(),
         body_model_id=str(getattr(body, "model_id", "")), source=str(Path(options.video).name),
         smoothing=smooth_params.describe())
     if options.output:
@@ -447,7 +466,7 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
         output=options.output, frames=frames, valid_frames=int(track.valid.sum()), fps=info.fps,
         image_size=info.image_size, rotation_deg=info.rotation_deg, person=person, model_id=result.model_id,
         body_model_id=result.body_model_id, device=device, timings_s=rep.timings, preview=preview_path,
-        warnings=warnings)
+        warnings=warnings, world=world_summary(world))
     return result, summary
 
 

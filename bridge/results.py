@@ -44,6 +44,9 @@ class ClipResult:
     body_model_id: str
     source: str = ""
     smoothing: str = ""
+    #: (4, 4) rigid camera -> world transform (world: Z up, metres, floor at z = 0, the person starting at the
+    #: origin facing -Y; bridge/ground.py), or None when no world frame was estimated (older files).
+    world_from_camera: np.ndarray | None = None
     extras: dict[str, np.ndarray] = field(default_factory=dict)  # optional arrays, stored with an "extra_" prefix
 
     @property
@@ -97,6 +100,15 @@ def validate(result: ClipResult) -> ClipResult:
     conf = coerced["confidence"]
     if np.any((conf < 0) | (conf > 1)):
         raise ResultsError("results field 'confidence' must lie in [0, 1]")
+    world = None
+    if result.world_from_camera is not None:
+        world = np.asarray(result.world_from_camera, dtype=np.float64)
+        if world.shape != (4, 4) or not np.all(np.isfinite(world)):
+            raise ResultsError(f"results field 'world_from_camera' must be a finite (4, 4) matrix, got shape {world.shape}")
+        rotation = world[:3, :3]
+        if (not np.allclose(rotation @ rotation.T, np.eye(3), atol=1e-4) or np.linalg.det(rotation) < 0
+                or not np.allclose(world[3], [0.0, 0.0, 0.0, 1.0])):
+            raise ResultsError("results field 'world_from_camera' must be a rigid transform (rotation, translation)")
     extras = {}
     for key, value in result.extras.items():
         arr = np.asarray(value)
@@ -105,7 +117,7 @@ def validate(result: ClipResult) -> ClipResult:
         extras[key] = arr
     strings = {name: str(getattr(result, name)) for name in _STRINGS}
     return ClipResult(fps=float(result.fps), image_size=(width, height), focal_px=float(result.focal_px),
-                      extras=extras, **coerced, **strings)
+                      world_from_camera=world, extras=extras, **coerced, **strings)
 
 
 def write_results(path: str | os.PathLike, result: ClipResult) -> Path:
@@ -125,6 +137,8 @@ def write_results(path: str | os.PathLike, result: ClipResult) -> Path:
     }
     payload.update({name: getattr(result, name) for name in _ARRAYS})
     payload.update({name: np.array(getattr(result, name)) for name in _STRINGS})
+    if result.world_from_camera is not None:
+        payload["world_from_camera"] = result.world_from_camera
     payload.update({_EXTRA_PREFIX + k: v for k, v in result.extras.items()})
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.npz", dir=path.parent)
     try:
@@ -166,6 +180,7 @@ def read_results(path: str | os.PathLike) -> ClipResult:
         return validate(ClipResult(
             fps=float(raw["fps"]), focal_px=float(raw["focal_px"]),
             image_size=tuple(int(v) for v in raw["image_size"]), extras=extras,
+            world_from_camera=raw.get("world_from_camera"),
             **{name: raw[name] for name in _ARRAYS}, **{name: str(raw[name]) for name in _STRINGS}))
     except ResultsError as exc:
         raise ResultsError(f"{path.name}: {exc}") from exc

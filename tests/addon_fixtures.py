@@ -51,8 +51,9 @@ def expected_camera_joints(arrays, pose, betas, trans) -> np.ndarray:
 
 
 def expected_world_joints(arrays, clip: ClipResult) -> np.ndarray:
-    """What the rig's bone heads must be in Blender world, (F, 24, 3)."""
-    return rig_math.camera_to_world(expected_camera_joints(arrays, clip.pose_aa, clip.betas, clip.trans_m))
+    """What the rig's bone heads must be in Blender world, (F, 24, 3) (the clip's world frame if it has one)."""
+    return rig_math.camera_to_world(expected_camera_joints(arrays, clip.pose_aa, clip.betas, clip.trans_m),
+                                    *rig_math.world_transform(clip.world_from_camera))
 
 
 def rig_world_joints(bpy, armature, frames) -> np.ndarray:

@@ -14,7 +14,8 @@ import pytest
 bpy = pytest.importorskip("bpy")
 import addon_utils  # noqa: E402
 
-from addon_fixtures import clean_scene, expected_world_joints, known_clip, rig_world_joints  # noqa: E402
+from addon_fixtures import (clean_scene, expected_camera_joints, expected_world_joints, known_clip,  # noqa: E402
+                            rig_world_joints)
 from arts_blender import keyframes, rig_math  # noqa: E402
 from arts_blender.keyframe_writer import fcurves_of, read_channel  # noqa: E402
 from bridge import body_model  # noqa: E402
@@ -269,3 +270,27 @@ def test_a_running_flag_saved_in_a_file_does_not_block_the_next_job(settings, tm
     reopened.running = True  # however it got there, Cancel clears it when no job is alive
     assert bpy.ops.arts.cancel_job() == {"FINISHED"}
     assert not reopened.running and not reopened.cancel_requested
+
+
+def test_a_world_frame_stands_the_rig_where_it_says_and_the_camera_still_sees_the_video(settings, arrays, tmp_path):
+    from bridge.geometry import rotations
+
+    clip = known_clip(arrays, frames=8)
+    world = np.eye(4)
+    world[:3, :3] = rotations.axis_angle_to_matrix(np.array([-1.75, 0.1, 0.05]))
+    world[:3, 3] = [0.3, -3.2, 1.45]  # a camera 1.45 m up, looking down a little
+    clip.world_from_camera = world
+    armature = import_npz(tmp_path, clip)
+    got = rig_world_joints(bpy, armature, range(1, 9))
+    np.testing.assert_allclose(got, expected_world_joints(arrays, clip), atol=2e-5)
+    camera = bpy.context.scene.camera
+    to_camera = np.linalg.inv(np.array(camera.matrix_world))
+    seen = got @ to_camera[:3, :3].T + to_camera[:3, 3]  # Blender camera axes: x right, y up, looking along -z
+    camera_space = expected_camera_joints(arrays, clip.pose_aa, clip.betas, clip.trans_m)
+    np.testing.assert_allclose(seen * [1.0, -1.0, -1.0], camera_space, atol=2e-5)
+
+    settings.use_world = False  # camera space, as before world frames existed
+    armature = import_npz(tmp_path, clip, "camera_space.npz")
+    clip.world_from_camera = None
+    np.testing.assert_allclose(rig_world_joints(bpy, armature, [1]), expected_world_joints(arrays, clip)[:1],
+                               atol=2e-5)

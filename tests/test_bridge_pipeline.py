@@ -53,7 +53,10 @@ def test_result_file_and_summary(processed):
     assert saved.model_id == "arts-untrained" and saved.body_model_id
     assert saved.smoothing.startswith("savgol") and saved.source == CLIP.name
     assert summary.valid_frames >= 80 and saved.valid.sum() == summary.valid_frames
-    assert summary.warnings == []  # one person, in view throughout: nothing to warn about
+    assert not any("swapped" in w or "not found" in w for w in summary.warnings)  # one person, always in view
+    world = saved.world_from_camera  # a rigid camera -> world transform (its accuracy: tests/test_ground.py)
+    np.testing.assert_allclose(world[:3, :3] @ world[:3, :3].T, np.eye(3), atol=1e-6)
+    assert set(summary.world) == {"method", "planted_frames", "camera_height_m", "camera_pitch_deg", "camera_roll_deg"}
     assert np.all(saved.confidence[saved.valid] > 0.3) and np.all(saved.confidence[~saved.valid] == 0)
     np.testing.assert_allclose(saved.pose_aa, result.pose_aa, atol=1e-6)
     # joints are the rig's joints: pelvis of joints_3d = trans_m + the shaped rest pelvis
