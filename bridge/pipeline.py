@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import camera, crop_recovery, ground, preflight, protocol, smoothing, track_checks, tracking, video
+from . import camera, contacts, crop_recovery, ground, preflight, protocol, smoothing, track_checks, tracking, video
 from .detection import DetectorMissingError, PoseDetector
 from .geometry import kinematics, rotations
 from .results import ClipResult, ResultsError, write_results
@@ -429,7 +429,10 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
         pelvis = smoothing.smooth_array(pelvis, info.fps, smooth_params)
     trans_m = pelvis - rest_joints[0]
     joints_3d = relative + pelvis[:, None, :]
-    world = ground.estimate_world_frame(joints_3d, track.valid, info.fps, sole_heights(rest_vertices, rest_joints))
+    soles = sole_heights(rest_vertices, rest_joints)
+    world = ground.estimate_world_frame(joints_3d, track.valid, info.fps, soles)
+    joints_world = joints_3d @ world.rotation.T + world.translation
+    contact = contacts.contact_probabilities(joints_world, info.fps, soles)
     if world.method == "body":
         warnings.append("no planted feet were seen, so the floor is placed under the lowest feet and 'up' "
                         "comes from the body's posture; check the rig stands level")
@@ -440,7 +443,7 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
         trans_m=trans_m.astype(np.float32), joints_3d=joints_3d.astype(np.float32),
         keypoints_2d=keypoints_2d.astype(np.float32), valid=track.valid, confidence=np.clip(confidence, 0, 1),
         image_size=info.image_size, focal_px=focal_px, model_id=str(getattr(predictor, "model_id", "")),
-        world_from_camera=world.matrix(),
+        world_from_camera=world.matrix(), joints_world_m=joints_world.astype(np.float32), contacts=contact,
         body_model_id=str(getattr(body, "model_id", "")), source=str(Path(options.video).name),
         smoothing=smooth_params.describe())
     if options.output:

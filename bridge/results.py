@@ -17,7 +17,9 @@ import numpy as np
 
 from .preflight import remove_stale_temp_files
 
-SCHEMA_VERSION = "arts-results/1"
+SCHEMA_VERSION = "arts-results/2"
+#: Older versions this reader still reads (version 1: camera space only, no world frame or contacts).
+READABLE_VERSIONS = ("arts-results/1", SCHEMA_VERSION)
 COORDINATE_SYSTEM = "opencv-camera"  # x right, y down, z forward (metres)
 
 
@@ -44,9 +46,13 @@ class ClipResult:
     body_model_id: str
     source: str = ""
     smoothing: str = ""
-    #: (4, 4) rigid camera -> world transform (world: Z up, metres, floor at z = 0, the person starting at the
-    #: origin facing -Y; bridge/ground.py), or None when no world frame was estimated (older files).
+    #: Version 2 (None in version 1 files): (4, 4) rigid camera -> world transform (world: Z up, metres,
+    #: floor at z = 0, the person starting at the origin facing -Y; bridge/ground.py), the posed joints in
+    #: that frame (F, 24, 3), and foot contact probabilities (F, 4: left heel, left toe, right heel, right
+    #: toe; bridge/contacts.py).
     world_from_camera: np.ndarray | None = None
+    joints_world_m: np.ndarray | None = None
+    contacts: np.ndarray | None = None
     extras: dict[str, np.ndarray] = field(default_factory=dict)  # optional arrays, stored with an "extra_" prefix
 
     @property
@@ -66,6 +72,12 @@ _ARRAYS: dict[str, tuple[type, tuple]] = {
     "confidence": (np.float32, ("F",)),
 }
 _STRINGS = ("model_id", "body_model_id", "source", "smoothing")
+#: Version-2 arrays: all three or none (a version-1 result).
+_WORLD_ARRAYS: dict[str, tuple[type, tuple]] = {
+    "world_from_camera": (np.float64, (4, 4)),
+    "joints_world_m": (np.float32, ("F", 24, 3)),
+    "contacts": (np.float32, ("F", 4)),
+}
 _EXTRA_PREFIX = "extra_"
 _NEW_FILE_MODE = 0o644
 
@@ -100,15 +112,26 @@ def validate(result: ClipResult) -> ClipResult:
     conf = coerced["confidence"]
     if np.any((conf < 0) | (conf > 1)):
         raise ResultsError("results field 'confidence' must lie in [0, 1]")
-    world = None
-    if result.world_from_camera is not None:
-        world = np.asarray(result.world_from_camera, dtype=np.float64)
-        if world.shape != (4, 4) or not np.all(np.isfinite(world)):
-            raise ResultsError(f"results field 'world_from_camera' must be a finite (4, 4) matrix, got shape {world.shape}")
+    present = [name for name in _WORLD_ARRAYS if getattr(result, name) is not None]
+    if present and len(present) != len(_WORLD_ARRAYS):
+        missing = sorted(set(_WORLD_ARRAYS) - set(present))
+        raise ResultsError(f"results fields {', '.join(_WORLD_ARRAYS)} go together; missing {', '.join(missing)}")
+    world_fields = {}
+    for name in present:
+        dtype, shape = _WORLD_ARRAYS[name]
+        arr = np.asarray(getattr(result, name))
+        _check_shape(name, arr, shape, frames)
+        if not np.all(np.isfinite(arr)):
+            raise ResultsError(f"results field '{name}' contains NaN or infinite values")
+        world_fields[name] = arr.astype(dtype, copy=False)
+    if present:
+        world = world_fields["world_from_camera"]
         rotation = world[:3, :3]
         if (not np.allclose(rotation @ rotation.T, np.eye(3), atol=1e-4) or np.linalg.det(rotation) < 0
                 or not np.allclose(world[3], [0.0, 0.0, 0.0, 1.0])):
             raise ResultsError("results field 'world_from_camera' must be a rigid transform (rotation, translation)")
+        if np.any((world_fields["contacts"] < 0) | (world_fields["contacts"] > 1)):
+            raise ResultsError("results field 'contacts' must lie in [0, 1]")
     extras = {}
     for key, value in result.extras.items():
         arr = np.asarray(value)
@@ -117,7 +140,7 @@ def validate(result: ClipResult) -> ClipResult:
         extras[key] = arr
     strings = {name: str(getattr(result, name)) for name in _STRINGS}
     return ClipResult(fps=float(result.fps), image_size=(width, height), focal_px=float(result.focal_px),
-                      world_from_camera=world, extras=extras, **coerced, **strings)
+                      extras=extras, **coerced, **strings, **world_fields)
 
 
 def write_results(path: str | os.PathLike, result: ClipResult) -> Path:
@@ -129,7 +152,7 @@ def write_results(path: str | os.PathLike, result: ClipResult) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temp_files(path.parent)
     payload: dict[str, np.ndarray] = {
-        "schema_version": np.array(SCHEMA_VERSION),
+        "schema_version": np.array(SCHEMA_VERSION if result.world_from_camera is not None else READABLE_VERSIONS[0]),
         "coordinate_system": np.array(COORDINATE_SYSTEM),
         "fps": np.array(result.fps, dtype=np.float64),
         "focal_px": np.array(result.focal_px, dtype=np.float64),
@@ -137,8 +160,7 @@ def write_results(path: str | os.PathLike, result: ClipResult) -> Path:
     }
     payload.update({name: getattr(result, name) for name in _ARRAYS})
     payload.update({name: np.array(getattr(result, name)) for name in _STRINGS})
-    if result.world_from_camera is not None:
-        payload["world_from_camera"] = result.world_from_camera
+    payload.update({name: getattr(result, name) for name in _WORLD_ARRAYS if getattr(result, name) is not None})
     payload.update({_EXTRA_PREFIX + k: v for k, v in result.extras.items()})
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.npz", dir=path.parent)
     try:
@@ -166,12 +188,14 @@ def read_results(path: str | os.PathLike) -> ClipResult:
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise ResultsError(f"cannot read results file {path}: {exc}") from exc
     version = str(raw.get("schema_version", ""))
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_VERSIONS:
         found = version or "none (not an ARTS results file)"
-        raise ResultsError(f"{path.name}: unsupported results schema '{found}'; this version reads '{SCHEMA_VERSION}'")
+        raise ResultsError(f"{path.name}: unsupported results schema '{found}'; this version reads "
+                           f"{' and '.join(READABLE_VERSIONS)}")
     if str(raw.get("coordinate_system", "")) != COORDINATE_SYSTEM:
         raise ResultsError(f"{path.name}: unsupported coordinate system '{raw.get('coordinate_system')}'")
-    required = [*_ARRAYS, *_STRINGS, "fps", "focal_px", "image_size"]
+    required = [*_ARRAYS, *_STRINGS, "fps", "focal_px", "image_size",
+                *(_WORLD_ARRAYS if version == SCHEMA_VERSION else ())]
     missing = [name for name in required if name not in raw]
     if missing:
         raise ResultsError(f"{path.name}: missing field(s) {', '.join(missing)}")
@@ -180,7 +204,7 @@ def read_results(path: str | os.PathLike) -> ClipResult:
         return validate(ClipResult(
             fps=float(raw["fps"]), focal_px=float(raw["focal_px"]),
             image_size=tuple(int(v) for v in raw["image_size"]), extras=extras,
-            world_from_camera=raw.get("world_from_camera"),
+            **{name: raw.get(name) for name in _WORLD_ARRAYS},
             **{name: raw[name] for name in _ARRAYS}, **{name: str(raw[name]) for name in _STRINGS}))
     except ResultsError as exc:
         raise ResultsError(f"{path.name}: {exc}") from exc

@@ -280,6 +280,8 @@ def test_a_world_frame_stands_the_rig_where_it_says_and_the_camera_still_sees_th
     world[:3, :3] = rotations.axis_angle_to_matrix(np.array([-1.75, 0.1, 0.05]))
     world[:3, 3] = [0.3, -3.2, 1.45]  # a camera 1.45 m up, looking down a little
     clip.world_from_camera = world
+    clip.joints_world_m = clip.joints_3d @ world[:3, :3].T + world[:3, 3]
+    clip.contacts = np.zeros((8, 4))
     armature = import_npz(tmp_path, clip)
     got = rig_world_joints(bpy, armature, range(1, 9))
     np.testing.assert_allclose(got, expected_world_joints(arrays, clip), atol=2e-5)
@@ -291,6 +293,6 @@ def test_a_world_frame_stands_the_rig_where_it_says_and_the_camera_still_sees_th
 
     settings.use_world = False  # camera space, as before world frames existed
     armature = import_npz(tmp_path, clip, "camera_space.npz")
-    clip.world_from_camera = None
+    clip.world_from_camera = clip.joints_world_m = clip.contacts = None
     np.testing.assert_allclose(rig_world_joints(bpy, armature, [1]), expected_world_joints(arrays, clip)[:1],
                                atol=2e-5)

@@ -12,9 +12,17 @@ from bridge import results
 from bridge.results import ClipResult, ResultsError, read_results, write_results
 
 
-def make_result(frames: int = 5, seed: int = 0) -> ClipResult:
+def make_result(frames: int = 5, seed: int = 0, world: bool = True) -> ClipResult:
+    """A version-2 result (with world frame and contacts), or a version-1 one with world=False."""
     rng = np.random.default_rng(seed)
-    return ClipResult(
+    world_fields = {}
+    if world:
+        matrix = np.eye(4)
+        matrix[:3, :3] = [[1, 0, 0], [0, 0, 1], [0, -1, 0]]
+        matrix[:3, 3] = [0.0, -3.0, 1.2]
+        world_fields = {"world_from_camera": matrix, "joints_world_m": rng.normal(0, 0.5, (frames, 24, 3)),
+                        "contacts": rng.uniform(0, 1, (frames, 4))}
+    return ClipResult(**world_fields,
         fps=30.0, frame_indices=np.arange(10, 10 + frames), pose_aa=rng.normal(0, 0.3, (frames, 24, 3)),
         betas=rng.normal(0, 1, 10), trans_m=rng.normal(0, 1, (frames, 3)) + [0, 0, 4],
         joints_3d=rng.normal(0, 0.5, (frames, 24, 3)), keypoints_2d=rng.uniform(0, 600, (frames, 33, 3)) / [1, 1, 600],
@@ -26,7 +34,8 @@ def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
     original = make_result()
     path = write_results(tmp_path / "clip.npz", original)
     back = read_results(path)
-    for name in ("frame_indices", "pose_aa", "betas", "trans_m", "joints_3d", "keypoints_2d", "valid", "confidence"):
+    for name in ("frame_indices", "pose_aa", "betas", "trans_m", "joints_3d", "keypoints_2d", "valid", "confidence",
+                 "world_from_camera", "joints_world_m", "contacts"):
         np.testing.assert_allclose(getattr(back, name), np.asarray(getattr(original, name)), rtol=1e-6, atol=1e-6)
     assert back.pose_aa.dtype == np.float32 and back.valid.dtype == np.bool_ and back.frame_indices.dtype == np.int64
     assert (back.fps, back.image_size, back.focal_px) == (30.0, (640, 480), 615.0)
@@ -116,13 +125,29 @@ def test_reading_errors_name_the_file(tmp_path: Path) -> None:
         read_results(other)
 
 
+def test_version_1_files_still_read_without_a_world_frame(tmp_path: Path) -> None:
+    path = write_results(tmp_path / "old.npz", make_result(world=False))
+    with np.load(path) as data:
+        assert str(data["schema_version"]) == "arts-results/1" and "contacts" not in data.files
+    back = read_results(path)
+    assert back.world_from_camera is None and back.joints_world_m is None and back.contacts is None
+    partial = make_result()
+    partial.contacts = None
+    with pytest.raises(ResultsError, match="go together; missing contacts"):
+        write_results(tmp_path / "partial.npz", partial)
+    bad = make_result()
+    bad.world_from_camera = np.diag([1.0, 1.0, -1.0, 1.0])  # a mirror, not a rotation
+    with pytest.raises(ResultsError, match="rigid transform"):
+        write_results(tmp_path / "mirror.npz", bad)
+
+
 def test_reader_refuses_future_version_and_missing_fields(tmp_path: Path) -> None:
     path = write_results(tmp_path / "clip.npz", make_result())
     with np.load(path) as data:
         raw = {k: data[k] for k in data.files}
-    raw["schema_version"] = np.array("arts-results/2")
+    raw["schema_version"] = np.array("arts-results/3")
     np.savez(tmp_path / "future.npz", **raw)
-    with pytest.raises(ResultsError, match="unsupported results schema 'arts-results/2'"):
+    with pytest.raises(ResultsError, match="unsupported results schema 'arts-results/3'"):
         read_results(tmp_path / "future.npz")
     raw["schema_version"] = np.array(results.SCHEMA_VERSION)
     del raw["betas"]

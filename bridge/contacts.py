@@ -1,0 +1,54 @@
+"""Foot contacts: per frame, how likely each heel and toe is planted on the floor, from world-frame joints.
+
+A point is planted when it is low (its height above the floor, less its height above the sole in the rest
+pose, within a few centimetres) and still (horizontal speed under a walking foot's). Probabilities are
+soft versions of exactly those two tests, so they rise and fall smoothly for foot lock to blend with, and
+the same tests with hard thresholds on motion-capture truth are the labels they are measured against
+(scripts/eval_contacts.py). Pure numpy.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import median_filter
+
+#: (SMPL joint, name) of the four contact points, in the results' `contacts` column order. The ankle joint
+#: stands in for the heel (it is above it).
+CONTACT_POINTS: tuple[tuple[int, str], ...] = ((7, "left_heel"), (10, "left_toe"), (8, "right_heel"),
+                                               (11, "right_toe"))
+#: A planted point is at most this high above its rest height over the floor (m) and this fast (m/s).
+HEIGHT_M = 0.04
+SPEED_M_S = 0.25
+#: Widths of the soft thresholds.
+HEIGHT_SOFTNESS_M = 0.012
+SPEED_SOFTNESS_M_S = 0.06
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -50.0, 50.0)))
+
+
+def heights_and_speeds(joints_world: np.ndarray, fps: float, sole_heights: dict[int, float]
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """(F, 4) height above resting on the floor (m) and horizontal speed (m/s) of each contact point.
+    Speeds are central differences, median-filtered over 3 frames so one noisy frame cannot break a contact."""
+    joints = np.asarray(joints_world, dtype=np.float64)[:, [j for j, _ in CONTACT_POINTS]]  # (F, 4, 3)
+    heights = joints[..., 2] - np.array([sole_heights[j] for j, _ in CONTACT_POINTS])
+    if len(joints) < 2:
+        return heights, np.zeros(heights.shape)
+    velocity = np.gradient(joints[..., :2], axis=0) * fps
+    speed = median_filter(np.linalg.norm(velocity, axis=-1), size=(3, 1), mode="nearest")
+    return heights, speed
+
+
+def contact_probabilities(joints_world: np.ndarray, fps: float, sole_heights: dict[int, float]) -> np.ndarray:
+    """(F, 24, 3) world-frame joints (Z up, floor at 0) -> (F, 4) contact probabilities in [0, 1]."""
+    heights, speed = heights_and_speeds(joints_world, fps, sole_heights)
+    low = _sigmoid((HEIGHT_M - heights) / HEIGHT_SOFTNESS_M)
+    still = _sigmoid((SPEED_M_S - speed) / SPEED_SOFTNESS_M_S)
+    return (low * still).astype(np.float32)
+
+
+def contact_labels(joints_world: np.ndarray, fps: float, sole_heights: dict[int, float]) -> np.ndarray:
+    """(F, 4) bool: the hard tests, for ground truth from motion capture."""
+    heights, speed = heights_and_speeds(joints_world, fps, sole_heights)
+    return (heights < HEIGHT_M) & (speed < SPEED_M_S)

@@ -1,0 +1,40 @@
+"""Foot contact probabilities from world-frame joints (synthetic feet)."""
+from __future__ import annotations
+
+import numpy as np
+
+from bridge.contacts import CONTACT_POINTS, contact_labels, contact_probabilities
+
+SOLES = {7: 0.08, 8: 0.08, 10: 0.03, 11: 0.03}
+FPS = 30.0
+
+
+def stepping_feet(frames: int = 90) -> np.ndarray:
+    """Joints (F, 24, 3): the left foot planted throughout, the right one lifted and carried 0.3 m forward
+    between frames 30 and 50, planted before and after."""
+    joints = np.zeros((frames, 24, 3))
+    for joint, height in SOLES.items():
+        joints[:, joint, 2] = height
+    t = np.clip((np.arange(frames) - 30) / 20.0, 0.0, 1.0)
+    for joint in (8, 11):
+        joints[:, joint, 1] += 0.3 * t
+        joints[:, joint, 2] += 0.12 * np.sin(np.pi * t)
+    return joints
+
+
+def test_planted_feet_are_in_contact_and_a_swinging_foot_is_not():
+    probabilities = contact_probabilities(stepping_feet(), FPS, SOLES)
+    names = [name for _, name in CONTACT_POINTS]
+    left, right = [names.index("left_heel"), names.index("left_toe")], [names.index("right_heel"), names.index("right_toe")]
+    assert probabilities.shape == (90, 4) and probabilities.dtype == np.float32
+    assert (probabilities[:, left] > 0.9).all()
+    assert (probabilities[35:46, right] < 0.1).all()  # in the air and moving
+    assert (probabilities[:25, right] > 0.9).all() and (probabilities[56:, right] > 0.9).all()
+
+
+def test_labels_are_the_hard_version_of_the_same_tests():
+    joints = stepping_feet()
+    labels = contact_labels(joints, FPS, SOLES)
+    assert ((contact_probabilities(joints, FPS, SOLES) > 0.5) == labels).mean() > 0.97
+    joints[:, 10, 2] += 0.1  # a raised left toe (standing on the heel) is not planted
+    assert not contact_labels(joints, FPS, SOLES)[:, 1].any()
