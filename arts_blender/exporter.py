@@ -5,7 +5,7 @@ from pathlib import Path
 
 import bpy
 
-from . import export_presets
+from . import bvh_axes, export_presets
 
 
 def _select_only(context, objects: list[bpy.types.Object], active: bpy.types.Object) -> None:
@@ -34,8 +34,11 @@ def export_rig(context, armature: bpy.types.Object, target: str, filepath: str |
     elif fmt == "BVH":
         result = bpy.ops.export_anim.bvh(filepath=str(path), frame_start=scene.frame_start,
                                          frame_end=scene.frame_end, **options)
-    else:
-        result = bpy.ops.export_scene.gltf(filepath=str(path), **options)
+        if "FINISHED" in result:  # Blender writes its own Z-up axes; BVH readers expect Y up
+            path.write_text(bvh_axes.to_y_up(path.read_text()))
+    else:  # the merged animation takes this name (the exporter's default is "Animation")
+        result = bpy.ops.export_scene.gltf(filepath=str(path), **options,
+                                           export_nla_strips_merged_animation_name=armature.animation_data.action.name)
     if "FINISHED" not in result:
         raise RuntimeError(f"the {fmt} exporter did not finish writing {path}")
     return path

@@ -1,9 +1,12 @@
 """Exports of an imported clip: each engine preset (FBX), BVH and glTF re-imported into a fresh scene
-reproduces the joint positions within 1 mm, and an independent reader (assimp) sees the FBX's bones,
+reproduces the joint positions within 1 mm (BVH with Blender's default Y-up import), and an independent
+reader (assimp) sees the FBX's bones,
 frame count and duration."""
 from __future__ import annotations
 
+import json
 import shutil
+import struct
 import subprocess
 import xml.etree.ElementTree as ET
 
@@ -40,9 +43,8 @@ def exported(tmp_path_factory):
 def reimport(target: str, path) -> "bpy.types.Object":
     clean_scene(bpy)
     bpy.context.scene.render.fps = int(FPS)  # glTF keys are in seconds: match the rate before importing
-    if target == "BVH":
-        # Blender's BVH exporter writes its Z-up axes as they are: read them back the same way.
-        bpy.ops.import_anim.bvh(filepath=str(path), axis_forward="Y", axis_up="Z", rotate_mode="NATIVE")
+    if target == "BVH":  # Y up: Blender's importer with its default axes stands it up
+        bpy.ops.import_anim.bvh(filepath=str(path), rotate_mode="NATIVE")
     elif target == "GLTF":
         bpy.ops.import_scene.gltf(filepath=str(path))
     else:
@@ -86,3 +88,13 @@ def test_fbx_read_by_assimp(exported, target, tmp_path):
     assert set(rig_math.SMPL_JOINT_NAMES) <= set(channels)
     for name in rig_math.SMPL_JOINT_NAMES:
         assert int(channels[name].find("RotationKeyList").get("num")) == FRAMES
+
+
+def test_gltf_animation_is_named_after_the_action(exported):
+    """Read the .glb's JSON chunk directly (12-byte header, then a chunk: length, type 'JSON', data)."""
+    paths, _ = exported
+    data = paths["GLTF"].read_bytes()
+    length, kind = struct.unpack("<I4s", data[12:20])
+    document = json.loads(data[20:20 + length])
+    assert kind == b"JSON" and [a["name"] for a in document["animations"]] == ["walk"]
+

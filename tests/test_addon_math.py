@@ -130,3 +130,29 @@ def test_channels_cover_every_bone_and_the_pelvis_location():
     assert channels[-1].data_path == 'pose.bones["pelvis"].location' and channels[-1].index == 2
     # Constant curves reduce to their two end keys, placed on the requested frames.
     assert all(ch.frames.tolist() == [10.0, 14.0] for ch in channels)
+
+
+@pytest.mark.parametrize("order", ["XYZ", "XZY", "YXZ", "YZX", "ZXY", "ZYX"])
+def test_bvh_euler_round_trip_in_every_channel_order(order):
+    from arts_blender import bvh_axes
+
+    angles = np.random.default_rng(3).uniform(-1.4, 1.4, size=(50, 3))  # middle angle inside +-90 degrees
+    matrix = bvh_axes.euler_to_matrix(angles, order)
+    np.testing.assert_allclose(bvh_axes.matrix_to_euler(matrix, order), angles, atol=1e-9)
+
+
+def test_bvh_rewritten_y_up_keeps_the_motion():
+    from arts_blender import bvh_axes
+
+    text = ("HIERARCHY\nROOT pelvis\n{\n\tOFFSET 0.0 0.1 0.9\n\tCHANNELS 6 Xposition Yposition Zposition "
+            "Zrotation Xrotation Yrotation\n\tJOINT spine\n\t{\n\t\tOFFSET 0.0 0.0 0.2\n\t\tCHANNELS 3 Zrotation "
+            "Xrotation Yrotation\n\t\tEnd Site\n\t\t{\n\t\t\tOFFSET 0.0 0.0 0.1\n\t\t}\n\t}\n}\nMOTION\nFrames: 2\n"
+            "Frame Time: 0.033333\n0.5 1.0 0.9 10 20 30 0 90 0\n0.6 1.0 0.9 -170 20 30 5 0 0\n")
+    converted = bvh_axes.to_y_up(text)
+    assert "OFFSET 0.000000 0.900000 -0.100000" in converted and "OFFSET 0.000000 0.200000 0.000000" in converted
+    rows = [[float(v) for v in line.split()] for line in converted.splitlines()[-2:]]
+    np.testing.assert_allclose(rows[0][:3], [0.5, 0.9, -1.0])
+    c = bvh_axes.Z_UP_TO_Y_UP
+    for before, after in zip(([10, 20, 30], [0, 90, 0], [-170, 20, 30]), (rows[0][3:6], rows[0][6:9], rows[1][3:6])):
+        expected = c @ bvh_axes.euler_to_matrix(np.radians([before]), "ZXY")[0] @ c.T
+        np.testing.assert_allclose(bvh_axes.euler_to_matrix(np.radians([after]), "ZXY")[0], expected, atol=1e-5)
