@@ -40,6 +40,7 @@ def process_video_params(settings, prefs, video_path: str, output: Path) -> dict
         "smoothing": settings.smoothing,
         "checkpoint": _optional_path(prefs.checkpoint_path),
         "body_model": _optional_path(prefs.body_model_path),
+        "foot_lock": float(settings.foot_lock),
     }
 
 

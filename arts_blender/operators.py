@@ -423,6 +423,7 @@ def draw_import_options(layout, settings) -> None:
     row.prop(settings, "end_frame")
     col.prop(settings, "person")
     col.prop(settings, "smoothing")
+    col.prop(settings, "foot_lock")
     draw_rig_options(col, settings)
 
 

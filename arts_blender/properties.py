@@ -55,6 +55,10 @@ class ArtsSettings(bpy.types.PropertyGroup):
                                                 default=math.radians(0.5), description="Largest rotation error")
     location_tolerance: bpy.props.FloatProperty(name="Location tolerance", subtype="DISTANCE", unit="LENGTH",
                                                 min=0.0, default=0.002, description="Largest root position error")
+    foot_lock: bpy.props.FloatProperty(
+        name="Foot lock", subtype="FACTOR", min=0.0, max=1.0, default=1.0,
+        description="Pin each planted foot to one spot for its whole contact (legs re-solved, pelvis adjusted "
+                    "only where a leg cannot reach); 0 turns it off")
     use_world: bpy.props.BoolProperty(
         name="Stand on the floor", default=True,
         description="Place the motion in the world frame found from the feet: Z up, the floor at zero, the "

@@ -33,6 +33,16 @@ def _person(text: str) -> int | list[float]:
     raise argparse.ArgumentTypeError(f"--person takes an index from `people` or a box x0,y0,x1,y1, got {text!r}")
 
 
+def _strength(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"--foot-lock takes a strength from 0 (off) to 1, got {text!r}")
+    return value
+
+
 def _smoothing(text: str) -> str | dict:
     """A preset name or a JSON object of smoothing parameters."""
     if text in PRESETS:
@@ -68,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fov-deg", type=float, default=DEFAULT_FOV_DEG, help="horizontal field of view of the camera")
     run.add_argument("--focal-px", type=float, default=None, help="focal length in pixels (overrides --fov-deg)")
     run.add_argument("--batch-size", type=int, default=64)
+    run.add_argument("--foot-lock", type=_strength, default=1.0,
+                     help="pin planted feet to one spot, strength 0 (off) to 1 (default 1)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     people = sub.add_parser("people", help="list the people in a video (candidates for --person)")
@@ -152,7 +164,8 @@ def _run(args: argparse.Namespace) -> int:
     options = ProcessOptions(
         video=args.video, output=args.output, start_frame=args.start, end_frame=args.end, device=args.device,
         person=args.person, smoothing=args.smooth, preview=args.preview, checkpoint=args.checkpoint,
-        body_model=args.body_model, fov_deg=args.fov_deg, focal_px=args.focal_px, batch_size=args.batch_size)
+        body_model=args.body_model, fov_deg=args.fov_deg, focal_px=args.focal_px, batch_size=args.batch_size,
+        foot_lock=args.foot_lock)
     try:
         _, summary = process_video(options, progress=bars)
     except PipelineError as exc:

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from . import camera, contacts, crop_recovery, ground, preflight, protocol, smoothing, track_checks, tracking, video
+from . import (camera, contacts, crop_recovery, foot_lock, ground, preflight, protocol, smoothing, track_checks,
+               tracking, video)
 from .detection import DetectorMissingError, PoseDetector
 from .geometry import kinematics, rotations
 from .results import ClipResult, ResultsError, write_results
@@ -69,6 +70,7 @@ class ProcessOptions:
     fov_deg: float = camera.DEFAULT_FOV_DEG
     focal_px: float | None = None
     batch_size: int = 64
+    foot_lock: float = 1.0  # strength in [0, 1]; 0 = off
     task_path: str | None = None  # pose landmarker bundle (tests, advanced use)
     max_side_px: int | None = 1280  # frames are downscaled to this before landmark detection
 
@@ -96,13 +98,14 @@ class ProcessSummary:
     preview: str | None = None
     warnings: list[str] = field(default_factory=list)
     world: dict | None = None  # how the world frame was found and the camera it implies
+    foot_lock: dict | None = None  # strength and frames locked per foot
 
     def to_dict(self) -> dict[str, Any]:
         return {"output": self.output, "frames": self.frames, "valid_frames": self.valid_frames, "fps": self.fps,
                 "image_size": list(self.image_size), "rotation_deg": self.rotation_deg, "person": self.person,
                 "model_id": self.model_id, "body_model_id": self.body_model_id, "device": self.device,
                 "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()}, "preview": self.preview,
-                "warnings": self.warnings, "world": self.world}
+                "warnings": self.warnings, "world": self.world, "foot_lock": self.foot_lock}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -433,6 +436,14 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
     world = ground.estimate_world_frame(joints_3d, track.valid, info.fps, soles)
     joints_world = joints_3d @ world.rotation.T + world.translation
     contact = contacts.contact_probabilities(joints_world, info.fps, soles)
+    lock_summary = {"strength": float(options.foot_lock), "locked_frames": {"left": 0, "right": 0}}
+    if options.foot_lock > 0:
+        locked = foot_lock.lock_feet(pose_aa, trans_m, rest_joints, world.matrix(), contact, soles, info.fps,
+                                     float(options.foot_lock))
+        pose_aa, trans_m = locked.pose_aa, locked.trans_m
+        joints_3d, joints_world = locked.joints_cam, locked.joints_world
+        lock_summary["locked_frames"] = {side: int((locked.weights[:, k] > 0.5).sum())
+                                         for k, side in enumerate(("left", "right"))}
     if world.method == "body":
         warnings.append("no planted feet were seen, so the floor is placed under the lowest feet and 'up' "
                         "comes from the body's posture; check the rig stands level")
@@ -469,7 +480,7 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
         output=options.output, frames=frames, valid_frames=int(track.valid.sum()), fps=info.fps,
         image_size=info.image_size, rotation_deg=info.rotation_deg, person=person, model_id=result.model_id,
         body_model_id=result.body_model_id, device=device, timings_s=rep.timings, preview=preview_path,
-        warnings=warnings, world=world_summary(world))
+        warnings=warnings, world=world_summary(world), foot_lock=lock_summary)
     return result, summary
 
 

@@ -97,6 +97,10 @@ def _fov(value: Any) -> str | None:
     return None if _is_number(value) and 1.0 <= value <= 179.0 else "must be a number of degrees from 1 to 179"
 
 
+def _strength(value: Any) -> str | None:
+    return None if _is_number(value) and 0.0 <= value <= 1.0 else "must be a number from 0 (off) to 1"
+
+
 def _optional_positive(value: Any) -> str | None:
     return None if value is None or (_is_number(value) and value > 0) else "must be a positive number or null"
 
@@ -148,6 +152,7 @@ PARAMS: dict[str, _Spec] = {
         "fov_deg": (_fov, 55.0, False),
         "focal_px": (_optional_positive, None, False),
         "batch_size": (_positive_int(4096), 64, False),
+        "foot_lock": (_strength, 1.0, False),
     },
     "list_people": {
         **_RANGE,

@@ -121,6 +121,7 @@ def test_argument_parsing():
     args = parser.parse_args(["run", "v.mp4", "-o", "o.npz", "--person", "10,20,110,220", "--smooth", "strong"])
     assert args.person == [10.0, 20.0, 110.0, 220.0] and args.smooth == "strong"
     assert parser.parse_args(["run", "v.mp4", "-o", "o.npz", "--person", "2"]).person == 2
-    for bad in (["--person", "1,2"], ["--smooth", "wild"], ["--device", "tpu"]):
+    assert parser.parse_args(["run", "v.mp4", "-o", "o.npz", "--foot-lock", "0"]).foot_lock == 0.0
+    for bad in (["--person", "1,2"], ["--smooth", "wild"], ["--device", "tpu"], ["--foot-lock", "2"]):
         with pytest.raises(SystemExit):
             parser.parse_args(["run", "v.mp4", "-o", "o.npz", *bad])

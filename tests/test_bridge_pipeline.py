@@ -57,6 +57,9 @@ def test_result_file_and_summary(processed):
     world = saved.world_from_camera  # a rigid camera -> world transform (its accuracy: tests/test_ground.py)
     np.testing.assert_allclose(world[:3, :3] @ world[:3, :3].T, np.eye(3), atol=1e-6)
     assert set(summary.world) == {"method", "planted_frames", "camera_height_m", "camera_pitch_deg", "camera_roll_deg"}
+    assert summary.foot_lock["strength"] == 1.0 and set(summary.foot_lock["locked_frames"]) == {"left", "right"}
+    np.testing.assert_allclose(saved.joints_world_m, saved.joints_3d @ world[:3, :3].T + world[:3, 3], atol=1e-4)
+    assert saved.contacts.shape == (90, 4)
     assert np.all(saved.confidence[saved.valid] > 0.3) and np.all(saved.confidence[~saved.valid] == 0)
     np.testing.assert_allclose(saved.pose_aa, result.pose_aa, atol=1e-6)
     # joints are the rig's joints: pelvis of joints_3d = trans_m + the shaped rest pelvis
@@ -202,7 +205,8 @@ def test_a_users_own_body_model_gets_the_predicted_proportions(free_body, tmp_pa
     shipped = pipeline.load_predictor(None, "cpu")
     path = tmp_path / "SMPL_NEUTRAL.pkl"
     path.write_bytes(smpl_like_pickle(skeleton_body_arrays(free_body, scale=1.1)))
-    runs = {name: process_video(ProcessOptions(video=str(CLIP), end_frame=40, body_model=body), predictor=shipped)
+    runs = {name: process_video(ProcessOptions(video=str(CLIP), end_frame=40, body_model=body, foot_lock=0.0),
+                                predictor=shipped)  # foot lock re-solves legs per body: compare the network's poses
             for name, body in (("free", None), ("user", str(path)))}
     (free_result, free_summary), (result, summary) = runs["free"], runs["user"]
     user = load_body_model_arrays(str(path))

@@ -1,0 +1,202 @@
+"""Foot lock: pin each planted foot to one spot for its whole contact, with the legs re-solved by two-bone IK
+and the pelvis moved only as far as the legs cannot reach.
+
+Works in the clip's world frame (bridge/ground.py) on the contacts of bridge/contacts.py. Per foot, every
+run of frames where its heel or toe is planted gets one target for the ankle: the contact-weighted mean
+of where the ankle was, never below its resting height over the floor. Weights ramp in and out over
+BLEND_FRAMES or more with a smoothstep (slow enough that the foot never jumps), so a lock starts and ends
+without a pop; `strength` scales them (0 = off).
+Each frame the ankles move towards their targets; where a leg cannot reach, the pelvis follows (smoothed),
+then hip and knee rotate (the knee stays in its bending plane) and the ankle keeps its world orientation,
+so the foot does not tilt. Only the leg joints' local rotations and the root translation change: the root
+orientation and every other joint are untouched. Pure numpy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from .contacts import CONTACT_POINTS
+from .geometry import kinematics, rotations
+from .skeleton import SMPL_PARENTS
+
+#: (hip, knee, ankle) per side, and which contact columns (heel, toe) belong to it.
+LEGS = ((1, 4, 7), (2, 5, 8))
+FOOT_CONTACTS = ((0, 1), (2, 3))
+PELVIS = 0
+#: Frames over which a lock fades in before a contact and out after it, at least; longer when the foot has
+#: further to go, so that it never travels faster than BLEND_SPEED_M_S while blending (no pops).
+BLEND_FRAMES = 4
+BLEND_SPEED_M_S = 0.2
+#: Shortest contact (frames) worth locking; a contact starts above PLANTED and lasts until the probability
+#: falls below RELEASED (hysteresis: a probability hovering near one threshold does not flicker the lock).
+MIN_CONTACT_FRAMES = 3
+PLANTED, RELEASED = 0.5, 0.3
+#: Beyond this share of its length a leg does not stretch: the pelvis follows the foot instead, and what
+#: is left is absorbed softly (soft IK), since near full extension the knee swings wildly for tiny moves.
+MAX_REACH = 0.97
+#: Smoothing (frames, gaussian sigma) of the pelvis offsets the locks ask for.
+PELVIS_SMOOTHING = 1.5
+
+
+@dataclass
+class LockedMotion:
+    """The motion after foot lock: pose_aa and trans_m in camera space (as the results store them), posed
+    joints in camera and world space, and per side the lock weight applied in each frame (F, 2)."""
+
+    pose_aa: np.ndarray
+    trans_m: np.ndarray
+    joints_cam: np.ndarray
+    joints_world: np.ndarray
+    weights: np.ndarray
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
+def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, 3) directions -> (N, 3, 3) smallest rotations taking a onto b."""
+    a, b = _unit(a), _unit(b)
+    axis = np.cross(a, b)
+    angle = np.arctan2(np.linalg.norm(axis, axis=-1), np.einsum("ni,ni->n", a, b))
+    return rotations.axis_angle_to_matrix(_unit(axis) * angle[:, None])
+
+
+def contact_runs(planted: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of each contact, with hysteresis between PLANTED and RELEASED."""
+    runs, start = [], None
+    for t, p in enumerate(planted):
+        if start is None and p > PLANTED:
+            start = t
+        elif start is not None and p < RELEASED:
+            runs.append((start, t))
+            start = None
+    if start is not None:
+        runs.append((start, len(planted)))
+    return runs
+
+
+def _blend_frames(distance_m: float, fps: float) -> int:
+    return max(BLEND_FRAMES, int(np.ceil(distance_m * fps / BLEND_SPEED_M_S)))
+
+
+def lock_targets(ankles: np.ndarray, planted: np.ndarray, floor_height: float, strength: float, fps: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """One foot: (F, 3) world ankle positions and (F,) planted probability -> (F, 3) targets and (F,) weights."""
+    frames = len(ankles)
+    targets = ankles.copy()
+    weights = np.zeros(frames)
+    for start, stop in contact_runs(planted):
+        if stop - start < MIN_CONTACT_FRAMES:
+            continue
+        p = planted[start:stop]
+        spot = (p[:, None] * ankles[start:stop]).sum(axis=0) / p.sum()
+        spot[2] = max(spot[2], floor_height)
+        fade_in = _blend_frames(float(np.linalg.norm(spot - ankles[start])), fps)
+        fade_out = _blend_frames(float(np.linalg.norm(spot - ankles[stop - 1])), fps)
+        lo, hi = max(start - fade_in, 0), min(stop + fade_out, frames)
+        t = np.arange(lo, hi)
+        ramp = np.minimum(_smoothstep((t - (start - fade_in)) / fade_in),
+                          _smoothstep(((stop - 1 + fade_out) - t) / fade_out))
+        ramp[(t >= start) & (t < stop)] = 1.0
+        take = ramp * strength > weights[lo:hi]
+        weights[lo:hi] = np.where(take, ramp * strength, weights[lo:hi])
+        targets[lo:hi] = np.where(take[:, None], spot, targets[lo:hi])
+    goal = ankles + weights[:, None] * (targets - ankles)
+    goal[:, 2] = np.maximum(goal[:, 2], floor_height)  # the sole never below the floor
+    return goal, weights
+
+
+def _two_bone_ik(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, target: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 3) joint positions and ankle targets -> (thigh, shin) world rotations (N, 3, 3) to apply."""
+    thigh_len = np.linalg.norm(knee - hip, axis=-1)
+    shin_len = np.linalg.norm(ankle - knee, axis=-1)
+    to_target = target - hip
+    length = thigh_len + shin_len
+    distance = np.maximum(np.linalg.norm(to_target, axis=-1), np.abs(thigh_len - shin_len) + 1e-4)
+    # Soft IK: stretching past MAX_REACH (or past the leg's own stretch, if more) approaches full length
+    # only asymptotically; a target no further than the ankle already is is reached exactly.
+    soft = (1.0 - MAX_REACH) * length
+    start = np.maximum(length - soft, np.linalg.norm(ankle - hip, axis=-1))
+    room = np.maximum(length - 1e-4 - start, 1e-9)
+    over = np.maximum(distance - start, 0.0)
+    distance = np.where(over > 0, start + room * (1.0 - np.exp(-over / room)), distance)
+    along = _unit(to_target)
+    bend = (knee - hip) - np.einsum("ni,ni->n", knee - hip, along)[:, None] * along  # knee's side of the line
+    straight = np.linalg.norm(bend, axis=-1) < 1e-6
+    fallback = np.cross(np.cross(along, knee - hip + np.array([0.0, 0.0, 1e-3])), along)
+    bend = _unit(np.where(straight[:, None], fallback, bend))
+    cos_hip = np.clip((thigh_len ** 2 + distance ** 2 - shin_len ** 2) / (2 * thigh_len * distance), -1.0, 1.0)
+    new_knee = hip + thigh_len[:, None] * (cos_hip[:, None] * along + np.sqrt(1 - cos_hip ** 2)[:, None] * bend)
+    thigh_turn = rotation_between(knee - hip, new_knee - hip)
+    moved_ankle = new_knee + np.einsum("nij,nj->ni", thigh_turn, ankle - knee)
+    shin_turn = rotation_between(moved_ankle - new_knee, hip + distance[:, None] * along - new_knee)
+    return thigh_turn, shin_turn
+
+
+def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray, world_from_camera: np.ndarray,
+              contacts: np.ndarray, sole_heights: dict[int, float], fps: float, strength: float = 1.0
+              ) -> LockedMotion:
+    """Foot-locked motion. pose_aa (F, 24, 3) with joint 0 in camera space, trans_m (F, 3) camera space,
+    rest_joints (24, 3) of the clip's body, world_from_camera (4, 4), contacts (F, 4) (CONTACT_POINTS
+    order), sole_heights per foot joint (rest height above the sole), strength in [0, 1]."""
+    rotation, offset = world_from_camera[:3, :3], world_from_camera[:3, 3]
+    rest = np.asarray(rest_joints, dtype=np.float64)
+    local = rotations.axis_angle_to_matrix(np.asarray(pose_aa, dtype=np.float64))
+    local_world = local.copy()
+    local_world[:, PELVIS] = rotation @ local[:, PELVIS]
+    posed, global_rot = kinematics.forward_kinematics(local_world, rest, SMPL_PARENTS)
+    pelvis = (rest[PELVIS] + np.asarray(trans_m, dtype=np.float64)) @ rotation.T + offset
+    joints = posed - rest[PELVIS] + pelvis[:, None]
+
+    goals, weights = [], []
+    for (_, _, ankle), columns in zip(LEGS, FOOT_CONTACTS):
+        planted = np.asarray(contacts, dtype=np.float64)[:, list(columns)].max(axis=1)
+        goal, weight = lock_targets(joints[:, ankle], planted, sole_heights[ankle], float(strength), fps)
+        goals.append(goal)
+        weights.append(weight)
+
+    shift = np.zeros_like(pelvis)
+    for (hip, knee, ankle), goal in zip(LEGS, goals):
+        leg = np.linalg.norm(rest[knee] - rest[hip]) + np.linalg.norm(rest[ankle] - rest[knee])
+        reach = goal - joints[:, hip]
+        stretched = np.maximum(MAX_REACH * leg, np.linalg.norm(joints[:, ankle] - joints[:, hip], axis=-1))
+        excess = np.maximum(np.linalg.norm(reach, axis=-1) - stretched, 0.0)  # beyond the leg's own stretch
+        shift += excess[:, None] * _unit(reach)
+    shift = gaussian_filter1d(shift, PELVIS_SMOOTHING, axis=0, mode="nearest") if len(shift) > 1 else shift
+    joints = joints + shift[:, None]
+
+    new_local = local.copy()
+    for (hip, knee, ankle), goal, weight in zip(LEGS, goals, weights):
+        active = (weight > 0) | (goal[:, 2] > joints[:, ankle, 2] + 1e-9)
+        if not active.any():
+            continue
+        thigh_turn, shin_turn = _two_bone_ik(joints[active, hip], joints[active, knee], joints[active, ankle],
+                                             goal[active])
+        hip_global = thigh_turn @ global_rot[active, hip]
+        knee_global = shin_turn @ thigh_turn @ global_rot[active, knee]
+        parent_global = global_rot[active, SMPL_PARENTS[hip]]
+        new_local[active, hip] = np.swapaxes(parent_global, -1, -2) @ hip_global
+        new_local[active, knee] = np.swapaxes(hip_global, -1, -2) @ knee_global
+        new_local[active, ankle] = np.swapaxes(knee_global, -1, -2) @ global_rot[active, ankle]
+
+    new_pelvis = pelvis + shift
+    new_trans = (new_pelvis - offset) @ rotation - rest[PELVIS]
+    new_pose = rotations.matrix_to_axis_angle(new_local)
+    new_pose[:, PELVIS] = np.asarray(pose_aa, dtype=np.float64)[:, PELVIS]
+    local_world = new_local.copy()
+    local_world[:, PELVIS] = rotation @ new_local[:, PELVIS]
+    posed, _ = kinematics.forward_kinematics(local_world, rest, SMPL_PARENTS)
+    joints_world = posed - rest[PELVIS] + new_pelvis[:, None]
+    joints_cam = (joints_world - offset) @ rotation
+    return LockedMotion(pose_aa=new_pose.astype(np.float32), trans_m=new_trans.astype(np.float32),
+                        joints_cam=joints_cam, joints_world=joints_world, weights=np.stack(weights, axis=1))

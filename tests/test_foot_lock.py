@@ -1,0 +1,79 @@
+"""Foot lock on a standing motion made to slide, as video estimates do (world frame given)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bridge.body_model import load_body_model_arrays, shaped_rest
+from bridge.contacts import contact_probabilities
+from bridge.foot_lock import lock_feet
+from bridge.geometry import rotations
+from bridge.pipeline import pose_joints, sole_heights
+from scripts.synth.procedural import FOOT_JOINT_HEIGHT_M, procedural_motion
+
+FPS = 30.0
+
+
+@pytest.fixture(scope="module")
+def sliding():
+    """A person waving on the spot whose whole body drifts 12 cm/s sideways and bobs 1 cm: in camera space
+    (camera 3.5 m away, level), with the world frame that stands them on the floor."""
+    vertices, rest = shaped_rest(load_body_model_arrays(), None)
+    motion = procedural_motion("wave", 4, rest, 120)
+    soles = sole_heights(vertices, rest)
+    pose = motion.pose_aa.astype(np.float64)
+    root = motion.root_pos_m - rest[0]  # SMPL transl in the Y-up world (floor at 0)
+    root[:, 1] -= FOOT_JOINT_HEIGHT_M - soles[10]  # procedural feet hover at a fixed joint height: soles down
+    t = np.arange(120) / FPS
+    root = root + np.stack([0.12 * t, 0.01 * np.sin(6 * t), np.zeros_like(t)], axis=1)
+    camera_from_yup = np.diag([1.0, -1.0, -1.0])  # a level camera at (0, 0, 3.5) looking along -z
+    camera_at = np.array([0.0, 0.0, 3.5])
+    pose[:, 0] = rotations.matrix_to_axis_angle(camera_from_yup @ rotations.axis_angle_to_matrix(pose[:, 0]))
+    trans = (root + rest[0] - camera_at) @ camera_from_yup.T - rest[0]
+    zup_from_yup = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+    world = np.eye(4)  # camera -> the Y-up world -> Z up (floor at z = 0)
+    world[:3, :3] = zup_from_yup @ camera_from_yup.T
+    world[:3, 3] = zup_from_yup @ camera_at
+    joints_world = (pose_joints(pose, rest) - rest[0] + (trans + rest[0])[:, None]) @ world[:3, :3].T + world[:3, 3]
+    return pose, trans, rest, world, joints_world, soles
+
+
+def foot_speed(joints_world: np.ndarray, joint: int) -> np.ndarray:
+    return np.linalg.norm(np.diff(joints_world[:, joint, :2], axis=0), axis=-1) * FPS
+
+
+def test_the_set_up_stands_on_the_floor_and_slides(sliding):
+    _, _, _, _, joints_world, soles = sliding
+    assert np.median(joints_world[:, [10, 11], 2].min(axis=1)) == pytest.approx(soles[10], abs=0.01)
+    assert np.median(foot_speed(joints_world, 7)) == pytest.approx(0.12, abs=0.02)
+
+
+def test_planted_feet_stop_sliding_and_nothing_else_changes(sliding):
+    pose, trans, rest, world, joints_world, soles = sliding
+    contacts = contact_probabilities(joints_world, FPS, soles)
+    assert (contacts.max(axis=1) > 0.5).mean() > 0.9  # slow enough to count as planted
+    locked = lock_feet(pose, trans, rest, world, contacts, soles, FPS)
+    for ankle in (7, 8):
+        before, after = foot_speed(joints_world, ankle), foot_speed(locked.joints_world, ankle)
+        assert np.median(after) < 0.01 and np.median(before) > 0.05, (np.median(after), np.median(before))
+    assert (locked.joints_world[:, [7, 8], 2] >= np.array([soles[7], soles[8]]) - 1e-6).all()
+    legs = [1, 2, 4, 5, 7, 8]
+    others = [j for j in range(24) if j not in legs]
+    np.testing.assert_allclose(locked.pose_aa[:, others], pose[:, others], atol=1e-5)  # arms, spine, root
+    # The upper body keeps its shape (only the pelvis may move as a whole).
+    trunk = lambda j: j[:, 15] - j[:, 0]  # noqa: E731
+    np.testing.assert_allclose(trunk(locked.joints_world), trunk(joints_world), atol=1e-5)
+    step = lambda j: np.linalg.norm(np.diff(j[:, legs], axis=0), axis=-1).max()  # noqa: E731
+    assert step(locked.joints_world) < step(joints_world) + 0.015  # no pops where locks start and end
+
+
+def test_strength_zero_only_keeps_soles_out_of_the_floor(sliding):
+    pose, trans, rest, world, joints_world, soles = sliding
+    contacts = contact_probabilities(joints_world, FPS, soles)
+    off = lock_feet(pose, trans, rest, world, contacts, soles, FPS, strength=0.0)
+    np.testing.assert_allclose(off.joints_world, joints_world, atol=1e-5)  # these feet never dip below it
+    np.testing.assert_allclose(off.trans_m, trans, atol=1e-5)
+    sunk = world.copy()
+    sunk[2, 3] -= 0.03  # the same motion 3 cm into the floor
+    lifted = lock_feet(pose, trans, rest, sunk, contacts, soles, FPS, strength=0.0)
+    assert (lifted.joints_world[:, [7, 8], 2] >= np.array([soles[7], soles[8]]) - 1e-6).all()
