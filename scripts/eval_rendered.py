@@ -268,11 +268,11 @@ class TrackOnce:
         return next(t for (path, _, _), t in self.tracks.items() if path == str(video.resolve()))
 
 
-def run_bridge(mp4: Path, checkpoint: str | None, smoothing: str, track_person: TrackOnce):
+def run_bridge(mp4: Path, checkpoint: str | None, smoothing: str, track_person: TrackOnce, foot_lock: float = 1.0):
     """process_video on the clip (no output file) -> ClipResult."""
     from bridge.pipeline import ProcessOptions, process_video
 
-    options = ProcessOptions(video=str(mp4), checkpoint=checkpoint, smoothing=smoothing)
+    options = ProcessOptions(video=str(mp4), checkpoint=checkpoint, smoothing=smoothing, foot_lock=foot_lock)
     result, _ = process_video(options, track_person=track_person)
     return result
 
@@ -573,7 +573,7 @@ def baseline_scores(world_landmarks: np.ndarray, gt_joints: np.ndarray, valid: n
 
 
 def evaluate(specs: list[ClipSpec], checkpoints: dict[str, str | None], out_dir: Path, smoothing: str,
-             cache_dir: Path | None, log: Callable[[str], None]
+             cache_dir: Path | None, log: Callable[[str], None], foot_lock: float = 1.0
              ) -> tuple[dict[str, dict[str, dict]], Calibration, list[dict]]:
     """Render (or reuse) every clip, run every checkpoint on it, score MediaPipe's world landmarks as the
     baseline on the same frames, and calibrate the landmarks.
@@ -597,7 +597,7 @@ def evaluate(specs: list[ClipSpec], checkpoints: dict[str, str | None], out_dir:
         results = {}
         for model, path in checkpoints.items():
             t0 = time.perf_counter()
-            results[model] = run_bridge(mp4, path, smoothing, track_once)
+            results[model] = run_bridge(mp4, path, smoothing, track_once, foot_lock)
             clip["bridge_s"][model] = round(time.perf_counter() - t0, 1)
         track = track_once.of(mp4)
         both = np.asarray(track.valid, bool)
@@ -639,6 +639,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     parser.add_argument("--checkpoint", action="append", default=[], metavar="[NAME=]PATH",
                         help="ARTS checkpoint to evaluate; repeatable (default: the shipped one)")
     parser.add_argument("--smoothing", default="none", help="bridge smoothing preset (none, light, ...)")
+    parser.add_argument("--foot-lock", type=float, default=1.0, help="bridge foot-lock strength (0: off)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the renders (reused)")
     parser.add_argument("--motion-dir", type=Path, default=DEFAULT_MOTION_DIR, help="CMU corpus (BVH)")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="retargeted-motion cache")
@@ -670,7 +671,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
         specs = select_clips(args.clips, args.seed, files, int(round(args.seconds * FPS)), (width, height),
                              EVAL_SETS[set_name])
         started = time.perf_counter()
-        scores, calibration, clips = evaluate(specs, checkpoints, args.out, args.smoothing, args.cache_dir, log)
+        scores, calibration, clips = evaluate(specs, checkpoints, args.out, args.smoothing, args.cache_dir, log,
+                                              args.foot_lock)
         wall = time.perf_counter() - started
         frames = sum(c["rendered_frames"] for c in clips)
         rows = table_rows(scores, args.per_clip)
@@ -679,7 +681,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
                               for name, per_clip in scores.items()}
         kinds = sorted({motion_kind(s.source) for s in specs})
         print(f"\n## {set_name}: {len(specs)} rendered clips ({', '.join(kinds)}), {frames} frames, "
-              f"{width}x{height}, smoothing {args.smoothing!r}, {wall:.0f} s\n")
+              f"{width}x{height}, smoothing {args.smoothing!r}, foot lock {args.foot_lock:g}, {wall:.0f} s\n")
         print(format_pose_table(rows))
         summary = calibration.summary()
         print("\nLandmark calibration, MediaPipe minus the synthetic model (2D: px and % of the 2D torso length; "

@@ -18,7 +18,7 @@ def stepping_feet(frames: int = 90) -> np.ndarray:
     t = np.clip((np.arange(frames) - 30) / 20.0, 0.0, 1.0)
     for joint in (8, 11):
         joints[:, joint, 1] += 0.3 * t
-        joints[:, joint, 2] += 0.12 * np.sin(np.pi * t)
+        joints[:, joint, 2] += 0.2 * np.sin(np.pi * t)
     return joints
 
 
@@ -32,9 +32,10 @@ def test_planted_feet_are_in_contact_and_a_swinging_foot_is_not():
     assert (probabilities[:25, right] > 0.9).all() and (probabilities[56:, right] > 0.9).all()
 
 
-def test_labels_are_the_hard_version_of_the_same_tests():
+def test_labels_are_stricter_versions_of_the_same_tests():
     joints = stepping_feet()
     labels = contact_labels(joints, FPS, SOLES)
-    assert ((contact_probabilities(joints, FPS, SOLES) > 0.5) == labels).mean() > 0.97
+    predicted = contact_probabilities(joints, FPS, SOLES) > 0.5
+    assert (predicted[labels]).all() and 0.9 < labels.mean() / predicted.mean() <= 1.0
     joints[:, 10, 2] += 0.1  # a raised left toe (standing on the heel) is not planted
     assert not contact_labels(joints, FPS, SOLES)[:, 1].any()
