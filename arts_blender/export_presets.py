@@ -67,6 +67,9 @@ GLTF_OPTIONS: dict = {
 }
 
 FORMAT_EXTENSIONS = {"FBX": ".fbx", "BVH": ".bvh", "GLTF": ".glb"}
+#: The armature's name in exported files, whatever the clip: engines take it as the skeleton's root (Unreal
+#: makes it a bone), so clips exported with one name share one skeleton.
+ARMATURE_NAME = "ARTS_SMPL"
 
 
 def export_options(target: str) -> tuple[str, dict]:

@@ -1,6 +1,7 @@
 """Export an ARTS rig with an engine preset (FBX), or as BVH or glTF: the worker behind the export button."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import bpy
@@ -16,9 +17,27 @@ def _select_only(context, objects: list[bpy.types.Object], active: bpy.types.Obj
     context.view_layer.objects.active = active
 
 
-def export_rig(context, armature: bpy.types.Object, target: str, filepath: str | Path) -> Path:
+@contextmanager
+def _named(obj: bpy.types.Object, name: str):
+    """`obj` carries exactly `name` for the duration (another object holding it steps aside); both get their
+    own names back afterwards."""
+    original, other = obj.name, bpy.data.objects.get(name)
+    if other is not None and other != obj:
+        other.name = f"{name}.arts_export_tmp"
+    obj.name = name
+    try:
+        yield
+    finally:
+        obj.name = original
+        if other is not None and other != obj:
+            other.name = name
+
+
+def export_rig(context, armature: bpy.types.Object, target: str, filepath: str | Path,
+               armature_name: str = export_presets.ARMATURE_NAME) -> Path:
     """Write `armature` (and its skinned meshes) with its active action to `filepath` for `target`
-    (an FBX_PRESETS engine, "BVH" or "GLTF"); the extension is fixed to the format's. Returns the path."""
+    (an FBX_PRESETS engine, "BVH" or "GLTF"), the armature named `armature_name` in the file (empty: its
+    own name); the extension is fixed to the format's. Returns the path."""
     fmt, options = export_presets.export_options(target)
     if not str(filepath).strip() or Path(str(filepath)).name in ("", "."):
         raise RuntimeError("choose a file to export to (no file name was given)")
@@ -28,6 +47,14 @@ def export_rig(context, armature: bpy.types.Object, target: str, filepath: str |
         raise RuntimeError(f"'{armature.name}' has no action to export; import a clip first")
     meshes = [child for child in armature.children if child.type == "MESH"]
     _select_only(context, [armature, *meshes], armature)
+    with _named(armature, armature_name or armature.name):
+        result = _write(context, armature, fmt, options, path)
+    if "FINISHED" not in result:
+        raise RuntimeError(f"the {fmt} exporter did not finish writing {path}")
+    return path
+
+
+def _write(context, armature: bpy.types.Object, fmt: str, options: dict, path: Path) -> set:
     scene = context.scene
     if fmt == "FBX":
         result = bpy.ops.export_scene.fbx(filepath=str(path), **options)
@@ -39,6 +66,4 @@ def export_rig(context, armature: bpy.types.Object, target: str, filepath: str |
     else:  # the merged animation takes this name (the exporter's default is "Animation")
         result = bpy.ops.export_scene.gltf(filepath=str(path), **options,
                                            export_nla_strips_merged_animation_name=armature.animation_data.action.name)
-    if "FINISHED" not in result:
-        raise RuntimeError(f"the {fmt} exporter did not finish writing {path}")
-    return path
+    return result

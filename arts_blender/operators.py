@@ -326,7 +326,7 @@ class ARTS_OT_export(bpy.types.Operator, ExportHelper):
     def execute(self, context):
         try:
             path = exporter.export_rig(context, rig_builder.arts_rig_of(context.active_object), self.target,
-                                       self.filepath)
+                                       self.filepath, context.scene.arts_mocap.export_armature_name)
         except RuntimeError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}

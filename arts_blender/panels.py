@@ -60,6 +60,7 @@ class ARTS_PT_edit(bpy.types.Panel):
         col.operator("arts.smooth_keys", icon="SMOOTHCURVE")
         col.separator()
         col.prop(settings, "export_target")
+        col.prop(settings, "export_armature_name")
         col.operator("arts.export", icon="EXPORT")
 
 

@@ -81,6 +81,10 @@ class ArtsSettings(bpy.types.PropertyGroup):
                                              description="Smooth only between the two frames below")
     smooth_frame_start: bpy.props.IntProperty(name="From", default=1)
     smooth_frame_end: bpy.props.IntProperty(name="To", default=250)
+    export_armature_name: bpy.props.StringProperty(
+        name="Skeleton name", default=export_presets.ARMATURE_NAME,
+        description="The armature's name in exported files, whatever the clip, so clips share one skeleton in "
+                    "the engine (empty: the rig's own name)")
     export_target: bpy.props.EnumProperty(
         name="Export", default="UNITY",
         items=[(t, export_presets.target_label(t), f"Export for {t}") for t in export_presets.TARGETS])

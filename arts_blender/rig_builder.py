@@ -117,7 +117,8 @@ def build_rig(name: str, collection: bpy.types.Collection, arrays, betas: np.nda
     """Armature (+ skinned mesh) for body model `arrays` (BodyModelArrays) at shape `betas` (10,).
 
     Bones are named as SMPL names its joints; the rest pose is the body model's at `betas`, upright in
-    Blender; pose bones use quaternions. Returns the objects and the rest skeleton Blender stored.
+    Blender; pose bones use quaternions; each vertex follows at most rig_math.MAX_INFLUENCES bones, as in
+    game engines. Returns the objects and the rest skeleton Blender stored.
     """
     vertices_smpl, joints_smpl = _body_model.shaped_rest(arrays, np.asarray(betas, dtype=np.float64))
     rest = rig_math.rest_skeleton(np.asarray(joints_smpl), np.asarray(vertices_smpl))
@@ -129,7 +130,8 @@ def build_rig(name: str, collection: bpy.types.Collection, arrays, betas: np.nda
     mesh = None
     if with_mesh:
         vertices = rig_math.to_rest_space(np.asarray(vertices_smpl, dtype=np.float64), rest.offset)
-        mesh = _build_mesh(f"{name}_body", collection, armature, vertices, arrays.faces, np.asarray(arrays.weights))
+        mesh = _build_mesh(f"{name}_body", collection, armature, vertices, arrays.faces,
+                           rig_math.top_weights(np.asarray(arrays.weights)))
     return Rig(armature=armature, mesh=mesh, rest=rest_from_armature(armature))
 
 

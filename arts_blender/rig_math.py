@@ -169,6 +169,22 @@ def camera_object_matrix(camera_rotation: np.ndarray, camera_offset: np.ndarray)
     return matrix
 
 
+#: Most bones that may move one vertex: what game engines keep (Unity's default, Unreal's and glTF's 4).
+MAX_INFLUENCES = 4
+
+
+def top_weights(weights: np.ndarray, keep: int = MAX_INFLUENCES) -> np.ndarray:
+    """(V, J) skinning weights -> the same with only each vertex's `keep` largest kept, renormalised to 1,
+    so engines deform the mesh exactly as Blender does (they would drop the rest themselves)."""
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.shape[1] <= keep:
+        return weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
+    smallest = np.argpartition(weights, weights.shape[1] - keep, axis=1)[:, :weights.shape[1] - keep]
+    out = weights.copy()
+    np.put_along_axis(out, smallest, 0.0, axis=1)
+    return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
+
+
 def camera_lens_mm(focal_px: float, image_width_px: int, sensor_width_mm: float = 36.0) -> float:
     """Blender camera focal length (mm) for a pinhole of `focal_px` with the sensor fitted to the image width."""
     return float(focal_px) * sensor_width_mm / float(image_width_px)

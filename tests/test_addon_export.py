@@ -1,7 +1,6 @@
 """Exports of an imported clip: each engine preset (FBX), BVH and glTF re-imported into a fresh scene
 reproduces the joint positions within 1 mm (BVH with Blender's default Y-up import), and an independent
-reader (assimp) sees the FBX's bones,
-frame count and duration."""
+reader (assimp) sees the FBX's bones, frame count and duration."""
 from __future__ import annotations
 
 import json
@@ -98,3 +97,16 @@ def test_gltf_animation_is_named_after_the_action(exported):
     document = json.loads(data[20:20 + length])
     assert kind == b"JSON" and [a["name"] for a in document["animations"]] == ["walk"]
 
+
+
+def test_every_clip_exports_with_one_skeleton_name(tmp_path):
+    """Engines key a skeleton on the armature's name; a clip's rig is named after its video."""
+    addon_utils.enable("arts_blender", default_set=True, handle_error=None)
+    arrays = body_model.load_body_model_arrays()
+    clean_scene(bpy)
+    imported = import_clip(bpy.context, known_clip(arrays, frames=4, source="dance.mp4"), ImportOptions(add_camera=False))
+    bystander = bpy.data.objects.new(export_presets.ARMATURE_NAME, None)  # a user's object already named so
+    bpy.context.collection.objects.link(bystander)
+    path = exporter.export_rig(bpy.context, imported.armature, "UNREAL", tmp_path / "dance")
+    assert export_presets.ARMATURE_NAME.encode() in path.read_bytes()
+    assert imported.armature.name == "dance" and bystander.name == export_presets.ARMATURE_NAME

@@ -156,3 +156,12 @@ def test_bvh_rewritten_y_up_keeps_the_motion():
     for before, after in zip(([10, 20, 30], [0, 90, 0], [-170, 20, 30]), (rows[0][3:6], rows[0][6:9], rows[1][3:6])):
         expected = c @ bvh_axes.euler_to_matrix(np.radians([before]), "ZXY")[0] @ c.T
         np.testing.assert_allclose(bvh_axes.euler_to_matrix(np.radians([after]), "ZXY")[0], expected, atol=1e-5)
+
+
+def test_at_most_four_normalised_weights_per_vertex():
+    weights = np.random.default_rng(0).dirichlet(np.full(24, 0.3), size=500)
+    kept = rig_math.top_weights(weights)
+    assert ((kept > 0).sum(axis=1) <= 4).all()
+    np.testing.assert_allclose(kept.sum(axis=1), 1.0)
+    order = np.argsort(-weights, axis=1)[:, :4]
+    assert (np.take_along_axis(kept, order, axis=1) > 0).all()  # the four largest are the ones kept
