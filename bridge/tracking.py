@@ -26,8 +26,12 @@ from .video import VideoInfo, expected_frames, iter_frames, iter_selected_frames
 
 #: Landmark confidence below which a point does not count towards a person's box.
 BOX_MIN_CONFIDENCE = 0.3
-#: A frame's pose is the tracked person's when its box overlaps the last one by at least this IoU.
+#: A frame's pose is the tracked person's when it is assigned to them (see PersonTracker) with a box that
+#: overlaps where they should be by at least this IoU.
 TRACK_MIN_IOU = 0.2
+#: Someone else's track is forgotten after this many frames unseen.
+TRACK_FORGET_FRAMES = 60
+
 #: Detection and presence thresholds when looking for several people: MediaPipe scores a second, smaller
 #: person lower, and at its default of 0.5 often reports only the most prominent one.
 MULTI_PERSON_MIN_CONFIDENCE = 0.3
@@ -106,23 +110,63 @@ def fill_missing(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return out.reshape(values.shape).astype(values.dtype)
 
 
+@dataclass
+class _Track:
+    """One person's box, the velocity of its centre (px per frame) and the frames since it was last seen."""
+
+    box: np.ndarray
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    unseen: int = 0
+
+    def expected_box(self) -> np.ndarray:
+        shift = self.velocity * (self.unseen + 1)
+        return self.box + np.concatenate([shift, shift])
+
+    def update(self, box: np.ndarray) -> None:
+        moved = (0.5 * (box[:2] + box[2:]) - 0.5 * (self.box[:2] + self.box[2:])) / (self.unseen + 1)
+        self.velocity = moved if not self.velocity.any() else 0.5 * self.velocity + 0.5 * moved
+        self.box, self.unseen = np.asarray(box, dtype=np.float64), 0
+
+
 class PersonTracker:
-    """Keeps one person across frames by box overlap with where they were last seen."""
+    """Keeps one person across frames by following everyone: each frame's poses are assigned one to one to
+    the people being followed (the chosen one and everyone else seen), by overlap with where each should
+    be now (their last box moved on at their recent velocity). When someone crosses in front of the chosen
+    person and hides them, that pose goes to the one crossing, whose track expects it there, and the chosen
+    person gets none for those frames (interpolated later) instead of being swapped for someone else."""
 
     def __init__(self, initial_box: np.ndarray):
-        self.box = np.asarray(initial_box, dtype=np.float64)
+        self.chosen = _Track(np.asarray(initial_box, dtype=np.float64))
+        self.others: list[_Track] = []
+
+    @property
+    def box(self) -> np.ndarray:
+        return self.chosen.box
 
     def choose(self, poses: FramePoses) -> int | None:
         """Index of the tracked person among this frame's poses, or None (and the last box is kept)."""
-        if poses.count == 0:
-            return None
-        boxes = landmarks_box(poses.image)
-        overlap = box_iou(boxes, self.box[None])
-        best = int(np.argmax(overlap))
-        if overlap[best] < TRACK_MIN_IOU:
-            return None
-        self.box = boxes[best]
-        return best
+        tracks = [self.chosen, *self.others]
+        matched_tracks: set[int] = set()
+        picked = None
+        if poses.count:
+            boxes = landmarks_box(poses.image)
+            expected = np.stack([t.expected_box() for t in tracks])
+            overlap = box_iou(boxes[:, None], expected[None])  # (poses, tracks)
+            matched_poses = set()
+            for r, c in zip(*linear_sum_assignment(-overlap)):
+                if overlap[r, c] >= TRACK_MIN_IOU:
+                    tracks[c].update(boxes[r])
+                    matched_poses.add(int(r))
+                    matched_tracks.add(int(c))
+                    picked = int(r) if c == 0 else picked
+            newcomers = [_Track(boxes[r]) for r in range(len(boxes)) if r not in matched_poses]
+        else:
+            newcomers = []
+        for c, track in enumerate(tracks):
+            if c not in matched_tracks:
+                track.unseen += 1
+        self.others = [t for t in self.others if t.unseen <= TRACK_FORGET_FRAMES] + newcomers
+        return picked
 
 
 # ---------------------------------------------------------------------------------------------------------

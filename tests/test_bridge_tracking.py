@@ -124,3 +124,18 @@ def test_poses_from_result_scales_to_pixels():
     np.testing.assert_allclose(poses.world[0, 5], [0.1, -0.2, 0.3], rtol=1e-6)
     none = poses_from_result([], [], 640, 480)
     assert none.count == 0 and none.image.shape == (0, 33, 4)
+
+
+def test_the_chosen_person_is_kept_when_someone_crosses_in_front():
+    """A walks right, B (same size) walks left in front of A; while they overlap MediaPipe sees only B."""
+    tracker = tracking.PersonTracker(tracking.landmarks_box(_person(40, 50, 140, 350)))
+    chosen_a = []
+    for t in range(40):
+        a = _person(40 + 8 * t, 50, 140 + 8 * t, 350)
+        b = _person(560 - 8 * t, 60, 660 - 8 * t, 360)
+        gap = abs((40 + 8 * t) - (560 - 8 * t))
+        poses = _poses(b) if gap < 100 else _poses(b, a)  # B hides A while they overlap
+        pick = tracker.choose(poses)
+        if pick is not None:
+            chosen_a.append(bool(np.allclose(poses.image[pick, :, 0].min(), 40 + 8 * t, atol=1)))
+    assert all(chosen_a) and len(chosen_a) >= 25  # never B; A again once they part
