@@ -6,9 +6,11 @@ run of frames where its heel or toe is planted gets one target for the ankle: th
 of where the ankle was, never below its resting height over the floor. Weights ramp in and out over
 BLEND_FRAMES or more with a smoothstep (slow enough that the foot never jumps), so a lock starts and ends
 without a pop; `strength` scales them (0 = off).
-Each frame the ankles move towards their targets; where a leg cannot reach, the pelvis follows (smoothed),
-then hip and knee rotate (the knee stays in its bending plane) and the ankle keeps its world orientation,
-so the foot does not tilt. Only the leg joints' local rotations and the root translation change: the root
+Each frame the ankles move towards their targets and the whole body follows the planted feet (the pelvis
+moves by the lock-weighted mean of their displacements, smoothed: the estimate's root drifts while real
+feet stand still, so the legs keep the network's pose); where a leg still cannot reach, the pelvis follows
+further; then hip and knee rotate (the knee stays in its bending plane) and the ankle keeps its world
+orientation, so the foot does not tilt. Only the leg joints' local rotations and the root translation change: the root
 orientation and every other joint are untouched. Pure numpy.
 """
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .skeleton import SMPL_PARENTS
 
 #: (hip, knee, ankle) per side, and which contact columns (heel, toe) belong to it.
 LEGS = ((1, 4, 7), (2, 5, 8))
+TOES = (10, 11)
 FOOT_CONTACTS = ((0, 1), (2, 3))
 PELVIS = 0
 #: Frames over which a lock fades in before a contact and out after it, at least; longer when the foot has
@@ -143,6 +146,33 @@ def _two_bone_ik(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, target: n
     return thigh_turn, shin_turn
 
 
+def _pose_world(local: np.ndarray, rotation: np.ndarray, rest: np.ndarray, pelvis: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """World joints (F, 24, 3) and global rotations (F, 24, 3, 3) of camera-space local rotations."""
+    local_world = local.copy()
+    local_world[:, PELVIS] = rotation @ local[:, PELVIS]
+    posed, global_rot = kinematics.forward_kinematics(local_world, rest, SMPL_PARENTS)
+    return posed - rest[PELVIS] + pelvis[:, None], global_rot
+
+
+def _lift_toes(local: np.ndarray, rotation: np.ndarray, rest: np.ndarray, pelvis: np.ndarray,
+               sole_heights: dict[int, float]) -> None:
+    """Pitch each foot up about its ankle (in place, in `local`) where its toes would sink into the floor."""
+    joints, global_rot = _pose_world(local, rotation, rest, pelvis)
+    for (_, knee, ankle), toe in zip(LEGS, TOES):
+        sink = sole_heights[toe] - joints[:, toe, 2]
+        low = sink > 1e-6
+        if not low.any():
+            continue
+        foot = joints[low, toe] - joints[low, ankle]
+        lifted = foot.copy()
+        lifted[:, 2] = np.minimum(foot[:, 2] + sink[low], np.linalg.norm(foot, axis=-1) * 0.999)
+        across = np.sqrt(np.maximum((foot ** 2).sum(-1) - lifted[:, 2] ** 2, 0.0))
+        lifted[:, :2] = _unit(foot[:, :2]) * across[:, None]
+        turned = rotation_between(foot, lifted) @ global_rot[low, ankle]
+        local[low, ankle] = np.swapaxes(global_rot[low, knee], -1, -2) @ turned
+
+
 def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray, world_from_camera: np.ndarray,
               contacts: np.ndarray, sole_heights: dict[int, float], fps: float, strength: float = 1.0
               ) -> LockedMotion:
@@ -165,6 +195,14 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
         goals.append(goal)
         weights.append(weight)
 
+    # The body follows its planted feet: the pelvis moves by the lock-weighted mean of the planted ankles'
+    # displacements (the estimate's root drifts while the feet stand still), so the legs keep the pose the
+    # network gave them; IK then only resolves what differs between the two feet.
+    lock = np.stack(weights, axis=1)  # (F, 2)
+    moves = np.stack([goal - joints[:, ankle] for (_, _, ankle), goal in zip(LEGS, goals)], axis=1)
+    follow = (lock[..., None] * moves).sum(axis=1) / np.maximum(lock.sum(axis=1, keepdims=True), 1.0)
+    follow = gaussian_filter1d(follow, PELVIS_SMOOTHING, axis=0, mode="nearest") if len(follow) > 1 else follow
+    joints = joints + follow[:, None]
     shift = np.zeros_like(pelvis)
     for (hip, knee, ankle), goal in zip(LEGS, goals):
         leg = np.linalg.norm(rest[knee] - rest[hip]) + np.linalg.norm(rest[ankle] - rest[knee])
@@ -174,6 +212,7 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
         shift += excess[:, None] * _unit(reach)
     shift = gaussian_filter1d(shift, PELVIS_SMOOTHING, axis=0, mode="nearest") if len(shift) > 1 else shift
     joints = joints + shift[:, None]
+    shift = shift + follow
 
     new_local = local.copy()
     for (hip, knee, ankle), goal, weight in zip(LEGS, goals, weights):
@@ -190,13 +229,11 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
         new_local[active, ankle] = np.swapaxes(knee_global, -1, -2) @ global_rot[active, ankle]
 
     new_pelvis = pelvis + shift
+    _lift_toes(new_local, rotation, rest, new_pelvis, sole_heights)
     new_trans = (new_pelvis - offset) @ rotation - rest[PELVIS]
     new_pose = rotations.matrix_to_axis_angle(new_local)
     new_pose[:, PELVIS] = np.asarray(pose_aa, dtype=np.float64)[:, PELVIS]
-    local_world = new_local.copy()
-    local_world[:, PELVIS] = rotation @ new_local[:, PELVIS]
-    posed, _ = kinematics.forward_kinematics(local_world, rest, SMPL_PARENTS)
-    joints_world = posed - rest[PELVIS] + new_pelvis[:, None]
+    joints_world, _ = _pose_world(new_local, rotation, rest, new_pelvis)
     joints_cam = (joints_world - offset) @ rotation
     return LockedMotion(pose_aa=new_pose.astype(np.float32), trans_m=new_trans.astype(np.float32),
                         joints_cam=joints_cam, joints_world=joints_world, weights=np.stack(weights, axis=1))
