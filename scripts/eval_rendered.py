@@ -61,6 +61,7 @@ from bridge.geometry import rotations  # noqa: E402
 from bridge.keypoints import MEDIAPIPE_LANDMARK_NAMES, mediapipe_world_to_smpl_joints  # noqa: E402
 from bridge.models.tik import twist_mask  # noqa: E402
 from scripts.synth.generate import FPS, motion_kind, split_of  # noqa: E402
+from scripts.render_test_clip import camera_distance, grounded  # noqa: E402
 from scripts.synth.motion import MotionClip  # noqa: E402
 from scripts.synth.procedural import MOTION_KINDS  # noqa: E402
 from scripts.synth.retarget import DEFAULT_CACHE_DIR, clip_identity, find_motion_files  # noqa: E402
@@ -77,7 +78,6 @@ BETA_SCALE = 0.5
 #: Part of every render's name: bump it when how a clip is made changes, so old renders are not reused.
 RENDER_VERSION = 2
 #: No pelvis position comes nearer the camera than this (m): nearer, a 55° camera cuts off the feet.
-NEAREST_M = 3.0
 #: MediaPipe landmarks with visibility x presence below this are left out of the calibration.
 MIN_CONFIDENCE = 0.5
 #: A frame's 2D `out` component needs the body's width to show: |left - right| >= this x torso length.
@@ -210,23 +210,6 @@ def make_motion(spec: ClipSpec, body, cache_dir: Path | None = DEFAULT_CACHE_DIR
         start = int(spec.start_fraction * max(0, full.num_frames - spec.frames))
         motion = full.slice(start, start + spec.frames)
     return grounded(motion, body, betas)
-
-
-def grounded(motion: MotionClip, body, betas: np.ndarray) -> MotionClip:
-    """The motion moved up or down so the feet of this body stand on y = 0 (generate.py's ground rule)."""
-    from scripts.synth.landmarks import landmark_vertex_ids, pose_body
-
-    posed = pose_body(body, betas, motion.pose_aa, motion.root_pos_m, landmark_vertex_ids(body))
-    ground_y = float(np.percentile(posed.landmarks[:, 27:33, 1].min(axis=1), 5)) - 0.01
-    root = np.asarray(motion.root_pos_m, np.float64) - np.array([0.0, ground_y, 0.0])
-    return MotionClip(motion.pose_aa, root.astype(np.float32), motion.fps, motion.source, motion.group)
-
-
-def camera_distance(root_pos_m: np.ndarray, distance_m: float, nearest_m: float = NEAREST_M) -> float:
-    """Camera distance from the clip's mean pelvis position: `distance_m`, or more for motion that travels,
-    so that no pelvis position comes nearer than `nearest_m` (horizontally)."""
-    xz = np.asarray(root_pos_m, np.float64)[:, [0, 2]]
-    return float(max(distance_m, nearest_m + np.linalg.norm(xz - xz.mean(axis=0), axis=1).max()))
 
 
 def render_spec(spec: ClipSpec, out_dir: Path, body, cache_dir: Path | None = DEFAULT_CACHE_DIR

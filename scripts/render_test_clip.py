@@ -1,6 +1,7 @@
 """Render short test clips of the project's own body model, with ground truth, headless with the bpy wheel.
 
     python scripts/render_test_clip.py OUT_DIR [--motion wave] [--seconds 3] [--size 480x360] [--seed 0]
+    python scripts/render_test_clip.py OUT_DIR --bvh ../shared/motion/cmu_iclone/007/007_01.bvh --seconds 4
     python scripts/render_test_clip.py OUT_DIR --bad-inputs     # corrupt / empty / not-a-video / no-person
 
 A clip is OUT_DIR/<name>.mp4 (H.264, encoded by Blender) plus OUT_DIR/<name>.npz with the ground truth in
@@ -9,7 +10,9 @@ in camera space, betas (10,), trans_m (F, 3) SMPL transl, joints_3d (F, 24, 3), 
 The body is bridge/assets/body_model_free.npz posed by linear blend skinning in numpy and rendered with
 Workbench (skin, shirt and trousers colours from the skinning weights, a floor, a light background), the
 camera in front of the person with a 55 degree horizontal field of view (the bridge's default). The motion
-is the project's procedural generator (scripts/synth/procedural.py): deterministic for a seed, licence-free.
+is the project's procedural generator (scripts/synth/procedural.py): deterministic for a seed, licence-free;
+or, with --bvh, a real motion-capture trial (read and retargeted as scripts/synth does) from --start-s on,
+with real foot contacts, the camera pushed back for motion that travels.
 """
 from __future__ import annotations
 
@@ -33,6 +36,8 @@ from bridge.skeleton import SMPL_PARENTS  # noqa: E402
 from scripts.synth.camera import look_at  # noqa: E402
 
 DEFAULT_FOV_DEG = 55.0
+#: Mocap that travels gets a camera far enough that the person never comes nearer than this (m, horizontally).
+NEAREST_M = 3.0
 SKIN_RGBA = (0.80, 0.60, 0.48, 1.0)
 SHIRT_RGBA = (0.10, 0.22, 0.55, 1.0)
 TROUSERS_RGBA = (0.12, 0.12, 0.14, 1.0)
@@ -244,6 +249,25 @@ def render(body, truth: dict, out_mp4: Path, fov_deg: float) -> None:
     render_animation(bpy)
 
 
+def grounded(motion, body, betas: np.ndarray):
+    """The motion moved up or down so the feet of this body stand on y = 0 (generate.py's ground rule)."""
+    from scripts.synth.landmarks import landmark_vertex_ids, pose_body
+
+    posed = pose_body(body, betas, motion.pose_aa, motion.root_pos_m, landmark_vertex_ids(body))
+    ground_y = float(np.percentile(posed.landmarks[:, 27:33, 1].min(axis=1), 5)) - 0.01
+    root = np.asarray(motion.root_pos_m, np.float64) - np.array([0.0, ground_y, 0.0])
+    from scripts.synth.motion import MotionClip
+
+    return MotionClip(motion.pose_aa, root.astype(np.float32), motion.fps, motion.source, motion.group)
+
+
+def camera_distance(root_pos_m: np.ndarray, distance_m: float, nearest_m: float = NEAREST_M) -> float:
+    """Camera distance from the clip's mean pelvis position: `distance_m`, or more for motion that travels,
+    so that no pelvis position comes nearer than `nearest_m` (horizontally)."""
+    xz = np.asarray(root_pos_m, np.float64)[:, [0, 2]]
+    return float(max(distance_m, nearest_m + np.linalg.norm(xz - xz.mean(axis=0), axis=1).max()))
+
+
 def render_clip(out_dir: str | Path, name: str = "wave", motion_kind: str = "wave", seconds: float = 3.0,
                 size: tuple[int, int] = (480, 360), fps: float = 30.0, seed: int = 0, fov_deg: float = DEFAULT_FOV_DEG,
                 distance_m: float = 3.6, camera_height_m: float = 1.0, azimuth_deg: float = 15.0,
@@ -272,6 +296,22 @@ def render_clip(out_dir: str | Path, name: str = "wave", motion_kind: str = "wav
     np.savez_compressed(npz, body_model_id=np.array(body.model_id),
                         **{k: v for k, v in truth.items() if not k.startswith("_")})
     return mp4, npz
+
+
+def render_mocap(out_dir: str | Path, bvh: Path, start_s: float, seconds: float, size: tuple[int, int],
+                 fps: float = 30.0, seed: int = 0, name: str | None = None) -> tuple[Path, Path]:
+    """A motion-capture trial (retargeted as scripts/synth does, cached), `seconds` long from `start_s`, on a
+    body drawn from `seed`, standing on the floor, filmed from far enough that it stays in view."""
+    from bridge.body_model import load_body_model_arrays, shaped_rest
+    from scripts.synth.retarget import DEFAULT_CACHE_DIR, load_retargeted
+
+    body = load_body_model_arrays()
+    betas = np.random.default_rng(seed).normal(scale=0.5, size=10).astype(np.float32)
+    full = load_retargeted(Path(bvh), shaped_rest(body, None)[1], DEFAULT_CACHE_DIR, fps)
+    start = min(int(round(start_s * fps)), max(full.num_frames - 1, 0))
+    motion = grounded(full.slice(start, start + int(round(seconds * fps))), body, betas)
+    return render_clip(out_dir, name or Path(bvh).stem, size=size, fps=fps, seed=seed, motion=motion, betas=betas,
+                       distance_m=camera_distance(motion.root_pos_m, 3.6))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -432,14 +472,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rotate", type=int, default=0, choices=(0, 90, 180, 270),
                         help="also store display-rotation metadata (as phones do)")
     parser.add_argument("--bad-inputs", action="store_true", help="write the bad-input fixtures instead")
+    parser.add_argument("--bvh", type=Path, default=None,
+                        help="render this motion-capture trial (any skeleton scripts/synth reads) instead")
+    parser.add_argument("--start-s", type=float, default=0.0, help="with --bvh: where in the trial to start")
     args = parser.parse_args(argv)
     if args.bad_inputs:
         for kind, path in write_bad_inputs(args.out_dir).items():
             print(f"{kind}: {path}")
         return 0
     width, height = (int(v) for v in args.size.lower().split("x"))
-    mp4, npz = render_clip(args.out_dir, args.name or args.motion, args.motion, args.seconds, (width, height),
-                           args.fps, args.seed)
+    if args.bvh is not None:
+        mp4, npz = render_mocap(args.out_dir, args.bvh, args.start_s, args.seconds, (width, height), args.fps,
+                                args.seed, args.name)
+    else:
+        mp4, npz = render_clip(args.out_dir, args.name or args.motion, args.motion, args.seconds, (width, height),
+                               args.fps, args.seed)
     if args.rotate:
         set_mp4_rotation(mp4, args.rotate)
     print(mp4)

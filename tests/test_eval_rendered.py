@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from bridge.tracking import runs_of
-from scripts.eval_rendered import (LANDMARK_GROUPS, MEDIAPIPE_ROW, aggregate, baseline_scores, camera_distance,
+from scripts.eval_rendered import (LANDMARK_GROUPS, MEDIAPIPE_ROW, aggregate, baseline_scores,
                                    model_card_evaluation, offsets_2d, offsets_3d, pose_scores,
                                    procedural_seeds_of_split, select_clips, summarise_offsets, table_rows,
                                    torso_scale)
+from scripts.render_test_clip import camera_distance
 from scripts.synth.generate import split_of
 from scripts.synth.retarget import clip_identity
 
