@@ -68,5 +68,7 @@ def import_options(settings, prefs, video_path: str = "") -> ImportOptions:
 
 def start_job(context, method: str, params: dict[str, Any]) -> BridgeJob:
     """Start a bridge process with the preferred interpreter and send one request."""
-    argv, cwd, env = bridge_command(resolve_python(get_prefs(context)), "serve")
+    prefs = get_prefs(context)
+    threads = ["--threads", str(prefs.threads)] if prefs.threads > 0 else []
+    argv, cwd, env = bridge_command(resolve_python(prefs), "serve", *threads)
     return BridgeJob(BridgeClient(argv, cwd=str(cwd), env=env).start(), method, params)

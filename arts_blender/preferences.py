@@ -44,6 +44,10 @@ class ArtsPreferences(bpy.types.AddonPreferences):
     body_model_path: bpy.props.StringProperty(
         name="Body model", subtype="FILE_PATH",
         description="Empty: the bundled free body model. Or your own SMPL_NEUTRAL.pkl (SMPL's licence applies)")
+    threads: bpy.props.IntProperty(
+        name="CPU threads", min=0, max=256, default=0,
+        description="Threads the bridge's model may use; 0: the CPUs it may run on. Fewer keeps Blender and "
+                    "other jobs responsive while it works")
     checkpoint_path: bpy.props.StringProperty(
         name="Checkpoint", subtype="FILE_PATH",
         description="Empty: the bundled ARTS model. Or a checkpoint file made by the project's training script")
@@ -77,6 +81,7 @@ class ArtsPreferences(bpy.types.AddonPreferences):
             if state.status:
                 box.label(text=state.status)
         col.prop(self, "device")
+        col.prop(self, "threads")
         col.prop(self, "body_model_path")
         col.prop(self, "checkpoint_path")
 

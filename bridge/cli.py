@@ -90,7 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     people.add_argument("--max-people", type=int, default=4)
     people.add_argument("--thumbnails", default=None, help="folder for person_<index>.png crops")
 
-    sub.add_parser("serve", help="speak the JSON-lines protocol on stdin/stdout (used by the Blender add-on)")
+    serve = sub.add_parser("serve", help="speak the JSON-lines protocol on stdin/stdout (used by the Blender add-on)")
+    for command in (run, people, serve):
+        command.add_argument("--threads", type=int, default=None,
+                             help="CPU threads for the model (default: the CPUs this process may use)")
     return parser
 
 
@@ -134,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     """Exit status: 0 done, 2 an input or setting to change (one line on stderr), 1 a bug (one line and a
     crash report file); never a traceback."""
     args = build_parser().parse_args(argv)
+    from .threads import configure
+
+    configure(args.threads)  # before anything imports torch
     try:
         return _run(args)
     except Exception as exc:  # noqa: BLE001 - a bug: say so in one line, keep the details in a file

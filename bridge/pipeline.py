@@ -128,6 +128,9 @@ def resolve_device(device: str) -> str:
 @functools.lru_cache(maxsize=2)
 def load_predictor(checkpoint: str | None, device: str):
     """The ARTS predictor for (checkpoint, device); model_missing with setup advice when it is absent."""
+    from .threads import torch_started
+
+    torch_started()
     from .models.checkpoint import CheckpointError
     from .models.inference import ArtsPredictor
 
