@@ -1,0 +1,103 @@
+"""Retarget maths on synthetic rigs: another rest pose (A-pose), other rolls, other proportions, extra bones."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from arts_blender import rig_math
+from arts_blender.retarget.mapping import PRESETS, detect
+from arts_blender.retarget.solve import RigRest, retarget
+from bridge.body_model import load_body_model_arrays, shaped_rest
+from bridge.geometry import rotations
+
+FRAMES = 12
+
+
+def matrix(rot: np.ndarray, head: np.ndarray) -> np.ndarray:
+    out = np.eye(4)
+    out[:3, :3], out[:3, 3] = rot, head
+    return out
+
+
+@pytest.fixture(scope="module")
+def source():
+    vertices, joints = shaped_rest(load_body_model_arrays(), None)
+    rest = rig_math.rest_skeleton(np.asarray(joints), np.asarray(vertices))
+    names = rig_math.SMPL_JOINT_NAMES
+    rig = RigRest(matrix={n: matrix(rest.rest_rotmats[j], rest.heads[j]) for j, n in enumerate(names)},
+                  length={n: float(np.linalg.norm(rest.tails[j] - rest.heads[j])) for j, n in enumerate(names)},
+                  parent={n: (names[p] if p >= 0 else None) for n, p in zip(names, rig_math.SMPL_PARENTS)})
+    return rig
+
+
+def posed(rig: RigRest, basis_rot: dict[str, np.ndarray], hips: str, hips_loc: np.ndarray) -> dict[str, np.ndarray]:
+    """Blender's pose evaluation: pose = parent_pose @ parent_rest^-1 @ rest @ basis."""
+    out = {}
+    for name in rig.order():
+        basis = np.broadcast_to(np.eye(4), (FRAMES, 4, 4)).copy()
+        if name in basis_rot:
+            basis[:, :3, :3] = basis_rot[name]
+        if name == hips:
+            basis[:, :3, 3] = hips_loc
+        parent = rig.parent[name]
+        chain = (out[parent] @ np.linalg.inv(rig.matrix[parent])) if parent else np.eye(4)
+        out[name] = chain @ rig.matrix[name] @ basis
+    return out
+
+
+def a_posed_mixamo(source: RigRest, scale: float = 1.25) -> RigRest:
+    """The source skeleton renamed to Mixamo's bones, 1.25x taller with 1.4x longer arms, arms 40 degrees
+    down (A-pose), every bone rolled differently, and an unmapped twist bone under each upper arm."""
+    names = PRESETS["MIXAMO"]
+    rng = np.random.default_rng(2)
+    heads = {n: source.matrix[n][:3, 3] * scale for n in names}
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        shoulder = heads[f"{side}_shoulder"]
+        down = rotations.axis_angle_to_matrix(np.array([0.0, sign * np.radians(40.0), 0.0]) * -1)
+        for bone in (f"{side}_elbow", f"{side}_wrist"):
+            heads[bone] = shoulder + 1.4 * (down @ (heads[bone] - shoulder))
+    children = {n: [c for c in names if source.parent[c] == n] for n in names}
+    matrices, lengths = {}, {}
+    for n in names:
+        kids = children[n]
+        main = {"pelvis": "spine1", "spine3": "neck"}.get(n, kids[0] if kids else None)
+        tail = heads[main] if main else heads[n] + (heads[n] - heads[source.parent[n]]) * 0.3
+        y = (tail - heads[n]) / np.linalg.norm(tail - heads[n])
+        x = np.cross(y, rng.normal(size=3))
+        x /= np.linalg.norm(x)
+        matrices[names[n]] = matrix(np.stack([x, y, np.cross(x, y)], axis=1), heads[n])
+        lengths[names[n]] = float(np.linalg.norm(tail - heads[n]))
+    parent = {names[n]: (names[source.parent[n]] if source.parent[n] in names else None) for n in names}
+    for side in ("Left", "Right"):
+        arm = f"mixamorig:{side}Arm"
+        matrices[f"{arm}Twist"], lengths[f"{arm}Twist"], parent[f"{arm}Twist"] = matrices[arm].copy(), 0.1, arm
+    return RigRest(matrix=matrices, length=lengths, parent=parent)
+
+
+def test_every_mapped_bone_points_like_its_source_and_the_hips_follow_the_scaled_path(source):
+    rng = np.random.default_rng(0)
+    basis = {n: rotations.axis_angle_to_matrix(rng.normal(0, 0.4, (FRAMES, 3))) for n in source.matrix}
+    walk = np.cumsum(rng.normal(0, 0.03, (FRAMES, 3)), axis=0)
+    source_pose = posed(source, basis, "pelvis", walk)
+    target = a_posed_mixamo(source)
+    mapping = detect(list(target.matrix))
+    assert mapping.preset == "MIXAMO"
+    result = retarget(source, source_pose, target, mapping)
+    target_pose = posed(target, {n: rotations.quaternion_to_matrix(q) for n, q in result.rotations.items()},
+                        result.hips, result.hips_location)
+    for s, t in mapping.bones.items():
+        got, want = target_pose[t][:, :3, 1], source_pose[s][:, :3, 1]
+        angle = np.degrees(np.arccos(np.clip(np.einsum("fi,fi->f", got, want), -1, 1)))
+        assert angle.max() < 0.01, (s, t, angle.max())
+    scale = (target.length["mixamorig:LeftUpLeg"] + target.length["mixamorig:LeftLeg"]) / (
+        source.length["left_hip"] + source.length["left_knee"])
+    assert scale == pytest.approx(1.25, abs=0.01)
+    hips_path = target_pose["mixamorig:Hips"][:, :3, 3] - target.matrix["mixamorig:Hips"][:3, 3]
+    source_path = source_pose["pelvis"][:, :3, 3] - source.matrix["pelvis"][:3, 3]
+    np.testing.assert_allclose(hips_path, scale * source_path, atol=1e-9)
+    still = retarget(source, source_pose, target, mapping, in_place=True)
+    still_pose = posed(target, {n: rotations.quaternion_to_matrix(q) for n, q in still.rotations.items()},
+                       still.hips, still.hips_location)
+    still_path = still_pose["mixamorig:Hips"][:, :3, 3] - target.matrix["mixamorig:Hips"][:3, 3]
+    np.testing.assert_allclose(still_path[:, :2], np.broadcast_to(scale * source_path[:1, :2], (FRAMES, 2)), atol=1e-9)
+    np.testing.assert_allclose(still_path[:, 2], scale * source_path[:, 2], atol=1e-9)  # up and down stays
