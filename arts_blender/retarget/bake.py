@@ -1,0 +1,89 @@
+"""Bake ARTS motion onto another armature in Blender: read both rigs, solve (solve.py), write a NEW action on the
+target (the ARTS action and any action the target had are left as they are).
+
+The two armatures may sit anywhere in the scene, turned and uniformly scaled (an FBX from Mixamo imports
+turned 90 degrees and scaled 0.01): the ARTS rig's rest and pose are carried into the target's armature space
+first, so everything is solved where the target's keys live.
+"""
+from __future__ import annotations
+
+import bpy
+import numpy as np
+
+from ..keyframe_writer import new_action_for, write_channels
+from ..keyframes import Channel
+from .mapping import Mapping, detect
+from .solve import RigRest, retarget
+
+
+class RetargetError(RuntimeError):
+    """The target cannot take the motion; the message says why and what to do."""
+
+
+def rig_rest(armature: bpy.types.Object) -> RigRest:
+    bones = armature.data.bones
+    return RigRest(matrix={b.name: np.array(b.matrix_local) for b in bones},
+                   length={b.name: float(b.length) for b in bones},
+                   parent={b.name: (b.parent.name if b.parent else None) for b in bones})
+
+
+def _into(space: np.ndarray, matrices: np.ndarray) -> np.ndarray:
+    """(..., 4, 4) rigid matrices carried by `space` (rotation, uniform scale, translation), kept rigid."""
+    scale = np.cbrt(abs(np.linalg.det(space[:3, :3])))
+    out = np.array(matrices, dtype=np.float64, copy=True)
+    out[..., :3, :3] = (space[:3, :3] / scale) @ out[..., :3, :3]
+    out[..., :3, 3] = np.einsum("ij,...j->...i", space[:3, :3], out[..., :3, 3]) + space[:3, 3]
+    return out
+
+
+def sample_pose(armature: bpy.types.Object, bones: list[str], frames: range) -> dict[str, np.ndarray]:
+    """(F, 4, 4) evaluated armature-space pose matrices of `bones` at each frame."""
+    scene = bpy.context.scene
+    current = scene.frame_current
+    out = {name: np.empty((len(frames), 4, 4)) for name in bones}
+    try:
+        for k, frame in enumerate(frames):
+            scene.frame_set(frame)
+            for name in bones:
+                out[name][k] = np.array(armature.pose.bones[name].matrix)
+    finally:
+        scene.frame_set(current)
+    return out
+
+
+def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | None = None,
+         in_place: bool = False, name: str | None = None) -> tuple[bpy.types.Action, Mapping]:
+    """Key `target` with the motion of the ARTS rig `source` over its action's frame range, in a new action."""
+    action = source.animation_data.action if source.animation_data else None
+    if action is None:
+        raise RetargetError(f"'{source.name}' has no action to retarget; import a clip first")
+    mapping = mapping or detect([b.name for b in target.data.bones])
+    if mapping is None:
+        raise RetargetError(f"no bone mapping fits '{target.name}': its bone names match no preset (Rigify, "
+                            "Mixamo, Unreal, Unity, VRM, SMPL); load or write a mapping preset for it")
+    missing = [bone for bone in ("pelvis", "left_hip", "left_knee") if bone not in mapping.bones]
+    if missing:
+        raise RetargetError(f"the mapping for '{target.name}' lacks {', '.join(missing)}: it needs at least the "
+                            "hips and the left thigh and shin")
+    start, end = (int(round(v)) for v in action.frame_range)
+    frames = range(start, end + 1)
+    space = np.linalg.inv(np.array(target.matrix_world)) @ np.array(source.matrix_world)
+    source_rest = rig_rest(source)
+    scale = np.cbrt(abs(np.linalg.det(space[:3, :3])))
+    source_rest.matrix = {n: _into(space, m) for n, m in source_rest.matrix.items()}
+    source_rest.length = {n: v * scale for n, v in source_rest.length.items()}
+    poses = {n: _into(space, m) for n, m in sample_pose(source, list(mapping.bones), frames).items()}
+    result = retarget(source_rest, poses, rig_rest(target), mapping, in_place)
+
+    keys = np.arange(start, end + 1, dtype=np.float64)
+    channels = []
+    for bone, quats in result.rotations.items():
+        target.pose.bones[bone].rotation_mode = "QUATERNION"
+        channels += [Channel(f'pose.bones["{bone}"].rotation_quaternion', i, bone, keys, quats[:, i]) for i in range(4)]
+    channels += [Channel(f'pose.bones["{result.hips}"].location', i, result.hips, keys, result.hips_location[:, i])
+                 for i in range(3)]
+    baked = new_action_for(target, name or f"{action.name}_{target.name}")
+    write_channels(target, baked, channels)
+    baked["arts_retarget_preset"] = mapping.preset
+    baked["arts_source_action"] = action.name
+    return baked, mapping

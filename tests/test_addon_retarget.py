@@ -1,0 +1,79 @@
+"""Retargeting in Blender: an ARTS clip baked onto a Mixamo-named rig in another rest pose, turned 90 degrees
+and scaled 0.01 as Mixamo's FBX files import."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+bpy = pytest.importorskip("bpy")
+import addon_utils  # noqa: E402
+from mathutils import Matrix  # noqa: E402
+
+from addon_fixtures import clean_scene, known_clip  # noqa: E402
+from arts_blender.importer import ImportOptions, import_clip  # noqa: E402
+from arts_blender.keyframe_writer import fcurves_of, read_channel  # noqa: E402
+from arts_blender.retarget import bake  # noqa: E402
+from bridge import body_model  # noqa: E402
+from bridge.geometry import rotations  # noqa: E402
+from test_retarget_solve import a_posed_mixamo  # noqa: E402
+
+pytestmark = pytest.mark.blender
+FRAMES = 8
+#: Mixamo's FBX files import turned 90 degrees about X and scaled 0.01 (armature space in centimetres).
+OBJECT = np.eye(4)
+OBJECT[:3, :3] = rotations.axis_angle_to_matrix(np.array([np.pi / 2, 0.0, 0.0])) * 0.01
+
+
+def build_armature(name: str, rest, object_matrix: np.ndarray) -> "bpy.types.Object":
+    """An armature whose bones have `rest`'s world matrices once placed by `object_matrix`."""
+    data = bpy.data.armatures.new(name)
+    armature = bpy.data.objects.new(name, data)
+    bpy.context.collection.objects.link(armature)
+    armature.matrix_world = Matrix(object_matrix.tolist())
+    bpy.context.view_layer.objects.active = armature
+    bpy.ops.object.mode_set(mode="EDIT")
+    inverse = np.linalg.inv(object_matrix)
+    scale = np.cbrt(abs(np.linalg.det(inverse[:3, :3])))
+    for bone in rest.order():
+        local = inverse @ rest.matrix[bone]
+        local[:3, :3] /= scale
+        edit = data.edit_bones.new(bone)
+        edit.head, edit.tail = (0.0, 0.0, 0.0), (0.0, 1.0, 0.0)
+        edit.matrix = Matrix(local.tolist())
+        edit.length = rest.length[bone] * scale
+        if rest.parent[bone]:
+            edit.parent = data.edit_bones[rest.parent[bone]]
+    bpy.ops.object.mode_set(mode="OBJECT")
+    return armature
+
+
+def world_pose(armature, bone: str, frame: int) -> np.ndarray:
+    bpy.context.scene.frame_set(frame)
+    matrix = np.array(armature.matrix_world) @ np.array(armature.pose.bones[bone].matrix)
+    matrix[:3, :3] /= np.linalg.norm(matrix[:3, :3], axis=0)
+    return matrix
+
+
+def test_a_mixamo_rig_in_a_pose_moves_like_the_clip_and_the_clip_is_untouched(tmp_path):
+    addon_utils.enable("arts_blender", default_set=True, handle_error=None)
+    arrays = body_model.load_body_model_arrays()
+    clean_scene(bpy)
+    imported = import_clip(bpy.context, known_clip(arrays, frames=FRAMES), ImportOptions(add_camera=False))
+    source = imported.armature
+    keys_before = [read_channel(fc)[1].copy() for fc in fcurves_of(source)]
+    target = build_armature("mixamo_char", a_posed_mixamo(bake.rig_rest(source)), OBJECT)
+    action, mapping = bake.bake(source, target)
+    assert mapping.preset == "MIXAMO" and action.name.startswith(source.animation_data.action.name)
+    assert target.animation_data.action == action and source.animation_data.action == imported.action
+    start = int(imported.action.frame_range[0])
+    for frame in range(start, start + FRAMES):
+        for s, t in mapping.bones.items():
+            got, want = world_pose(target, t, frame)[:3, 1], world_pose(source, s, frame)[:3, 1]
+            angle = np.degrees(np.arccos(np.clip(got @ want, -1.0, 1.0)))
+            assert angle < 0.5, (s, t, frame, angle)
+    for before, fc in zip(keys_before, fcurves_of(source)):
+        np.testing.assert_array_equal(read_channel(fc)[1], before)  # the clip's own action is untouched
+    # The hips travel the pelvis' path scaled by the legs' ratio (1.25 in the world).
+    path = lambda rig, bone: np.array([world_pose(rig, bone, f)[:3, 3] for f in range(start, start + FRAMES)])  # noqa: E731
+    hips, pelvis = path(target, "mixamorig:Hips"), path(source, "pelvis")
+    np.testing.assert_allclose(hips - hips[0], 1.25 * (pelvis - pelvis[0]), atol=1e-4)
