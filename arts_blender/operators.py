@@ -302,6 +302,34 @@ def smooth_bone_keys(armature, bone_names: list[str], frame_range: tuple[int, in
     return changed
 
 
+class ARTS_OT_retarget(bpy.types.Operator):
+    """Put the active ARTS rig's motion on your character, as a new action (the clip's action is untouched)"""
+
+    bl_idname = "arts.retarget"
+    bl_label = "Apply to character"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context):
+        return (rig_builder.arts_rig_of(context.active_object) is not None
+                and context.scene.arts_mocap.retarget_target is not None)
+
+    def execute(self, context):
+        from .retarget.bake import RetargetError, bake
+
+        settings = context.scene.arts_mocap
+        source = rig_builder.arts_rig_of(context.active_object)
+        try:
+            action, mapping = bake(source, settings.retarget_target, in_place=settings.retarget_in_place)
+        except RetargetError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        skipped = ", ".join(mapping.missing()) or "none"
+        self.report({"INFO"}, f"'{settings.retarget_target.name}' keyed as action '{action.name}' ({mapping.preset} "
+                              f"bones; not on this rig: {skipped})")
+        return {"FINISHED"}
+
+
 class ARTS_OT_export(bpy.types.Operator, ExportHelper):
     """Export the active ARTS rig and its action for a game engine (FBX), or as BVH or glTF"""
 
@@ -433,4 +461,4 @@ def menu_import(self, context):
 
 
 CLASSES = (ARTS_OT_import_video, ARTS_OT_find_people, ARTS_OT_cancel_job, ARTS_OT_import_results,
-           ARTS_OT_smooth_keys, ARTS_OT_export, ARTS_OT_setup_environment)
+           ARTS_OT_smooth_keys, ARTS_OT_retarget, ARTS_OT_export, ARTS_OT_setup_environment)

@@ -81,6 +81,13 @@ class ArtsSettings(bpy.types.PropertyGroup):
                                              description="Smooth only between the two frames below")
     smooth_frame_start: bpy.props.IntProperty(name="From", default=1)
     smooth_frame_end: bpy.props.IntProperty(name="To", default=250)
+    retarget_target: bpy.props.PointerProperty(
+        name="Character", type=bpy.types.Object,
+        poll=lambda self, obj: obj.type == "ARMATURE" and not obj.get("arts_rig"),
+        description="Your character's armature (Rigify, Mixamo, Unreal, Unity, VRM or SMPL bone names)")
+    retarget_in_place: bpy.props.BoolProperty(
+        name="In place", default=False,
+        description="Keep the character's hips over one spot (the up and down motion stays)")
     export_armature_name: bpy.props.StringProperty(
         name="Skeleton name", default=export_presets.ARMATURE_NAME,
         description="The armature's name in exported files, whatever the clip, so clips share one skeleton in "

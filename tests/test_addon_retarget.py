@@ -77,3 +77,22 @@ def test_a_mixamo_rig_in_a_pose_moves_like_the_clip_and_the_clip_is_untouched(tm
     path = lambda rig, bone: np.array([world_pose(rig, bone, f)[:3, 3] for f in range(start, start + FRAMES)])  # noqa: E731
     hips, pelvis = path(target, "mixamorig:Hips"), path(source, "pelvis")
     np.testing.assert_allclose(hips - hips[0], 1.25 * (pelvis - pelvis[0]), atol=1e-4)
+
+
+def test_the_panel_operator_applies_to_the_chosen_character():
+    addon_utils.enable("arts_blender", default_set=True, handle_error=None)
+    arrays = body_model.load_body_model_arrays()
+    clean_scene(bpy)
+    imported = import_clip(bpy.context, known_clip(arrays, frames=4), ImportOptions(add_camera=False))
+    target = build_armature("hero", a_posed_mixamo(bake.rig_rest(imported.armature)), OBJECT)
+    settings = bpy.context.scene.arts_mocap
+    bpy.context.view_layer.objects.active = imported.armature
+    assert not bpy.ops.arts.retarget.poll()  # no character chosen yet
+    settings.retarget_target = target
+    assert bpy.ops.arts.retarget() == {"FINISHED"}
+    assert target.animation_data.action.get("arts_retarget_preset") == "MIXAMO"
+    unknown = bpy.data.objects.new("blob", bpy.data.armatures.new("blob"))
+    bpy.context.collection.objects.link(unknown)
+    settings.retarget_target = unknown
+    with pytest.raises(RuntimeError, match="no bone mapping fits 'blob'"):
+        bpy.ops.arts.retarget()
