@@ -7,6 +7,10 @@ writes the FBX with an engine preset and a Workbench render gives the preview.
     .venv/bin/python scripts/video_to_blend.py VIDEO --out DIR             # the bpy wheel: no Blender binary
     .venv/bin/python scripts/video_to_blend.py --results clip.npz --out DIR [VIDEO]  # VIDEO: preview backdrop
     blender -b --python scripts/video_to_blend.py -- VIDEO --out DIR --python /path/to/bridge/env/bin/python
+    .venv/bin/python scripts/video_to_blend.py VIDEO --out DIR --target-rig hero.fbx --export UNREAL
+
+With --target-rig the motion is also baked onto your character's armature (arts_blender/retarget: Rigify,
+Mixamo, Unreal, Unity, VRM or SMPL bone names), the .blend holds both rigs, and the FBX is the character's.
 """
 from __future__ import annotations
 
@@ -46,6 +50,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--export", default="UNITY", help="export target: UNITY, UNREAL, GODOT, BVH or GLTF")
     ap.add_argument("--body-model", default="", help="body model file (default: bundled)")
     ap.add_argument("--checkpoint", default="", help="ARTS checkpoint (default: bundled)")
+    ap.add_argument("--target-rig", type=Path, default=None,
+                    help="your character (.blend or .fbx): the motion is baked onto its armature and the export is "
+                         "of the character")
+    ap.add_argument("--in-place", action="store_true", help="with --target-rig: keep the hips over one spot")
     ap.add_argument("--no-preview", action="store_true")
     args = ap.parse_args(argv)
     if not args.video and not args.results:
@@ -79,6 +87,26 @@ def _configure(args: argparse.Namespace):
     settings.rotation_tolerance = math.radians(args.reduce_deg)
     settings.target = "NEW"
     return settings
+
+
+def load_character(path: Path) -> bpy.types.Object:
+    """The armature of the character file (appended from a .blend, imported from an .fbx), with its meshes;
+    the one with the most bones when there are several."""
+    before = set(bpy.data.objects)
+    if path.suffix.lower() == ".blend":
+        with bpy.data.libraries.load(str(path), link=False) as (source, loaded):
+            loaded.objects = list(source.objects)
+        for obj in loaded.objects:
+            if obj is not None:
+                bpy.context.collection.objects.link(obj)
+    elif path.suffix.lower() == ".fbx":
+        bpy.ops.import_scene.fbx(filepath=str(path))
+    else:
+        raise RuntimeError(f"--target-rig takes a .blend or .fbx file, got '{path.name}'")
+    armatures = [o for o in set(bpy.data.objects) - before if o.type == "ARMATURE" and not o.get("arts_rig")]
+    if not armatures:
+        raise RuntimeError(f"'{path.name}' holds no armature to put the motion on")
+    return max(armatures, key=lambda o: len(o.data.bones))
 
 
 def preview_frame(results_path: str, scene_fps: float) -> tuple[int, int]:
@@ -146,7 +174,24 @@ def main(argv: list[str]) -> int:
         return 1
     blend = args.out / f"{stem}.blend"
     export = args.out / f"{stem}_{args.export.lower()}.fbx"
-    bpy.ops.arts.export(target=args.export.upper(), filepath=str(export.resolve()))
+    if args.target_rig:
+        from arts_blender import exporter
+        from arts_blender.retarget.bake import RetargetError, bake
+
+        source = bpy.context.view_layer.objects.active
+        try:
+            character = load_character(args.target_rig.resolve())
+            action, mapping = bake(source, character, in_place=args.in_place)
+        except (RuntimeError, RetargetError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"retargeted onto '{character.name}' ({mapping.preset}; not on it: {', '.join(mapping.missing()) or 'none'})")
+        export = args.out / f"{stem}_{character.name}_{args.export.lower()}.fbx"
+        exporter.export_rig(bpy.context, character, args.export.upper(), export.resolve(), armature_name="")
+        bpy.context.view_layer.objects.active = source
+    else:
+        bpy.ops.arts.export(target=args.export.upper(), filepath=str(export.resolve()))
+    print(f"wrote {export}")
     bpy.ops.wm.save_as_mainfile(filepath=str(blend.resolve()))
     print(f"wrote {blend}")
     if not args.no_preview:
