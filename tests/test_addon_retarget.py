@@ -96,3 +96,15 @@ def test_the_panel_operator_applies_to_the_chosen_character():
     settings.retarget_target = unknown
     with pytest.raises(RuntimeError, match="no bone mapping fits 'blob'"):
         bpy.ops.arts.retarget()
+
+
+def test_a_generated_rigify_rig_is_refused_with_the_reason_not_keyed_in_vain():
+    addon_utils.enable("arts_blender", default_set=True, handle_error=None)
+    arrays = body_model.load_body_model_arrays()
+    clean_scene(bpy)
+    imported = import_clip(bpy.context, known_clip(arrays, frames=3), ImportOptions(add_camera=False))
+    rig = build_armature("rigify_like", a_posed_mixamo(bake.rig_rest(imported.armature)), OBJECT)
+    for bone in rig.pose.bones:  # deform bones copying hidden controls, as Rigify generates them
+        bone.constraints.new("COPY_TRANSFORMS")
+    with pytest.raises(bake.RetargetError, match="driven by constraints"):
+        bake.bake(imported.armature, rig)

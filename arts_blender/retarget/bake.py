@@ -65,6 +65,13 @@ def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | 
     if missing:
         raise RetargetError(f"the mapping for '{target.name}' lacks {', '.join(missing)}: it needs at least the "
                             "hips and the left thigh and shin")
+    driven = [t for t in mapping.bones.values() if any(c.enabled and c.influence > 0
+                                                     for c in target.pose.bones[t].constraints)]
+    if driven:
+        raise RetargetError(f"{len(driven)} of '{target.name}''s bones ({', '.join(driven[:3])}, ...) are driven by "
+                            "constraints, as a generated Rigify rig's deform bones are, so keys on them would not "
+                            "move it; baking onto such controls is not supported yet: use a rig without constraints "
+                            "(e.g. the metarig or an exported game rig)")
     start, end = (int(round(v)) for v in action.frame_range)
     frames = range(start, end + 1)
     space = np.linalg.inv(np.array(target.matrix_world)) @ np.array(source.matrix_world)
