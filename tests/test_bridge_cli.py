@@ -89,6 +89,15 @@ def test_bad_outputs_and_model_files_are_refused_before_any_frame(tmp_path, chec
     _refused_before_work(proc, "model_missing")
     assert "damaged" in proc.stderr
 
+    shipped = torch.load(REPO / "bridge" / "assets" / "arts_default.pt", weights_only=True)
+    if "digest" not in shipped:  # a damaged copy of a shipped file saved before checkpoints carried digests
+        shipped["state_dict"][next(iter(shipped["state_dict"]))].view(-1)[0] += 17.0
+        torch.save(shipped, tmp_path / "arts_default_copy.pt")
+        proc = _bridge("run", str(CLIP), "-o", str(tmp_path / "o.npz"), "--checkpoint",
+                       str(tmp_path / "arts_default_copy.pt"))
+        _refused_before_work(proc, "model_missing")
+        assert "not the shipped file" in proc.stderr
+
     marker = tmp_path / "pwned"
     evil = pickle.PROTO + bytes([2]) + op_global("os", "system") + op_tuple(op_str(f"touch {marker}".encode()))
     (tmp_path / "SMPL_NEUTRAL.pkl").write_bytes(evil + pickle.REDUCE + pickle.STOP)

@@ -46,6 +46,7 @@ class Checkpoint:
     body: SimpleNamespace  # model_id, v_template, shapedirs, J_regressor (numpy)
     model_id: str
     meta: dict[str, Any] = field(default_factory=dict)
+    has_digest: bool = False  # its tensors were checked against the digest written when it was saved
 
 
 def body_arrays(body: Any) -> SimpleNamespace:
@@ -127,7 +128,8 @@ def load_checkpoint(path: str | Path, expected_sha256: str | None = None) -> Che
     except (ConfigError, TypeError, KeyError, AttributeError) as exc:
         raise CheckpointError(f"{path} is not a well-formed ARTS checkpoint ({type(exc).__name__}: {exc})") from exc
     return Checkpoint(config=config, state_dict=payload["state_dict"], body=arrays,
-                      model_id=str(payload["model_id"]), meta=dict(payload.get("meta", {})))
+                      model_id=str(payload["model_id"]), meta=dict(payload.get("meta", {})),
+                      has_digest="digest" in payload)
 
 
 def build_model(checkpoint: Checkpoint, device: str | torch.device = "cpu") -> torch.nn.Module:

@@ -11,11 +11,12 @@ import numpy as np
 import torch
 
 from ..geometry.rotations import matrix_to_axis_angle
+from ..hashing import sha256_file
 from .arts import ArtsModel
-from .checkpoint import body_arrays, build_model, load_checkpoint
+from .checkpoint import CheckpointError, body_arrays, build_model, load_checkpoint
 from .config import ArtsConfig
 from .inputs import landmark_frame_vector, lifter_keypoints
-from .registry import DEFAULT_CHECKPOINT, DEFAULT_SHA256
+from .registry import DEFAULT_CHECKPOINT, DEFAULT_MODEL_ID, DEFAULT_SHA256
 
 
 class ArtsPredictor:
@@ -42,6 +43,12 @@ class ArtsPredictor:
         path = DEFAULT_CHECKPOINT if checkpoint is None else Path(checkpoint)
         expected = (DEFAULT_SHA256 or None) if checkpoint is None else None
         loaded = load_checkpoint(path, expected_sha256=expected)
+        if (checkpoint is not None and not loaded.has_digest and loaded.model_id == DEFAULT_MODEL_ID
+                and DEFAULT_SHA256 and sha256_file(path) != DEFAULT_SHA256):
+            # A copy of the shipped file (saved before checkpoints carried a digest) that is not byte-identical.
+            raise CheckpointError(f"{path} calls itself '{DEFAULT_MODEL_ID}' but is not the shipped file and carries "
+                                  "no digest: it is damaged or was modified. Use the shipped model (leave the "
+                                  "checkpoint setting empty) or a checkpoint written by scripts/train_arts.py")
         return cls(build_model(loaded, device), loaded.model_id, loaded.body, device)
 
     @classmethod
