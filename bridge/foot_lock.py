@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from .contacts import CONTACT_POINTS
 from .geometry import kinematics, rotations
+from .geometry.swing_twist import swing_rotation
 from .skeleton import SMPL_PARENTS
 
 #: (hip, knee, ankle) per side, and which contact columns (heel, toe) belong to it.
@@ -63,14 +63,6 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
 
 def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
-
-
-def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, 3) directions -> (N, 3, 3) smallest rotations taking a onto b."""
-    a, b = _unit(a), _unit(b)
-    axis = np.cross(a, b)
-    angle = np.arctan2(np.linalg.norm(axis, axis=-1), np.einsum("ni,ni->n", a, b))
-    return rotations.axis_angle_to_matrix(_unit(axis) * angle[:, None])
 
 
 def contact_runs(planted: np.ndarray) -> list[tuple[int, int]]:
@@ -140,9 +132,9 @@ def _two_bone_ik(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, target: n
     bend = _unit(np.where(straight[:, None], fallback, bend))
     cos_hip = np.clip((thigh_len ** 2 + distance ** 2 - shin_len ** 2) / (2 * thigh_len * distance), -1.0, 1.0)
     new_knee = hip + thigh_len[:, None] * (cos_hip[:, None] * along + np.sqrt(1 - cos_hip ** 2)[:, None] * bend)
-    thigh_turn = rotation_between(knee - hip, new_knee - hip)
+    thigh_turn = swing_rotation(knee - hip, new_knee - hip)
     moved_ankle = new_knee + np.einsum("nij,nj->ni", thigh_turn, ankle - knee)
-    shin_turn = rotation_between(moved_ankle - new_knee, hip + distance[:, None] * along - new_knee)
+    shin_turn = swing_rotation(moved_ankle - new_knee, hip + distance[:, None] * along - new_knee)
     return thigh_turn, shin_turn
 
 
@@ -169,7 +161,7 @@ def _lift_toes(local: np.ndarray, rotation: np.ndarray, rest: np.ndarray, pelvis
         lifted[:, 2] = np.minimum(foot[:, 2] + sink[low], np.linalg.norm(foot, axis=-1) * 0.999)
         across = np.sqrt(np.maximum((foot ** 2).sum(-1) - lifted[:, 2] ** 2, 0.0))
         lifted[:, :2] = _unit(foot[:, :2]) * across[:, None]
-        turned = rotation_between(foot, lifted) @ global_rot[low, ankle]
+        turned = swing_rotation(foot, lifted) @ global_rot[low, ankle]
         local[low, ankle] = np.swapaxes(global_rot[low, knee], -1, -2) @ turned
 
 
@@ -177,16 +169,13 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
               contacts: np.ndarray, sole_heights: dict[int, float], fps: float, strength: float = 1.0
               ) -> LockedMotion:
     """Foot-locked motion. pose_aa (F, 24, 3) with joint 0 in camera space, trans_m (F, 3) camera space,
-    rest_joints (24, 3) of the clip's body, world_from_camera (4, 4), contacts (F, 4) (CONTACT_POINTS
-    order), sole_heights per foot joint (rest height above the sole), strength in [0, 1]."""
+    rest_joints (24, 3) of the clip's body, world_from_camera (4, 4), contacts (F, 4)
+    (bridge.contacts.CONTACT_POINTS order), sole_heights per foot joint (rest height above the sole), strength in [0, 1]."""
     rotation, offset = world_from_camera[:3, :3], world_from_camera[:3, 3]
     rest = np.asarray(rest_joints, dtype=np.float64)
     local = rotations.axis_angle_to_matrix(np.asarray(pose_aa, dtype=np.float64))
-    local_world = local.copy()
-    local_world[:, PELVIS] = rotation @ local[:, PELVIS]
-    posed, global_rot = kinematics.forward_kinematics(local_world, rest, SMPL_PARENTS)
     pelvis = (rest[PELVIS] + np.asarray(trans_m, dtype=np.float64)) @ rotation.T + offset
-    joints = posed - rest[PELVIS] + pelvis[:, None]
+    joints, global_rot = _pose_world(local, rotation, rest, pelvis)
 
     goals, weights = [], []
     for (_, _, ankle), columns in zip(LEGS, FOOT_CONTACTS):

@@ -20,6 +20,7 @@ from ..bridge_locator import import_bridge
 from .mapping import Mapping
 
 _rotations = import_bridge("geometry.rotations")
+_swing_twist = import_bridge("geometry.swing_twist")
 
 
 @dataclass
@@ -62,18 +63,6 @@ class Retargeted:
     hips_location: np.ndarray
 
 
-def _between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(3, 3) smallest rotation taking direction a onto direction b."""
-    a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
-    axis = np.cross(a, b)
-    angle = np.arctan2(np.linalg.norm(axis), float(a @ b))
-    if np.linalg.norm(axis) < 1e-9:
-        if a @ b > 0:
-            return np.eye(3)
-        axis = np.cross(a, [1.0, 0.0, 0.0] if abs(a[0]) < 0.9 else [0.0, 1.0, 0.0])
-    return _rotations.axis_angle_to_matrix(axis / np.linalg.norm(axis) * angle)
-
-
 def leg_length(rest: RigRest, thigh: str, shin: str) -> float:
     return rest.length[thigh] + rest.length[shin]
 
@@ -100,7 +89,7 @@ def retarget(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_re
             continue
         source_rest_rot = source_rest.matrix[source][:3, :3]
         turn = source_pose[source][:, :3, :3] @ source_rest_rot.T  # world turn of the source bone since rest
-        lay = _between(target_rest.direction(name), source_rest.direction(source))
+        lay = _swing_twist.swing_rotation(target_rest.direction(name), source_rest.direction(source))
         wanted = turn @ lay @ rest[:3, :3]  # (F, 3, 3) world rotation of the target bone
         basis = np.swapaxes(chained[:, :3, :3], -1, -2) @ wanted
         rotations[name] = _rotations.quaternion_continuity(_rotations.matrix_to_quaternion(basis))
