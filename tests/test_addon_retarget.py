@@ -47,6 +47,19 @@ def build_armature(name: str, rest, object_matrix: np.ndarray) -> "bpy.types.Obj
     return armature
 
 
+@pytest.fixture()
+def imported_clip():
+    """A known clip of `frames` frames imported into an empty scene as an ARTS rig (ImportedClip)."""
+    addon_utils.enable("arts_blender", default_set=True, handle_error=None)
+    arrays = body_model.load_body_model_arrays()
+
+    def make(frames: int):
+        clean_scene(bpy)
+        return import_clip(bpy.context, known_clip(arrays, frames=frames), ImportOptions(add_camera=False))
+
+    return make
+
+
 def world_pose(armature, bone: str, frame: int) -> np.ndarray:
     bpy.context.scene.frame_set(frame)
     matrix = np.array(armature.matrix_world) @ np.array(armature.pose.bones[bone].matrix)
@@ -54,11 +67,8 @@ def world_pose(armature, bone: str, frame: int) -> np.ndarray:
     return matrix
 
 
-def test_a_mixamo_rig_in_a_pose_moves_like_the_clip_and_the_clip_is_untouched(tmp_path):
-    addon_utils.enable("arts_blender", default_set=True, handle_error=None)
-    arrays = body_model.load_body_model_arrays()
-    clean_scene(bpy)
-    imported = import_clip(bpy.context, known_clip(arrays, frames=FRAMES), ImportOptions(add_camera=False))
+def test_a_mixamo_rig_in_a_pose_moves_like_the_clip_and_the_clip_is_untouched(imported_clip):
+    imported = imported_clip(FRAMES)
     source = imported.armature
     keys_before = [read_channel(fc)[1].copy() for fc in fcurves_of(source)]
     target = build_armature("mixamo_char", a_posed_mixamo(bake.rig_rest(source)), OBJECT)
@@ -79,11 +89,8 @@ def test_a_mixamo_rig_in_a_pose_moves_like_the_clip_and_the_clip_is_untouched(tm
     np.testing.assert_allclose(hips - hips[0], 1.25 * (pelvis - pelvis[0]), atol=1e-4)
 
 
-def test_the_panel_operator_applies_to_the_chosen_character():
-    addon_utils.enable("arts_blender", default_set=True, handle_error=None)
-    arrays = body_model.load_body_model_arrays()
-    clean_scene(bpy)
-    imported = import_clip(bpy.context, known_clip(arrays, frames=4), ImportOptions(add_camera=False))
+def test_the_panel_operator_applies_to_the_chosen_character(imported_clip):
+    imported = imported_clip(4)
     target = build_armature("hero", a_posed_mixamo(bake.rig_rest(imported.armature)), OBJECT)
     settings = bpy.context.scene.arts_mocap
     bpy.context.view_layer.objects.active = imported.armature
@@ -98,11 +105,8 @@ def test_the_panel_operator_applies_to_the_chosen_character():
         bpy.ops.arts.retarget()
 
 
-def test_a_generated_rigify_rig_is_refused_with_the_reason_not_keyed_in_vain():
-    addon_utils.enable("arts_blender", default_set=True, handle_error=None)
-    arrays = body_model.load_body_model_arrays()
-    clean_scene(bpy)
-    imported = import_clip(bpy.context, known_clip(arrays, frames=3), ImportOptions(add_camera=False))
+def test_a_generated_rigify_rig_is_refused_with_the_reason_not_keyed_in_vain(imported_clip):
+    imported = imported_clip(3)
     rig = build_armature("rigify_like", a_posed_mixamo(bake.rig_rest(imported.armature)), OBJECT)
     for bone in rig.pose.bones:  # deform bones copying hidden controls, as Rigify generates them
         bone.constraints.new("COPY_TRANSFORMS")
