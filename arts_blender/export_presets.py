@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import copy
 
+from .retarget.mapping import PRESETS as _NAME_PRESETS
+from .rig_math import SMPL_JOINT_NAMES
+
 # Settings every engine shares: what to export and how to bake it.
 _FBX_COMMON: dict = {
     "use_selection": True,
@@ -65,6 +68,38 @@ GLTF_OPTIONS: dict = {
     "export_cameras": False,
     "export_materials": "NONE",
 }
+
+#: Blender units per metre in the rig each FBX engine gets (rig_export builds it at this size). Unreal works in
+#: centimetres: a rig built 100x with the scene's unit set to 1 cm is written as centimetres with no scaled node
+#: (Blender's exporter otherwise puts a x100 scale on the armature node, which Unreal turns into a bone).
+ENGINE_UNITS_PER_M: dict[str, float] = {"UNITY": 1.0, "UNREAL": 100.0, "GODOT": 1.0}
+
+#: Bone naming of engine exports: key -> (menu label, description).
+BONE_NAMINGS: dict[str, tuple[str, str]] = {
+    "SMPL": ("SMPL", "SMPL's joint names (left_shoulder is the upper arm)"),
+    "UNITY": ("Humanoid", "Hips, Spine, Chest, LeftUpperArm, ...: Unity's Humanoid avatar maps them by itself"),
+    "UNREAL": ("Unreal Mannequin", "pelvis, spine_01, thigh_l, upperarm_l, ...: the UE4/UE5 mannequin's names"),
+    "MIXAMO": ("Mixamo", "mixamorig:Hips, mixamorig:LeftArm, ...: for tools that expect Mixamo skeletons"),
+}
+
+
+def export_bone_names(naming: str) -> dict[str, str]:
+    """SMPL bone name -> its name in an export with `naming` (a BONE_NAMINGS key), for all 24 bones.
+
+    The retarget presets give the names; the bone past each wrist (SMPL's "hand", where the fingers start),
+    which no preset has, is named after the wrist's with "_end"."""
+    key = naming.upper()
+    if key not in BONE_NAMINGS:
+        raise ValueError(f"unknown bone naming {naming!r}; choose one of {', '.join(BONE_NAMINGS)}")
+    if key == "SMPL":
+        return {bone: bone for bone in SMPL_JOINT_NAMES}
+    preset = _NAME_PRESETS[key]
+    names = {bone: preset.get(bone, "") for bone in SMPL_JOINT_NAMES}
+    for side in ("left", "right"):
+        if not names[f"{side}_hand"]:
+            names[f"{side}_hand"] = f"{names[f'{side}_wrist']}_end"
+    return names
+
 
 FORMAT_EXTENSIONS = {"FBX": ".fbx", "BVH": ".bvh", "GLTF": ".glb"}
 #: The armature's name in exported files, whatever the clip: engines take it as the skeleton's root (Unreal

@@ -1,12 +1,13 @@
 """Export an ARTS rig with an engine preset (FBX), or as BVH or glTF: the worker behind the export button."""
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import bpy
 
-from . import bvh_axes, export_presets
+from . import bvh_axes, export_presets, rig_builder
+from .rig_export import engine_rig
 
 
 def _select_only(context, objects: list[bpy.types.Object], active: bpy.types.Object) -> None:
@@ -34,10 +35,15 @@ def _named(obj: bpy.types.Object, name: str):
 
 
 def export_rig(context, armature: bpy.types.Object, target: str, filepath: str | Path,
-               armature_name: str = export_presets.ARMATURE_NAME) -> Path:
+               armature_name: str = export_presets.ARMATURE_NAME, bone_naming: str = "SMPL",
+               in_place: bool = False) -> Path:
     """Write `armature` (and its skinned meshes) with its active action to `filepath` for `target`
     (an FBX_PRESETS engine, "BVH" or "GLTF"), the armature named `armature_name` in the file (empty: its
-    own name); the extension is fixed to the format's. Returns the path."""
+    own name); the extension is fixed to the format's. Returns the path.
+
+    An ARTS rig goes to an FBX engine as rig_export.engine_rig makes it: a `root` bone with the root motion
+    (none with `in_place`), bones named by `bone_naming`, the engine's units, the T-pose as rest. Other
+    armatures (a retargeted character) and the BVH and glTF formats are written as they are."""
     fmt, options = export_presets.export_options(target)
     if not str(filepath).strip() or Path(str(filepath)).name in ("", "."):
         raise RuntimeError("choose a file to export to (no file name was given)")
@@ -45,9 +51,18 @@ def export_rig(context, armature: bpy.types.Object, target: str, filepath: str |
     path.parent.mkdir(parents=True, exist_ok=True)
     if armature.animation_data is None or armature.animation_data.action is None:
         raise RuntimeError(f"'{armature.name}' has no action to export; import a clip first")
-    meshes = [child for child in armature.children if child.type == "MESH"]
-    _select_only(context, [armature, *meshes], armature)
-    with _named(armature, armature_name or armature.name):
+    name = armature_name or armature.name
+    with ExitStack() as stack:
+        if fmt == "FBX" and rig_builder.is_arts_rig(armature):
+            rig = stack.enter_context(engine_rig(context, armature, bone_naming, in_place,
+                                                 export_presets.ENGINE_UNITS_PER_M[target.upper()]))
+            armature, meshes = rig.armature, rig.meshes
+            for mesh in meshes[:1]:  # one stable mesh name too, so engines find the same renderer every clip
+                stack.enter_context(_named(mesh, f"{name}_body"))
+        else:
+            meshes = [child for child in armature.children if child.type == "MESH"]
+        _select_only(context, [armature, *meshes], armature)
+        stack.enter_context(_named(armature, name))
         result = _write(context, armature, fmt, options, path)
     if "FINISHED" not in result:
         raise RuntimeError(f"the {fmt} exporter did not finish writing {path}")

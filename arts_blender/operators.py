@@ -353,8 +353,10 @@ class ARTS_OT_export(bpy.types.Operator, ExportHelper):
 
     def execute(self, context):
         try:
+            settings = context.scene.arts_mocap
             path = exporter.export_rig(context, rig_builder.arts_rig_of(context.active_object), self.target,
-                                       self.filepath, context.scene.arts_mocap.export_armature_name)
+                                       self.filepath, settings.export_armature_name, settings.export_bone_naming,
+                                       settings.export_in_place)
         except RuntimeError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}

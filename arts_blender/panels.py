@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import rig_builder
+from . import export_presets, rig_builder
 from .operators import draw_import_options
 
 
@@ -65,6 +65,13 @@ class ARTS_PT_edit(bpy.types.Panel):
         col.separator()
         col.prop(settings, "export_target")
         col.prop(settings, "export_armature_name")
+        fbx = settings.export_target in export_presets.FBX_PRESETS
+        row = col.row()
+        row.enabled = fbx  # the root bone, engine names and units are made for FBX engine exports
+        row.prop(settings, "export_bone_naming")
+        row = col.row()
+        row.enabled = fbx
+        row.prop(settings, "export_in_place")
         col.operator("arts.export", icon="EXPORT")
 
 

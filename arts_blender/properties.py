@@ -92,6 +92,14 @@ class ArtsSettings(bpy.types.PropertyGroup):
         name="Skeleton name", default=export_presets.ARMATURE_NAME,
         description="The armature's name in exported files, whatever the clip, so clips share one skeleton in "
                     "the engine (empty: the rig's own name)")
+    export_bone_naming: bpy.props.EnumProperty(
+        name="Bone names", default="SMPL",
+        items=[(k, label, text) for k, (label, text) in export_presets.BONE_NAMINGS.items()],
+        description="Bone names in FBX exports for engines (the rig in Blender keeps SMPL's)")
+    export_in_place: bpy.props.BoolProperty(
+        name="In place", default=False,
+        description="FBX for engines: the root bone only turns, the body's travel is left out (the up and down "
+                    "motion stays); off, the root carries the travel for root motion")
     export_target: bpy.props.EnumProperty(
         name="Export", default="UNITY",
         items=[(t, export_presets.target_label(t), f"Export for {t}") for t in export_presets.TARGETS])

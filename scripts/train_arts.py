@@ -8,6 +8,7 @@ When both stages are done the network is exported as an inference checkpoint (br
 
   python scripts/train_arts.py --data DIR --out runs/arts [--export bridge/assets/arts_default.pt]
   python scripts/train_arts.py --data DIR --out /tmp/arts_tiny --tiny      # smoke test: tiny network, few steps
+  python scripts/train_arts.py --data DIR [DIR...] --out RUN --init-model bridge/assets/arts_default.pt  # fine-tune
 """
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ if str(REPO) not in sys.path:
 
 from bridge.geometry.rotations import axis_angle_to_matrix  # noqa: E402
 from bridge.models.arts import ArtsModel, without_world_landmarks  # noqa: E402
-from bridge.models.checkpoint import body_arrays, save_checkpoint  # noqa: E402
+from bridge.hashing import sha256_file  # noqa: E402
+from bridge.models.checkpoint import body_arrays, load_checkpoint, save_checkpoint  # noqa: E402
 from bridge.models.config import ArtsConfig  # noqa: E402
 from bridge.models.inputs import landmark_frame_vector, lifter_keypoints  # noqa: E402
 from bridge.models.losses import arts_loss, lifter_loss  # noqa: E402
@@ -119,7 +121,8 @@ def trained_lifter(path: Path) -> tuple[dict[str, torch.Tensor], list[dict], flo
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, required=True, help="folder of synthetic clip .npz files")
+    parser.add_argument("--data", type=Path, nargs="+", required=True,
+                        help="folder(s) of synthetic clip .npz files (several: their training clips together)")
     parser.add_argument("--out", type=Path, required=True, help="run folder (training state, log, exported model)")
     parser.add_argument("--body-model", default=None, help="body model file (default: the bundled free model)")
     parser.add_argument("--config", default=None,
@@ -145,6 +148,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
     parser.add_argument("--init-lifter", type=Path, default=None,
                         help="skip stage 1: take the lifter from this training state or checkpoint")
+    parser.add_argument("--init-model", type=Path, default=None,
+                        help="fine-tune: stage 2 only, starting from this ARTS checkpoint (its config is kept)")
+    parser.add_argument("--roll-prob", type=float, default=0.0,
+                        help="share of training windows seen by a camera rolled about its optical axis")
+    parser.add_argument("--roll-max-deg", type=float, default=180.0, help="largest roll angle (uniform in ±this)")
     parser.add_argument("--model-id", default="arts-default")
     parser.add_argument("--export", type=Path, default=None, help="also copy the finished checkpoint here")
     parser.add_argument("--tiny", action="store_true", help="smoke test: tiny network, 10 + 10 steps, batch 4")
@@ -188,11 +196,15 @@ def train(args: argparse.Namespace) -> dict:
     body = load_body_model_arrays(args.body_model)
     resume = args.resume and state_path.is_file()
     state = torch.load(state_path, map_location="cpu", weights_only=True) if resume else None
-    config = ArtsConfig.from_dict(state["config"]) if state else make_config(args)
+    parent = load_checkpoint(args.init_model) if args.init_model and not state else None
+    if parent is not None and parent.body.model_id != getattr(body, "model_id", None):
+        raise SystemExit(f"{args.init_model} was trained on body model {parent.body.model_id}, not this one")
+    config = (ArtsConfig.from_dict(state["config"]) if state else parent.config if parent else make_config(args))
     torch.manual_seed(args.seed)
     model = ArtsModel(config, body)
     smpl_layer = make_smpl_layer(body)
-    data = SyntheticWindows(args.data, window=config.window, split="train", stride=args.stride, flip_prob=0.5)
+    data = SyntheticWindows(args.data, window=config.window, split="train", stride=args.stride, flip_prob=0.5,
+                            roll_prob=args.roll_prob, roll_max_deg=args.roll_max_deg)
     budget = {"lifter": (args.lifter_steps, args.lifter_minutes, args.lifter_lr),
               "full": (args.full_steps, args.full_minutes, args.full_lr)}
     stage, step, history = "lifter", 0, []
@@ -201,6 +213,9 @@ def train(args: argparse.Namespace) -> dict:
         model.load_state_dict(state["model"])
         stage, step, spent, history = state["stage"], state["step"], state["spent_s"], state["history"]
         steps_done = state.get("steps_done", {**steps_done, stage: step})
+    elif parent is not None:
+        stage = "full"
+        model.load_state_dict(parent.state_dict)
     elif args.init_lifter:
         stage = "full"
         lifter_weights, history, spent["lifter"], steps_done["lifter"] = trained_lifter(args.init_lifter)
@@ -265,12 +280,16 @@ def train(args: argparse.Namespace) -> dict:
         save_state()
         if stage == "full":  # kept for training stage-2 variants (ablations) from the same lifter
             shutil.copyfile(state_path, args.out / LIFTER_STATE_FILE)
+    parent_meta = load_checkpoint(args.init_model).meta if args.init_model else None
     meta = {"steps": steps_done, "batch_size": args.batch_size, "train_windows": len(data),
             "train_clips": len(data.clip_ids), "window_stride": args.stride,
             "training_time_s": round(sum(spent.values()), 1),
             "stage_time_s": {k: round(v, 1) for k, v in spent.items()},
-            "data": str(args.data), "threads": args.threads, "world_dropout": args.world_dropout,
+            "data": [str(d) for d in args.data], "threads": args.threads, "world_dropout": args.world_dropout,
+            "roll": {"prob": args.roll_prob, "max_deg": args.roll_max_deg},
             "init_lifter": str(args.init_lifter) if args.init_lifter else None,
+            "init_model": ({"path": str(args.init_model), "sha256": sha256_file(args.init_model),
+                            "meta": parent_meta} if args.init_model else None),
             "lr": {"lifter": args.lifter_lr, "full": args.full_lr, "bsf_scale": args.bsf_lr_scale}}
     sha = save_checkpoint(args.out / "arts.pt", model, body_arrays(body), args.model_id, meta)
     if args.export:

@@ -53,7 +53,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--target-rig", type=Path, default=None,
                     help="your character (.blend or .fbx): the motion is baked onto its armature and the export is "
                          "of the character")
-    ap.add_argument("--in-place", action="store_true", help="with --target-rig: keep the hips over one spot")
+    ap.add_argument("--in-place", action="store_true",
+                    help="keep the hips over one spot (with --target-rig), no root travel in the engine FBX")
+    ap.add_argument("--bone-names", default="SMPL", choices=("SMPL", "UNITY", "UNREAL", "MIXAMO"),
+                    help="bone names in the engine FBX of the ARTS rig (UNITY: Humanoid names)")
     ap.add_argument("--no-preview", action="store_true")
     args = ap.parse_args(argv)
     if not args.video and not args.results:
@@ -190,6 +193,7 @@ def main(argv: list[str]) -> int:
         exporter.export_rig(bpy.context, character, args.export.upper(), export.resolve(), armature_name="")
         bpy.context.view_layer.objects.active = source
     else:
+        settings.export_bone_naming, settings.export_in_place = args.bone_names, args.in_place
         bpy.ops.arts.export(target=args.export.upper(), filepath=str(export.resolve()))
     print(f"wrote {export}")
     bpy.ops.wm.save_as_mainfile(filepath=str(blend.resolve()))

@@ -1,4 +1,5 @@
-"""Window dataset and flip augmentation: window counts, random crops, flip involution, FK consistency."""
+"""Window dataset, flip and roll augmentation: window counts, random crops, involution, FK and projection
+consistency."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,9 +11,10 @@ from bridge.body_model import load_body_model_arrays, shaped_rest  # noqa: E402
 from bridge.geometry import kinematics, rotations  # noqa: E402
 from bridge.keypoints import MEDIAPIPE_LANDMARK_NAMES  # noqa: E402
 from bridge.skeleton import SMPL_PARENTS  # noqa: E402
-from scripts.synth.augment import flip_clip, flip_pose_aa  # noqa: E402
+from scripts.synth.augment import flip_clip, flip_pose_aa, roll_clip, roll_matrix  # noqa: E402
 from scripts.synth.clip_file import load_clip  # noqa: E402
 from scripts.synth.dataset import PER_FRAME_KEYS, SyntheticWindows  # noqa: E402
+from scripts.synth.camera import project_points  # noqa: E402
 from scripts.synth.generate import GenerateConfig, generate  # noqa: E402
 
 
@@ -62,6 +64,47 @@ def test_flip_pose_of_a_mirror_symmetric_rotation():
     flipped = flip_pose_aa(pose)
     np.testing.assert_allclose(flipped[0, 17], [0.1, -0.2, 0.9])  # right shoulder down, mirrored
     np.testing.assert_allclose(flipped[0, 16], 0.0)
+
+
+def test_roll_keeps_forward_kinematics_and_projection_consistent(clips_dir):
+    arrays = load_body_model_arrays()
+    for path in sorted(clips_dir.glob("*.npz"))[:3]:
+        clip = load_clip(path)
+        rolled = roll_clip(clip, 2.4)
+        joints = _fk(rolled["pose_aa"], rolled["betas"], rolled["trans_m"].astype(np.float64), arrays)
+        np.testing.assert_allclose(joints, rolled["joints_3d"], atol=5e-5)
+        # The clean world landmarks are hip-centred: put them back at the hips' camera-space position and
+        # project them with the clip's camera; they must land on the rolled clean pixels.
+        hips = 0.5 * (clip["joints_3d"][:, 1] + clip["joints_3d"][:, 2])
+        offset = hips - 0.5 * (clip["mp_world_clean"][:, 23] + clip["mp_world_clean"][:, 24])
+        before = project_points(clip["mp_world_clean"] + offset[:, None], float(clip["focal_px"]),
+                                0.5 * clip["image_size"].astype(np.float64))
+        assert np.abs(before - clip["mp_image_clean"]).max() < 1.0, "premise: world + hip offset projects to pixels"
+        rolled_offset = offset @ roll_matrix(2.4).T
+        after = project_points(rolled["mp_world_clean"] + rolled_offset[:, None], float(clip["focal_px"]),
+                               0.5 * clip["image_size"].astype(np.float64))
+        np.testing.assert_allclose(after, rolled["mp_image_clean"], atol=1.0)
+        back = roll_clip(rolled, -2.4)
+        for key in PER_FRAME_KEYS:
+            np.testing.assert_allclose(back[key], clip[key], atol=1e-4, err_msg=key)
+
+
+def test_rolled_windows_turn_the_person_in_the_image(clips_dir):
+    torch.manual_seed(0)
+    data = SyntheticWindows(clips_dir, window=16, split=None, random_crop=False, flip_prob=0.0, roll_prob=1.0)
+    plain = SyntheticWindows(clips_dir, window=16, split=None, random_crop=False, flip_prob=0.0)
+    ups = []
+    for i in range(0, len(data), max(1, len(data) // 20)):
+        spine = data[i]["joints_3d"][:, 12] - data[i]["joints_3d"][:, 0]  # pelvis -> neck
+        ups.append(float(torch.atan2(spine[:, 0], -spine[:, 1]).mean()))
+        assert torch.equal(plain[i]["pose_aa"][:, 1:], data[i]["pose_aa"][:, 1:])  # local rotations untouched
+    assert np.ptp(ups) > np.pi, "rolls over the whole circle turn the neck every way in the image"
+
+
+def test_several_folders_form_one_dataset(clips_dir):
+    one = SyntheticWindows(clips_dir, window=16, split=None, random_crop=False, flip_prob=0.0)
+    two = SyntheticWindows([clips_dir, clips_dir], window=16, split=None, random_crop=False, flip_prob=0.0)
+    assert len(two) == 2 * len(one) and two.clip_ids == one.clip_ids * 2
 
 
 def test_evaluation_windows_cover_every_stride(clips_dir):

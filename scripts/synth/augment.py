@@ -1,4 +1,4 @@
-"""Horizontal-flip augmentation of a synthetic clip (or a window of one), done so labels stay consistent.
+"""Flip and camera-roll augmentation of a synthetic clip (or a window of one), done so labels stay consistent.
 
 Mirroring the image (x_px -> W - x_px, principal point at the centre) mirrors camera space in its x axis,
 M = diag(-1, 1, 1). Left and right swap names: landmarks through MEDIAPIPE_FLIP, SMPL joints through
@@ -7,12 +7,21 @@ the root orientation in camera space and for every local rotation because SMPL's
 axis left-right too. SMPL's `transl` is not mirrored directly: the pelvis is (joints_3d[0] = J0 + transl),
 so transl' = M (J0 + transl) - J0 with J0 = joints_3d[0] - transl. The body model is left/right
 symmetric, so β is unchanged and the flipped clip is exactly what the mirrored person would produce.
-Applying the flip twice gives back the input. numpy only.
+Applying the flip twice gives back the input.
+
+Camera roll (roll_clip) turns the camera about its optical axis by φ. With the principal point at the image
+centre this is exact for a pinhole camera: camera-space points turn by R = R_z(φ), pixels turn by the same
+angle about the centre, and depth is unchanged. The root orientation becomes R R_root (local rotations are
+untouched) and transl' = R (J0 + transl) - J0 as for the flip. A person standing in a rolled view looks like a
+person lying, tilted or upside down in an upright one: the network then meets bodies in every orientation,
+which the mocap (almost always upright) rarely shows, and which users' videos of floor work, cartwheels and
+handstands do. numpy only.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from bridge.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from bridge.keypoints import MEDIAPIPE_FLIP
 from bridge.skeleton import NUM_JOINTS, SMPL_FLIP_PAIRS
 
@@ -60,4 +69,41 @@ def flip_clip(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     if "trans_m" in data:
         pelvis_rest = data["joints_3d"][..., 0, :] - data["trans_m"]
         out["trans_m"] = data["joints_3d"][..., 0, :] * _MIRROR - pelvis_rest
+    return out
+
+
+def roll_matrix(angle_rad: float) -> np.ndarray:
+    """(3, 3) rotation about the camera's z axis (x right, y down: positive φ turns x towards y)."""
+    c, s = np.cos(angle_rad), np.sin(angle_rad)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def roll_clip(data: dict[str, np.ndarray], angle_rad: float) -> dict[str, np.ndarray]:
+    """The clip as a camera rolled by `angle_rad` about its optical axis would have seen it.
+
+    Needs `image_size` for the pixel arrays and `joints_3d` with `trans_m` for the translation; pixel
+    landmarks may leave the image (the person is not re-cropped). Rolling by φ then -φ gives back the input."""
+    out = dict(data)
+    rot = roll_matrix(angle_rad)
+    if any(key in data for key in ("mp_image", "mp_image_clean")):
+        if "image_size" not in data:
+            raise KeyError("rolling pixel landmarks needs image_size")
+        centre = 0.5 * np.asarray(data["image_size"], dtype=np.float64)
+    for key in ("mp_image", "mp_image_clean"):
+        if key in data:
+            arr = np.array(data[key], dtype=np.float64, copy=True)
+            arr[..., :2] = (arr[..., :2] - centre) @ rot[:2, :2].T + centre
+            out[key] = arr.astype(data[key].dtype)
+    for key in ("mp_world", "mp_world_clean", "joints_3d"):
+        if key in data:
+            out[key] = (np.asarray(data[key], dtype=np.float64) @ rot.T).astype(data[key].dtype)
+    if "pose_aa" in data:
+        pose = np.array(data["pose_aa"], copy=True)
+        root = rot @ axis_angle_to_matrix(np.asarray(pose[..., 0, :], dtype=np.float64))
+        pose[..., 0, :] = matrix_to_axis_angle(root)
+        out["pose_aa"] = pose
+    if "trans_m" in data:
+        pelvis = np.asarray(data["joints_3d"][..., 0, :], dtype=np.float64)
+        pelvis_rest = pelvis - data["trans_m"]
+        out["trans_m"] = (pelvis @ rot.T - pelvis_rest).astype(data["trans_m"].dtype)
     return out

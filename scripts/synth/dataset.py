@@ -1,18 +1,20 @@
 """A torch Dataset of T-frame windows over a folder of synthetic clip files (see README.md).
 
-Training: windows start every `stride` frames plus a random offset (random crops), and each window is
-mirrored with probability `flip_prob` (augment.flip_clip). Evaluation: every window at a fixed stride,
+Training: windows start every `stride` frames plus a random offset (random crops), each window is
+mirrored with probability `flip_prob` (augment.flip_clip) and seen by a camera rolled by up to
+`roll_max_deg` with probability `roll_prob` (augment.roll_clip). Evaluation: every window at a fixed stride,
 no flip, so results are reproducible. The only module of the package that imports torch.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .augment import flip_clip
+from .augment import flip_clip, roll_clip
 from .clip_file import load_clip
 
 #: Per-frame arrays sliced into windows; the rest of a clip's arrays are per clip.
@@ -22,21 +24,29 @@ PER_CLIP_KEYS = ("betas", "image_size", "focal_px", "fps")
 
 
 class SyntheticWindows(Dataset):
-    """Windows of `window` frames from every clip of `split` ('train', 'test' or None for all) in `folder`.
+    """Windows of `window` frames from every clip of `split` ('train', 'test' or None for all) in `folder`
+    (or in each of several folders, e.g. simulated and MediaPipe-detected clips together).
 
     Items are dicts of tensors: the PER_FRAME_KEYS as (T, ...) and the PER_CLIP_KEYS, plus `clip_index`
     (into `self.clip_ids`) and `start` (first frame of the window in its clip).
     """
 
-    def __init__(self, folder: str | Path, window: int = 16, split: str | None = "train", stride: int | None = None,
-                 random_crop: bool = True, flip_prob: float = 0.5) -> None:
-        folder = Path(folder)
-        files = sorted(folder.glob("*.npz"))
-        if not files:
-            raise FileNotFoundError(f"no clip files in {folder}; generate some with python -m scripts.synth.generate")
+    def __init__(self, folder: str | Path | Sequence[str | Path], window: int = 16, split: str | None = "train",
+                 stride: int | None = None, random_crop: bool = True, flip_prob: float = 0.5,
+                 roll_prob: float = 0.0, roll_max_deg: float = 180.0) -> None:
+        folders = [Path(folder)] if isinstance(folder, (str, Path)) else [Path(f) for f in folder]
+        files = []
+        for path in folders:
+            found = sorted(path.glob("*.npz"))
+            if not found:
+                raise FileNotFoundError(f"no clip files in {path}; generate some with python -m scripts.synth.generate")
+            files += found
+        folder = ", ".join(str(f) for f in folders)
         self.window = window
         self.random_crop = random_crop
         self.flip_prob = flip_prob
+        self.roll_prob = roll_prob
+        self.roll_max_rad = float(np.deg2rad(roll_max_deg))
         self.stride = stride or (max(1, window // 2) if random_crop else window)
         self.clips: list[dict[str, np.ndarray]] = []
         self.clip_ids: list[str] = []
@@ -66,6 +76,8 @@ class SyntheticWindows(Dataset):
         window.update({key: clip[key] for key in PER_CLIP_KEYS})
         if self.flip_prob > 0 and float(torch.rand(())) < self.flip_prob:
             window = flip_clip(window)
+        if self.roll_prob > 0 and float(torch.rand(())) < self.roll_prob:
+            window = roll_clip(window, float((2.0 * torch.rand(()) - 1.0) * self.roll_max_rad))
         out = {key: torch.from_numpy(np.ascontiguousarray(value)) for key, value in window.items()}
         out["clip_index"] = torch.tensor(clip_index)
         out["start"] = torch.tensor(start)
