@@ -105,10 +105,49 @@ def test_the_panel_operator_applies_to_the_chosen_character(imported_clip):
         bpy.ops.arts.retarget()
 
 
-def test_a_generated_rigify_rig_is_refused_with_the_reason_not_keyed_in_vain(imported_clip):
+def test_a_rig_driven_by_constraints_is_refused_with_the_reason_not_keyed_in_vain(imported_clip):
     imported = imported_clip(3)
-    rig = build_armature("rigify_like", a_posed_mixamo(bake.rig_rest(imported.armature)), OBJECT)
-    for bone in rig.pose.bones:  # deform bones copying hidden controls, as Rigify generates them
+    rig = build_armature("constrained", a_posed_mixamo(bake.rig_rest(imported.armature)), OBJECT)
+    for bone in rig.pose.bones:  # deform bones copying hidden controls, as generated rigs have them
         bone.constraints.new("COPY_TRANSFORMS")
     with pytest.raises(bake.RetargetError, match="driven by constraints"):
         bake.bake(imported.armature, rig)
+
+
+def segment_direction(armature, bone: str, frame: int) -> np.ndarray:
+    """World direction of a deform bone's whole segment (head to the tail of its last B-Bone split, '.001')."""
+    bpy.context.scene.frame_set(frame)
+    first = armature.pose.bones[bone]
+    last = armature.pose.bones.get(f"{bone}.001") if not bone.startswith("DEF-spine") else None
+    vector = np.array((last or first).tail) - np.array(first.head)
+    vector = np.array(armature.matrix_world)[:3, :3] @ vector
+    return vector / np.linalg.norm(vector)
+
+
+def test_a_generated_rigify_rig_follows_the_clip_through_its_fk_controls(imported_clip):
+    """Rigify (shipped inside Blender) generates its rig from the human metarig; the clip is keyed on the FK
+    controls and the torso, and the deform bones the mesh follows point where the ARTS bones do."""
+    imported = imported_clip(FRAMES)
+    source = imported.armature
+    addon_utils.enable("rigify", default_set=True, handle_error=None)
+    bpy.ops.object.armature_human_metarig_add()
+    metarig = bpy.context.active_object
+    bpy.ops.pose.rigify_generate()
+    rig = next(o for o in bpy.data.objects if o.type == "ARMATURE" and o not in (metarig, source))
+    action, mapping = bake.bake(source, rig)
+    assert mapping.preset == "RIGIFY" and rig.animation_data.action == action
+    assert source.animation_data.action == imported.action
+    start = int(imported.action.frame_range[0])
+    bpy.context.scene.frame_set(start)
+    assert rig.pose.bones["upper_arm_parent.L"]["IK_FK"] == 1.0  # the limbs play in FK
+    for s, t in mapping.bones.items():
+        angles = [np.degrees(np.arccos(np.clip(segment_direction(rig, t, f) @ world_pose(source, s, f)[:3, 1], -1, 1)))
+                  for f in range(start, start + FRAMES)]
+        # spine.001 has no control: Rigify stretches it from the hips' side to the chest's (these random
+        # poses bend the spine far more than people do).
+        assert np.mean(angles) < (60.0 if s == "spine1" else 0.5), (s, t, np.mean(angles))
+    path = np.array([world_pose(rig, "ORG-spine", f)[:3, 3] for f in range(start, start + FRAMES)])
+    pelvis = np.array([world_pose(source, "pelvis", f)[:3, 3] for f in range(start, start + FRAMES)])
+    ratio = bake.leg_length(bake.rig_rest(rig), "ORG-thigh.L", "ORG-shin.L") / bake.leg_length(
+        bake.rig_rest(source), "left_hip", "left_knee")
+    np.testing.assert_allclose(path - path[0], ratio * (pelvis - pelvis[0]), atol=1e-3)

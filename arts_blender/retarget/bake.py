@@ -12,8 +12,9 @@ import numpy as np
 
 from ..keyframe_writer import new_action_for, write_channels
 from ..keyframes import Channel
+from . import rigify
 from .mapping import Mapping, detect
-from .solve import RigRest, retarget
+from .solve import RigRest, leg_length, retarget
 
 
 class RetargetError(RuntimeError):
@@ -65,24 +66,23 @@ def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | 
     if missing:
         raise RetargetError(f"the mapping for '{target.name}' lacks {', '.join(missing)}: it needs at least the "
                             "hips and the left thigh and shin")
+    frames = range(int(round(action.frame_range[0])), int(round(action.frame_range[1])) + 1)
+    if rigify.is_generated_rigify(target):
+        source_rest, poses = _source_in(source, target, frames)
+        baked = rigify.bake_controls(target, mapping, source_rest, poses, rig_rest(target), frames, in_place,
+                                     name or f"{action.name}_{target.name}")
+        return _tagged(baked, mapping, action), mapping
     driven = [t for t in mapping.bones.values() if any(c.enabled and c.influence > 0
                                                      for c in target.pose.bones[t].constraints)]
     if driven:
         raise RetargetError(f"{len(driven)} of '{target.name}''s bones ({', '.join(driven[:3])}, ...) are driven by "
-                            "constraints, as a generated Rigify rig's deform bones are, so keys on them would not "
-                            "move it; baking onto such controls is not supported yet: use a rig without constraints "
-                            "(e.g. the metarig or an exported game rig)")
-    start, end = (int(round(v)) for v in action.frame_range)
-    frames = range(start, end + 1)
-    space = np.linalg.inv(np.array(target.matrix_world)) @ np.array(source.matrix_world)
-    source_rest = rig_rest(source)
-    scale = np.cbrt(abs(np.linalg.det(space[:3, :3])))
-    source_rest.matrix = {n: _into(space, m) for n, m in source_rest.matrix.items()}
-    source_rest.length = {n: v * scale for n, v in source_rest.length.items()}
-    poses = {n: _into(space, m) for n, m in sample_pose(source, list(mapping.bones), frames).items()}
+                            "constraints, so keys on them would not move it; baking through controls is "
+                            "supported for generated Rigify rigs only: use a Rigify rig, a rig without "
+                            "constraints, or an exported game rig")
+    source_rest, poses = _source_in(source, target, frames)
     result = retarget(source_rest, poses, rig_rest(target), mapping, in_place)
 
-    keys = np.arange(start, end + 1, dtype=np.float64)
+    keys = np.arange(frames.start, frames.stop, dtype=np.float64)
     channels = []
     for bone, quats in result.rotations.items():
         target.pose.bones[bone].rotation_mode = "QUATERNION"
@@ -91,6 +91,22 @@ def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | 
                  for i in range(3)]
     baked = new_action_for(target, name or f"{action.name}_{target.name}")
     write_channels(target, baked, channels)
+    return _tagged(baked, mapping, action), mapping
+
+
+def _source_in(source: bpy.types.Object, target: bpy.types.Object, frames: range
+               ) -> tuple[RigRest, dict[str, np.ndarray]]:
+    """The ARTS rig's rest and its sampled pose (every SMPL bone), carried into the target's armature space."""
+    space = np.linalg.inv(np.array(target.matrix_world)) @ np.array(source.matrix_world)
+    source_rest = rig_rest(source)
+    scale = np.cbrt(abs(np.linalg.det(space[:3, :3])))
+    source_rest.matrix = {n: _into(space, m) for n, m in source_rest.matrix.items()}
+    source_rest.length = {n: v * scale for n, v in source_rest.length.items()}
+    poses = {n: _into(space, m) for n, m in sample_pose(source, list(source_rest.matrix), frames).items()}
+    return source_rest, poses
+
+
+def _tagged(baked: bpy.types.Action, mapping: Mapping, action: bpy.types.Action) -> bpy.types.Action:
     baked["arts_retarget_preset"] = mapping.preset
     baked["arts_source_action"] = action.name
-    return baked, mapping
+    return baked

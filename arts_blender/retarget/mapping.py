@@ -4,8 +4,9 @@ and shareable JSON presets. No bpy.
 An ARTS rig's bones are named after the SMPL joint at their head, so "left_shoulder" is the upper arm,
 "left_collar" the clavicle, "left_hip" the thigh, "left_ankle" the foot and "left_foot" the toes.
 "left_hand"/"right_hand" (a bone past the wrist) and fingers, face and twist bones have no counterpart
-and are left out. Rigify maps to its deform (DEF-) bones, which its generated rig copies from its
-controls, and to the metarig's plain names for a metarig.
+and are left out. Rigify maps to its deform (DEF-) bones, and to the metarig's plain names for a metarig;
+a generated Rigify rig is then keyed through its FK controls (RIGIFY_FK_CONTROLS, retarget/rigify.py),
+which its deform bones follow.
 """
 from __future__ import annotations
 
@@ -84,6 +85,20 @@ PRESETS: dict[str, dict[str, str]] = {
         "side_shoulder": "upper_arm.{s}", "side_elbow": "forearm.{s}", "side_wrist": "hand.{s}",
     }, "L", "R"),
 }
+#: A generated Rigify rig is moved through its FK controls (its deform bones follow them through constraints):
+#: ORG bone (the full-length copy of a metarig bone, whose rest the motion is solved for) -> the control keyed.
+#: spine.001 has no control of its own: the pelvis and it ride one FK control (Rigify's hip FK chain hangs
+#: down from spine_fk.001), and its deform bone stretches from the hips' side to the chest's.
+RIGIFY_FK_CONTROLS: dict[str, str] = {
+    "ORG-spine": "spine_fk", "ORG-spine.002": "spine_fk.002", "ORG-spine.003": "spine_fk.003", "ORG-spine.004": "neck", "ORG-spine.006": "head",
+    **{f"ORG-{part}.{s}": control.format(s=s) for s in ("L", "R") for part, control in (
+        ("shoulder", "shoulder.{s}"), ("upper_arm", "upper_arm_fk.{s}"), ("forearm", "forearm_fk.{s}"),
+        ("hand", "hand_fk.{s}"), ("thigh", "thigh_fk.{s}"), ("shin", "shin_fk.{s}"), ("foot", "foot_fk.{s}"),
+        ("toe", "toe_fk.{s}"))},
+}
+#: Rigify's IK/FK switches (custom properties on these pose bones; 1.0 = FK), and the control that moves the body.
+RIGIFY_FK_SWITCHES: tuple[str, ...] = ("upper_arm_parent.L", "upper_arm_parent.R", "thigh_parent.L", "thigh_parent.R")
+RIGIFY_TORSO = "torso"
 #: Bones a rig may lack and still use a preset (the mapping then skips them): toes, clavicles, upper chest.
 OPTIONAL: frozenset[str] = frozenset({"left_foot", "right_foot", "left_collar", "right_collar", "spine3"})
 #: Share of a preset's required bones a rig must have for the preset to be detected.
@@ -139,6 +154,12 @@ def detect(bone_names: list[str]) -> Mapping | None:
         if score > best_score:
             best, best_score = Mapping(preset=name, bones=found), score
     return best if best_score >= MIN_COVERAGE else None
+
+
+def rigify_org_mapping(mapping: Mapping) -> Mapping:
+    """A RIGIFY (deform-bone) mapping turned into the ORG bones its FK controls move."""
+    org = {s: "ORG-" + t.removeprefix("DEF-") for s, t in mapping.bones.items()}
+    return Mapping(preset="RIGIFY", bones={s: t for s, t in org.items() if t in RIGIFY_FK_CONTROLS})
 
 
 def load(path: str | Path) -> Mapping:

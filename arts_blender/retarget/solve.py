@@ -67,6 +67,27 @@ def leg_length(rest: RigRest, thigh: str, shin: str) -> float:
     return rest.length[thigh] + rest.length[shin]
 
 
+def wanted_rotation(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_rest: RigRest, source: str,
+                    target: str) -> np.ndarray:
+    """(F, 3, 3) armature-space rotation of target bone `target` that makes it turn as `source` does: its
+    rest laid along the source's rest bone by the smallest rotation, then the source's turn since rest."""
+    turn = source_pose[source][:, :3, :3] @ source_rest.matrix[source][:3, :3].T
+    lay = _swing_twist.swing_rotation(target_rest.direction(target), source_rest.direction(source))
+    return turn @ lay @ target_rest.matrix[target][:3, :3]
+
+
+def hips_path(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_rest: RigRest, bones: dict[str, str],
+              in_place: bool = False) -> np.ndarray:
+    """(F, 3) armature-space head of the target's hips: its rest head plus the pelvis' path since rest, scaled
+    by the ratio of leg lengths (horizontally fixed in place)."""
+    scale = (leg_length(target_rest, bones["left_hip"], bones["left_knee"])
+             / leg_length(source_rest, "left_hip", "left_knee")) if {"left_hip", "left_knee"} <= set(bones) else 1.0
+    path = source_pose["pelvis"][:, :3, 3] - source_rest.matrix["pelvis"][:3, 3]  # pelvis moved from its rest
+    if in_place:
+        path[:, :2] = path[:1, :2]
+    return target_rest.matrix[bones["pelvis"]][:3, 3] + scale * path
+
+
 def retarget(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_rest: RigRest, mapping: Mapping,
              in_place: bool = False) -> Retargeted:
     """source_pose: ARTS bone -> (F, 4, 4) evaluated pose matrices (armature space) for the mapped bones."""
@@ -87,10 +108,7 @@ def retarget(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_re
         if source is None:
             pose[name] = chained
             continue
-        source_rest_rot = source_rest.matrix[source][:3, :3]
-        turn = source_pose[source][:, :3, :3] @ source_rest_rot.T  # world turn of the source bone since rest
-        lay = _swing_twist.swing_rotation(target_rest.direction(name), source_rest.direction(source))
-        wanted = turn @ lay @ rest[:3, :3]  # (F, 3, 3) world rotation of the target bone
+        wanted = wanted_rotation(source_rest, source_pose, target_rest, source, name)
         basis = np.swapaxes(chained[:, :3, :3], -1, -2) @ wanted
         rotations[name] = _rotations.quaternion_continuity(_rotations.matrix_to_quaternion(basis))
         posed = chained.copy()
@@ -98,12 +116,7 @@ def retarget(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_re
         pose[name] = posed
 
     hips = bones["pelvis"]
-    scale = (leg_length(target_rest, bones["left_hip"], bones["left_knee"])
-             / leg_length(source_rest, "left_hip", "left_knee")) if {"left_hip", "left_knee"} <= set(bones) else 1.0
-    path = source_pose["pelvis"][:, :3, 3] - source_rest.matrix["pelvis"][:3, 3]  # pelvis moved from its rest
-    if in_place:
-        path[:, :2] = path[:1, :2]
-    world_head = target_rest.matrix[hips][:3, 3] + scale * path
+    world_head = hips_path(source_rest, source_pose, target_rest, bones, in_place)
     chained = chained_of[hips]  # a root bone above the hips stays at rest: the hips carry the motion
     location = np.einsum("fji,fj->fi", chained[:, :3, :3], world_head - chained[:, :3, 3])
     return Retargeted(rotations=rotations, hips=hips, hips_location=location)
