@@ -7,44 +7,22 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 import addon_utils  # noqa: E402
-from mathutils import Matrix  # noqa: E402
 
 from addon_fixtures import clean_scene, known_clip  # noqa: E402
 from arts_blender.importer import ImportOptions, import_clip  # noqa: E402
 from arts_blender.keyframe_writer import fcurves_of, read_channel  # noqa: E402
 from arts_blender.retarget import bake  # noqa: E402
 from bridge import body_model  # noqa: E402
-from bridge.geometry import rotations  # noqa: E402
+from scripts import retarget_rigs  # noqa: E402
 from test_retarget_solve import a_posed_mixamo  # noqa: E402
 
 pytestmark = pytest.mark.blender
 FRAMES = 8
-#: Mixamo's FBX files import turned 90 degrees about X and scaled 0.01 (armature space in centimetres).
-OBJECT = np.eye(4)
-OBJECT[:3, :3] = rotations.axis_angle_to_matrix(np.array([np.pi / 2, 0.0, 0.0])) * 0.01
+OBJECT = retarget_rigs.MIXAMO_OBJECT
 
 
 def build_armature(name: str, rest, object_matrix: np.ndarray) -> "bpy.types.Object":
-    """An armature whose bones have `rest`'s world matrices once placed by `object_matrix`."""
-    data = bpy.data.armatures.new(name)
-    armature = bpy.data.objects.new(name, data)
-    bpy.context.collection.objects.link(armature)
-    armature.matrix_world = Matrix(object_matrix.tolist())
-    bpy.context.view_layer.objects.active = armature
-    bpy.ops.object.mode_set(mode="EDIT")
-    inverse = np.linalg.inv(object_matrix)
-    scale = np.cbrt(abs(np.linalg.det(inverse[:3, :3])))
-    for bone in rest.order():
-        local = inverse @ rest.matrix[bone]
-        local[:3, :3] /= scale
-        edit = data.edit_bones.new(bone)
-        edit.head, edit.tail = (0.0, 0.0, 0.0), (0.0, 1.0, 0.0)
-        edit.matrix = Matrix(local.tolist())
-        edit.length = rest.length[bone] * scale
-        if rest.parent[bone]:
-            edit.parent = data.edit_bones[rest.parent[bone]]
-    bpy.ops.object.mode_set(mode="OBJECT")
-    return armature
+    return retarget_rigs.build_armature(bpy, name, rest, object_matrix)
 
 
 @pytest.fixture()
@@ -129,11 +107,7 @@ def test_a_generated_rigify_rig_follows_the_clip_through_its_fk_controls(importe
     controls and the torso, and the deform bones the mesh follows point where the ARTS bones do."""
     imported = imported_clip(FRAMES)
     source = imported.armature
-    addon_utils.enable("rigify", default_set=True, handle_error=None)
-    bpy.ops.object.armature_human_metarig_add()
-    metarig = bpy.context.active_object
-    bpy.ops.pose.rigify_generate()
-    rig = next(o for o in bpy.data.objects if o.type == "ARMATURE" and o not in (metarig, source))
+    rig = retarget_rigs.generate_rigify(bpy, exclude=(source,))
     action, mapping = bake.bake(source, rig)
     assert mapping.preset == "RIGIFY" and rig.animation_data.action == action
     assert source.animation_data.action == imported.action

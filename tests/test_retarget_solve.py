@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 
 from arts_blender import rig_math
-from arts_blender.retarget.mapping import PRESETS, detect
+from arts_blender.retarget.mapping import detect
 from arts_blender.retarget.solve import RigRest, retarget
 from bridge.body_model import load_body_model_arrays, shaped_rest
 from bridge.geometry import rotations
+from scripts.retarget_rigs import a_posed_rest
 
 FRAMES = 12
 
@@ -46,32 +47,8 @@ def posed(rig: RigRest, basis_rot: dict[str, np.ndarray], hips: str, hips_loc: n
 
 
 def a_posed_mixamo(source: RigRest, scale: float = 1.25) -> RigRest:
-    """The source skeleton renamed to Mixamo's bones, 1.25x taller with 1.4x longer arms, arms 40 degrees
-    down (A-pose), every bone rolled differently, and an unmapped twist bone under each upper arm."""
-    names = PRESETS["MIXAMO"]
-    rng = np.random.default_rng(2)
-    heads = {n: source.matrix[n][:3, 3] * scale for n in names}
-    for side, sign in (("left", 1.0), ("right", -1.0)):
-        shoulder = heads[f"{side}_shoulder"]
-        down = rotations.axis_angle_to_matrix(np.array([0.0, sign * np.radians(40.0), 0.0]) * -1)
-        for bone in (f"{side}_elbow", f"{side}_wrist"):
-            heads[bone] = shoulder + 1.4 * (down @ (heads[bone] - shoulder))
-    children = {n: [c for c in names if source.parent[c] == n] for n in names}
-    matrices, lengths = {}, {}
-    for n in names:
-        kids = children[n]
-        main = {"pelvis": "spine1", "spine3": "neck"}.get(n, kids[0] if kids else None)
-        tail = heads[main] if main else heads[n] + (heads[n] - heads[source.parent[n]]) * 0.3
-        y = (tail - heads[n]) / np.linalg.norm(tail - heads[n])
-        x = np.cross(y, rng.normal(size=3))
-        x /= np.linalg.norm(x)
-        matrices[names[n]] = matrix(np.stack([x, y, np.cross(x, y)], axis=1), heads[n])
-        lengths[names[n]] = float(np.linalg.norm(tail - heads[n]))
-    parent = {names[n]: (names[source.parent[n]] if source.parent[n] in names else None) for n in names}
-    for side in ("Left", "Right"):
-        arm = f"mixamorig:{side}Arm"
-        matrices[f"{arm}Twist"], lengths[f"{arm}Twist"], parent[f"{arm}Twist"] = matrices[arm].copy(), 0.1, arm
-    return RigRest(matrix=matrices, length=lengths, parent=parent)
+    """The source skeleton renamed to Mixamo's bones, 1.25x taller with 1.4x longer arms, A-posed, rolled."""
+    return a_posed_rest(source, "MIXAMO", scale)
 
 
 def test_every_mapped_bone_points_like_its_source_and_the_hips_follow_the_scaled_path(source):
