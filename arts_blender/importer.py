@@ -109,22 +109,25 @@ def _target_rig(context, clip, arrays, options: ImportOptions, name: str) -> tup
 
 
 def clip_tracks(clip, rest: rig_math.RestSkeleton, pelvis_rest_smpl: np.ndarray, src_fps: float,
-                dst_fps: float, use_world: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(quaternions (K, 24, 4), pelvis locations (K, 3), confidence (K,), detected (K,)) at `dst_fps`, in the
-    clip's world frame when it has one and `use_world`, else in camera space."""
+                dst_fps: float, use_world: bool = True
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """(quaternions (K, 24, 4), pelvis locations (K, 3), confidence (K,), detected (K,), contacts (K, 4) or
+    None) at `dst_fps`, in the clip's world frame when it has one and `use_world`, else in camera space."""
     rotation, offset = rig_math.world_transform(clip.world_from_camera if use_world else None)
     quats = rig_math.pose_bone_quaternions(clip.pose_aa, rest.rest_rotmats, rotation)
     locs = rig_math.pelvis_locations(clip.trans_m, pelvis_rest_smpl, rest.heads[0], rest.rest_rotmats[0],
                                      rotation, offset)
     confidence = clip.confidence.astype(np.float64)
     detected = clip.valid.astype(np.float64)
+    contacts = None if clip.contacts is None else np.asarray(clip.contacts, dtype=np.float64)
     if not math.isclose(src_fps, dst_fps, rel_tol=1e-6):
         positions = keyframes.resample_times(len(quats), src_fps, dst_fps)
         quats = keyframes.resample_quaternions(quats, positions)
         locs = keyframes.resample_linear(locs, positions)
         confidence = keyframes.resample_linear(confidence, positions)
         detected = keyframes.resample_linear(detected, positions) >= 0.5
-    return quats, locs, confidence, np.asarray(detected, dtype=np.float64)
+        contacts = None if contacts is None else keyframes.resample_linear(contacts, positions)
+    return quats, locs, confidence, np.asarray(detected, dtype=np.float64), contacts
 
 
 def import_clip(context, clip, options: ImportOptions, name: str | None = None) -> ImportedClip:
@@ -145,16 +148,19 @@ def import_clip(context, clip, options: ImportOptions, name: str | None = None) 
     dst_fps = scene_fps(scene) if options.fps_mode == "SCENE" else clip.fps
     _, pelvis_rest = _body_model.shaped_rest(arrays, clip.betas)
     rig, created = _target_rig(context, clip, arrays, options, name)
-    quats, locs, confidence, detected = clip_tracks(clip, rig.rest, np.asarray(pelvis_rest)[0], clip.fps, dst_fps,
-                                                    options.use_world)
+    quats, locs, confidence, detected, contacts = clip_tracks(clip, rig.rest, np.asarray(pelvis_rest)[0], clip.fps,
+                                                              dst_fps, options.use_world)
 
     armature = rig.armature
-    for prop, values in ((keyframes.CONFIDENCE_PROPERTY, confidence), (keyframes.DETECTED_PROPERTY, detected)):
+    per_frame = [(keyframes.CONFIDENCE_PROPERTY, confidence), (keyframes.DETECTED_PROPERTY, detected)]
+    if contacts is not None:
+        per_frame += list(zip(keyframes.CONTACT_PROPERTIES, contacts.T))
+    for prop, values in per_frame:
         armature[prop] = float(values[0])
         armature.id_properties_ui(prop).update(min=0.0, max=1.0, description="ARTS per-frame detection")
     channels = keyframes.pose_channels(rig_math.SMPL_JOINT_NAMES, quats, locs, options.frame_start,
                                        options.rotation_tolerance_rad, options.location_tolerance_m)
-    channels += keyframes.property_channels(confidence, detected, options.frame_start)
+    channels += keyframes.property_channels(confidence, detected, options.frame_start, contacts)
     action = new_action_for(armature, name)
     write_channels(armature, action, channels)
     action["arts_source"] = clip.source

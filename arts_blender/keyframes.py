@@ -16,6 +16,10 @@ _rotations = import_bridge("geometry.rotations")
 #: Custom properties on the armature object, keyed per frame so animators can spot weak frames.
 CONFIDENCE_PROPERTY = "arts_confidence"
 DETECTED_PROPERTY = "arts_detected"
+#: The bridge's foot contacts (results `contacts` columns, 0..1), keyed per frame too: retargeting keeps the
+#: feet planted where they say so, and an animator can see and edit them in the graph editor.
+CONTACT_PROPERTIES = ("arts_contact_left_heel", "arts_contact_left_toe", "arts_contact_right_heel",
+                      "arts_contact_right_toe")
 
 
 @dataclass
@@ -116,11 +120,17 @@ def pose_channels(bone_names: list[str] | tuple[str, ...], quats: np.ndarray, pe
     return channels
 
 
-def property_channels(confidence: np.ndarray, detected: np.ndarray, frame_start: int) -> list[Channel]:
-    """Per-frame detection confidence (0..1) and detected flag (0/1) as custom-property channels."""
+def property_channels(confidence: np.ndarray, detected: np.ndarray, frame_start: int,
+                      contacts: np.ndarray | None = None) -> list[Channel]:
+    """Per-frame detection confidence (0..1), detected flag (0/1) and, when given, the four foot contacts
+    (K, 4) as custom-property channels."""
     frames = frame_start + np.arange(len(confidence), dtype=np.float64)
-    return [Channel(f'["{CONFIDENCE_PROPERTY}"]', 0, "ARTS detection", frames, np.asarray(confidence, np.float64)),
-            Channel(f'["{DETECTED_PROPERTY}"]', 0, "ARTS detection", frames, np.asarray(detected, np.float64))]
+    out = [Channel(f'["{CONFIDENCE_PROPERTY}"]', 0, "ARTS detection", frames, np.asarray(confidence, np.float64)),
+           Channel(f'["{DETECTED_PROPERTY}"]', 0, "ARTS detection", frames, np.asarray(detected, np.float64))]
+    if contacts is not None:
+        out += [Channel(f'["{name}"]', 0, "ARTS contacts", frames, np.asarray(contacts[:, k], np.float64))
+                for k, name in enumerate(CONTACT_PROPERTIES)]
+    return out
 
 
 def sample_keys(frames: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np.ndarray:

@@ -11,14 +11,15 @@ moves by the lock-weighted mean of their displacements, smoothed: the estimate's
 feet stand still, so the legs keep the network's pose); where a leg still cannot reach, the pelvis follows
 further; then hip and knee rotate (the knee stays in its bending plane) and the ankle keeps its world
 orientation, so the foot does not tilt. Only the leg joints' local rotations and the root translation change: the root
-orientation and every other joint are untouched. Pure numpy.
+orientation and every other joint are untouched. numpy, and scipy only inside lock_feet: the add-on
+imports contact_runs, lock_targets and two_bone_ik in Blender's Python (no scipy) to keep planted feet
+planted on a retargeted character.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from .geometry import kinematics, rotations
 from .geometry.swing_twist import swing_rotation
@@ -85,32 +86,44 @@ def _blend_frames(distance_m: float, fps: float) -> int:
 
 def lock_targets(ankles: np.ndarray, planted: np.ndarray, floor_height: float, strength: float, fps: float
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """One foot: (F, 3) world ankle positions and (F,) planted probability -> (F, 3) targets and (F,) weights."""
+    """One foot: (F, 3) world ankle positions and (F,) planted probability -> (F, 3) targets and (F,) weights.
+
+    Each contact fades in and out around its spot. Where two contacts are closer than their fades, the fades
+    are cut to the gap between them, so one fades out exactly as the next fades in (the smoothstep ramps sum
+    to one) and the foot travels from one spot to the next without a jump; elsewhere the spots are blended
+    by weight, so the target never jumps either."""
     frames = len(ankles)
-    targets = ankles.copy()
-    weights = np.zeros(frames)
-    for start, stop in contact_runs(planted):
-        if stop - start < MIN_CONTACT_FRAMES:
-            continue
+    runs = [(a, b) for a, b in contact_runs(planted) if b - a >= MIN_CONTACT_FRAMES]
+    spots = []
+    for start, stop in runs:
         p = planted[start:stop]
         spot = (p[:, None] * ankles[start:stop]).sum(axis=0) / p.sum()
         spot[2] = max(spot[2], floor_height)
+        spots.append(spot)
+    total = np.zeros(frames)
+    pulled = np.zeros((frames, 3))
+    for i, ((start, stop), spot) in enumerate(zip(runs, spots)):
         fade_in = _blend_frames(float(np.linalg.norm(spot - ankles[start])), fps)
         fade_out = _blend_frames(float(np.linalg.norm(spot - ankles[stop - 1])), fps)
+        if i > 0:
+            fade_in = min(fade_in, start - runs[i - 1][1] + 1)
+        if i + 1 < len(runs):
+            fade_out = min(fade_out, runs[i + 1][0] - stop + 1)
         lo, hi = max(start - fade_in, 0), min(stop + fade_out, frames)
         t = np.arange(lo, hi)
         ramp = np.minimum(_smoothstep((t - (start - fade_in)) / fade_in),
                           _smoothstep(((stop - 1 + fade_out) - t) / fade_out))
         ramp[(t >= start) & (t < stop)] = 1.0
-        take = ramp * strength > weights[lo:hi]
-        weights[lo:hi] = np.where(take, ramp * strength, weights[lo:hi])
-        targets[lo:hi] = np.where(take[:, None], spot, targets[lo:hi])
-    goal = ankles + weights[:, None] * (targets - ankles)
+        total[lo:hi] += ramp
+        pulled[lo:hi] += ramp[:, None] * spot
+    weights = np.minimum(total, 1.0) * strength
+    target = np.where(total[:, None] > 0, pulled / np.maximum(total, 1e-12)[:, None], ankles)
+    goal = ankles + weights[:, None] * (target - ankles)
     goal[:, 2] = np.maximum(goal[:, 2], floor_height)  # the sole never below the floor
     return goal, weights
 
 
-def _two_bone_ik(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, target: np.ndarray
+def two_bone_ik(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, target: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
     """(N, 3) joint positions and ankle targets -> (thigh, shin) world rotations (N, 3, 3) to apply."""
     thigh_len = np.linalg.norm(knee - hip, axis=-1)
@@ -171,6 +184,7 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
     """Foot-locked motion. pose_aa (F, 24, 3) with joint 0 in camera space, trans_m (F, 3) camera space,
     rest_joints (24, 3) of the clip's body, world_from_camera (4, 4), contacts (F, 4)
     (bridge.contacts.CONTACT_POINTS order), sole_heights per foot joint (rest height above the sole), strength in [0, 1]."""
+    from scipy.ndimage import gaussian_filter1d
     rotation, offset = world_from_camera[:3, :3], world_from_camera[:3, 3]
     rest = np.asarray(rest_joints, dtype=np.float64)
     local = rotations.axis_angle_to_matrix(np.asarray(pose_aa, dtype=np.float64))
@@ -208,7 +222,7 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
         active = (weight > 0) | (goal[:, 2] > joints[:, ankle, 2] + 1e-9)
         if not active.any():
             continue
-        thigh_turn, shin_turn = _two_bone_ik(joints[active, hip], joints[active, knee], joints[active, ankle],
+        thigh_turn, shin_turn = two_bone_ik(joints[active, hip], joints[active, knee], joints[active, ankle],
                                              goal[active])
         hip_global = thigh_turn @ global_rot[active, hip]
         knee_global = shin_turn @ thigh_turn @ global_rot[active, knee]

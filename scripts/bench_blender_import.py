@@ -88,7 +88,7 @@ def main() -> None:
     rig = rig_builder.build_rig("per_key", context.collection, arrays, clip.betas)
     rig.armature.animation_data_create().action = bpy.data.actions.new("per_key")
     _, rest_joints = body_model.shaped_rest(arrays, clip.betas)
-    quats, locs, _, _ = importer.clip_tracks(clip, rig.rest, np.asarray(rest_joints)[0], clip.fps, clip.fps)
+    quats, locs, _, _, _ = importer.clip_tracks(clip, rig.rest, np.asarray(rest_joints)[0], clip.fps, clip.fps)
     build_s = time.perf_counter() - t0
     count = min(args.per_key_frames or len(quats), len(quats))
     t0 = time.perf_counter()

@@ -83,14 +83,15 @@ def build_armature(bpy, name: str, rest: RigRest, object_matrix: np.ndarray = np
     return armature
 
 
-def generate_rigify(bpy, exclude=()):
+def generate_rigify(bpy):
     """Rigify's human metarig, generated (Rigify ships inside Blender): the generated rig object."""
     import addon_utils
 
     addon_utils.enable("rigify", default_set=True, handle_error=None)
+    before = set(bpy.data.objects)
     if bpy.context.mode != "OBJECT":
         bpy.ops.object.mode_set(mode="OBJECT")
     bpy.ops.object.armature_human_metarig_add()
     metarig = bpy.context.active_object
     bpy.ops.pose.rigify_generate()
-    return next(o for o in bpy.data.objects if o.type == "ARMATURE" and o is not metarig and o not in exclude)
+    return next(o for o in bpy.data.objects if o.type == "ARMATURE" and o is not metarig and o not in before)

@@ -80,3 +80,21 @@ def test_strength_zero_only_keeps_soles_out_of_the_floor(sliding):
     sunk[2, 3] -= 0.03  # the same motion 3 cm into the floor
     lifted = lock_feet(pose, trans, rest, sunk, contacts, soles, FPS, strength=0.0)
     assert (lifted.joints_world[:, [7, 8], 2] >= np.array([soles[7], soles[8]]) - 1e-6).all()
+
+
+def test_contacts_close_together_hand_over_without_a_jump():
+    """Two contacts at spots 40 cm apart with a 3-frame gap: each used to fade over at least 4 frames into
+    the other, and the target jumped where the larger weight switched contacts. Now the foot is on each spot
+    for its whole contact and travels between them during the gap at no more than the gap's pace."""
+    from bridge.foot_lock import lock_targets
+
+    frames = 40
+    ankles = np.zeros((frames, 3))
+    ankles[:, 0] = np.linspace(0.0, 0.4, frames)  # the estimate slides 40 cm over the clip
+    planted = np.zeros(frames)
+    planted[3:18], planted[21:37] = 1.0, 1.0
+    goal, weights = lock_targets(ankles, planted, -np.inf, 1.0, FPS)
+    assert np.ptp(goal[3:18], axis=0).max() < 1e-9 and np.ptp(goal[21:37], axis=0).max() < 1e-9
+    gap_step = np.linalg.norm(goal[21] - goal[17]) / 4
+    assert np.linalg.norm(np.diff(goal, axis=0), axis=1).max() <= 1.6 * gap_step  # smoothstep peaks at 1.5x
+    assert (weights[3:37] == 1.0).all()

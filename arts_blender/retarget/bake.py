@@ -10,11 +10,11 @@ from __future__ import annotations
 import bpy
 import numpy as np
 
-from ..keyframe_writer import new_action_for, write_channels
-from ..keyframes import Channel
+from ..keyframe_writer import fcurves_of, new_action_for, write_channels
+from ..keyframes import CONTACT_PROPERTIES, Channel
 from . import rigify
 from .mapping import Mapping, detect
-from .solve import RigRest, leg_length, retarget
+from .solve import RigRest, leg_length, retarget  # noqa: F401  (leg_length: re-exported for callers)
 
 
 class RetargetError(RuntimeError):
@@ -52,9 +52,20 @@ def sample_pose(armature: bpy.types.Object, bones: list[str], frames: range) -> 
     return out
 
 
+def sample_contacts(armature: bpy.types.Object, frames: range) -> np.ndarray | None:
+    """(F, 4) foot contacts the import keyed on the rig (keyframes.CONTACT_PROPERTIES), as its action now
+    has them; None for a rig imported without contacts."""
+    fcurves = fcurves_of(armature)
+    curves = [fcurves.find(f'["{name}"]') if fcurves is not None else None for name in CONTACT_PROPERTIES]
+    if any(c is None for c in curves):
+        return None
+    return np.array([[c.evaluate(f) for c in curves] for f in frames], dtype=np.float64)
+
+
 def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | None = None,
-         in_place: bool = False, name: str | None = None) -> tuple[bpy.types.Action, Mapping]:
-    """Key `target` with the motion of the ARTS rig `source` over its action's frame range, in a new action."""
+         in_place: bool = False, name: str | None = None, keep_feet: bool = True) -> tuple[bpy.types.Action, Mapping]:
+    """Key `target` with the motion of the ARTS rig `source` over its action's frame range, in a new action.
+    With `keep_feet`, the feet stay on one spot through each contact the import keyed on the source."""
     action = source.animation_data.action if source.animation_data else None
     if action is None:
         raise RetargetError(f"'{source.name}' has no action to retarget; import a clip first")
@@ -67,10 +78,13 @@ def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | 
         raise RetargetError(f"the mapping for '{target.name}' lacks {', '.join(missing)}: it needs at least the "
                             "hips and the left thigh and shin")
     frames = range(int(round(action.frame_range[0])), int(round(action.frame_range[1])) + 1)
+    contacts = sample_contacts(source, frames) if keep_feet else None
+    scene = bpy.context.scene
+    fps = scene.render.fps / scene.render.fps_base
     if rigify.is_generated_rigify(target):
         source_rest, poses = _source_in(source, target, frames)
         baked = rigify.bake_controls(target, mapping, source_rest, poses, rig_rest(target), frames, in_place,
-                                     name or f"{action.name}_{target.name}")
+                                     name or f"{action.name}_{target.name}", contacts, fps)
         return _tagged(baked, mapping, action), mapping
     driven = [t for t in mapping.bones.values() if any(c.enabled and c.influence > 0
                                                      for c in target.pose.bones[t].constraints)]
@@ -80,7 +94,7 @@ def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | 
                             "supported for generated Rigify rigs only: use a Rigify rig, a rig without "
                             "constraints, or an exported game rig")
     source_rest, poses = _source_in(source, target, frames)
-    result = retarget(source_rest, poses, rig_rest(target), mapping, in_place)
+    result = retarget(source_rest, poses, rig_rest(target), mapping, in_place, contacts, fps)
 
     keys = np.arange(frames.start, frames.stop, dtype=np.float64)
     channels = []

@@ -20,7 +20,7 @@ from ..bridge_locator import import_bridge
 from ..keyframe_writer import new_action_for, write_channels
 from ..keyframes import Channel
 from .mapping import RIGIFY_FK_CONTROLS, RIGIFY_FK_SWITCHES, RIGIFY_TORSO, Mapping, rigify_org_mapping
-from .solve import RigRest, hips_path, wanted_rotation
+from .solve import RigRest, hips_path, planted_legs, wanted_rotation
 
 _rotations = import_bridge("geometry.rotations")
 
@@ -38,13 +38,22 @@ def _depth(bone: bpy.types.Bone) -> int:
 
 
 def bake_controls(target: bpy.types.Object, mapping: Mapping, source_rest: RigRest, poses: dict[str, np.ndarray],
-                  target_rest: RigRest, frames: range, in_place: bool, name: str) -> bpy.types.Action:
+                  target_rest: RigRest, frames: range, in_place: bool, name: str, contacts: np.ndarray | None = None,
+                  fps: float = 30.0) -> bpy.types.Action:
     """Key the FK controls and torso of the generated Rigify rig `target` (armature space of the target)
-    with the motion of the ARTS bones `poses`; returns the new action (assigned to the target)."""
+    with the motion of the ARTS bones `poses`; returns the new action (assigned to the target). `contacts`
+    (F, 4): keep the feet planted through them (solve.planted_legs)."""
     org = rigify_org_mapping(mapping)
     control_of = {t: RIGIFY_FK_CONTROLS[t] for t in org.bones.values()}
     wanted = {t: wanted_rotation(source_rest, poses, target_rest, s, t) for s, t in org.bones.items()}
     head = hips_path(source_rest, poses, target_rest, org.bones, in_place)  # ORG-spine's head per frame
+    if contacts is not None:  # in FK the legs hang rigidly from ORG-spine: that chain is all the IK needs
+        legs = [org.bones[b] for b in ("pelvis", "left_hip", "left_knee", "left_ankle", "right_hip", "right_knee",
+                                       "right_ankle") if b in org.bones]
+        chain = RigRest(matrix={b: target_rest.matrix[b] for b in legs}, length={b: target_rest.length[b] for b in legs},
+                        parent={b: (None if b == "ORG-spine" else "ORG-spine" if "thigh" in b
+                                    else b.replace("shin", "thigh").replace("foot", "shin")) for b in legs})
+        wanted = planted_legs(chain, wanted, org.bones, head, contacts, fps)
     # The torso (its parent at rest) carries the body: its location moves ORG-spine's head by as much.
     torso_rest = target_rest.matrix[RIGIFY_TORSO]
     torso_shift = (head - target_rest.matrix["ORG-spine"][:3, 3]) @ torso_rest[:3, :3]

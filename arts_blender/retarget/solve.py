@@ -21,6 +21,7 @@ from .mapping import Mapping
 
 _rotations = import_bridge("geometry.rotations")
 _swing_twist = import_bridge("geometry.swing_twist")
+_foot_lock = import_bridge("foot_lock")
 
 
 @dataclass
@@ -88,35 +89,70 @@ def hips_path(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_r
     return target_rest.matrix[bones["pelvis"]][:3, 3] + scale * path
 
 
-def retarget(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_rest: RigRest, mapping: Mapping,
-             in_place: bool = False) -> Retargeted:
-    """source_pose: ARTS bone -> (F, 4, 4) evaluated pose matrices (armature space) for the mapped bones."""
-    bones = {s: t for s, t in mapping.bones.items() if s in source_pose and t in target_rest.matrix}
-    source_of = {t: s for s, t in bones.items()}
-    frames = len(next(iter(source_pose.values())))
+def evaluate(target_rest: RigRest, wanted: dict[str, np.ndarray], hips: str, hips_head: np.ndarray
+             ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+    """Blender's pose evaluation of the target with the bones in `wanted` at those (F, 3, 3) armature-space
+    rotations, the hips' head at `hips_head` (F, 3) and every other bone at rest under its parent.
+
+    Returns (posed matrices (F, 4, 4) of every bone, rotation_quaternion keys (F, 4) of the bones in
+    `wanted`, the hips' location keys (F, 3))."""
+    frames = len(hips_head)
     pose: dict[str, np.ndarray] = {}
-    chained_of: dict[str, np.ndarray] = {}
-    rotations: dict[str, np.ndarray] = {}
+    keys: dict[str, np.ndarray] = {}
+    location = np.zeros((frames, 3))
     for name in target_rest.order():
         rest = target_rest.matrix[name]
         parent = target_rest.parent[name]
         parent_pose = pose[parent] if parent is not None else np.broadcast_to(np.eye(4), (frames, 4, 4))
         parent_rest = target_rest.matrix[parent] if parent is not None else np.eye(4)
         chained = parent_pose @ (np.linalg.inv(parent_rest) @ rest)  # this bone at rest under its posed parent
-        chained_of[name] = chained
-        source = source_of.get(name)
-        if source is None:
-            pose[name] = chained
-            continue
-        wanted = wanted_rotation(source_rest, source_pose, target_rest, source, name)
-        basis = np.swapaxes(chained[:, :3, :3], -1, -2) @ wanted
-        rotations[name] = _rotations.quaternion_continuity(_rotations.matrix_to_quaternion(basis))
         posed = chained.copy()
-        posed[:, :3, :3] = wanted
+        if name in wanted:
+            basis = np.swapaxes(chained[:, :3, :3], -1, -2) @ wanted[name]
+            keys[name] = _rotations.quaternion_continuity(_rotations.matrix_to_quaternion(basis))
+            posed[:, :3, :3] = wanted[name]
+        if name == hips:  # a root bone above the hips stays at rest: the hips carry the motion
+            location = np.einsum("fji,fj->fi", chained[:, :3, :3], hips_head - chained[:, :3, 3])
+            posed[:, :3, 3] = hips_head
         pose[name] = posed
+    return pose, keys, location
 
-    hips = bones["pelvis"]
-    world_head = hips_path(source_rest, source_pose, target_rest, bones, in_place)
-    chained = chained_of[hips]  # a root bone above the hips stays at rest: the hips carry the motion
-    location = np.einsum("fji,fj->fi", chained[:, :3, :3], world_head - chained[:, :3, 3])
-    return Retargeted(rotations=rotations, hips=hips, hips_location=location)
+
+def planted_legs(target_rest: RigRest, wanted: dict[str, np.ndarray], bones: dict[str, str], hips_head: np.ndarray,
+                 contacts: np.ndarray, fps: float) -> dict[str, np.ndarray]:
+    """`wanted` with the thighs and shins turned (two-bone IK, the knee in its bending plane, the foot keeping
+    its world orientation) so each foot stays on one spot for each of its contacts in `contacts` (F, 4: left
+    heel, left toe, right heel, right toe, as the results file has them), fading in and out as the bridge's
+    foot lock does. On another body the feet of an exactly copied pose slide wherever its legs and hips are
+    proportioned differently from the ARTS body's; this pins them where the target's own feet landed."""
+    pose, _, _ = evaluate(target_rest, wanted, bones["pelvis"], hips_head)
+    out = dict(wanted)
+    for side, (heel, toe) in (("left", (0, 1)), ("right", (2, 3))):
+        thigh, shin, foot = (bones.get(f"{side}_{j}") for j in ("hip", "knee", "ankle"))
+        if thigh is None or shin is None or foot is None:
+            continue
+        ankles = pose[foot][:, :3, 3]
+        planted = np.maximum(contacts[:, heel], contacts[:, toe])
+        goal, weights = _foot_lock.lock_targets(ankles, planted, -np.inf, 1.0, fps)
+        active = weights > 0
+        if not active.any():
+            continue
+        thigh_turn, shin_turn = _foot_lock.two_bone_ik(pose[thigh][active, :3, 3], pose[shin][active, :3, 3],
+                                                       ankles[active], goal[active])
+        out[thigh], out[shin] = out[thigh].copy(), out[shin].copy()
+        out[thigh][active] = thigh_turn @ wanted[thigh][active]
+        out[shin][active] = shin_turn @ thigh_turn @ wanted[shin][active]
+    return out
+
+
+def retarget(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_rest: RigRest, mapping: Mapping,
+             in_place: bool = False, contacts: np.ndarray | None = None, fps: float = 30.0) -> Retargeted:
+    """source_pose: ARTS bone -> (F, 4, 4) evaluated pose matrices (armature space) for the mapped bones;
+    contacts (F, 4): the clip's foot contacts, to keep planted feet planted on the target (planted_legs)."""
+    bones = {s: t for s, t in mapping.bones.items() if s in source_pose and t in target_rest.matrix}
+    wanted = {t: wanted_rotation(source_rest, source_pose, target_rest, s, t) for s, t in bones.items()}
+    head = hips_path(source_rest, source_pose, target_rest, bones, in_place)
+    if contacts is not None:
+        wanted = planted_legs(target_rest, wanted, bones, head, contacts, fps)
+    _, keys, location = evaluate(target_rest, wanted, bones["pelvis"], head)
+    return Retargeted(rotations=keys, hips=bones["pelvis"], hips_location=location)
