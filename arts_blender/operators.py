@@ -302,6 +302,34 @@ def smooth_bone_keys(armature, bone_names: list[str], frame_range: tuple[int, in
     return changed
 
 
+class ARTS_OT_relock_feet(bpy.types.Operator):
+    """Pin the planted feet again after editing the legs or hips (in the frame range, or the whole scene range)"""
+
+    bl_idname = "arts.relock_feet"
+    bl_label = "Re-apply foot lock"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context):
+        return rig_builder.arts_rig_of(context.active_object) is not None
+
+    def execute(self, context):
+        from .foot_relock import relock_feet
+
+        settings = context.scene.arts_mocap
+        armature = rig_builder.arts_rig_of(context.active_object)
+        frame_range = ((settings.smooth_frame_start, settings.smooth_frame_end) if settings.smooth_use_range
+                       else (context.scene.frame_start, context.scene.frame_end))
+        try:
+            planted = relock_feet(armature, frame_range, scene_fps(context.scene))
+        except ValueError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"Feet locked again from frame {min(frame_range)} to {max(frame_range)} "
+                              f"({planted} frame(s) with a planted foot)")
+        return {"FINISHED"}
+
+
 class ARTS_OT_retarget(bpy.types.Operator):
     """Put the active ARTS rig's motion on your character, as a new action (the clip's action is untouched)"""
 
@@ -463,4 +491,4 @@ def menu_import(self, context):
 
 
 CLASSES = (ARTS_OT_import_video, ARTS_OT_find_people, ARTS_OT_cancel_job, ARTS_OT_import_results,
-           ARTS_OT_smooth_keys, ARTS_OT_retarget, ARTS_OT_export, ARTS_OT_setup_environment)
+           ARTS_OT_smooth_keys, ARTS_OT_relock_feet, ARTS_OT_retarget, ARTS_OT_export, ARTS_OT_setup_environment)

@@ -58,6 +58,7 @@ class ARTS_PT_edit(bpy.types.Panel):
         row.prop(settings, "smooth_frame_start")
         row.prop(settings, "smooth_frame_end")
         col.operator("arts.smooth_keys", icon="SMOOTHCURVE")
+        col.operator("arts.relock_feet", icon="SNAP_ON")
         col.separator()
         col.prop(settings, "retarget_target")
         col.prop(settings, "retarget_in_place")
