@@ -1,13 +1,17 @@
 """Benchmark the bridge on CPU: frames/s per stage and end to end at 480p/720p/1080p, and memory on a long video.
 
     python scripts/bench_bridge.py [--sizes 480,720,1080] [--seconds 4] [--long-minutes 10] [--threads N]
+    python scripts/bench_bridge.py --contention 1 [--sizes 720] [--long-minutes 0]
 
 Test videos are rendered once by scripts/render_test_clip.py (H.264, Blender) into .cache/bench/ and
 reused. Stages: decode (OpenCV), detect (MediaPipe on decoded frames), model (ARTS windows; the shipped
 checkpoint when present, else an untrained network of the default size, which costs the same), end to end
 (bridge.pipeline.process_video, everything included). The long video repeats the rendered frames (MPEG-4
 part 2, written by OpenCV) and is processed in a child process whose resident memory is sampled, to show
-that memory stays flat in the video's length. Prints tables; asserts nothing (numbers vary with load).
+that memory stays flat in the video's length. With --contention N, each size's end-to-end run is repeated
+beside N bursty 2-thread torch processes (a render or a training job next to the bridge), and two bridge jobs
+run at once to compare their combined frames/s with one job's. Prints tables; asserts nothing (numbers vary
+with load).
 """
 from __future__ import annotations
 
@@ -110,6 +114,59 @@ def bench_end_to_end(path: Path, predictor, tmp: Path) -> tuple[float, dict]:
     return summary.frames / (time.perf_counter() - t0), summary.timings_s
 
 
+def burner(threads: int = 2, busy_s: float = 0.3, idle_s: float = 0.1) -> None:
+    """Child: bursts of torch matrix products on `threads` threads with short pauses, until killed."""
+    import torch
+
+    torch.set_num_threads(threads)
+    a = torch.randn(512, 512)
+    while True:
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < busy_s:
+            a = torch.tanh(a @ a)
+        time.sleep(idle_s)
+
+
+def job_child(path: str, out: str) -> None:
+    """Child: one bridge job on `path` (its own process, as a batch user would run it); JSON timings to `out`."""
+    from bridge.pipeline import ProcessOptions, process_video
+
+    predictor, _ = make_predictor()
+    t0 = time.perf_counter()
+    _, summary = process_video(ProcessOptions(video=path, output=str(Path(out).with_suffix(".npz"))),
+                               predictor=predictor)
+    Path(out).write_text(json.dumps({"seconds": time.perf_counter() - t0, "frames": summary.frames,
+                                     "timings": summary.timings_s}))
+
+
+def contention_rows(clip: Path, predictor, burners: int) -> list[tuple[str, float, dict]]:
+    """(condition, end-to-end frames/s, stage seconds): quiet, beside `burners` bursty torch processes, and
+    two bridge jobs at once (their combined frames/s)."""
+    rows = []
+    fps, timings = bench_end_to_end(clip, predictor, CACHE)
+    rows.append(("quiet", fps, timings))
+    children = [subprocess.Popen([sys.executable, __file__, "--burn"]) for _ in range(burners)]
+    try:
+        time.sleep(2.0)  # let them start their bursts
+        fps, timings = bench_end_to_end(clip, predictor, CACHE)
+        rows.append((f"beside {burners} bursty 2-thread torch process(es)", fps, timings))
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
+    outs = [CACHE / f"job_{k}.json" for k in range(2)]
+    t0 = time.perf_counter()
+    jobs = [subprocess.Popen([sys.executable, __file__, "--job", str(clip), str(out)]) for out in outs]
+    for job in jobs:
+        job.wait()
+    wall = time.perf_counter() - t0
+    results = [json.loads(out.read_text()) for out in outs]
+    frames = sum(r["frames"] for r in results)
+    rows.append(("two bridge jobs at once (combined; each loads its model)", frames / wall,
+                 {f"job {k} s": r["seconds"] for k, r in enumerate(results)}))
+    return rows
+
+
 def make_long_video(source: Path, minutes: float) -> Path:
     """`minutes` of video made by looping the frames of `source` (cheap to write, same content)."""
     import cv2
@@ -166,8 +223,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
     parser.add_argument("--long-tiny-model", action="store_true",
                         help="memory run with a tiny network (same memory behaviour, minutes faster)")
+    parser.add_argument("--contention", type=int, default=0,
+                        help="also run end to end beside N bursty torch processes, and two jobs at once")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--job", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--burn", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.burn:
+        burner()
+    if args.job:
+        job_child(*args.job)
+        return 0
     if args.threads:
         import torch
 
@@ -193,6 +259,13 @@ def main(argv: list[str] | None = None) -> int:
     print("\nend-to-end seconds per stage:")
     for size, *_, timings in rows:
         print(f"{size:>6} " + "  ".join(f"{k} {v:.2f}" for k, v in timings.items()))
+    if args.contention:
+        print("\n| size | condition | end to end (frames/s) | seconds |\n|---|---|---|---|")
+        for height in (int(s) for s in args.sizes.split(",")):
+            for condition, fps, timings in contention_rows(ensure_clip(height, args.seconds), predictor,
+                                                           args.contention):
+                detail = ", ".join(f"{k} {v:.2f}" for k, v in timings.items())
+                print(f"| {height}p | {condition} | {fps:.1f} | {detail} |", flush=True)
 
     if args.long_minutes > 0:
         long_path = make_long_video(ensure_clip(480, args.seconds), args.long_minutes)
