@@ -24,6 +24,19 @@ def _matrix(rot: np.ndarray, head: np.ndarray) -> np.ndarray:
     return out
 
 
+def arts_rest() -> RigRest:
+    """The ARTS rig's rest skeleton (mean body) as a RigRest, without Blender: what rig_builder builds."""
+    from arts_blender import rig_math
+    from bridge.body_model import load_body_model_arrays, shaped_rest
+
+    vertices, joints = shaped_rest(load_body_model_arrays(), None)
+    rest = rig_math.rest_skeleton(np.asarray(joints), np.asarray(vertices))
+    names = rig_math.SMPL_JOINT_NAMES
+    return RigRest(matrix={n: _matrix(rest.rest_rotmats[j], rest.heads[j]) for j, n in enumerate(names)},
+                   length={n: float(np.linalg.norm(rest.tails[j] - rest.heads[j])) for j, n in enumerate(names)},
+                   parent={n: (names[p] if p >= 0 else None) for n, p in zip(names, rig_math.SMPL_PARENTS)})
+
+
 def a_posed_rest(source: RigRest, preset: str = "MIXAMO", scale: float = 1.25, arm_scale: float = 1.4,
                  arm_down_deg: float = 40.0, seed: int = 2) -> RigRest:
     """The ARTS skeleton `source` renamed by `preset`, `scale` times taller with arms `arm_scale` times longer,

@@ -13,6 +13,7 @@ import numpy as np
 from ..keyframe_writer import fcurves_of, new_action_for, write_channels
 from ..keyframes import CONTACT_PROPERTIES, Channel
 from . import rigify
+from .guess import GuessError, guess
 from .mapping import Mapping, detect
 from .solve import RigRest, leg_length, retarget  # noqa: F401  (leg_length: re-exported for callers)
 
@@ -71,8 +72,12 @@ def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | 
         raise RetargetError(f"'{source.name}' has no action to retarget; import a clip first")
     mapping = mapping or detect([b.name for b in target.data.bones])
     if mapping is None:
-        raise RetargetError(f"no bone mapping fits '{target.name}': its bone names match no preset (Rigify, "
-                            "Mixamo, Unreal, Unity, VRM, SMPL); load or write a mapping preset for it")
+        try:
+            mapping = guess(rig_rest(target))
+        except GuessError as exc:
+            raise RetargetError(f"no bone mapping fits '{target.name}': its bone names match no preset (Rigify, "
+                                f"Mixamo, Unreal, Unity, VRM, SMPL) and its shape was not read as a humanoid "
+                                f"({exc}); load or write a mapping preset for it") from exc
     missing = [bone for bone in ("pelvis", "left_hip", "left_knee") if bone not in mapping.bones]
     if missing:
         raise RetargetError(f"the mapping for '{target.name}' lacks {', '.join(missing)}: it needs at least the "
