@@ -102,6 +102,7 @@ def evaluate(results: Path, rigs: list[str]) -> dict:
     from arts_blender.keyframe_writer import fcurves_of, read_channel
     from arts_blender.retarget import bake
     from arts_blender.retarget.mapping import rigify_org_mapping
+    from arts_blender.retarget.solve import leg_length
     from bridge.geometry import swing_twist
 
     addon_utils.enable("arts_blender", default_set=True, handle_error=None)
@@ -117,7 +118,7 @@ def evaluate(results: Path, rigs: list[str]) -> dict:
     smpl = list(bake.rig_rest(source).matrix)
     src = sample_world(bpy, source, smpl, frames)
     contacts = np.asarray(clip.contacts if clip.contacts is not None else np.zeros((len(frames), 4)))[:len(frames)]
-    source_leg = bake.leg_length(bake.rig_rest(source), "left_hip", "left_knee")
+    source_leg = leg_length(bake.rig_rest(source), "left_hip", "left_knee")
     report = {"results": str(results), "frames": len(frames), "fps": fps, "rigs": {}}
     for kind in rigs:
         target, segment_of = build_target(bpy, kind, source)
@@ -128,7 +129,7 @@ def evaluate(results: Path, rigs: list[str]) -> dict:
         scale = np.cbrt(abs(np.linalg.det(np.array(target.matrix_world)[:3, :3])))
         target_rest = bake.rig_rest(target)
         legs = rigify_org_mapping(mapping).bones if kind == "RIGIFY" else mapping.bones  # DEF bones are halves
-        ratio = scale * bake.leg_length(target_rest, legs["left_hip"], legs["left_knee"]) / source_leg
+        ratio = scale * leg_length(target_rest, legs["left_hip"], legs["left_knee"]) / source_leg
         heads = np.array([np.array(target.matrix_world) @ np.append(m[:3, 3], 1.0) for m in target_rest.matrix.values()])
         height = float(np.ptp(heads[:, 2])) * 1.08  # head joint to ankles, plus the skull and the foot below
         row: dict = {"preset": mapping.preset, "bake_s": round(bake_s, 2), "leg_ratio": round(float(ratio), 3),

@@ -12,6 +12,7 @@ from addon_fixtures import clean_scene, known_clip  # noqa: E402
 from arts_blender.importer import ImportOptions, import_clip  # noqa: E402
 from arts_blender.keyframe_writer import fcurves_of, read_channel  # noqa: E402
 from arts_blender.retarget import bake  # noqa: E402
+from arts_blender.retarget.solve import leg_length  # noqa: E402
 from bridge import body_model  # noqa: E402
 from scripts import retarget_rigs  # noqa: E402
 from test_retarget_solve import a_posed_mixamo  # noqa: E402
@@ -122,6 +123,6 @@ def test_a_generated_rigify_rig_follows_the_clip_through_its_fk_controls(importe
         assert np.mean(angles) < (60.0 if s == "spine1" else 0.5), (s, t, np.mean(angles))
     path = np.array([world_pose(rig, "ORG-spine", f)[:3, 3] for f in range(start, start + FRAMES)])
     pelvis = np.array([world_pose(source, "pelvis", f)[:3, 3] for f in range(start, start + FRAMES)])
-    ratio = bake.leg_length(bake.rig_rest(rig), "ORG-thigh.L", "ORG-shin.L") / bake.leg_length(
+    ratio = leg_length(bake.rig_rest(rig), "ORG-thigh.L", "ORG-shin.L") / leg_length(
         bake.rig_rest(source), "left_hip", "left_knee")
     np.testing.assert_allclose(path - path[0], ratio * (pelvis - pelvis[0]), atol=1e-3)

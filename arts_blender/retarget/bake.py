@@ -15,7 +15,7 @@ from ..keyframes import CONTACT_PROPERTIES, Channel
 from . import rigify
 from .guess import GuessError, guess
 from .mapping import Mapping, detect
-from .solve import RigRest, leg_length, retarget  # noqa: F401  (leg_length: re-exported for callers)
+from .solve import RigRest, retarget
 
 
 class RetargetError(RuntimeError):
