@@ -9,14 +9,15 @@ from __future__ import annotations
 
 
 def _modules():
-    from . import operators, panels, preferences, properties
-    return operators, panels, preferences, properties
+    from . import operators, panels, preferences, properties, retarget_operators
+    return operators, panels, preferences, properties, retarget_operators
 
 
 def register() -> None:
     import bpy
-    operators, panels, preferences, properties = _modules()
-    for cls in (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *panels.CLASSES):
+    operators, panels, preferences, properties, retarget_operators = _modules()
+    for cls in (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *retarget_operators.CLASSES,
+                *panels.CLASSES):
         bpy.utils.register_class(cls)
     preferences.register_properties()
     properties.register_properties()
@@ -25,9 +26,10 @@ def register() -> None:
 
 def unregister() -> None:
     import bpy
-    operators, panels, preferences, properties = _modules()
+    operators, panels, preferences, properties, retarget_operators = _modules()
     bpy.types.TOPBAR_MT_file_import.remove(operators.menu_import)
     properties.unregister_properties()
     preferences.unregister_properties()
-    for cls in reversed((*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *panels.CLASSES)):
+    for cls in reversed((*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *retarget_operators.CLASSES,
+                         *panels.CLASSES)):
         bpy.utils.unregister_class(cls)

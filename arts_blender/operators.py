@@ -344,11 +344,13 @@ class ARTS_OT_retarget(bpy.types.Operator):
 
     def execute(self, context):
         from .retarget.bake import RetargetError, bake
+        from .retarget_operators import rows_mapping
 
         settings = context.scene.arts_mocap
         source = rig_builder.arts_rig_of(context.active_object)
         try:
-            action, mapping = bake(source, settings.retarget_target, in_place=settings.retarget_in_place)
+            action, mapping = bake(source, settings.retarget_target, rows_mapping(settings),
+                                   in_place=settings.retarget_in_place)
         except RetargetError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}

@@ -5,6 +5,7 @@ import bpy
 
 from . import export_presets, rig_builder
 from .operators import draw_import_options
+from .retarget_operators import draw_rows
 
 
 class ARTS_PT_mocap(bpy.types.Panel):
@@ -61,6 +62,7 @@ class ARTS_PT_edit(bpy.types.Panel):
         col.operator("arts.relock_feet", icon="SNAP_ON")
         col.separator()
         col.prop(settings, "retarget_target")
+        draw_rows(col, settings)
         col.prop(settings, "retarget_in_place")
         col.operator("arts.retarget", icon="ARMATURE_DATA")
         col.separator()

@@ -29,6 +29,14 @@ _SMOOTHING_ITEMS = [(name, name.replace("_", " ").title(), params.describe() or 
                     for name, params in _smoothing.PRESETS.items()]
 
 
+class ArtsBonePair(bpy.types.PropertyGroup):
+    """One row of the retarget mapping shown in the panel: an ARTS bone and the character's bone that plays it."""
+
+    source: bpy.props.StringProperty(name="ARTS bone")
+    role: bpy.props.StringProperty(name="Role")
+    target: bpy.props.StringProperty(name="Character bone", description="Empty: this part is not retargeted")
+
+
 class ArtsSettings(bpy.types.PropertyGroup):
     # -- import options --------------------------------------------------------------------------------
     video_path: bpy.props.StringProperty(name="Video", subtype="FILE_PATH", description="Video file to process")
@@ -85,6 +93,10 @@ class ArtsSettings(bpy.types.PropertyGroup):
         name="Character", type=bpy.types.Object,
         poll=lambda self, obj: obj.type == "ARMATURE" and not obj.get("arts_rig"),
         description="Your character's armature (Rigify, Mixamo, Unreal, Unity, VRM or SMPL bone names)")
+    retarget_map: bpy.props.CollectionProperty(type=ArtsBonePair)
+    retarget_map_for: bpy.props.StringProperty(
+        options={"HIDDEN"}, description="The character the mapping rows were made for (rows for another are ignored)")
+    retarget_map_preset: bpy.props.StringProperty(options={"HIDDEN"})
     retarget_in_place: bpy.props.BoolProperty(
         name="In place", default=False,
         description="Keep the character's hips over one spot (the up and down motion stays)")
@@ -105,7 +117,7 @@ class ArtsSettings(bpy.types.PropertyGroup):
         items=[(t, export_presets.target_label(t), f"Export for {t}") for t in export_presets.TARGETS])
 
 
-CLASSES = (ArtsSettings,)
+CLASSES = (ArtsBonePair, ArtsSettings)
 
 
 @bpy.app.handlers.persistent

@@ -126,3 +126,26 @@ def test_a_generated_rigify_rig_follows_the_clip_through_its_fk_controls(importe
     ratio = leg_length(bake.rig_rest(rig), "ORG-thigh.L", "ORG-shin.L") / leg_length(
         bake.rig_rest(source), "left_hip", "left_knee")
     np.testing.assert_allclose(path - path[0], ratio * (pelvis - pelvis[0]), atol=1e-3)
+
+
+def test_the_mapping_rows_are_found_edited_saved_and_used(imported_clip, tmp_path):
+    """The panel's rows: found for the character, one edited (the neck left out), saved as JSON and loaded
+    back, and 'Apply to character' keys what the rows say."""
+    imported = imported_clip(4)
+    target = build_armature("hero", a_posed_mixamo(bake.rig_rest(imported.armature)), OBJECT)
+    settings = bpy.context.scene.arts_mocap
+    bpy.context.view_layer.objects.active = imported.armature
+    settings.retarget_target = target
+    assert bpy.ops.arts.retarget_map_find() == {"FINISHED"}
+    rows = {row.source: row for row in settings.retarget_map}
+    assert len(rows) == 22 and rows["neck"].target == "mixamorig:Neck" and settings.retarget_map_preset == "MIXAMO"
+    rows["neck"].target = ""
+    path = tmp_path / "hero.json"
+    assert bpy.ops.arts.retarget_map_save(filepath=str(path)) == {"FINISHED"}
+    settings.retarget_map.clear()
+    assert bpy.ops.arts.retarget_map_load(filepath=str(path)) == {"FINISHED"}
+    assert {row.source: row.target for row in settings.retarget_map}["neck"] == ""
+    assert bpy.ops.arts.retarget() == {"FINISHED"}
+    keyed = {fc.data_path for fc in fcurves_of(target)}
+    assert 'pose.bones["mixamorig:Head"].rotation_quaternion' in keyed
+    assert 'pose.bones["mixamorig:Neck"].rotation_quaternion' not in keyed

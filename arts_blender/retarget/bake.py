@@ -63,6 +63,19 @@ def sample_contacts(armature: bpy.types.Object, frames: range) -> np.ndarray | N
     return np.array([[c.evaluate(f) for c in curves] for f in frames], dtype=np.float64)
 
 
+def find_mapping(target: bpy.types.Object) -> Mapping:
+    """The preset the bone names fit, else a mapping read from the skeleton's shape (guess.py)."""
+    mapping = detect([b.name for b in target.data.bones])
+    if mapping is not None:
+        return mapping
+    try:
+        return guess(rig_rest(target))
+    except GuessError as exc:
+        raise RetargetError(f"no bone mapping fits '{target.name}': its bone names match no preset (Rigify, "
+                            f"Mixamo, Unreal, Unity, VRM, SMPL) and its shape was not read as a humanoid "
+                            f"({exc}); load or write a mapping preset for it") from exc
+
+
 def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | None = None,
          in_place: bool = False, name: str | None = None, keep_feet: bool = True) -> tuple[bpy.types.Action, Mapping]:
     """Key `target` with the motion of the ARTS rig `source` over its action's frame range, in a new action.
@@ -70,14 +83,7 @@ def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | 
     action = source.animation_data.action if source.animation_data else None
     if action is None:
         raise RetargetError(f"'{source.name}' has no action to retarget; import a clip first")
-    mapping = mapping or detect([b.name for b in target.data.bones])
-    if mapping is None:
-        try:
-            mapping = guess(rig_rest(target))
-        except GuessError as exc:
-            raise RetargetError(f"no bone mapping fits '{target.name}': its bone names match no preset (Rigify, "
-                                f"Mixamo, Unreal, Unity, VRM, SMPL) and its shape was not read as a humanoid "
-                                f"({exc}); load or write a mapping preset for it") from exc
+    mapping = mapping or find_mapping(target)
     missing = [bone for bone in ("pelvis", "left_hip", "left_knee") if bone not in mapping.bones]
     if missing:
         raise RetargetError(f"the mapping for '{target.name}' lacks {', '.join(missing)}: it needs at least the "
