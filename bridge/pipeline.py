@@ -27,7 +27,8 @@ from .geometry import kinematics, rotations
 from .results import ClipResult, ResultsError, write_results
 from .shape_transfer import transfer_betas
 from .skeleton import NUM_BETAS, SMPL_PARENTS
-from .windows import gather_windows, iter_window_batches, num_batches
+from .overlap import WindowsAhead
+from .windows import gather_windows, num_batches, window_indices
 
 #: Sampled frames for choosing the person automatically (a person index is resolved with list_people's own
 #: defaults instead, so it names the same candidate the user picked from that listing).
@@ -73,6 +74,7 @@ class ProcessOptions:
     foot_lock: float = 1.0  # strength in [0, 1]; 0 = off
     task_path: str | None = None  # pose landmarker bundle (tests, advanced use)
     max_side_px: int | None = 1280  # frames are downscaled to this before landmark detection
+    overlap: bool = True  # run the network on finished windows while detection goes on (same results)
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> ProcessOptions:
@@ -295,16 +297,19 @@ def _recover_missed(track: tracking.TrackedClip, info: video.VideoInfo, options:
 
 
 def _detect(options: ProcessOptions, info: video.VideoInfo, start: int, end: int | None, rep: _Reporter,
-            track_person: Callable[..., tracking.TrackedClip] | None) -> tuple[tracking.TrackedClip, dict | None]:
-    """The people and detect stages: choose the person, follow them, look again for missed frames."""
+            track_person: Callable[..., tracking.TrackedClip] | None, ahead: WindowsAhead | None = None
+            ) -> tuple[tracking.TrackedClip, dict | None]:
+    """The people and detect stages: choose the person, follow them, look again for missed frames.
+    `ahead` (with the default tracker only) receives every frame's landmarks as they come."""
     try:
         box, num_poses, person = _choose_person(options, info, start, end, rep)
         total = video.expected_frames(info, start, end)
         rep.begin("detect", total, "finding the person in every frame")
+        extra = {"on_landmarks": ahead.add} if ahead is not None and track_person is None else {}
         track = (track_person or tracking.track_person)(
             info, start, end, person_box=box, num_poses=num_poses, task_path=options.task_path,
             max_side_px=options.max_side_px, should_cancel=rep.should_cancel,
-            progress=lambda d, t, s: rep.report("detect", d, t, _eta(d, t, s)))
+            progress=lambda d, t, s: rep.report("detect", d, t, _eta(d, t, s)), **extra)
         _recover_missed(track, info, options, rep)
     except InterruptedError as exc:
         raise Cancelled() from exc
@@ -379,7 +384,15 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
     body = load_body_model(options.body_model)
     rep.end("load", 3, 3)
 
-    track, person = _detect(options, info, start, end, rep, track_person)
+    ahead = (WindowsAhead(predictor, info.image_size, options.batch_size)
+             if options.overlap and track_person is None else None)
+    try:
+        track, person = _detect(options, info, start, end, rep, track_person, ahead)
+    except BaseException:
+        if ahead is not None:
+            ahead.stop(finish=False)
+        raise
+    early = ahead.stop() if ahead is not None else {}
     if not track.valid.any():
         raise PipelineError("no_person", f"no person was detected in {Path(options.video).name} "
                             f"(frames {start} to {start + track.num_frames - 1}); make sure one person is fully "
@@ -395,14 +408,20 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
     world_lm = tracking.fill_missing(track.world_landmarks, track.valid)
     pose_aa = np.zeros((frames, 24, 3), dtype=np.float32)
     betas_per_frame = np.zeros((frames, NUM_BETAS), dtype=np.float32)
-    batches = num_batches(frames, options.batch_size)
-    rep.begin("model", frames, f"running {getattr(predictor, 'model_id', 'ARTS')} on {batches} batch(es)")
-    for centres, idx in iter_window_batches(frames, int(predictor.window), options.batch_size):
+    for centre, (pose, betas_k) in early.items():  # windows run during detection: their inputs were final
+        pose_aa[centre], betas_per_frame[centre] = pose, betas_k
+    left = np.array([c for c in range(frames) if c not in early], dtype=np.int64)
+    batches = num_batches(len(left), options.batch_size)
+    rep.begin("model", frames, f"running {getattr(predictor, 'model_id', 'ARTS')} on {batches} batch(es)"
+              + (f" ({len(early)} windows already run during detection)" if early else ""))
+    for first in range(0, len(left), options.batch_size):
         rep.check()
+        centres = left[first:first + options.batch_size]
+        idx = window_indices(centres, frames, int(predictor.window))
         out = predictor.predict_windows(gather_windows(image_lm, idx), gather_windows(world_lm, idx), info.image_size)
         pose_aa[centres] = np.asarray(out["pose_aa"], dtype=np.float32)
         betas_per_frame[centres] = np.asarray(out["betas"], dtype=np.float32)
-        done = int(centres[-1]) + 1
+        done = len(early) + first + len(centres)
         rep.report("model", done, frames, _eta(done, frames, rep.elapsed()))
     rep.end("model", frames, frames)
 

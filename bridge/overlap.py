@@ -1,0 +1,99 @@
+"""Run the network on windows while detection is still going: the model stage overlaps the detect stage.
+
+Detection hands over each frame's landmarks as soon as the tracker has chosen the person (track_person's
+on_landmarks). A worker thread runs every window whose 16 frames are all detected, all with the person found,
+and not near the clip's end (whose windows repeat the last frame, unknown until detection stops). Such a
+window's input is final: crop recovery and gap filling only change frames where nobody was found, so the
+pipeline's model stage later takes these results as they are and runs only the windows left (with a gap, or
+at the end). Memory stays flat: the landmark arrays are the ones detection keeps anyway, and results are one
+pose per frame.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from .windows import window_indices
+
+
+class WindowsAhead:
+    """Collect landmarks frame by frame and predict ready windows in a background thread, batch by batch."""
+
+    def __init__(self, predictor: Any, image_size: tuple[int, int], batch_size: int) -> None:
+        self.predictor = predictor
+        self.image_size = image_size
+        self.batch_size = batch_size
+        self.window = int(predictor.window)
+        self._image: list[np.ndarray] = []
+        self._world: list[np.ndarray] = []
+        self._valid: list[bool] = []
+        self._next = 0  # the next centre frame to consider
+        self.results: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # centre -> (pose_aa (24, 3), betas (10,))
+        self._lock = threading.Condition()
+        self._stopping = False
+        self._finish = False
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="arts-windows-ahead", daemon=True)
+        self._thread.start()
+
+    def add(self, image_lm: np.ndarray, world_lm: np.ndarray, valid: bool) -> None:
+        """One more frame's chosen landmarks (called from the detection loop, in frame order)."""
+        with self._lock:
+            self._image.append(np.asarray(image_lm, np.float32))
+            self._world.append(np.asarray(world_lm, np.float32))
+            self._valid.append(bool(valid))
+            if self._ready_count() >= self.batch_size:
+                self._lock.notify()
+
+    def stop(self, finish: bool = True) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Stop, after running the windows that are ready (`finish`, detection is done) or after the batch in
+        progress (a cancel or an error); the results (centre -> (pose_aa, betas))."""
+        with self._lock:
+            self._stopping, self._finish = True, finish
+            self._lock.notify()
+        self._thread.join()
+        return self.results
+
+    def _ready_count(self) -> int:
+        """Centres from self._next whose windows lie inside the frames received, end padding excluded."""
+        return max(0, len(self._image) - (self.window - 1 - self.window // 2) - self._next)
+
+    def _take_batch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Under the lock: the next ready centres whose frames all have the person, with their windows."""
+        count = min(self._ready_count(), self.batch_size)
+        centres = np.arange(self._next, self._next + count, dtype=np.int64)
+        self._next += count
+        if not count:
+            return None
+        indices = window_indices(centres, len(self._image), self.window)
+        valid = np.asarray(self._valid)
+        keep = valid[indices].all(axis=1)
+        if not keep.any():
+            return None
+        indices = indices[keep]
+        frames = np.unique(indices)
+        image = np.zeros((len(self._image), 33, 4), np.float32)
+        world = np.zeros((len(self._image), 33, 3), np.float32)
+        image[frames] = np.stack([self._image[f] for f in frames])
+        world[frames] = np.stack([self._world[f] for f in frames])
+        return centres[keep], image[indices], world[indices]
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    while not self._stopping and self._ready_count() < self.batch_size:
+                        self._lock.wait()
+                    if self._stopping and not (self._finish and self._ready_count()):
+                        return
+                    batch = self._take_batch()
+                if batch is None:
+                    continue
+                centres, image, world = batch
+                out = self.predictor.predict_windows(image, world, self.image_size)
+                for k, centre in enumerate(centres.tolist()):
+                    self.results[centre] = (out["pose_aa"][k], out["betas"][k])
+        except BaseException as exc:  # handed to the caller, which runs those windows itself
+            self.error = exc
