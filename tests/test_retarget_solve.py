@@ -78,3 +78,28 @@ def test_every_mapped_bone_points_like_its_source_and_the_hips_follow_the_scaled
     still_path = still_pose["mixamorig:Hips"][:, :3, 3] - target.matrix["mixamorig:Hips"][:3, 3]
     np.testing.assert_allclose(still_path[:, :2], np.broadcast_to(scale * source_path[:1, :2], (FRAMES, 2)), atol=1e-9)
     np.testing.assert_allclose(still_path[:, 2], scale * source_path[:, 2], atol=1e-9)  # up and down stays
+
+
+def test_contacts_keep_the_targets_planted_foot_on_one_spot(source):
+    """With the clip's contacts, the target's left ankle stays on one spot through the contact (its thigh and
+    shin re-solved), the right leg, free, is left exactly as without contacts."""
+    rng = np.random.default_rng(3)
+    basis = {n: rotations.axis_angle_to_matrix(rng.normal(0, 0.15, (FRAMES, 3))) for n in source.matrix}
+    walk = np.cumsum(rng.normal(0, 0.01, (FRAMES, 3)), axis=0)
+    source_pose = posed(source, basis, "pelvis", walk)
+    target = a_posed_mixamo(source)
+    mapping = detect(list(target.matrix))
+    contacts = np.zeros((FRAMES, 4))
+    contacts[2:10, 0:2] = 1.0
+    free = retarget(source, source_pose, target, mapping)
+    pinned = retarget(source, source_pose, target, mapping, contacts=contacts, fps=30.0)
+
+    def ankles(result):
+        pose = posed(target, {n: rotations.quaternion_to_matrix(q) for n, q in result.rotations.items()},
+                     result.hips, result.hips_location)
+        return pose["mixamorig:LeftFoot"][:, :3, 3], pose["mixamorig:RightFoot"][:, :3, 3]
+
+    (left_free, right_free), (left, right) = ankles(free), ankles(pinned)
+    assert np.ptp(left_free[2:10], axis=0).max() > 0.01
+    assert np.ptp(left[2:10], axis=0).max() < 1e-3
+    np.testing.assert_allclose(right, right_free, atol=1e-9)
