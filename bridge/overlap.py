@@ -1,11 +1,12 @@
 """Run the network on windows while detection is still going: the model stage overlaps the detect stage.
 
 Detection hands over each frame's landmarks as soon as the tracker has chosen the person (track_person's
-on_landmarks). A worker thread runs every window whose 16 frames are all detected, all with the person found,
-and not near the clip's end (whose windows repeat the last frame, unknown until detection stops). Such a
-window's input is final: crop recovery and gap filling only change frames where nobody was found, so the
-pipeline's model stage later takes these results as they are and runs only the windows left (with a gap, or
-at the end). Memory stays flat: the landmark arrays are the ones detection keeps anyway, and results are one
+on_landmarks). A worker thread runs the model stage's own batches (centres [k B, (k + 1) B)) whose windows' frames are all
+detected, all with the person found, and none near the clip's end (whose windows repeat the last frame,
+unknown until detection stops). Such a batch's input is final: crop recovery and gap filling only change
+frames where nobody was found, so the pipeline's model stage later takes these results as they are and runs
+only the batches left (with a gap, or at the end). Same batches, same inputs: the same numbers, bit for bit,
+whichever thread runs them. Memory stays flat: the landmark arrays are the ones detection keeps anyway, and results are one
 pose per frame.
 """
 from __future__ import annotations
@@ -29,7 +30,7 @@ class WindowsAhead:
         self._image: list[np.ndarray] = []
         self._world: list[np.ndarray] = []
         self._valid: list[bool] = []
-        self._next = 0  # the next centre frame to consider
+        self._next = 0  # first centre of the next batch to consider
         self.results: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # centre -> (pose_aa (24, 3), betas (10,))
         self._lock = threading.Condition()
         self._stopping = False
@@ -61,24 +62,19 @@ class WindowsAhead:
         return max(0, len(self._image) - (self.window - 1 - self.window // 2) - self._next)
 
     def _take_batch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Under the lock: the next ready centres whose frames all have the person, with their windows."""
-        count = min(self._ready_count(), self.batch_size)
-        centres = np.arange(self._next, self._next + count, dtype=np.int64)
-        self._next += count
-        if not count:
-            return None
+        """Under the lock: the next whole batch if every frame of its windows has the person, with its windows
+        (None, and the batch left to the model stage, if not)."""
+        centres = np.arange(self._next, self._next + self.batch_size, dtype=np.int64)
+        self._next += self.batch_size
         indices = window_indices(centres, len(self._image), self.window)
-        valid = np.asarray(self._valid)
-        keep = valid[indices].all(axis=1)
-        if not keep.any():
+        if not np.asarray(self._valid)[indices].all():
             return None
-        indices = indices[keep]
         frames = np.unique(indices)
         image = np.zeros((len(self._image), 33, 4), np.float32)
         world = np.zeros((len(self._image), 33, 3), np.float32)
         image[frames] = np.stack([self._image[f] for f in frames])
         world[frames] = np.stack([self._world[f] for f in frames])
-        return centres[keep], image[indices], world[indices]
+        return centres, image[indices], world[indices]
 
     def _run(self) -> None:
         try:
@@ -86,7 +82,7 @@ class WindowsAhead:
                 with self._lock:
                     while not self._stopping and self._ready_count() < self.batch_size:
                         self._lock.wait()
-                    if self._stopping and not (self._finish and self._ready_count()):
+                    if self._stopping and not (self._finish and self._ready_count() >= self.batch_size):
                         return
                     batch = self._take_batch()
                 if batch is None:

@@ -28,7 +28,7 @@ from .results import ClipResult, ResultsError, write_results
 from .shape_transfer import transfer_betas
 from .skeleton import NUM_BETAS, SMPL_PARENTS
 from .overlap import WindowsAhead
-from .windows import gather_windows, num_batches, window_indices
+from .windows import gather_windows, window_indices
 
 #: Sampled frames for choosing the person automatically (a person index is resolved with list_people's own
 #: defaults instead, so it names the same candidate the user picked from that listing).
@@ -408,20 +408,19 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
     world_lm = tracking.fill_missing(track.world_landmarks, track.valid)
     pose_aa = np.zeros((frames, 24, 3), dtype=np.float32)
     betas_per_frame = np.zeros((frames, NUM_BETAS), dtype=np.float32)
-    for centre, (pose, betas_k) in early.items():  # windows run during detection: their inputs were final
+    for centre, (pose, betas_k) in early.items():  # batches run during detection: their inputs were final
         pose_aa[centre], betas_per_frame[centre] = pose, betas_k
-    left = np.array([c for c in range(frames) if c not in early], dtype=np.int64)
-    batches = num_batches(len(left), options.batch_size)
-    rep.begin("model", frames, f"running {getattr(predictor, 'model_id', 'ARTS')} on {batches} batch(es)"
+    starts = [b for b in range(0, frames, options.batch_size) if b not in early]  # the same batches either way
+    rep.begin("model", frames, f"running {getattr(predictor, 'model_id', 'ARTS')} on {len(starts)} batch(es)"
               + (f" ({len(early)} windows already run during detection)" if early else ""))
-    for first in range(0, len(left), options.batch_size):
+    for n, first in enumerate(starts):
         rep.check()
-        centres = left[first:first + options.batch_size]
+        centres = np.arange(first, min(first + options.batch_size, frames), dtype=np.int64)
         idx = window_indices(centres, frames, int(predictor.window))
         out = predictor.predict_windows(gather_windows(image_lm, idx), gather_windows(world_lm, idx), info.image_size)
         pose_aa[centres] = np.asarray(out["pose_aa"], dtype=np.float32)
         betas_per_frame[centres] = np.asarray(out["betas"], dtype=np.float32)
-        done = len(early) + first + len(centres)
+        done = len(early) + sum(min(options.batch_size, frames - b) for b in starts[:n + 1])
         rep.report("model", done, frames, _eta(done, frames, rep.elapsed()))
     rep.end("model", frames, frames)
 
