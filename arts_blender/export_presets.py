@@ -74,6 +74,11 @@ GLTF_OPTIONS: dict = {
 #: (Blender's exporter otherwise puts a x100 scale on the armature node, which Unreal turns into a bone).
 ENGINE_UNITS_PER_M: dict[str, float] = {"UNITY": 1.0, "UNREAL": 100.0, "GODOT": 1.0}
 
+#: Engines that want the armature node under a fixed name: Unreal (4.24 and later) drops a top node named
+#: "Armature" from a Blender FBX, so the `root` bone becomes the skeleton's root and carries the root motion;
+#: under any other name the node becomes an extra, motionless root bone.
+ENGINE_ARMATURE_NAMES: dict[str, str] = {"UNREAL": "Armature"}
+
 #: Bone naming of engine exports: key -> (menu label, description).
 BONE_NAMINGS: dict[str, tuple[str, str]] = {
     "SMPL": ("SMPL", "SMPL's joint names (left_shoulder is the upper arm)"),

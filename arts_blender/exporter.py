@@ -42,7 +42,8 @@ def export_rig(context, armature: bpy.types.Object, target: str, filepath: str |
     own name); the extension is fixed to the format's. Returns the path.
 
     An ARTS rig goes to an FBX engine as rig_export.engine_rig makes it: a `root` bone with the root motion
-    (none with `in_place`), bones named by `bone_naming`, the engine's units, the T-pose as rest. Other
+    (none with `in_place`), bones named by `bone_naming`, the engine's units, the T-pose as rest, and the
+    armature node named as the engine needs (export_presets.ENGINE_ARMATURE_NAMES, else `armature_name`). Other
     armatures (a retargeted character) and the BVH and glTF formats are written as they are."""
     fmt, options = export_presets.export_options(target)
     if not str(filepath).strip() or Path(str(filepath)).name in ("", "."):
@@ -59,6 +60,7 @@ def export_rig(context, armature: bpy.types.Object, target: str, filepath: str |
             armature, meshes = rig.armature, rig.meshes
             for mesh in meshes[:1]:  # one stable mesh name too, so engines find the same renderer every clip
                 stack.enter_context(_named(mesh, f"{name}_body"))
+            name = export_presets.ENGINE_ARMATURE_NAMES.get(target.upper(), name)
         else:
             meshes = [child for child in armature.children if child.type == "MESH"]
         _select_only(context, [armature, *meshes], armature)

@@ -103,7 +103,8 @@ class ArtsSettings(bpy.types.PropertyGroup):
     export_armature_name: bpy.props.StringProperty(
         name="Skeleton name", default=export_presets.ARMATURE_NAME,
         description="The armature's name in exported files, whatever the clip, so clips share one skeleton in "
-                    "the engine (empty: the rig's own name)")
+                    "the engine (empty: the rig's own name). Unreal FBX files always use 'Armature', which "
+                    "Unreal drops, so the root bone is the skeleton's root")
     export_bone_naming: bpy.props.EnumProperty(
         name="Bone names", default="SMPL",
         items=[(k, label, text) for k, (label, text) in export_presets.BONE_NAMINGS.items()],

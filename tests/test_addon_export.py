@@ -110,7 +110,8 @@ def test_fbx_is_what_an_engine_needs(exported, target, naming):
     bones = {n for n, node in nodes.items() if node["bone"]}
     assert bones == {root_motion.ROOT_BONE, *names.values()}
     root = nodes[root_motion.ROOT_BONE]
-    assert not nodes[root["parent"]]["bone"] and root["parent"] == export_presets.ARMATURE_NAME
+    armature_node = export_presets.ENGINE_ARMATURE_NAMES.get(target, export_presets.ARMATURE_NAME)
+    assert not nodes[root["parent"]]["bone"] and root["parent"] == armature_node  # Unreal drops "Armature"
     assert nodes[names["pelvis"]]["parent"] == root_motion.ROOT_BONE
     # Every node's default transform is the T-pose rest: each bone's rest relative to its parent's.
     for joint, parent in enumerate(rig_math.SMPL_PARENTS):
@@ -167,6 +168,6 @@ def test_every_clip_exports_with_one_skeleton_name(tmp_path):
     imported = import_clip(bpy.context, known_clip(arrays, frames=4, source="dance.mp4"), ImportOptions(add_camera=False))
     bystander = bpy.data.objects.new(export_presets.ARMATURE_NAME, None)  # a user's object already named so
     bpy.context.collection.objects.link(bystander)
-    path = exporter.export_rig(bpy.context, imported.armature, "UNREAL", tmp_path / "dance")
+    path = exporter.export_rig(bpy.context, imported.armature, "UNITY", tmp_path / "dance")
     assert export_presets.ARMATURE_NAME.encode() in path.read_bytes()
     assert imported.armature.name == "dance" and bystander.name == export_presets.ARMATURE_NAME
