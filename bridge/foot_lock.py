@@ -41,6 +41,9 @@ PLANTED, RELEASED = 0.5, 0.3
 #: Beyond this share of its length a leg does not stretch: the pelvis follows the foot instead, and what
 #: is left is absorbed softly (soft IK), since near full extension the knee swings wildly for tiny moves.
 MAX_REACH = 0.97
+#: Pinning may move an ankle across the camera's line of sight by this much freely, and no further than the
+#: limit (the pull fades out in between): further, the image saw the foot move, so it was not planted.
+LATERAL_TRUST_M, LATERAL_LIMIT_M = 0.05, 0.15
 #: Smoothing (frames, gaussian sigma) of the pelvis offsets the locks ask for.
 PELVIS_SMOOTHING = 1.5
 
@@ -205,6 +208,10 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
     moves = np.stack([goal - joints[:, ankle] for (_, _, ankle), goal in zip(LEGS, goals)], axis=1)
     follow = (lock[..., None] * moves).sum(axis=1) / np.maximum(lock.sum(axis=1, keepdims=True), 1.0)
     follow = gaussian_filter1d(follow, PELVIS_SMOOTHING, axis=0, mode="nearest") if len(follow) > 1 else follow
+    # Only along the camera's line of sight through the pelvis: that is where a monocular estimate drifts
+    # (depth), while across it the image pins the body; moving along the ray keeps the body on the person.
+    ray = _unit(pelvis - offset)
+    follow = np.einsum("fi,fi->f", follow, ray)[:, None] * ray
     joints = joints + follow[:, None]
     shift = np.zeros_like(pelvis)
     for (hip, knee, ankle), goal in zip(LEGS, goals):
@@ -214,8 +221,20 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
         excess = np.maximum(np.linalg.norm(reach, axis=-1) - stretched, 0.0)  # beyond the leg's own stretch
         shift += excess[:, None] * _unit(reach)
     shift = gaussian_filter1d(shift, PELVIS_SMOOTHING, axis=0, mode="nearest") if len(shift) > 1 else shift
+    shift = np.einsum("fi,fi->f", shift, ray)[:, None] * ray
     joints = joints + shift[:, None]
     shift = shift + follow
+
+    # A plant the image contradicts is let go: where pinning would move the ankle across the line of sight
+    # (what the image measures) by more than LATERAL_TRUST_M, the foot was seen moving, so the contact was
+    # wrong; the pull fades out by LATERAL_LIMIT_M. Depth, which the image cannot see, is not limited.
+    for k, ((_, _, ankle), goal) in enumerate(zip(LEGS, goals)):
+        move = goal - joints[:, ankle]
+        sight = _unit(joints[:, ankle] - offset)
+        across = np.linalg.norm(move - np.einsum("fi,fi->f", move, sight)[:, None] * sight, axis=-1)
+        trust = 1.0 - _smoothstep((across - LATERAL_TRUST_M) / (LATERAL_LIMIT_M - LATERAL_TRUST_M))
+        goals[k] = joints[:, ankle] + trust[:, None] * move
+        weights[k] = weights[k] * trust
 
     new_local = local.copy()
     for (hip, knee, ankle), goal, weight in zip(LEGS, goals, weights):

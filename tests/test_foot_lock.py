@@ -16,7 +16,8 @@ FPS = 30.0
 
 @pytest.fixture(scope="module")
 def sliding():
-    """A person waving on the spot whose whole body drifts 12 cm/s sideways and bobs 1 cm: in camera space
+    """A person waving on the spot whose whole body drifts 12 cm/s away from the camera, 1 cm/s sideways,
+    and bobs 1 cm, as video estimates drift (mostly in depth, which one image cannot see): in camera space
     (camera 3.5 m away, level), with the world frame that stands them on the floor."""
     vertices, rest = shaped_rest(load_body_model_arrays(), None)
     motion = procedural_motion("wave", 4, rest, 120)
@@ -25,7 +26,7 @@ def sliding():
     root = motion.root_pos_m - rest[0]  # SMPL transl in the Y-up world (floor at 0)
     root[:, 1] -= FOOT_JOINT_HEIGHT_M - soles[10]  # procedural feet hover at a fixed joint height: soles down
     t = np.arange(120) / FPS
-    root = root + np.stack([0.12 * t, 0.01 * np.sin(6 * t), np.zeros_like(t)], axis=1)
+    root = root + np.stack([0.01 * t, 0.01 * np.sin(6 * t), -0.12 * t], axis=1)
     camera_from_yup = np.diag([1.0, -1.0, -1.0])  # a level camera at (0, 0, 3.5) looking along -z
     camera_at = np.array([0.0, 0.0, 3.5])
     pose[:, 0] = rotations.matrix_to_axis_angle(camera_from_yup @ rotations.axis_angle_to_matrix(pose[:, 0]))
@@ -66,6 +67,25 @@ def test_planted_feet_stop_sliding_and_nothing_else_changes(sliding):
     np.testing.assert_allclose(trunk(locked.joints_world), trunk(joints_world), atol=1e-5)
     step = lambda j: np.linalg.norm(np.diff(j[:, legs], axis=0), axis=-1).max()  # noqa: E731
     assert step(locked.joints_world) < step(joints_world) + 0.015  # no pops where locks start and end
+
+
+def test_a_foot_the_image_saw_move_is_not_pinned(sliding):
+    """The same motion drifting sideways instead (across the line of sight, which the image measures): the
+    'contacts' are contradicted by the image after a few cm, so the feet are let go and the body stays where
+    the image put it."""
+    pose, trans, rest, world, joints_world, soles = sliding
+    sideways = trans.copy()
+    t = np.arange(len(trans)) / FPS
+    sideways[:, 0] += 0.25 * t  # camera x: 25 cm/s across the view
+    joints = (pose_joints(pose, rest) - rest[0] + (sideways + rest[0])[:, None]) @ world[:3, :3].T + world[:3, 3]
+    contacts = contact_probabilities(joints, FPS, soles)
+    contacts[:] = 1.0  # a contact estimate that insists the feet are planted throughout
+    locked = lock_feet(pose, sideways, rest, world, contacts, soles, FPS)
+    seen = lambda j: (j[:, 0] - world[:3, 3]) @ world[:3, :3]  # noqa: E731  (the pelvis in camera space)
+    image = lambda j: seen(j)[:, :2] / seen(j)[:, 2:]  # noqa: E731
+    assert np.abs(image(locked.joints_world) - image(joints)).max() < 1e-3  # the body stays on the person
+    late = slice(len(t) // 2, None)
+    assert np.median(foot_speed(locked.joints_world, 7)[late]) > 0.15  # the foot moves as the image shows
 
 
 def test_strength_zero_only_keeps_soles_out_of_the_floor(sliding):
