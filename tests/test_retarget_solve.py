@@ -103,3 +103,18 @@ def test_contacts_keep_the_targets_planted_foot_on_one_spot(source):
     assert np.ptp(left_free[2:10], axis=0).max() > 0.01
     assert np.ptp(left[2:10], axis=0).max() < 1e-3
     np.testing.assert_allclose(right, right_free, atol=1e-9)
+
+
+def test_contacts_are_kept_only_while_the_arts_foot_stands():
+    """A foot the clip lets slide (the bridge let go of a plant the image contradicted) is not pinned on the
+    target; speeds are read in metres whatever the target's units."""
+    from arts_blender.retarget.solve import still_contacts
+
+    t = np.arange(30) / 30.0
+    standing = np.zeros((30, 3))
+    sliding = np.stack([0.5 * t, np.zeros_like(t), np.zeros_like(t)], axis=1)  # 0.5 m/s
+    contacts = np.ones((30, 4))
+    kept = still_contacts(contacts, standing, sliding, 30.0)
+    assert (kept[:, :2] == 1.0).all() and (kept[:, 2:] == 0.0).all()
+    in_cm = still_contacts(contacts, standing * 100, sliding * 100, 30.0, units_per_m=100.0)
+    np.testing.assert_array_equal(in_cm, kept)

@@ -15,7 +15,7 @@ from ..keyframes import CONTACT_PROPERTIES, Channel
 from . import rigify
 from .guess import GuessError, guess
 from .mapping import Mapping, detect
-from .solve import RigRest, retarget
+from .solve import RigRest, retarget, still_contacts
 
 
 class RetargetError(RuntimeError):
@@ -79,7 +79,8 @@ def find_mapping(target: bpy.types.Object) -> Mapping:
 def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | None = None,
          in_place: bool = False, name: str | None = None, keep_feet: bool = True) -> tuple[bpy.types.Action, Mapping]:
     """Key `target` with the motion of the ARTS rig `source` over its action's frame range, in a new action.
-    With `keep_feet`, the feet stay on one spot through each contact the import keyed on the source."""
+    With `keep_feet`, the feet stay on one spot through each contact the import keyed on the source, while
+    the ARTS foot itself stands (solve.still_contacts)."""
     action = source.animation_data.action if source.animation_data else None
     if action is None:
         raise RetargetError(f"'{source.name}' has no action to retarget; import a clip first")
@@ -92,10 +93,15 @@ def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | 
     contacts = sample_contacts(source, frames) if keep_feet else None
     scene = bpy.context.scene
     fps = scene.render.fps / scene.render.fps_base
+    source_rest, poses = _source_in(source, target, frames)
+    space = np.linalg.inv(np.array(target.matrix_world)) @ np.array(source.matrix_world)
+    units_per_m = float(np.cbrt(abs(np.linalg.det(space[:3, :3]))))  # target armature units per ARTS metre
+    if contacts is not None:
+        contacts = still_contacts(contacts, poses["left_ankle"][:, :3, 3], poses["right_ankle"][:, :3, 3], fps,
+                                  units_per_m)
     if rigify.is_generated_rigify(target):
-        source_rest, poses = _source_in(source, target, frames)
         baked = rigify.bake_controls(target, mapping, source_rest, poses, rig_rest(target), frames, in_place,
-                                     name or f"{action.name}_{target.name}", contacts, fps)
+                                     name or f"{action.name}_{target.name}", contacts, fps, units_per_m)
         return _tagged(baked, mapping, action), mapping
     driven = [t for t in mapping.bones.values() if any(c.enabled and c.influence > 0
                                                      for c in target.pose.bones[t].constraints)]
@@ -104,8 +110,7 @@ def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | 
                             "constraints, so keys on them would not move it; baking through controls is "
                             "supported for generated Rigify rigs only: use a Rigify rig, a rig without "
                             "constraints, or an exported game rig")
-    source_rest, poses = _source_in(source, target, frames)
-    result = retarget(source_rest, poses, rig_rest(target), mapping, in_place, contacts, fps)
+    result = retarget(source_rest, poses, rig_rest(target), mapping, in_place, contacts, fps, units_per_m)
 
     keys = np.arange(frames.start, frames.stop, dtype=np.float64)
     channels = []

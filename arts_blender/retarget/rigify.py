@@ -39,7 +39,7 @@ def _depth(bone: bpy.types.Bone) -> int:
 
 def bake_controls(target: bpy.types.Object, mapping: Mapping, source_rest: RigRest, poses: dict[str, np.ndarray],
                   target_rest: RigRest, frames: range, in_place: bool, name: str, contacts: np.ndarray | None = None,
-                  fps: float = 30.0) -> bpy.types.Action:
+                  fps: float = 30.0, units_per_m: float = 1.0) -> bpy.types.Action:
     """Key the FK controls and torso of the generated Rigify rig `target` (armature space of the target)
     with the motion of the ARTS bones `poses`; returns the new action (assigned to the target). `contacts`
     (F, 4): keep the feet planted through them (solve.planted_legs)."""
@@ -53,7 +53,7 @@ def bake_controls(target: bpy.types.Object, mapping: Mapping, source_rest: RigRe
         chain = RigRest(matrix={b: target_rest.matrix[b] for b in legs}, length={b: target_rest.length[b] for b in legs},
                         parent={b: (None if b == "ORG-spine" else "ORG-spine" if "thigh" in b
                                     else b.replace("shin", "thigh").replace("foot", "shin")) for b in legs})
-        wanted = planted_legs(chain, wanted, org.bones, head, contacts, fps)
+        wanted = planted_legs(chain, wanted, org.bones, head, contacts, fps, units_per_m)
     # The torso (its parent at rest) carries the body: its location moves ORG-spine's head by as much.
     torso_rest = target_rest.matrix[RIGIFY_TORSO]
     torso_shift = (head - target_rest.matrix["ORG-spine"][:3, 3]) @ torso_rest[:3, :3]

@@ -118,13 +118,31 @@ def evaluate(target_rest: RigRest, wanted: dict[str, np.ndarray], hips: str, hip
     return pose, keys, location
 
 
+#: A contact is kept on the target only while the ARTS foot itself stands (m/s): the bridge lets go of plants
+#: the image contradicts, and a retarget must not pin what the clip lets slide.
+STILL_M_S, MOVING_M_S = 0.1, 0.3
+
+
+def still_contacts(contacts: np.ndarray, left_ankle: np.ndarray, right_ankle: np.ndarray, fps: float,
+                   units_per_m: float = 1.0) -> np.ndarray:
+    """`contacts` (F, 4) faded out where the ARTS rig's own ankle (F, 3 in units_per_m units) moves: full below
+    STILL_M_S, none above MOVING_M_S."""
+    out = np.array(contacts, dtype=np.float64, copy=True)
+    for columns, ankle in (((0, 1), left_ankle), ((2, 3), right_ankle)):
+        speed = np.linalg.norm(np.gradient(np.asarray(ankle, dtype=np.float64), axis=0), axis=-1) * fps / units_per_m
+        x = np.clip((speed - STILL_M_S) / (MOVING_M_S - STILL_M_S), 0.0, 1.0)
+        out[:, list(columns)] *= (1.0 - x * x * (3.0 - 2.0 * x))[:, None]
+    return out
+
+
 def planted_legs(target_rest: RigRest, wanted: dict[str, np.ndarray], bones: dict[str, str], hips_head: np.ndarray,
-                 contacts: np.ndarray, fps: float) -> dict[str, np.ndarray]:
+                 contacts: np.ndarray, fps: float, units_per_m: float = 1.0) -> dict[str, np.ndarray]:
     """`wanted` with the thighs and shins turned (two-bone IK, the knee in its bending plane, the foot keeping
     its world orientation) so each foot stays on one spot for each of its contacts in `contacts` (F, 4: left
     heel, left toe, right heel, right toe, as the results file has them), fading in and out as the bridge's
     foot lock does. On another body the feet of an exactly copied pose slide wherever its legs and hips are
-    proportioned differently from the ARTS body's; this pins them where the target's own feet landed."""
+    proportioned differently from the ARTS body's; this pins them where the target's own feet landed.
+    units_per_m: the target's armature units (100 for a Mixamo rig in centimetres), for the fades' pace."""
     pose, _, _ = evaluate(target_rest, wanted, bones["pelvis"], hips_head)
     out = dict(wanted)
     for side, (heel, toe) in (("left", (0, 1)), ("right", (2, 3))):
@@ -133,7 +151,8 @@ def planted_legs(target_rest: RigRest, wanted: dict[str, np.ndarray], bones: dic
             continue
         ankles = pose[foot][:, :3, 3]
         planted = np.maximum(contacts[:, heel], contacts[:, toe])
-        goal, weights = _foot_lock.lock_targets(ankles, planted, -np.inf, 1.0, fps)
+        goal, weights = _foot_lock.lock_targets(ankles / units_per_m, planted, -np.inf, 1.0, fps)
+        goal = goal * units_per_m
         active = weights > 0
         if not active.any():
             continue
@@ -146,13 +165,14 @@ def planted_legs(target_rest: RigRest, wanted: dict[str, np.ndarray], bones: dic
 
 
 def retarget(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_rest: RigRest, mapping: Mapping,
-             in_place: bool = False, contacts: np.ndarray | None = None, fps: float = 30.0) -> Retargeted:
+             in_place: bool = False, contacts: np.ndarray | None = None, fps: float = 30.0,
+             units_per_m: float = 1.0) -> Retargeted:
     """source_pose: ARTS bone -> (F, 4, 4) evaluated pose matrices (armature space) for the mapped bones;
     contacts (F, 4): the clip's foot contacts, to keep planted feet planted on the target (planted_legs)."""
     bones = {s: t for s, t in mapping.bones.items() if s in source_pose and t in target_rest.matrix}
     wanted = {t: wanted_rotation(source_rest, source_pose, target_rest, s, t) for s, t in bones.items()}
     head = hips_path(source_rest, source_pose, target_rest, bones, in_place)
     if contacts is not None:
-        wanted = planted_legs(target_rest, wanted, bones, head, contacts, fps)
+        wanted = planted_legs(target_rest, wanted, bones, head, contacts, fps, units_per_m)
     _, keys, location = evaluate(target_rest, wanted, bones["pelvis"], head)
     return Retargeted(rotations=keys, hips=bones["pelvis"], hips_location=location)
