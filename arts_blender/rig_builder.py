@@ -5,6 +5,8 @@ creates the datablocks. The armature object stays at the identity so its space i
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import bpy
@@ -59,12 +61,10 @@ def rest_from_armature(armature: bpy.types.Object) -> rig_math.RestSkeleton:
                                  offset=np.array(armature[OFFSET_PROPERTY], dtype=np.float64))
 
 
-def _build_armature(name: str, collection: bpy.types.Collection, rest: rig_math.RestSkeleton) -> bpy.types.Object:
-    data = bpy.data.armatures.new(name)
-    data.display_type = "OCTAHEDRAL"
-    armature = bpy.data.objects.new(name, data)
-    armature.show_in_front = True
-    collection.objects.link(armature)
+@contextmanager
+def editing(armature: bpy.types.Object) -> Iterator[None]:
+    """`armature` in edit mode for the block (its edit_bones can be made), then object mode and the previously
+    active object back."""
     view_layer = bpy.context.view_layer
     previous = view_layer.objects.active
     if bpy.context.mode != "OBJECT":  # another object in edit or pose mode would take the mode switch
@@ -72,6 +72,19 @@ def _build_armature(name: str, collection: bpy.types.Collection, rest: rig_math.
     view_layer.objects.active = armature
     bpy.ops.object.mode_set(mode="EDIT")
     try:
+        yield
+    finally:
+        bpy.ops.object.mode_set(mode="OBJECT")
+        view_layer.objects.active = previous
+
+
+def _build_armature(name: str, collection: bpy.types.Collection, rest: rig_math.RestSkeleton) -> bpy.types.Object:
+    data = bpy.data.armatures.new(name)
+    data.display_type = "OCTAHEDRAL"
+    armature = bpy.data.objects.new(name, data)
+    armature.show_in_front = True
+    collection.objects.link(armature)
+    with editing(armature):
         edit_bones = []
         for j, bone_name in enumerate(rig_math.SMPL_JOINT_NAMES):
             bone = data.edit_bones.new(bone_name)
@@ -84,9 +97,6 @@ def _build_armature(name: str, collection: bpy.types.Collection, rest: rig_math.
             if parent >= 0:
                 edit_bones[j].parent = edit_bones[parent]
                 edit_bones[j].use_connect = False  # SMPL joints move freely; root motion only on the pelvis
-    finally:
-        bpy.ops.object.mode_set(mode="OBJECT")
-        view_layer.objects.active = previous
     for pose_bone in armature.pose.bones:
         pose_bone.rotation_mode = "QUATERNION"
     return armature

@@ -25,7 +25,7 @@ from . import export_presets, rig_math, root_motion
 from .keyframe_writer import new_action_for, write_channels
 from .keyframes import Channel
 from .retarget.bake import sample_pose
-from .rig_builder import RIG_MARKER
+from .rig_builder import RIG_MARKER, editing
 
 #: Basis translations below this (metres) are not keyed: SMPL bones other than the pelvis never move.
 _STILL_M = 1e-6
@@ -58,13 +58,7 @@ def _build_armature(name: str, collection: bpy.types.Collection, rests: dict[str
     data = bpy.data.armatures.new(name)
     armature = bpy.data.objects.new(name, data)
     collection.objects.link(armature)
-    view_layer = bpy.context.view_layer
-    previous = view_layer.objects.active
-    if bpy.context.mode != "OBJECT":
-        bpy.ops.object.mode_set(mode="OBJECT")
-    view_layer.objects.active = armature
-    bpy.ops.object.mode_set(mode="EDIT")
-    try:
+    with editing(armature):
         for bone_name, rest in rests.items():
             bone = data.edit_bones.new(bone_name)
             bone.head, bone.tail = (0.0, 0.0, 0.0), (0.0, lengths[bone_name], 0.0)
@@ -74,9 +68,6 @@ def _build_armature(name: str, collection: bpy.types.Collection, rests: dict[str
             if parent is not None:
                 data.edit_bones[bone_name].parent = data.edit_bones[parent]
                 data.edit_bones[bone_name].use_connect = False
-    finally:
-        bpy.ops.object.mode_set(mode="OBJECT")
-        view_layer.objects.active = previous
     for pose_bone in armature.pose.bones:
         pose_bone.rotation_mode = "QUATERNION"
     return armature
