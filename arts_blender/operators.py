@@ -253,8 +253,7 @@ class ARTS_OT_smooth_keys(bpy.types.Operator):
         armature = rig_builder.arts_rig_of(context.active_object)
         bones = [pb.name for pb in armature.pose.bones if _selected(pb)] if settings.smooth_selected_only else []
         bones = bones or [pb.name for pb in armature.pose.bones]
-        frame_range = ((settings.smooth_frame_start, settings.smooth_frame_end) if settings.smooth_use_range
-                       else (context.scene.frame_start, context.scene.frame_end))
+        frame_range = _edit_range(context)
         try:
             count = smooth_bone_keys(armature, bones, frame_range, _smoothing.PRESETS[settings.smooth_preset],
                                      scene_fps(context.scene))
@@ -263,6 +262,14 @@ class ARTS_OT_smooth_keys(bpy.types.Operator):
             return {"CANCELLED"}
         self.report({"INFO"}, f"Smoothed {count} bone(s) from frame {frame_range[0]} to {frame_range[1]}")
         return {"FINISHED"}
+
+
+def _edit_range(context) -> tuple[int, int]:
+    """The Edit panel's frame range when 'Frame range' is on, else the scene's."""
+    settings = context.scene.arts_mocap
+    if settings.smooth_use_range:
+        return settings.smooth_frame_start, settings.smooth_frame_end
+    return context.scene.frame_start, context.scene.frame_end
 
 
 def _selected(pose_bone) -> bool:
@@ -316,10 +323,8 @@ class ARTS_OT_relock_feet(bpy.types.Operator):
     def execute(self, context):
         from .foot_relock import relock_feet
 
-        settings = context.scene.arts_mocap
         armature = rig_builder.arts_rig_of(context.active_object)
-        frame_range = ((settings.smooth_frame_start, settings.smooth_frame_end) if settings.smooth_use_range
-                       else (context.scene.frame_start, context.scene.frame_end))
+        frame_range = _edit_range(context)
         try:
             planted = relock_feet(armature, frame_range, scene_fps(context.scene))
         except ValueError as exc:
