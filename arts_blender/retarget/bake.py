@@ -90,26 +90,25 @@ def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | 
         raise RetargetError(f"the mapping for '{target.name}' lacks {', '.join(missing)}: it needs at least the "
                             "hips and the left thigh and shin")
     frames = range(int(round(action.frame_range[0])), int(round(action.frame_range[1])) + 1)
-    contacts = sample_contacts(source, frames) if keep_feet else None
-    scene = bpy.context.scene
-    fps = scene.render.fps / scene.render.fps_base
-    source_rest, poses = _source_in(source, target, frames)
-    space = np.linalg.inv(np.array(target.matrix_world)) @ np.array(source.matrix_world)
-    units_per_m = float(np.cbrt(abs(np.linalg.det(space[:3, :3]))))  # target armature units per ARTS metre
-    if contacts is not None:
-        contacts = still_contacts(contacts, poses["left_ankle"][:, :3, 3], poses["right_ankle"][:, :3, 3], fps,
-                                  units_per_m)
-    if rigify.is_generated_rigify(target):
-        baked = rigify.bake_controls(target, mapping, source_rest, poses, rig_rest(target), frames, in_place,
-                                     name or f"{action.name}_{target.name}", contacts, fps, units_per_m)
-        return _tagged(baked, mapping, action), mapping
-    driven = [t for t in mapping.bones.values() if any(c.enabled and c.influence > 0
-                                                     for c in target.pose.bones[t].constraints)]
+    generated_rigify = rigify.is_generated_rigify(target)
+    driven = [] if generated_rigify else [t for t in mapping.bones.values() if any(
+        c.enabled and c.influence > 0 for c in target.pose.bones[t].constraints)]
     if driven:
         raise RetargetError(f"{len(driven)} of '{target.name}''s bones ({', '.join(driven[:3])}, ...) are driven by "
                             "constraints, so keys on them would not move it; baking through controls is "
                             "supported for generated Rigify rigs only: use a Rigify rig, a rig without "
                             "constraints, or an exported game rig")
+    contacts = sample_contacts(source, frames) if keep_feet else None
+    scene = bpy.context.scene
+    fps = scene.render.fps / scene.render.fps_base
+    source_rest, poses, units_per_m = _source_in(source, target, frames)
+    if contacts is not None:
+        contacts = still_contacts(contacts, poses["left_ankle"][:, :3, 3], poses["right_ankle"][:, :3, 3], fps,
+                                  units_per_m)
+    if generated_rigify:
+        baked = rigify.bake_controls(target, mapping, source_rest, poses, rig_rest(target), frames, in_place,
+                                     name or f"{action.name}_{target.name}", contacts, fps, units_per_m)
+        return _tagged(baked, mapping, action), mapping
     result = retarget(source_rest, poses, rig_rest(target), mapping, in_place, contacts, fps, units_per_m)
 
     keys = np.arange(frames.start, frames.stop, dtype=np.float64)
@@ -125,15 +124,16 @@ def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | 
 
 
 def _source_in(source: bpy.types.Object, target: bpy.types.Object, frames: range
-               ) -> tuple[RigRest, dict[str, np.ndarray]]:
-    """The ARTS rig's rest and its sampled pose (every SMPL bone), carried into the target's armature space."""
+               ) -> tuple[RigRest, dict[str, np.ndarray], float]:
+    """The ARTS rig's rest and its sampled pose (every SMPL bone), carried into the target's armature space,
+    and that space's units per ARTS metre (100 for a Mixamo rig in centimetres)."""
     space = np.linalg.inv(np.array(target.matrix_world)) @ np.array(source.matrix_world)
     source_rest = rig_rest(source)
     scale = np.cbrt(abs(np.linalg.det(space[:3, :3])))
     source_rest.matrix = {n: _into(space, m) for n, m in source_rest.matrix.items()}
     source_rest.length = {n: v * scale for n, v in source_rest.length.items()}
     poses = {n: _into(space, m) for n, m in sample_pose(source, list(source_rest.matrix), frames).items()}
-    return source_rest, poses
+    return source_rest, poses, float(scale)
 
 
 def _tagged(baked: bpy.types.Action, mapping: Mapping, action: bpy.types.Action) -> bpy.types.Action:
