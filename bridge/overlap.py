@@ -67,14 +67,13 @@ class WindowsAhead:
         centres = np.arange(self._next, self._next + self.batch_size, dtype=np.int64)
         self._next += self.batch_size
         indices = window_indices(centres, len(self._image), self.window)
-        if not np.asarray(self._valid)[indices].all():
+        first, last = int(indices.min()), int(indices.max()) + 1  # the batch's frames: one short run
+        if not all(self._valid[first:last]):
             return None
-        frames = np.unique(indices)
-        image = np.zeros((len(self._image), 33, 4), np.float32)
-        world = np.zeros((len(self._image), 33, 3), np.float32)
-        image[frames] = np.stack([self._image[f] for f in frames])
-        world[frames] = np.stack([self._world[f] for f in frames])
-        return centres, image[indices], world[indices]
+        local = indices - first
+        image = np.stack(self._image[first:last])[local]
+        world = np.stack(self._world[first:last])[local]
+        return centres, image, world
 
     def _run(self) -> None:
         try:
