@@ -69,6 +69,11 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
 
 
+def _along(vectors: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """(F, 3) vectors projected on (F, 3) unit directions."""
+    return np.einsum("fi,fi->f", vectors, directions)[:, None] * directions
+
+
 def contact_runs(planted: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) of each contact, with hysteresis between PLANTED and RELEASED."""
     runs, start = [], None
@@ -211,7 +216,7 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
     # Only along the camera's line of sight through the pelvis: that is where a monocular estimate drifts
     # (depth), while across it the image pins the body; moving along the ray keeps the body on the person.
     ray = _unit(pelvis - offset)
-    follow = np.einsum("fi,fi->f", follow, ray)[:, None] * ray
+    follow = _along(follow, ray)
     joints = joints + follow[:, None]
     shift = np.zeros_like(pelvis)
     for (hip, knee, ankle), goal in zip(LEGS, goals):
@@ -221,7 +226,7 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
         excess = np.maximum(np.linalg.norm(reach, axis=-1) - stretched, 0.0)  # beyond the leg's own stretch
         shift += excess[:, None] * _unit(reach)
     shift = gaussian_filter1d(shift, PELVIS_SMOOTHING, axis=0, mode="nearest") if len(shift) > 1 else shift
-    shift = np.einsum("fi,fi->f", shift, ray)[:, None] * ray
+    shift = _along(shift, ray)
     joints = joints + shift[:, None]
     shift = shift + follow
 
@@ -230,10 +235,10 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
     # wrong; the pull fades out by LATERAL_LIMIT_M. Depth, which the image cannot see, is not limited.
     for k, ((_, _, ankle), goal) in enumerate(zip(LEGS, goals)):
         move = goal - joints[:, ankle]
-        sight = _unit(joints[:, ankle] - offset)
-        across = np.linalg.norm(move - np.einsum("fi,fi->f", move, sight)[:, None] * sight, axis=-1)
+        across = np.linalg.norm(move - _along(move, _unit(joints[:, ankle] - offset)), axis=-1)
         trust = 1.0 - _smoothstep((across - LATERAL_TRUST_M) / (LATERAL_LIMIT_M - LATERAL_TRUST_M))
         goals[k] = joints[:, ankle] + trust[:, None] * move
+        goals[k][:, 2] = np.maximum(goals[k][:, 2], sole_heights[ankle])  # still never below the floor
         weights[k] = weights[k] * trust
 
     new_local = local.copy()
