@@ -53,6 +53,13 @@ def _scaled(matrix: np.ndarray, scale: float) -> np.ndarray:
     return out
 
 
+def _in_units(matrix_world, units_per_m: float) -> Matrix:
+    """An object's world matrix for a scene measured `units_per_m` times finer (its offsets scaled, its turn
+    kept), for data built that much larger."""
+    size = np.diag([units_per_m] * 3 + [1.0])
+    return Matrix((size @ np.array(matrix_world) @ np.linalg.inv(size)).tolist())
+
+
 def _build_armature(name: str, collection: bpy.types.Collection, rests: dict[str, np.ndarray],
                     lengths: dict[str, float], parents: dict[str, str | None]) -> bpy.types.Object:
     data = bpy.data.armatures.new(name)
@@ -96,8 +103,7 @@ def _copy_mesh(mesh: bpy.types.Object, armature: bpy.types.Object, names: dict[s
     for group in copy.vertex_groups:
         group.name = names.get(group.name, group.name)
     copy.parent = armature
-    size = np.diag([scale, scale, scale, 1.0])
-    copy.matrix_world = Matrix((size @ np.array(mesh.matrix_world) @ np.linalg.inv(size)).tolist())
+    copy.matrix_world = _in_units(mesh.matrix_world, scale)
     modifier = copy.modifiers.new("Armature", "ARMATURE")
     modifier.object = armature
     modifier.use_vertex_groups = True
@@ -141,8 +147,7 @@ def engine_rig(context, armature: bpy.types.Object, naming: str = "SMPL", in_pla
         copy = _build_armature(f"{armature.name}_engine", collection, {b: _scaled(r, units_per_m) for b, r in out_rests.items()},
                                lengths, parents)
         made_objects.append(copy)
-        size = np.diag([units_per_m] * 3 + [1.0])
-        copy.matrix_world = Matrix((size @ np.array(armature.matrix_world) @ np.linalg.inv(size)).tolist())
+        copy.matrix_world = _in_units(armature.matrix_world, units_per_m)
         action = new_action_for(copy, f"{armature.animation_data.action.name}_engine")
         write_channels(copy, action, _channels(bases, key_frames))
         meshes = [_copy_mesh(child, copy, names, units_per_m, collection)
