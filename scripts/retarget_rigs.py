@@ -73,26 +73,24 @@ def build_armature(bpy, name: str, rest: RigRest, object_matrix: np.ndarray = np
     """An armature whose bones have `rest`'s world matrices once placed by `object_matrix`."""
     from mathutils import Matrix
 
+    from arts_blender.rig_builder import editing
+
     data = bpy.data.armatures.new(name)
     armature = bpy.data.objects.new(name, data)
     bpy.context.collection.objects.link(armature)
     armature.matrix_world = Matrix(object_matrix.tolist())
-    if bpy.context.mode != "OBJECT":
-        bpy.ops.object.mode_set(mode="OBJECT")
-    bpy.context.view_layer.objects.active = armature
-    bpy.ops.object.mode_set(mode="EDIT")
     inverse = np.linalg.inv(object_matrix)
     scale = np.cbrt(abs(np.linalg.det(inverse[:3, :3])))
-    for bone in rest.order():
-        local = inverse @ rest.matrix[bone]
-        local[:3, :3] /= scale
-        edit = data.edit_bones.new(bone)
-        edit.head, edit.tail = (0.0, 0.0, 0.0), (0.0, 1.0, 0.0)
-        edit.matrix = Matrix(local.tolist())
-        edit.length = rest.length[bone] * scale
-        if rest.parent[bone]:
-            edit.parent = data.edit_bones[rest.parent[bone]]
-    bpy.ops.object.mode_set(mode="OBJECT")
+    with editing(armature):
+        for bone in rest.order():
+            local = inverse @ rest.matrix[bone]
+            local[:3, :3] /= scale
+            edit = data.edit_bones.new(bone)
+            edit.head, edit.tail = (0.0, 0.0, 0.0), (0.0, 1.0, 0.0)
+            edit.matrix = Matrix(local.tolist())
+            edit.length = rest.length[bone] * scale
+            if rest.parent[bone]:
+                edit.parent = data.edit_bones[rest.parent[bone]]
     return armature
 
 
