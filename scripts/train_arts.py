@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,7 @@ from bridge.models.config import ArtsConfig  # noqa: E402
 from bridge.models.inputs import landmark_frame_vector, lifter_keypoints  # noqa: E402
 from bridge.models.losses import arts_loss, lifter_loss  # noqa: E402
 from scripts.synth.dataset import SyntheticWindows  # noqa: E402
-from torch.utils.data import DataLoader  # noqa: E402
+from torch.utils.data import DataLoader, default_collate  # noqa: E402
 
 #: The network trained on CPU here: the paper's structure at reduced width (see the model card).
 CPU_CONFIG = dict(lifter_dim=64, lifter_depth=3, lifter_heads=4, tik_dim=128, mcr_dim=256, feature_dim=256)
@@ -69,11 +70,23 @@ def model_batch(windows: dict[str, torch.Tensor], device: str = "cpu", world_dro
             "joints": (joints - joints[:, :, :1]).to(device), "betas": windows["betas"][:, :10].float().to(device)}
 
 
-def endless_batches(dataset: SyntheticWindows, batch_size: int, seed: int):
-    """Shuffled batches forever (a new permutation each pass)."""
+def collate_model_batch(items: list[dict[str, torch.Tensor]], world_dropout: float = 0.0) -> dict[str, torch.Tensor]:
+    """DataLoader collate: windows -> network inputs (the numpy preparation runs in the loader's workers)."""
+    return model_batch(default_collate(items), world_dropout=world_dropout)
+
+
+def endless_batches(dataset: SyntheticWindows, batch_size: int, seed: int, workers: int = 0,
+                    world_dropout: float = 0.0, device: str = "cpu"):
+    """Shuffled, prepared batches on `device` forever (a new permutation each pass); `workers` processes
+    prepare them ahead of the network."""
     generator = torch.Generator().manual_seed(seed)
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True, generator=generator,
+                        num_workers=workers, persistent_workers=workers > 0, prefetch_factor=4 if workers else None,
+                        collate_fn=partial(collate_model_batch, world_dropout=world_dropout),
+                        pin_memory=device.startswith("cuda"))
     while True:
-        yield from DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True, generator=generator)
+        for batch in loader:
+            yield {key: value.to(device, non_blocking=True) for key, value in batch.items()}
 
 
 def learning_rate(progress: float, peak: float, warmup: float = 0.03) -> float:
@@ -144,6 +157,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--time-limit-min", type=float, default=0.0,
                         help="interrupt this session (resumably) after this long; 0: no limit")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N, or auto (a CUDA GPU when present)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="processes preparing batches ahead of the network (worth it on a GPU)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
     parser.add_argument("--init-lifter", type=Path, default=None,
@@ -191,6 +207,7 @@ def train(args: argparse.Namespace) -> dict:
     from bridge.smpl_layer import make_smpl_layer
 
     torch.set_num_threads(args.threads)
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     args.out.mkdir(parents=True, exist_ok=True)
     state_path = args.out / STATE_FILE
     body = load_body_model_arrays(args.body_model)
@@ -202,7 +219,7 @@ def train(args: argparse.Namespace) -> dict:
     config = (ArtsConfig.from_dict(state["config"]) if state else parent.config if parent else make_config(args))
     torch.manual_seed(args.seed)
     model = ArtsModel(config, body)
-    smpl_layer = make_smpl_layer(body)
+    smpl_layer = make_smpl_layer(body).to(device)
     data = SyntheticWindows(args.data, window=config.window, split="train", stride=args.stride, flip_prob=0.5,
                             roll_prob=args.roll_prob, roll_max_deg=args.roll_max_deg)
     budget = {"lifter": (args.lifter_steps, args.lifter_minutes, args.lifter_lr),
@@ -220,13 +237,15 @@ def train(args: argparse.Namespace) -> dict:
         stage = "full"
         lifter_weights, history, spent["lifter"], steps_done["lifter"] = trained_lifter(args.init_lifter)
         model.lifter.load_state_dict(lifter_weights)
+    model.to(device)
     optimizer = torch.optim.Adam(stage_parameters(model, stage if stage != "done" else "full", args.bsf_lr_scale))
     if state:
         optimizer.load_state_dict(state["optimizer"])
     torch.manual_seed(args.seed + step + (0 if stage == "lifter" else 10 ** 6))  # fresh crops/flips on resume
-    batches = endless_batches(data, args.batch_size, args.seed + step)
+    batches = endless_batches(data, args.batch_size, args.seed + step, args.workers, args.world_dropout, device)
     log(args.out, {"event": "start", "stage": stage, "step": step, "windows": len(data), "clips": len(data.clip_ids),
-                   "parameters": sum(p.numel() for p in model.parameters()), "config": config.to_dict()})
+                   "parameters": sum(p.numel() for p in model.parameters()), "config": config.to_dict(),
+                   "device": device})
 
     def save_state() -> None:
         torch.save({"config": config.to_dict(), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
@@ -247,7 +266,7 @@ def train(args: argparse.Namespace) -> dict:
         while progress() < 1.0:
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(progress(), peak) * group["lr_scale"]
-            batch = model_batch(next(batches), world_dropout=args.world_dropout if stage == "full" else 0.0)
+            batch = next(batches)  # world dropout touches only the frame vectors, which stage 1 never reads
             loss, parts = stage_loss(model, batch, stage, smpl_layer)
             optimizer.zero_grad(set_to_none=True)
             if not torch.isfinite(loss):
@@ -285,12 +304,14 @@ def train(args: argparse.Namespace) -> dict:
             "train_clips": len(data.clip_ids), "window_stride": args.stride,
             "training_time_s": round(sum(spent.values()), 1),
             "stage_time_s": {k: round(v, 1) for k, v in spent.items()},
-            "data": [str(d) for d in args.data], "threads": args.threads, "world_dropout": args.world_dropout,
+            "data": [str(d) for d in args.data], "threads": args.threads, "device": device,
+            "world_dropout": args.world_dropout,
             "roll": {"prob": args.roll_prob, "max_deg": args.roll_max_deg},
             "init_lifter": str(args.init_lifter) if args.init_lifter else None,
             "init_model": ({"path": str(args.init_model), "sha256": sha256_file(args.init_model),
                             "meta": parent_meta} if args.init_model else None),
             "lr": {"lifter": args.lifter_lr, "full": args.full_lr, "bsf_scale": args.bsf_lr_scale}}
+    model.to("cpu")
     sha = save_checkpoint(args.out / "arts.pt", model, body_arrays(body), args.model_id, meta)
     if args.export:
         sha = save_checkpoint(args.export, model, body_arrays(body), args.model_id, meta)

@@ -11,7 +11,8 @@ from bridge.body_model import load_body_model_arrays, shaped_rest
 from bridge.geometry import kinematics, rotations
 from bridge.skeleton import SMPL_PARENTS
 from scripts.synth.clip_file import CLIP_ARRAYS, check_clip, load_clip
-from scripts.synth.generate import GenerateConfig, generate, main, motion_kind, split_of
+from scripts.synth.generate import GenerateConfig, generate, load_motions, main, motion_kind, split_of
+from scripts.synth.motion_bundle import read_bundle, write_bundle
 
 CONFIG = GenerateConfig(clip_frames=60, variants=2, procedural=10, seed=5)
 
@@ -107,14 +108,21 @@ def test_landmarks_lie_on_the_projected_body(dataset):
     assert np.mean(inside) > 0.9
 
 
-def test_generation_is_deterministic(dataset):
-    out, _, root = dataset
+def test_generation_is_deterministic_from_a_bundle_and_in_parallel(dataset):
+    """The same files from the motion files in one process as from a motion bundle in two."""
+    out, summary, root = dataset
+    arrays = load_body_model_arrays()
+    bundle = root / "bundle.npz"
+    write_bundle(bundle, load_motions(root / "motion", shaped_rest(arrays, None)[1], root / "cache"), arrays.model_id)
     again = root / "again"
-    generate(again, root / "motion", CONFIG, cache_dir=root / "cache", log=lambda _: None)
-    for path in sorted(out.glob("*.npz"))[:4]:
+    summary_again = generate(again, None, CONFIG, motion_bundle=bundle, workers=2, log=lambda _: None)
+    assert summary_again["clips_index"] == summary["clips_index"]
+    for path in sorted(out.glob("*.npz")):
         a, b = load_clip(path), load_clip(again / path.name)
         for name in a:
             np.testing.assert_array_equal(a[name], b[name])
+    with pytest.raises(ValueError, match="not other-body"):
+        read_bundle(bundle, "other-body")
 
 
 def test_check_clip_reports_what_is_wrong(dataset):

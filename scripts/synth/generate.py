@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import sys
 import time
 import zlib
@@ -31,6 +32,7 @@ from .clip_file import CLIP_FORMAT, write_clip
 from .detector_noise import NoiseConfig, apply_detector_noise
 from .landmarks import landmark_vertex_ids, pose_body, self_visibility, torso_away_score, world_landmarks
 from .motion import MotionClip
+from .motion_bundle import read_bundle
 from .motion_mix import random_speed, retimed, spliced, upright_fraction
 from .procedural import MOTION_KINDS, procedural_motion
 from .retarget import DEFAULT_CACHE_DIR, RetargetError, find_motion_files, load_retargeted
@@ -202,14 +204,42 @@ def variants_of(motion: MotionClip, config: GenerateConfig) -> int:
     return 1 if derived else config.variants
 
 
+@dataclass
+class _ClipJob:
+    """Render and write one clip (a picklable callable for a process pool); returns its index entry."""
+
+    out_dir: Path
+    arrays: BodyModelArrays
+    vertex_ids: np.ndarray
+    config: GenerateConfig
+
+    def __call__(self, task: tuple[MotionClip, int, int]) -> dict:
+        """task: (the segment of a motion, its first frame in the motion, the variant)."""
+        motion, start, variant = task
+        split = split_of(motion.source, motion.group)
+        clip_id = f"{motion.source}@{start}#{variant}"
+        data = render_clip(motion, self.arrays, self.vertex_ids, _rng(self.config.seed, clip_id), self.config.noise)
+        data.update(format=np.array(CLIP_FORMAT), clip_id=np.array(clip_id), source=np.array(motion.source),
+                    split=np.array(split), body_model_id=np.array(self.arrays.model_id))
+        name = f"{split}-{_safe_name(clip_id)}.npz"
+        write_clip(self.out_dir / name, data)
+        return {"file": name, "clip_id": clip_id, "source": motion.source, "split": split,
+                "frames": motion.num_frames, "valid_frames": int(data["valid"].sum())}
+
+
 def generate(out_dir: Path, motion_dir: Path | None, config: GenerateConfig, body_model: Path | None = None,
-             cache_dir: Path | None = DEFAULT_CACHE_DIR, log=print) -> dict:
-    """Generate the dataset into `out_dir`; returns the summary also written to index.json."""
+             cache_dir: Path | None = DEFAULT_CACHE_DIR, log=print, motion_bundle: Path | None = None,
+             workers: int = 1) -> dict:
+    """Generate the dataset into `out_dir`; returns the summary also written to index.json.
+
+    Motion comes from `motion_dir` (through the retargeting cache) or from a `motion_bundle`
+    (motion_bundle.py). `workers` > 1 renders clips in that many processes; the files are the same."""
     started = time.perf_counter()
     arrays = load_body_model_arrays(body_model)
     vertex_ids = landmark_vertex_ids(arrays)
     rest_joints = shaped_rest(arrays, None)[1]
-    mocap = load_motions(motion_dir, rest_joints, cache_dir, log)
+    mocap = (read_bundle(motion_bundle, arrays.model_id) if motion_bundle is not None
+             else load_motions(motion_dir, rest_joints, cache_dir, log))
     motions = mocap + derived_motions(mocap, config)
     motions += [procedural_motion(MOTION_KINDS[i % len(MOTION_KINDS)], i, rest_joints, config.clip_frames, FPS)
                 for i in range(config.procedural)]
@@ -219,20 +249,17 @@ def generate(out_dir: Path, motion_dir: Path | None, config: GenerateConfig, bod
     log(f"{len(motions)} motions ready in {prepared - started:.1f} s")
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    index = []
-    for motion in motions:
-        split = split_of(motion.source, motion.group)
-        for start, piece in segments(motion, config.clip_frames, min(config.min_clip_frames, config.clip_frames)):
-            for variant in range(variants_of(motion, config)):
-                clip_id = f"{motion.source}@{start}#{variant}"
-                data = render_clip(piece, arrays, vertex_ids, _rng(config.seed, clip_id), config.noise)
-                data.update(format=np.array(CLIP_FORMAT), clip_id=np.array(clip_id),
-                            source=np.array(motion.source), split=np.array(split),
-                            body_model_id=np.array(arrays.model_id))
-                name = f"{split}-{_safe_name(clip_id)}.npz"
-                write_clip(out_dir / name, data)
-                index.append({"file": name, "clip_id": clip_id, "source": motion.source, "split": split,
-                              "frames": piece.num_frames, "valid_frames": int(data["valid"].sum())})
+    tasks = [(piece, start, variant)
+             for motion in motions
+             for start, piece in segments(motion, config.clip_frames, min(config.min_clip_frames, config.clip_frames))
+             for variant in range(variants_of(motion, config))]
+    job = _ClipJob(out_dir, arrays, vertex_ids, config)
+    if workers > 1:
+        # each chunk of tasks carries its 120-frame segments and the job (body model arrays, a few MB)
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            index = pool.map(job, tasks, chunksize=max(1, len(tasks) // (workers * 16)))
+    else:
+        index = [job(task) for task in tasks]
     elapsed = time.perf_counter() - started
     render_s = time.perf_counter() - prepared
     summary = {
@@ -253,8 +280,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="output folder for the clip files")
     parser.add_argument("--motion-dir", type=Path, default=None,
                         help="folder of BVH / AMASS-style npz files (searched recursively), e.g. ../shared/motion")
+    parser.add_argument("--motion-bundle", type=Path, default=None,
+                        help="read the motion from a bundle (python -m scripts.synth.motion_bundle) instead")
     parser.add_argument("--body-model", type=Path, default=None, help="body model (.npz or SMPL pkl); default: bundled")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="retargeted-motion cache")
+    parser.add_argument("--workers", type=int, default=1, help="processes rendering clips (same files)")
     defaults = GenerateConfig()
     parser.add_argument("--clip-frames", type=int, default=defaults.clip_frames)
     parser.add_argument("--variants", type=int, default=defaults.variants, help="renders per mocap segment")
@@ -270,12 +300,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.clip_frames < 16 or args.variants < 1 or min(args.procedural, args.limits, args.speed_copies,
                                                           args.splices) < 0:
         parser.error("--clip-frames must be >= 16, --variants >= 1, the counts >= 0")
-    if args.motion_dir is None and args.procedural == 0:
-        parser.error("nothing to generate: give --motion-dir and/or --procedural")
+    if args.motion_dir is not None and args.motion_bundle is not None:
+        parser.error("give --motion-dir or --motion-bundle, not both")
+    if args.motion_dir is None and args.motion_bundle is None and args.procedural == 0:
+        parser.error("nothing to generate: give --motion-dir (or --motion-bundle) and/or --procedural")
     config = GenerateConfig(clip_frames=args.clip_frames, variants=args.variants, procedural=args.procedural,
                             limits=args.limits, speed_copies=args.speed_copies, splices=args.splices,
                             seed=args.seed)
-    summary = generate(args.out, args.motion_dir, config, args.body_model, args.cache_dir)
+    summary = generate(args.out, args.motion_dir, config, args.body_model, args.cache_dir,
+                       motion_bundle=args.motion_bundle, workers=max(1, args.workers))
     print(f"wrote {summary['clips']} clips ({summary['train_clips']} train, {summary['test_clips']} test, "
           f"{summary['unseen_clips']} unseen kinds), "
           f"{summary['frames']} frames, in {summary['seconds']} s ({summary['render_clips_per_s']} clips/s "
