@@ -52,9 +52,9 @@ STATE_FILE = "train_state.pt"
 LIFTER_STATE_FILE = "lifter_stage.pt"
 
 
-def model_batch(windows: dict[str, torch.Tensor], device: str = "cpu", world_dropout: float = 0.0
-                ) -> dict[str, torch.Tensor]:
-    """A collated batch of scripts.synth windows -> network inputs and targets.
+def model_batch(windows: dict[str, torch.Tensor], world_dropout: float = 0.0) -> dict[str, torch.Tensor]:
+    """A collated batch of scripts.synth windows -> network inputs and targets, on the CPU (endless_batches
+    moves them to the training device).
 
     keypoints (B, T, 19, 3) and frame_vectors (B, T, 232) from the noisy MediaPipe arrays (as the bridge
     builds them from a video), rotmats (B, T, 24, 3, 3), joints (B, T, 24, 3) pelvis-relative metres, betas (B, 10).
@@ -70,9 +70,9 @@ def model_batch(windows: dict[str, torch.Tensor], device: str = "cpu", world_dro
         drop = torch.rand(len(sizes)) < world_dropout
         vectors[drop] = without_world_landmarks(vectors[drop])
     joints = windows["joints_3d"].float()
-    return {"keypoints": torch.from_numpy(keypoints).to(device), "frame_vectors": vectors.to(device),
-            "rotmats": axis_angle_to_matrix(windows["pose_aa"].double()).float().to(device),
-            "joints": (joints - joints[:, :, :1]).to(device), "betas": windows["betas"][:, :10].float().to(device)}
+    return {"keypoints": torch.from_numpy(keypoints), "frame_vectors": vectors,
+            "rotmats": axis_angle_to_matrix(windows["pose_aa"].double()).float(),
+            "joints": joints - joints[:, :, :1], "betas": windows["betas"][:, :10].float()}
 
 
 def collate_model_batch(items: list[dict[str, torch.Tensor]], world_dropout: float = 0.0) -> dict[str, torch.Tensor]:

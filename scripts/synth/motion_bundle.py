@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no readable motion files under {args.motion_dir}")
     write_bundle(args.out, motions, arrays.model_id)
     frames = sum(m.num_frames for m in motions)
-    print(f"wrote {len(motions)} motions, {frames} frames ({frames / 30 / 60:.1f} min at 30 fps) to {args.out} "
+    minutes = sum(m.num_frames / m.fps for m in motions) / 60
+    print(f"wrote {len(motions)} motions, {frames} frames ({minutes:.1f} min) to {args.out} "
           f"({args.out.stat().st_size / 2**20:.1f} MiB)")
     return 0
 
