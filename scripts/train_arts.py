@@ -10,6 +10,11 @@ When both stages are done the network is exported as an inference checkpoint (br
   python scripts/train_arts.py --data DIR --out /tmp/arts_tiny --tiny      # smoke test: tiny network, few steps
   python scripts/train_arts.py --data DIR [DIR...] --out RUN --init-model bridge/assets/arts_default.pt  # fine-tune
   python scripts/train_arts.py ... --device cuda --workers 6 --batch-size 256   # a GPU: loader processes feed it
+  python scripts/train_arts.py --data SIMULATED DETECTED --data-shares 0.7 0.3 ...  # per-folder window shares
+
+--data-shares draws windows from each folder at a fixed rate (with replacement), so a few hundred clips of
+MediaPipe's real output (scripts/synth/detected_clips.py) weigh as much as wanted against thousands of
+simulated ones; without it every window of every folder is seen once per pass.
 
 Measured once on an H200 shared with a second run: 0.43 s per step of 256 windows, far below the chip's
 arithmetic rate (not profiled; the analytic IK walks the kinematic chain in many small kernels), so larger
@@ -42,7 +47,7 @@ from bridge.models.config import ArtsConfig  # noqa: E402
 from bridge.models.inputs import landmark_frame_vector, lifter_keypoints  # noqa: E402
 from bridge.models.losses import arts_loss, lifter_loss  # noqa: E402
 from scripts.synth.dataset import SyntheticWindows  # noqa: E402
-from torch.utils.data import DataLoader, default_collate  # noqa: E402
+from torch.utils.data import DataLoader, WeightedRandomSampler, default_collate  # noqa: E402
 
 #: The network trained on CPU here: the paper's structure at reduced width (see the model card).
 CPU_CONFIG = dict(lifter_dim=64, lifter_depth=3, lifter_heads=4, tik_dim=128, mcr_dim=256, feature_dim=256)
@@ -81,11 +86,16 @@ def collate_model_batch(items: list[dict[str, torch.Tensor]], world_dropout: flo
 
 
 def endless_batches(dataset: SyntheticWindows, batch_size: int, seed: int, workers: int = 0,
-                    world_dropout: float = 0.0, device: str = "cpu"):
-    """Shuffled, prepared batches on `device` forever (a new permutation each pass); `workers` processes
-    prepare them ahead of the network."""
+                    world_dropout: float = 0.0, device: str = "cpu", shares: list[float] | None = None):
+    """Shuffled, prepared batches on `device` forever (a new permutation each pass, or with `shares`, windows
+    drawn with replacement at those per-folder rates); `workers` processes prepare them ahead of the network."""
     generator = torch.Generator().manual_seed(seed)
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True, generator=generator,
+    sampler = None
+    if shares is not None:
+        weights = torch.from_numpy(dataset.window_weights(shares))
+        sampler = WeightedRandomSampler(weights, num_samples=len(dataset), replacement=True, generator=generator)
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=sampler is None, sampler=sampler, drop_last=True,
+                        generator=generator,
                         num_workers=workers, persistent_workers=workers > 0, prefetch_factor=4 if workers else None,
                         collate_fn=partial(collate_model_batch, world_dropout=world_dropout),
                         pin_memory=device.startswith("cuda"))
@@ -141,6 +151,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, nargs="+", required=True,
                         help="folder(s) of synthetic clip .npz files (several: their training clips together)")
+    parser.add_argument("--data-shares", type=float, nargs="+", default=None,
+                        help="share of training windows drawn from each --data folder (default: in proportion "
+                             "to their windows), e.g. --data SIMULATED DETECTED --data-shares 0.6 0.4")
     parser.add_argument("--out", type=Path, required=True, help="run folder (training state, log, exported model)")
     parser.add_argument("--body-model", default=None, help="body model file (default: the bundled free model)")
     parser.add_argument("--config", default=None,
@@ -247,7 +260,8 @@ def train(args: argparse.Namespace) -> dict:
     if state:
         optimizer.load_state_dict(state["optimizer"])
     torch.manual_seed(args.seed + step + (0 if stage == "lifter" else 10 ** 6))  # fresh crops/flips on resume
-    batches = endless_batches(data, args.batch_size, args.seed + step, args.workers, args.world_dropout, device)
+    batches = endless_batches(data, args.batch_size, args.seed + step, args.workers, args.world_dropout, device,
+                              args.data_shares)
     log(args.out, {"event": "start", "stage": stage, "step": step, "windows": len(data), "clips": len(data.clip_ids),
                    "parameters": sum(p.numel() for p in model.parameters()), "config": config.to_dict(),
                    "device": device})
@@ -309,7 +323,8 @@ def train(args: argparse.Namespace) -> dict:
             "train_clips": len(data.clip_ids), "window_stride": args.stride,
             "training_time_s": round(sum(spent.values()), 1),
             "stage_time_s": {k: round(v, 1) for k, v in spent.items()},
-            "data": [str(d) for d in args.data], "threads": args.threads, "device": device,
+            "data": [str(d) for d in args.data], "data_shares": args.data_shares,
+            "threads": args.threads, "device": device,
             "world_dropout": args.world_dropout,
             "roll": {"prob": args.roll_prob, "max_deg": args.roll_max_deg},
             "init_lifter": str(args.init_lifter) if args.init_lifter else None,

@@ -2,6 +2,8 @@
 consistency."""
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -105,6 +107,20 @@ def test_several_folders_form_one_dataset(clips_dir):
     one = SyntheticWindows(clips_dir, window=16, split=None, random_crop=False, flip_prob=0.0)
     two = SyntheticWindows([clips_dir, clips_dir], window=16, split=None, random_crop=False, flip_prob=0.0)
     assert len(two) == 2 * len(one) and two.clip_ids == one.clip_ids * 2
+
+
+def test_folder_shares_weigh_folders_not_clips(clips_dir, tmp_path):
+    small = tmp_path / "small"
+    small.mkdir()
+    shutil.copy(sorted(clips_dir.glob("*.npz"))[0], small)
+    data = SyntheticWindows([clips_dir, small], window=16, split=None, random_crop=False, flip_prob=0.0)
+    in_small = np.array([data.clip_folders[c] == 1 for c, _ in data.index])
+    assert 0 < in_small.sum() < 0.5 * len(data)
+    weights = data.window_weights([0.25, 0.75])
+    assert weights[in_small].sum() == pytest.approx(0.75) and weights.sum() == pytest.approx(1.0)
+    assert np.ptp(weights[~in_small]) == pytest.approx(0.0)  # uniform within a folder
+    with pytest.raises(ValueError, match="one per folder"):
+        data.window_weights([1.0])
 
 
 def test_evaluation_windows_cover_every_stride(clips_dir):

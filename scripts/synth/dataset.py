@@ -35,12 +35,12 @@ class SyntheticWindows(Dataset):
                  stride: int | None = None, random_crop: bool = True, flip_prob: float = 0.5,
                  roll_prob: float = 0.0, roll_max_deg: float = 180.0) -> None:
         folders = [Path(folder)] if isinstance(folder, (str, Path)) else [Path(f) for f in folder]
-        files = []
-        for path in folders:
+        files: list[tuple[int, Path]] = []  # (index into folders, clip file)
+        for folder_index, path in enumerate(folders):
             found = sorted(path.glob("*.npz"))
             if not found:
                 raise FileNotFoundError(f"no clip files in {path}; generate some with python -m scripts.synth.generate")
-            files += found
+            files += [(folder_index, f) for f in found]
         folder = ", ".join(str(f) for f in folders)
         self.window = window
         self.random_crop = random_crop
@@ -50,7 +50,9 @@ class SyntheticWindows(Dataset):
         self.stride = stride or (max(1, window // 2) if random_crop else window)
         self.clips: list[dict[str, np.ndarray]] = []
         self.clip_ids: list[str] = []
-        for path in files:
+        self.clip_folders: list[int] = []  # index into `folders` of each clip's folder
+        self.folder_count = len(folders)
+        for folder_index, path in files:
             clip = load_clip(path)
             if split is not None and str(clip["split"]) != split:
                 continue
@@ -58,10 +60,26 @@ class SyntheticWindows(Dataset):
                 continue
             self.clips.append(clip)
             self.clip_ids.append(str(clip["clip_id"]))
+            self.clip_folders.append(folder_index)
         if not self.clips:
             raise ValueError(f"{folder} has no {split or ''} clips of at least {window} frames")
         self.index = [(c, start) for c, clip in enumerate(self.clips)
                       for start in range(0, clip["pose_aa"].shape[0] - window + 1, self.stride)]
+
+    def window_weights(self, shares: Sequence[float]) -> np.ndarray:
+        """Per-window sampling weights that draw a window from folder i with probability shares[i] (normalised),
+        uniformly within the folder: a few hundred clips of MediaPipe's real output can then weigh as much as
+        thousands of simulated ones. A folder without training windows must have share 0."""
+        if len(shares) != self.folder_count or min(shares) < 0 or sum(shares) <= 0:
+            raise ValueError(f"need {self.folder_count} non-negative shares, one per folder, got {list(shares)}")
+        folder_of_window = np.array([self.clip_folders[c] for c, _ in self.index])
+        counts = np.bincount(folder_of_window, minlength=self.folder_count)
+        empty = [i for i, share in enumerate(shares) if share > 0 and counts[i] == 0]
+        if empty:
+            raise ValueError(f"folder(s) {empty} have a share but no training windows")
+        per_window = np.asarray(shares, dtype=np.float64) / np.maximum(counts, 1)
+        weights = per_window[folder_of_window]
+        return weights / weights.sum()
 
     def __len__(self) -> int:
         return len(self.index)

@@ -6,8 +6,10 @@ landmarks the error is measured against. Per landmark group, on detected frames,
 - image error (total) and its frame-to-frame part (jitter), as a fraction of the person's size;
 - world-landmark error (total), its jitter and its slow part (15-frame running mean), mm, after removing
   nothing but the hips (both are hip-centred);
-and per clip: the world skeleton's size against the truth (root-sum-square ratio), the share of frames whose world landmarks fit the
-truth better mirrored in depth or with left and right exchanged, and mean visibility.
+and per clip: the world skeleton's size against the truth (root-sum-square ratio), the share of frames whose
+world landmarks fit the truth better mirrored in depth or with left and right exchanged, the gains across the
+image plane and in depth (least-squares slope of the world landmarks' hip-relative offsets on the truth's, after
+that size: MediaPipe flattens the body towards the image plane), and mean visibility.
 
   python -m scripts.synth.noise_calibration --real .cache/arts/detected_v1 --simulated .cache/arts/data_v3
 """
@@ -57,7 +59,10 @@ def clip_confusions(clip: dict[str, np.ndarray]) -> dict[str, float]:
     candidates = [truth, truth * [1.0, 1.0, -1.0], truth[:, list(MEDIAPIPE_FLIP)]]
     errors = np.stack([np.linalg.norm(scale * c[:, BODY] - world[:, BODY], axis=-1).mean(axis=1) for c in candidates])
     best = errors.argmin(axis=0)
+    body_truth, body_world = scale * truth[:, BODY], world[:, BODY]
+    gains = (body_world * body_truth).sum(axis=(0, 1)) / np.maximum((body_truth ** 2).sum(axis=(0, 1)), 1e-9)
     return {"scale": scale, "depth mirrored": float((best == 1).mean()), "left/right": float((best == 2).mean()),
+            "lateral gain": float(0.5 * (gains[0] + gains[1])), "depth gain": float(gains[2]),
             "visibility": float(clip["mp_image"][valid][:, BODY, 2].mean())}
 
 
