@@ -27,29 +27,23 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bridge.camera import SMPL_MEDIAPIPE_PAIRS, principal_point, project  # noqa: E402
 from bridge.metrics import lsp14_hip_aligned, second_difference  # noqa: E402
 from bridge.results import ClipResult, read_results  # noqa: E402
+from scripts.synth.detector_noise import person_size_px  # noqa: E402
 
-#: SMPL joint -> MediaPipe landmark for the limb joints both define at about the same place.
-LIMB_PAIRS = {16: 11, 17: 12, 18: 13, 19: 14, 20: 15, 21: 16, 1: 23, 2: 24, 4: 25, 5: 26, 7: 27, 8: 28}
+#: SMPL joints of each reported group (all in SMPL_MEDIAPIPE_PAIRS, the pairs the bridge's camera fit uses).
 GROUPS = {"shoulders, hips": (16, 17, 1, 2), "elbows, knees": (18, 19, 4, 5), "wrists, ankles": (20, 21, 7, 8)}
-
-
-def project(points: np.ndarray, focal_px: float, image_size: tuple[int, int]) -> np.ndarray:
-    """Camera-space points (..., 3), OpenCV axes, principal point at the image centre -> pixels (..., 2)."""
-    centre = 0.5 * np.asarray(image_size, dtype=np.float64)
-    return focal_px * points[..., :2] / np.maximum(points[..., 2:3], 1e-6) + centre
 
 
 def image_agreement(result: ClipResult) -> dict[str, np.ndarray]:
     """Per detected frame and limb joint, distance from the projected joint to MediaPipe's landmark, as a
     fraction of the person's height (extent of MediaPipe's body landmarks in the frame)."""
     valid = result.valid.astype(bool)
-    smpl, mp = list(LIMB_PAIRS), list(LIMB_PAIRS.values())
-    projected = project(result.joints_3d[valid][:, smpl].astype(np.float64), result.focal_px, result.image_size)
+    smpl, mp = [s for s, _ in SMPL_MEDIAPIPE_PAIRS], [m for _, m in SMPL_MEDIAPIPE_PAIRS]
+    projected = project(result.joints_3d[valid][:, smpl], result.focal_px, principal_point(result.image_size))
     landmarks = result.keypoints_2d[valid][:, :, :2].astype(np.float64)
-    body = landmarks[:, 11:33]
-    height = np.maximum((body.max(axis=1) - body.min(axis=1)).max(axis=-1), 1.0)[:, None]
+    height = person_size_px(landmarks[:, 11:33])[:, None]
     error = np.linalg.norm(projected - landmarks[:, mp], axis=-1) / height
     return {name: error[:, [smpl.index(j) for j in joints]] for name, joints in GROUPS.items()}
 

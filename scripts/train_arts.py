@@ -95,8 +95,8 @@ def endless_batches(dataset: SyntheticWindows, batch_size: int, seed: int, worke
         weights = torch.from_numpy(dataset.window_weights(shares))
         sampler = WeightedRandomSampler(weights, num_samples=len(dataset), replacement=True, generator=generator)
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=sampler is None, sampler=sampler, drop_last=True,
-                        generator=generator,
-                        num_workers=workers, persistent_workers=workers > 0, prefetch_factor=4 if workers else None,
+                        generator=generator, num_workers=workers, persistent_workers=workers > 0,
+                        prefetch_factor=4 if workers else None,
                         collate_fn=partial(collate_model_batch, world_dropout=world_dropout),
                         pin_memory=device.startswith("cuda"))
     while True:

@@ -5,7 +5,8 @@ import dataclasses
 
 import numpy as np
 
-from scripts.eval_video import LIMB_PAIRS, image_agreement, project, report, smoothness_mm
+from bridge.camera import SMPL_MEDIAPIPE_PAIRS, principal_point, project
+from scripts.eval_video import image_agreement, report, smoothness_mm
 from tests.test_results import make_result
 
 
@@ -18,8 +19,8 @@ def _consistent(frames: int = 12):
     keypoints = np.zeros((frames, 33, 3))
     keypoints[..., :2] = 320.0
     keypoints[:, 11:33, 1] = np.linspace(240 - 200, 240 + 200, 22)[None]
-    for smpl, mp in LIMB_PAIRS.items():
-        keypoints[:, mp, :2] = project(joints[:, smpl], result.focal_px, result.image_size)
+    for smpl, mp in SMPL_MEDIAPIPE_PAIRS:
+        keypoints[:, mp, :2] = project(joints[:, smpl], result.focal_px, principal_point(result.image_size))
     return dataclasses.replace(result, joints_3d=joints, keypoints_2d=keypoints, valid=np.ones(frames, bool))
 
 

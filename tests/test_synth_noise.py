@@ -1,6 +1,8 @@
 """Detector-error model: statistics of jitter, drift, misses, swaps, truncation and confidences."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from bridge.keypoints import MEDIAPIPE_FLIP
@@ -166,7 +168,7 @@ def test_world_depth_is_flattened_towards_the_image_plane():
     px, world, depth = _clip()
     world[..., 2] = np.random.default_rng(3).uniform(-0.3, 0.3, 33)
     world -= 0.5 * (world[:, 23:24] + world[:, 24:25])
-    flat = NoiseConfig(**{**QUIET.__dict__, "world_depth_gain": 0.6, "world_depth_gain_sigma": 0.0})
+    flat = dataclasses.replace(QUIET, world_depth_gain=0.6, world_depth_gain_sigma=0.0)
     out = _noise(px, world, depth, config=flat).world
 
     def gain(axis: int) -> float:
