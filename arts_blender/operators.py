@@ -489,6 +489,7 @@ def draw_import_options(layout, settings) -> None:
     col.prop(settings, "person")
     col.prop(settings, "smoothing")
     col.prop(settings, "foot_lock")
+    col.prop(settings, "flip_average")
     draw_rig_options(col, settings)
 
 

@@ -67,6 +67,10 @@ class ArtsSettings(bpy.types.PropertyGroup):
         name="Foot lock", subtype="FACTOR", min=0.0, max=1.0, default=1.0,
         description="Pin each planted foot to one spot for its whole contact (legs re-solved, pelvis adjusted "
                     "only where a leg cannot reach); 0 turns it off")
+    flip_average: bpy.props.BoolProperty(
+        name="Mirror check", default=True,
+        description="Also read the video mirrored and average the two answers: more accurate and steadier "
+                    "motion for twice the network time")
     use_world: bpy.props.BoolProperty(
         name="Stand on the floor", default=True,
         description="Place the motion in the world frame found from the feet: Z up, the floor at zero, the "

@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-size", type=int, default=64)
     run.add_argument("--foot-lock", type=_strength, default=1.0,
                      help="pin planted feet to one spot, strength 0 (off) to 1 (default 1)")
+    run.add_argument("--flip-average", action=argparse.BooleanOptionalAction, default=True,
+                     help="also run the network on the mirrored clip and average (default on; off halves model time)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     people = sub.add_parser("people", help="list the people in a video (candidates for --person)")
@@ -171,7 +173,7 @@ def _run(args: argparse.Namespace) -> int:
         video=args.video, output=args.output, start_frame=args.start, end_frame=args.end, device=args.device,
         person=args.person, smoothing=args.smooth, preview=args.preview, checkpoint=args.checkpoint,
         body_model=args.body_model, fov_deg=args.fov_deg, focal_px=args.focal_px, batch_size=args.batch_size,
-        foot_lock=args.foot_lock)
+        foot_lock=args.foot_lock, flip_average=args.flip_average)
     try:
         _, summary = process_video(options, progress=bars)
     except PipelineError as exc:

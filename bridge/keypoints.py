@@ -33,6 +33,9 @@ COCO19_FLIP: tuple[int, ...] = (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13
 MEDIAPIPE_FLIP: tuple[int, ...] = (
     0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19, 22, 21,
     24, 23, 26, 25, 28, 27, 30, 29, 32, 31)
+#: Limb landmark -> its parent landmark (the direction parent -> landmark runs along the limb).
+MEDIAPIPE_LIMB_PARENT: dict[int, int] = {13: 11, 14: 12, 15: 13, 16: 14, 17: 15, 19: 15, 21: 15, 18: 16, 20: 16,
+                                         22: 16, 25: 23, 26: 24, 27: 25, 28: 26, 29: 27, 30: 28, 31: 27, 32: 28}
 
 
 def mediapipe_to_coco19(landmarks: np.ndarray, last_is_confidence: bool = False) -> np.ndarray:

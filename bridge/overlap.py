@@ -22,8 +22,10 @@ from .windows import window_indices
 class WindowsAhead:
     """Collect landmarks frame by frame and predict ready windows in a background thread, batch by batch."""
 
-    def __init__(self, predictor: Any, image_size: tuple[int, int], batch_size: int) -> None:
+    def __init__(self, predictor: Any, image_size: tuple[int, int], batch_size: int,
+                 flip_average: bool = False) -> None:
         self.predictor = predictor
+        self.flip_average = flip_average
         self.image_size = image_size
         self.batch_size = batch_size
         self.window = int(predictor.window)
@@ -87,7 +89,7 @@ class WindowsAhead:
                 if batch is None:
                     continue
                 centres, image, world = batch
-                out = self.predictor.predict_windows(image, world, self.image_size)
+                out = self.predictor.predict_windows(image, world, self.image_size, flip_average=self.flip_average)
                 for k, centre in enumerate(centres.tolist()):
                     self.results[centre] = (out["pose_aa"][k], out["betas"][k])
         except BaseException as exc:  # handed to the caller, which runs those windows itself

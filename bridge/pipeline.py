@@ -75,6 +75,7 @@ class ProcessOptions:
     task_path: str | None = None  # pose landmarker bundle (tests, advanced use)
     max_side_px: int | None = 1280  # frames are downscaled to this before landmark detection
     overlap: bool = True  # run the network on finished windows while detection goes on (same results)
+    flip_average: bool = True  # also run each window mirrored and average (test-time flip: 2x model time)
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> ProcessOptions:
@@ -384,7 +385,7 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
     body = load_body_model(options.body_model)
     rep.end("load", 3, 3)
 
-    ahead = (WindowsAhead(predictor, info.image_size, options.batch_size)
+    ahead = (WindowsAhead(predictor, info.image_size, options.batch_size, options.flip_average)
              if options.overlap and track_person is None else None)
     try:
         track, person = _detect(options, info, start, end, rep, track_person, ahead)
@@ -417,7 +418,8 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
         rep.check()
         centres = np.arange(first, min(first + options.batch_size, frames), dtype=np.int64)
         idx = window_indices(centres, frames, int(predictor.window))
-        out = predictor.predict_windows(gather_windows(image_lm, idx), gather_windows(world_lm, idx), info.image_size)
+        out = predictor.predict_windows(gather_windows(image_lm, idx), gather_windows(world_lm, idx), info.image_size,
+                                        flip_average=options.flip_average)
         pose_aa[centres] = np.asarray(out["pose_aa"], dtype=np.float32)
         betas_per_frame[centres] = np.asarray(out["betas"], dtype=np.float32)
         done = len(early) + sum(min(options.batch_size, frames - b) for b in starts[:n + 1])

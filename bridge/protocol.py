@@ -101,6 +101,10 @@ def _strength(value: Any) -> str | None:
     return None if _is_number(value) and 0.0 <= value <= 1.0 else "must be a number from 0 (off) to 1"
 
 
+def _bool(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
 def _optional_positive(value: Any) -> str | None:
     return None if value is None or (_is_number(value) and value > 0) else "must be a positive number or null"
 
@@ -153,6 +157,7 @@ PARAMS: dict[str, _Spec] = {
         "focal_px": (_optional_positive, None, False),
         "batch_size": (_positive_int(4096), 64, False),
         "foot_lock": (_strength, 1.0, False),
+        "flip_average": (_bool, True, False),
     },
     "list_people": {
         **_RANGE,

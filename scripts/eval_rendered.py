@@ -58,7 +58,8 @@ if str(REPO) not in sys.path:
 
 from bridge import camera, metrics, tracking  # noqa: E402
 from bridge.geometry import rotations  # noqa: E402
-from bridge.keypoints import MEDIAPIPE_LANDMARK_NAMES, mediapipe_world_to_smpl_joints  # noqa: E402
+from bridge.keypoints import (MEDIAPIPE_LANDMARK_NAMES, MEDIAPIPE_LIMB_PARENT,  # noqa: E402
+                             mediapipe_world_to_smpl_joints)
 from bridge.models.tik import twist_mask  # noqa: E402
 from scripts.synth.generate import FPS, motion_kind, split_of  # noqa: E402
 from scripts.render_test_clip import camera_distance, grounded  # noqa: E402
@@ -88,9 +89,6 @@ LANDMARK_GROUPS: dict[str, tuple[int, ...]] = {
     "elbows": (13, 14), "wrists": (15, 16), "hands": (17, 18, 19, 20, 21, 22), "hips": (23, 24),
     "knees": (25, 26), "ankles": (27, 28), "heels": (29, 30), "toes": (31, 32),
 }
-#: Landmark -> its parent landmark, for the `limb` component (direction parent -> landmark).
-LIMB_PARENT: dict[int, int] = {13: 11, 14: 12, 15: 13, 16: 14, 17: 15, 19: 15, 21: 15, 18: 16, 20: 16, 22: 16,
-                               25: 23, 26: 24, 27: 25, 28: 26, 29: 27, 30: 28, 31: 27, 32: 28}
 #: +1 for the person's left side, -1 for the right, +1 for the nose (its `out` means towards the left).
 LANDMARK_SIDE = np.array([-1.0 if ("right" in n) else 1.0 for n in MEDIAPIPE_LANDMARK_NAMES])
 EVALUATION_DEFINITIONS = (
@@ -251,11 +249,13 @@ class TrackOnce:
         return next(t for (path, _, _), t in self.tracks.items() if path == str(video.resolve()))
 
 
-def run_bridge(mp4: Path, checkpoint: str | None, smoothing: str, track_person: TrackOnce, foot_lock: float = 1.0):
+def run_bridge(mp4: Path, checkpoint: str | None, smoothing: str, track_person: TrackOnce, foot_lock: float = 1.0,
+               flip_average: bool = True):
     """process_video on the clip (no output file) -> ClipResult."""
     from bridge.pipeline import ProcessOptions, process_video
 
-    options = ProcessOptions(video=str(mp4), checkpoint=checkpoint, smoothing=smoothing, foot_lock=foot_lock)
+    options = ProcessOptions(video=str(mp4), checkpoint=checkpoint, smoothing=smoothing, foot_lock=foot_lock,
+                             flip_average=flip_average)
     result, _ = process_video(options, track_person=track_person)
     return result
 
@@ -370,7 +370,7 @@ def _unit(v: np.ndarray) -> np.ndarray:
 def _limb_directions(clean: np.ndarray) -> np.ndarray:
     """(F, 33, D) unit parent -> landmark directions (zero where a landmark has no parent)."""
     out = np.zeros_like(clean, dtype=np.float64)
-    for child, parent in LIMB_PARENT.items():
+    for child, parent in MEDIAPIPE_LIMB_PARENT.items():
         out[:, child] = _unit(clean[:, child] - clean[:, parent])
     return out
 
@@ -435,7 +435,7 @@ def _limb_component(d: np.ndarray, clean: np.ndarray) -> np.ndarray:
     """(F, 33) component of offsets d along parent -> landmark (NaN for landmarks without a parent)."""
     out = np.einsum("fnd,fnd->fn", d, _limb_directions(clean))
     has_parent = np.zeros(d.shape[1], bool)
-    has_parent[list(LIMB_PARENT)] = True
+    has_parent[list(MEDIAPIPE_LIMB_PARENT)] = True
     return np.where(has_parent[None], out, np.nan)
 
 
@@ -531,18 +531,23 @@ def format_calibration(summary_2d: dict[str, dict[str, float]], summary_3d: dict
 
 # ---------------------------------------------------------------------------------------------------------
 
-def parse_checkpoints(specs: list[str]) -> dict[str, str | None]:
-    """['NAME=PATH' or 'PATH', ...] -> {row name: path}; none given -> the shipped checkpoint (path None)."""
-    if not specs:
-        return {"arts_default (shipped)": None}
-    out: dict[str, str | None] = {}
-    for spec in specs:
+def parse_checkpoints(specs: list[str], flip: str = "on") -> dict[str, tuple[str | None, bool]]:
+    """['NAME=PATH' or 'PATH', ...] -> {row name: (path, flip averaging)}; none given -> the shipped checkpoint
+    (path None). flip: "off", "on", or "both" (two rows per checkpoint, the second named "NAME +flip")."""
+    paths: dict[str, str | None] = {}
+    for spec in specs or ["arts_default (shipped)="]:
         name, sep, path = spec.partition("=")
         if not sep:
             name, path = Path(spec).stem, spec
-            if name in out:
+            if name in paths:
                 name = spec
-        out[name] = path
+        paths[name] = path or None
+    out: dict[str, tuple[str | None, bool]] = {}
+    for name, path in paths.items():
+        if flip in ("off", "both"):
+            out[name] = (path, False)
+        if flip in ("on", "both"):
+            out[f"{name} +flip" if flip == "both" else name] = (path, True)
     return out
 
 
@@ -555,7 +560,7 @@ def baseline_scores(world_landmarks: np.ndarray, gt_joints: np.ndarray, valid: n
     return {k: v for k, v in scores.items() if k not in ("Root (m)", "Depth bias (m)")}
 
 
-def evaluate(specs: list[ClipSpec], checkpoints: dict[str, str | None], out_dir: Path, smoothing: str,
+def evaluate(specs: list[ClipSpec], checkpoints: dict[str, tuple[str | None, bool]], out_dir: Path, smoothing: str,
              cache_dir: Path | None, log: Callable[[str], None], foot_lock: float = 1.0
              ) -> tuple[dict[str, dict[str, dict]], Calibration, list[dict]]:
     """Render (or reuse) every clip, run every checkpoint on it, score MediaPipe's world landmarks as the
@@ -578,9 +583,9 @@ def evaluate(specs: list[ClipSpec], checkpoints: dict[str, str | None], out_dir:
         clip = {**asdict(spec), "name": spec.name, "rendered_frames": int(len(truth["pose_aa"])),
                 "render_s": round(time.perf_counter() - started, 1) if fresh else None, "bridge_s": {}}
         results = {}
-        for model, path in checkpoints.items():
+        for model, (path, flip) in checkpoints.items():
             t0 = time.perf_counter()
-            results[model] = run_bridge(mp4, path, smoothing, track_once, foot_lock)
+            results[model] = run_bridge(mp4, path, smoothing, track_once, foot_lock, flip)
             clip["bridge_s"][model] = round(time.perf_counter() - t0, 1)
         track = track_once.of(mp4)
         both = np.asarray(track.valid, bool)
@@ -621,6 +626,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--checkpoint", action="append", default=[], metavar="[NAME=]PATH",
                         help="ARTS checkpoint to evaluate; repeatable (default: the shipped one)")
+    parser.add_argument("--flip", default="on", choices=("off", "on", "both"),
+                        help="the bridge's test-time flip averaging (default on, as in the bridge); both: a second "
+                             "row per checkpoint")
     parser.add_argument("--smoothing", default="none", help="bridge smoothing preset (none, light, ...)")
     parser.add_argument("--foot-lock", type=float, default=1.0, help="bridge foot-lock strength (0: off)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the renders (reused)")
@@ -646,7 +654,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     files = find_motion_files(args.motion_dir) if args.motion_dir.is_dir() else []
     if not files:
         log(f"no motion files under {args.motion_dir}: procedural clips only")
-    checkpoints = parse_checkpoints(args.checkpoint)
+    checkpoints = parse_checkpoints(args.checkpoint, args.flip)
     args.out.mkdir(parents=True, exist_ok=True)
     report: dict = {"config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}, "sets": {}}
     set_rows: dict[str, dict[str, dict[str, float]]] = {}
@@ -673,7 +681,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
         print(f"\nMediaPipe world torso length / true torso length: {summary['world_torso_scale']:.3f}")
         report["sets"][set_name] = {
             "wall_s": round(wall, 1), "frames": frames, "clips": clips, "calibration": summary,
-            "rows": {row: {"path": checkpoints.get(row), "mean": set_rows[set_name][row],
+            "rows": {row: {"path": checkpoints[row][0] if row in checkpoints else None,
+                           "flip_average": checkpoints[row][1] if row in checkpoints else None, "mean": set_rows[set_name][row],
                            "clips": {c: {k: v for k, (v, _) in r.items()} for c, r in per_clip.items()}}
                      for row, per_clip in scores.items()}}
     first = next(iter(checkpoints))

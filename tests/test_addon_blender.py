@@ -218,7 +218,7 @@ def test_find_people_fills_the_person_menu(settings, fake_bridge_python):
     settings.person = "1"
     params = jobs.process_video_params(settings, bpy.context.preferences.addons["arts_blender"].preferences,
                                        settings.video_path, fake_bridge_python.with_suffix(".npz"))
-    assert params["person"] == 1 and params["smoothing"] == settings.smoothing
+    assert params["person"] == 1 and params["smoothing"] == settings.smoothing and params["flip_average"] is True
 
 
 @pytest.mark.parametrize("mode", ["result", "error", "die"])

@@ -11,6 +11,7 @@ from arts_test_body import REST_JOINTS, tiny_body
 from bridge.geometry.kinematics import forward_kinematics
 from bridge.geometry.rotations import axis_angle_to_matrix, matrix_to_rot6d
 from bridge.hashing import sha256_file
+from bridge.mirror import mirror_image_landmarks, mirror_pose_aa, mirror_smpl_points, mirror_world_landmarks
 from bridge.models import bsf as bsf_module
 from bridge.models.arts import ArtsModel
 from bridge.models.attention import temporal_embedding
@@ -447,6 +448,23 @@ def test_predictor_contract(body, tmp_path):
                                atol=1e-5)
     with pytest.raises(FileNotFoundError):
         ArtsPredictor.load(tmp_path / "nothing.pt")
+
+
+def test_flip_averaged_prediction_is_mirror_equivariant(body):
+    # Averaging a window with its mirror image makes the answer for the mirrored window exactly the mirror of
+    # the answer, whatever the (here untrained) network does on its own.
+    torch.manual_seed(1)
+    predictor = ArtsPredictor.from_config(small_config(window=6), body=body)
+    rng = np.random.default_rng(1)
+    image = np.concatenate([rng.uniform(0, 640, (4, 6, 33, 2)), rng.uniform(0.5, 1, (4, 6, 33, 2))], -1)
+    world = rng.normal(scale=0.4, size=(4, 6, 33, 3))
+    out = predictor.predict_windows(image, world, (640, 480), flip_average=True)
+    mirrored = predictor.predict_windows(mirror_image_landmarks(image, 640), mirror_world_landmarks(world), (640, 480),
+                                         flip_average=True)
+    np.testing.assert_allclose(mirror_pose_aa(mirrored["pose_aa"]), out["pose_aa"], atol=1e-4)
+    np.testing.assert_allclose(mirrored["betas"], out["betas"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(mirror_smpl_points(mirrored["lifter_joints"]), out["lifter_joints"], atol=1e-5)
+    assert np.abs(predictor.predict_windows(image, world, (640, 480))["pose_aa"] - out["pose_aa"]).max() > 1e-3
 
 
 def test_root_rotation_in_camera_space_for_an_upright_person(body):

@@ -131,6 +131,7 @@ def test_argument_parsing():
     assert args.person == [10.0, 20.0, 110.0, 220.0] and args.smooth == "strong"
     assert parser.parse_args(["run", "v.mp4", "-o", "o.npz", "--person", "2"]).person == 2
     assert parser.parse_args(["run", "v.mp4", "-o", "o.npz", "--foot-lock", "0"]).foot_lock == 0.0
+    assert args.flip_average and not parser.parse_args(["run", "v.mp4", "-o", "o.npz", "--no-flip-average"]).flip_average
     for bad in (["--person", "1,2"], ["--smooth", "wild"], ["--device", "tpu"], ["--foot-lock", "2"]):
         with pytest.raises(SystemExit):
             parser.parse_args(["run", "v.mp4", "-o", "o.npz", *bad])

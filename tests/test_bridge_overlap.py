@@ -16,7 +16,7 @@ class Summing:
     def __init__(self):
         self.calls = []
 
-    def predict_windows(self, image, world, image_size):
+    def predict_windows(self, image, world, image_size, flip_average=False):
         self.calls.append(len(image))
         total = image.sum(axis=(1, 2, 3)) + 2.0 * world.sum(axis=(1, 2, 3))
         return {"pose_aa": np.repeat(total[:, None, None], 24, 1).repeat(3, 2), "betas": np.zeros((len(image), 10))}
@@ -49,7 +49,7 @@ def test_only_windows_with_final_frames_run_ahead_and_they_match_the_model_stage
 
 def test_a_failing_network_is_reported_not_raised_in_the_thread():
     class Broken(Summing):
-        def predict_windows(self, *args):
+        def predict_windows(self, *args, **kwargs):
             raise RuntimeError("out of memory")
 
     ahead = WindowsAhead(Broken(), (640, 480), batch_size=2)

@@ -12,8 +12,9 @@ torch = pytest.importorskip("torch")
 from bridge.body_model import load_body_model_arrays, shaped_rest  # noqa: E402
 from bridge.geometry import kinematics, rotations  # noqa: E402
 from bridge.keypoints import MEDIAPIPE_LANDMARK_NAMES  # noqa: E402
+from bridge.mirror import mirror_pose_aa  # noqa: E402
 from bridge.skeleton import SMPL_PARENTS  # noqa: E402
-from scripts.synth.augment import flip_clip, flip_pose_aa, roll_clip, roll_matrix  # noqa: E402
+from scripts.synth.augment import flip_clip, roll_clip, roll_matrix  # noqa: E402
 from scripts.synth.clip_file import load_clip  # noqa: E402
 from scripts.synth.dataset import PER_FRAME_KEYS, SyntheticWindows  # noqa: E402
 from scripts.synth.camera import project_points  # noqa: E402
@@ -63,7 +64,7 @@ def test_flip_mirrors_the_image_and_swaps_sides(clips_dir):
 def test_flip_pose_of_a_mirror_symmetric_rotation():
     pose = np.zeros((1, 24, 3))
     pose[0, 16] = [0.1, 0.2, -0.9]  # left shoulder down
-    flipped = flip_pose_aa(pose)
+    flipped = mirror_pose_aa(pose)
     np.testing.assert_allclose(flipped[0, 17], [0.1, -0.2, 0.9])  # right shoulder down, mirrored
     np.testing.assert_allclose(flipped[0, 16], 0.0)
 

@@ -6,10 +6,10 @@ import dataclasses
 import numpy as np
 
 from bridge.keypoints import MEDIAPIPE_FLIP
-from scripts.synth.detector_noise import NoiseConfig, apply_detector_noise, person_size_px
+from scripts.synth.detector_noise import NoiseConfig, apply_detector_noise, person_size_px, systematic_offsets
 
 FPS = 30.0
-QUIET = NoiseConfig(lost_landmark_rate=0.0, swap_rate_per_s=0.0, miss_rate=0.0, difficulty_sigma=0.0)
+QUIET = NoiseConfig(lost_landmark_rate=0.0, swap_rate_per_s=0.0, miss_rate=0.0, difficulty_sigma=0.0, bias_scale=0.0)
 
 
 def _clip(frames: int = 600, scale: float = 1.0, centre=(640.0, 360.0), seed: int = 0):
@@ -136,7 +136,7 @@ def test_world_landmarks_have_more_depth_noise_and_are_hip_centred():
     out = _noise(px, world, depth)
     np.testing.assert_allclose(0.5 * (out.world[:, 23] + out.world[:, 24]), 0.0, atol=1e-6)
     scale = (out.world * world).sum() / (world * world).sum()
-    assert 0.7 < scale < 1.0  # MediaPipe's world skeletons come out small
+    assert 0.75 < scale < 1.15  # about the truth's size (MediaPipe's are 0.98x on average)
     err = out.world - scale * world
     assert err[..., 2].std() > 1.8 * err[..., 0].std()
     assert 0.01 < err[..., 0].std() < 0.1
@@ -168,10 +168,36 @@ def test_world_depth_is_flattened_towards_the_image_plane():
     px, world, depth = _clip()
     world[..., 2] = np.random.default_rng(3).uniform(-0.3, 0.3, 33)
     world -= 0.5 * (world[:, 23:24] + world[:, 24:25])
-    flat = dataclasses.replace(QUIET, world_depth_gain=0.6, world_depth_gain_sigma=0.0)
+    flat = dataclasses.replace(QUIET, world_depth_gain=0.6, world_depth_gain_sigma=0.0, world_pose_error_m=0.0)
     out = _noise(px, world, depth, config=flat).world
 
     def gain(axis: int) -> float:
         return float((out[..., axis] * world[..., axis]).sum() / (world[..., axis] ** 2).sum())
 
     assert abs(gain(2) / gain(0) - 0.6) < 0.1  # MediaPipe's world skeleton leans out of the image plane less
+
+
+def _frontal_figure(width_px: float) -> np.ndarray:
+    """(1, 33, 2) an upright figure facing the camera (its left on the image's right), torso 200 px long."""
+    px = np.zeros((1, 33, 2))
+    px[0, :] = (640.0, 300.0)
+    for left, right, y, half in ((11, 12, 200, 60), (13, 14, 300, 70), (15, 16, 400, 75), (23, 24, 400, 40),
+                                 (25, 26, 600, 40), (27, 28, 800, 40), (29, 30, 810, 40), (31, 32, 830, 40)):
+        px[0, left] = (640.0 + half * width_px, y)
+        px[0, right] = (640.0 - half * width_px, y)
+    return px
+
+
+def test_systematic_offsets_raise_and_narrow_the_hips_and_shorten_the_shins():
+    px = _frontal_figure(1.0)
+    offsets = systematic_offsets(px)[0]
+    np.testing.assert_allclose(offsets[23], [-7.0, -7.0], atol=1e-9)  # 3.5 % of 200 px up and inwards
+    np.testing.assert_allclose(offsets[24], [7.0, -7.0], atol=1e-9)
+    np.testing.assert_allclose(offsets[27], [0.0, -8.0], atol=1e-9)  # towards the knee
+    assert np.all(offsets[:11] == 0.0)  # the face has none
+    side_on = systematic_offsets(_frontal_figure(0.0))[0]  # hips overlap: left and right cannot be told
+    np.testing.assert_allclose(side_on[23], [0.0, -7.0], atol=1e-9)
+    noisy = _noise(np.repeat(px, 300, axis=0), np.zeros((300, 33, 3)), np.full((300, 33), 4.0),
+                   config=dataclasses.replace(QUIET, bias_scale=1.0, bias_sigma=0.0, jitter_scale=0.01,
+                                              body_drift_fraction=0.0)).image[..., :2]
+    np.testing.assert_allclose(np.median(noisy[:, 23] - px[:, 23], axis=0), [-7.0, -7.0], atol=0.5)

@@ -1,6 +1,9 @@
 """ArtsPredictor: the trained ARTS network behind the bridge's sliding windows (numpy in, numpy out).
 
-Each window of T frames yields SMPL parameters for its mid frame (index T // 2).
+Each window of T frames yields SMPL parameters for its mid frame (index T // 2). With flip averaging on, each
+window also runs mirrored (left and right exchanged, the image flipped) and the two answers are averaged in
+the unmirrored frame: a test-time flip, which cancels errors the network makes differently for a pose and
+its mirror image, at twice the model time.
 """
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ import numpy as np
 import torch
 
 from ..geometry.rotations import matrix_to_axis_angle
+from ..geometry.rotations import matrix_to_quaternion, quaternion_to_matrix
 from ..hashing import sha256_file
+from ..mirror import mirror_image_landmarks, mirror_rotmats, mirror_smpl_points, mirror_world_landmarks
 from .arts import ArtsModel
 from .checkpoint import CheckpointError, body_arrays, build_model, load_checkpoint
 from .config import ArtsConfig
@@ -63,8 +68,9 @@ class ArtsPredictor:
 
     @torch.inference_mode()
     def predict_windows(self, image_landmarks: np.ndarray, world_landmarks: np.ndarray,
-                        image_size: tuple[int, int], crops: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """Mid-frame SMPL parameters for B windows.
+                        image_size: tuple[int, int], crops: np.ndarray | None = None,
+                        flip_average: bool = False) -> dict[str, np.ndarray]:
+        """Mid-frame SMPL parameters for B windows (with flip_average, the average with the mirrored windows').
 
         image_landmarks (B, T, 33, 4) [x_px, y_px, visibility, presence]; world_landmarks (B, T, 33, 3)
         MediaPipe metric, hip-centred; image_size (width, height) px; crops (B, T, 3, H, W) RGB in [0, 1],
@@ -90,11 +96,37 @@ class ArtsPredictor:
         results: dict[str, list[np.ndarray]] = {"pose_aa": [], "betas": [], "joints_3d": [], "lifter_joints": []}
         for start in range(0, len(keypoints), self.chunk_size):
             part = slice(start, start + self.chunk_size)
-            out = self.model(torch.as_tensor(keypoints[part], device=self.device),
-                             torch.as_tensor(np.asarray(frame_input[part], np.float32), device=self.device))
-            rotmats = out["rotmats"][:, mid]
+            keys, inputs = keypoints[part], np.asarray(frame_input[part], np.float32)
+            if flip_average:  # the mirrored windows run in the same batch
+                flipped_image = mirror_image_landmarks(image_landmarks[part], float(image_size[0]))
+                flipped_input = (np.ascontiguousarray(inputs[..., ::-1]) if resnet else
+                                 landmark_frame_vector(flipped_image, mirror_world_landmarks(world_landmarks[part]),
+                                                       image_size))
+                keys = np.concatenate([keys, lifter_keypoints(flipped_image, image_size)])
+                inputs = np.concatenate([inputs, np.asarray(flipped_input, np.float32)])
+            rotmats, betas, lifter = self._run(keys, inputs, mid)
+            if flip_average:
+                n = len(keys) // 2
+                rotmats = _rotation_midpoint(rotmats[:n], mirror_rotmats(rotmats[n:]))
+                betas = 0.5 * (betas[:n] + betas[n:])
+                lifter = 0.5 * (lifter[:n] + mirror_smpl_points(lifter[n:]))
             results["pose_aa"].append(matrix_to_axis_angle(rotmats).cpu().numpy())
-            results["betas"].append(out["betas"].cpu().numpy())
-            results["joints_3d"].append(self.model.posed_joints(rotmats, out["betas"]).cpu().numpy())
-            results["lifter_joints"].append(out["joints"][:, mid].cpu().numpy())
+            results["betas"].append(betas.cpu().numpy())
+            results["joints_3d"].append(self.model.posed_joints(rotmats, betas).cpu().numpy())
+            results["lifter_joints"].append(lifter.cpu().numpy())
         return {name: np.concatenate(parts).astype(np.float32) for name, parts in results.items()}
+
+    def _run(self, keypoints: np.ndarray, frame_input: np.ndarray,
+             mid: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One forward pass -> the mid frame's rotation matrices (B, 24, 3, 3), β (B, 10), lifter joints (B, 24, 3)."""
+        out = self.model(torch.as_tensor(keypoints, device=self.device),
+                         torch.as_tensor(frame_input, device=self.device))
+        return out["rotmats"][:, mid], out["betas"], out["joints"][:, mid]
+
+
+def _rotation_midpoint(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """The rotation half-way between a and b on the shortest path (..., 3, 3): the normalised sum of their
+    quaternions taken in the same hemisphere."""
+    qa, qb = matrix_to_quaternion(a), matrix_to_quaternion(b)
+    qb = torch.where((qa * qb).sum(-1, keepdim=True) < 0, -qb, qb)
+    return quaternion_to_matrix(qa + qb)

@@ -7,6 +7,7 @@ rest_joints[0](β) + transl): the generator picks β later and derives `transl` 
 from __future__ import annotations
 
 from dataclasses import dataclass
+import os
 from pathlib import Path
 
 import numpy as np
@@ -56,10 +57,13 @@ def resample(clip: MotionClip, fps: float) -> MotionClip:
 
 
 def save_motion(path: str | Path, clip: MotionClip) -> None:
-    """Write a clip as a pickle-free `.npz` (atomically: temp file then rename)."""
+    """Write a clip as a pickle-free `.npz` (atomically: temp file then rename).
+
+    The temp name carries the process id: generators run side by side share one retarget cache.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
     np.savez(tmp, format=np.array(MOTION_FORMAT), pose_aa=clip.pose_aa.astype(np.float32),
              root_pos_m=clip.root_pos_m.astype(np.float32), fps=np.array(clip.fps, dtype=np.float64),
              source=np.array(clip.source), group=np.array(clip.group))
