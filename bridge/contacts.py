@@ -1,12 +1,17 @@
 """Foot contacts: per frame, how likely each heel and toe is planted on the floor, from world-frame joints.
 
 A point is planted when it is low (its height above the floor, less its height above the sole in the rest
-pose, within a few centimetres) and still (slow horizontally). On motion-capture truth those are hard tests
-(4 cm, 0.25 m/s: the labels, contact_labels). Estimated motion jitters, so the probabilities test a
-smoothed copy of it (gaussian, sigma 2 frames at 30 fps) against looser thresholds with soft edges, so they
-rise and fall smoothly for foot lock to blend with. The thresholds were chosen on the rendered evaluation
-clips' mocap trials (scripts/eval_contacts.py): 8 cm and 0.6 m/s gave precision 0.76 and recall 0.69
-against the labels, where the labels' own thresholds gave 0.79 and 0.32. Pure numpy.
+pose, within a few centimetres) and still. On motion-capture truth those are hard tests (4 cm, 0.25 m/s
+horizontally: the labels, contact_labels). Estimated motion jitters, so the probabilities test a smoothed
+copy of it (gaussian, sigma 2 frames at 30 fps) against looser thresholds with soft edges, so they rise and
+fall smoothly for foot lock to blend with. The thresholds were chosen on the rendered evaluation clips'
+mocap trials (scripts/eval_contacts.py): 8 cm and 0.6 m/s gave precision 0.76 and recall 0.69 against the
+labels, where the labels' own thresholds gave 0.79 and 0.32.
+
+Stillness is judged in the picture where the detector sees the heel or toe: a planted foot stays put in the
+image of a still camera, however wrong the estimated depth. In 3D, a person walking towards the camera
+swings their legs along the depth the monocular estimate flattens, so the stance foot is carried forward
+with the body (1-2 m/s on a rendered CMU walk, where the image showed it still). Pure numpy.
 """
 from __future__ import annotations
 
@@ -26,6 +31,15 @@ SPEED_M_S = 0.6
 SMOOTHING_S = 2.0 / 30.0
 HEIGHT_SOFTNESS_M = 0.015
 SPEED_SOFTNESS_M_S = 0.12
+#: MediaPipe landmark (heel, foot index) seen for each contact point, in CONTACT_POINTS order.
+IMAGE_POINTS: tuple[int, ...] = (29, 31, 30, 32)
+#: Image stillness: under this speed in the picture, in person heights per second (the smoothed height of the
+#: confident landmarks' box), with a soft edge of this width. On the rendered walk the stance foot moved
+#: 0.0-0.3 heights/s and the swinging one 0.5-3.
+IMAGE_SPEED_H_S = 0.4
+IMAGE_SPEED_SOFTNESS_H_S = 0.08
+#: A landmark is trusted for stillness where its confidence (visibility x presence) is at least this.
+IMAGE_MIN_CONFIDENCE = 0.5
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -45,14 +59,45 @@ def heights_and_speeds(joints_world: np.ndarray, fps: float, sole_heights: dict[
     return heights, speed
 
 
-def contact_probabilities(joints_world: np.ndarray, fps: float, sole_heights: dict[int, float]) -> np.ndarray:
-    """(F, 24, 3) world-frame joints (Z up, floor at 0), estimated -> (F, 4) contact probabilities in [0, 1]."""
+def image_speeds(keypoints_2d: np.ndarray, fps: float) -> np.ndarray:
+    """(F, 33, 3) [x_px, y_px, confidence] -> (F, 4) speed of each contact point's landmark in the picture,
+    person heights per second (smoothed as the 3D motion is); NaN where the landmark is not seen well."""
+    points = np.asarray(keypoints_2d, dtype=np.float64)
+    confident = points[..., 2] >= IMAGE_MIN_CONFIDENCE
+    xy = points[..., :2]
+    if len(points) > 1:
+        xy = gaussian_filter1d(xy, SMOOTHING_S * fps, axis=0, mode="nearest")
+    lo = np.where(confident[..., None], xy, np.inf).min(axis=1)
+    hi = np.where(confident[..., None], xy, -np.inf).max(axis=1)
+    height = np.where(confident.sum(axis=1) >= 2, hi[:, 1] - lo[:, 1], np.nan)
+    height = median_filter(np.nan_to_num(height, nan=np.nanmedian(height) if np.isfinite(height).any() else 1.0),
+                           size=max(1, int(round(fps / 2))), mode="nearest")
+    foot = xy[:, list(IMAGE_POINTS)]  # (F, 4, 2)
+    if len(points) < 2:
+        return np.full((len(points), 4), np.nan)
+    speed = np.linalg.norm(np.gradient(foot, axis=0), axis=-1) * fps / np.maximum(height, 1.0)[:, None]
+    speed = median_filter(speed, size=(3, 1), mode="nearest")
+    seen = confident[:, list(IMAGE_POINTS)]
+    seen = seen & np.concatenate([seen[:1], seen[:-1]]) & np.concatenate([seen[1:], seen[-1:]])  # the gradient's too
+    return np.where(seen, speed, np.nan)
+
+
+def contact_probabilities(joints_world: np.ndarray, fps: float, sole_heights: dict[int, float],
+                          keypoints_2d: np.ndarray | None = None) -> np.ndarray:
+    """(F, 24, 3) world-frame joints (Z up, floor at 0), estimated -> (F, 4) contact probabilities in [0, 1].
+
+    With the detector's (F, 33, 3) keypoints, stillness is judged in the image wherever the heel or toe
+    landmark is seen well, and in 3D elsewhere."""
     joints = np.asarray(joints_world, dtype=np.float64)
     if len(joints) > 1:
         joints = gaussian_filter1d(joints, SMOOTHING_S * fps, axis=0, mode="nearest")
     heights, speed = heights_and_speeds(joints, fps, sole_heights)
     low = _sigmoid((HEIGHT_M - heights) / HEIGHT_SOFTNESS_M)
     still = _sigmoid((SPEED_M_S - speed) / SPEED_SOFTNESS_M_S)
+    if keypoints_2d is not None:
+        pictured = image_speeds(keypoints_2d, fps)
+        still = np.where(np.isfinite(pictured),
+                         _sigmoid((IMAGE_SPEED_H_S - np.nan_to_num(pictured)) / IMAGE_SPEED_SOFTNESS_H_S), still)
     return (low * still).astype(np.float32)
 
 

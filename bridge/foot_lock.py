@@ -3,7 +3,10 @@ and the pelvis moved only as far as the legs cannot reach.
 
 Works in the clip's world frame (bridge/ground.py) on the contacts of bridge/contacts.py. Per foot, every
 run of frames where its heel or toe is planted gets one target for the ankle: the contact-weighted mean
-of where the ankle was, never below its resting height over the floor. Weights ramp in and out over
+of where the ankle was, moved onto the camera ray through the detected ankle where the detector saw it
+(the image's direction, the estimate's depth: meeting the ray with the floor instead would be exact in
+theory, but at the grazing angles of a camera at chest height a 3-pixel landmark error moves the point by
+25 cm); never below its resting height over the floor. Weights ramp in and out over
 BLEND_FRAMES or more with a smoothstep (slow enough that the foot never jumps), so a lock starts and ends
 without a pop; `strength` scales them (0 = off).
 Each frame the ankles move towards their targets and the whole body follows the planted feet (the pelvis
@@ -44,8 +47,13 @@ MAX_REACH = 0.97
 #: Pinning may move an ankle across the camera's line of sight by this much freely, and no further than the
 #: limit (the pull fades out in between): further, the image saw the foot move, so it was not planted.
 LATERAL_TRUST_M, LATERAL_LIMIT_M = 0.05, 0.15
+#: Furthest the pelvis may sink to let the legs reach their planted feet (m).
+MAX_PELVIS_DROP_M = 0.05
 #: Smoothing (frames, gaussian sigma) of the pelvis offsets the locks ask for.
 PELVIS_SMOOTHING = 1.5
+#: MediaPipe's ankle landmarks (left, right), whose camera rays anchor LEGS' ankles, trusted from this confidence.
+ANKLE_LANDMARKS = (27, 28)
+ANCHOR_MIN_CONFIDENCE = 0.5
 
 
 @dataclass
@@ -92,9 +100,27 @@ def _blend_frames(distance_m: float, fps: float) -> int:
     return max(BLEND_FRAMES, int(np.ceil(distance_m * fps / BLEND_SPEED_M_S)))
 
 
-def lock_targets(ankles: np.ndarray, planted: np.ndarray, floor_height: float, strength: float, fps: float
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def ankle_rays(keypoints_2d: np.ndarray, focal_px: float, image_size: tuple[int, int],
+               world_from_camera: np.ndarray) -> np.ndarray:
+    """(F, 33, 3) detected [x_px, y_px, confidence] -> (F, 2, 3) unit world directions of the camera rays
+    through the left and right ankle landmarks; NaN where the ankle is not seen well."""
+    points = np.asarray(keypoints_2d, dtype=np.float64)[:, list(ANKLE_LANDMARKS)]  # (F, 2, 3)
+    cx, cy = 0.5 * float(image_size[0]), 0.5 * float(image_size[1])
+    rays = np.stack([(points[..., 0] - cx) / focal_px, (points[..., 1] - cy) / focal_px,
+                     np.ones(points.shape[:2])], axis=-1) @ np.asarray(world_from_camera)[:3, :3].T
+    return np.where(points[..., 2:3] >= ANCHOR_MIN_CONFIDENCE, _unit(rays), np.nan)
+
+
+def _on_rays(points: np.ndarray, rays: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """(F, 3) world points moved onto (F, 3) unit rays from the camera centre, at the same distance along
+    them: the image's direction with the estimate's depth (NaN where the ray is)."""
+    return centre + np.einsum("fi,fi->f", points - centre, rays)[:, None] * rays
+
+
+def lock_targets(ankles: np.ndarray, planted: np.ndarray, floor_height: float, strength: float, fps: float,
+                 anchors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One foot: (F, 3) world ankle positions and (F,) planted probability -> (F, 3) targets and (F,) weights.
+    (F, 3) anchors (the ankle moved onto its camera ray; NaN where unseen) stand in for the ankle where given.
 
     Each contact fades in and out around its spot. Where two contacts are closer than their fades, the fades
     are cut to the gap between them, so one fades out exactly as the next fades in (the smoothstep ramps sum
@@ -105,7 +131,9 @@ def lock_targets(ankles: np.ndarray, planted: np.ndarray, floor_height: float, s
     spots = []
     for start, stop in runs:
         p = planted[start:stop]
-        spot = (p[:, None] * ankles[start:stop]).sum(axis=0) / p.sum()
+        where = ankles[start:stop] if anchors is None else np.where(np.isfinite(anchors[start:stop]),
+                                                                    anchors[start:stop], ankles[start:stop])
+        spot = (p[:, None] * where).sum(axis=0) / p.sum()
         spot[2] = max(spot[2], floor_height)
         spots.append(spot)
     total = np.zeros(frames)
@@ -186,12 +214,30 @@ def _lift_toes(local: np.ndarray, rotation: np.ndarray, rest: np.ndarray, pelvis
         local[low, ankle] = np.swapaxes(global_rot[low, knee], -1, -2) @ turned
 
 
+def _pin_toes(local: np.ndarray, rotation: np.ndarray, rest: np.ndarray, pelvis: np.ndarray,
+              contacts: np.ndarray, strength: float, fps: float) -> None:
+    """Turn each foot about its (already placed) ankle, in place in `local`, so the toes stay on one spot for
+    each toe contact: with the ankle pinned, the network's changing foot angle would still sweep the toes
+    across the floor. Blended in and out as the ankle locks are."""
+    joints, global_rot = _pose_world(local, rotation, rest, pelvis)
+    for (_, knee, ankle), toe, (_, toe_column) in zip(LEGS, TOES, FOOT_CONTACTS):
+        goal, weight = lock_targets(joints[:, toe], np.asarray(contacts, np.float64)[:, toe_column], -np.inf,
+                                    strength, fps)
+        active = weight > 0
+        if not active.any():
+            continue
+        turned = swing_rotation(joints[active, toe] - joints[active, ankle],
+                                goal[active] - joints[active, ankle]) @ global_rot[active, ankle]
+        local[active, ankle] = np.swapaxes(global_rot[active, knee], -1, -2) @ turned
+
+
 def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray, world_from_camera: np.ndarray,
-              contacts: np.ndarray, sole_heights: dict[int, float], fps: float, strength: float = 1.0
-              ) -> LockedMotion:
+              contacts: np.ndarray, sole_heights: dict[int, float], fps: float, strength: float = 1.0,
+              rays: np.ndarray | None = None) -> LockedMotion:
     """Foot-locked motion. pose_aa (F, 24, 3) with joint 0 in camera space, trans_m (F, 3) camera space,
     rest_joints (24, 3) of the clip's body, world_from_camera (4, 4), contacts (F, 4)
-    (bridge.contacts.CONTACT_POINTS order), sole_heights per foot joint (rest height above the sole), strength in [0, 1]."""
+    (bridge.contacts.CONTACT_POINTS order), sole_heights per foot joint (rest height above the sole), strength
+    in [0, 1], rays (F, 2, 3) or None: ankle_rays of the left and right ankles."""
     from scipy.ndimage import gaussian_filter1d
     rotation, offset = world_from_camera[:3, :3], world_from_camera[:3, 3]
     rest = np.asarray(rest_joints, dtype=np.float64)
@@ -200,9 +246,12 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
     joints, global_rot = _pose_world(local, rotation, rest, pelvis)
 
     goals, weights = [], []
-    for (_, _, ankle), columns in zip(LEGS, FOOT_CONTACTS):
+    anchors = None if rays is None else [_on_rays(joints[:, ankle], rays[:, k], offset)
+                                         for k, (_, _, ankle) in enumerate(LEGS)]
+    for side, ((_, _, ankle), columns) in enumerate(zip(LEGS, FOOT_CONTACTS)):
         planted = np.asarray(contacts, dtype=np.float64)[:, list(columns)].max(axis=1)
-        goal, weight = lock_targets(joints[:, ankle], planted, sole_heights[ankle], float(strength), fps)
+        goal, weight = lock_targets(joints[:, ankle], planted, sole_heights[ankle], float(strength), fps,
+                                    None if anchors is None else anchors[side])
         goals.append(goal)
         weights.append(weight)
 
@@ -226,16 +275,23 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
         excess = np.maximum(np.linalg.norm(reach, axis=-1) - stretched, 0.0)  # beyond the leg's own stretch
         shift += excess[:, None] * _unit(reach)
     shift = gaussian_filter1d(shift, PELVIS_SMOOTHING, axis=0, mode="nearest") if len(shift) > 1 else shift
-    shift = _along(shift, ray)
+    # Along the ray, and a little down: a pelvis that sinks lets both legs reach feet planted a stride
+    # apart, as a walker's does in double support; further, the walker would crouch.
+    down = np.clip((shift - _along(shift, ray))[:, 2], -MAX_PELVIS_DROP_M, 0.0)
+    shift = _along(shift, ray) + down[:, None] * np.array([0.0, 0.0, 1.0])
     joints = joints + shift[:, None]
     shift = shift + follow
 
-    # A plant the image contradicts is let go: where pinning would move the ankle across the line of sight
-    # (what the image measures) by more than LATERAL_TRUST_M, the foot was seen moving, so the contact was
-    # wrong; the pull fades out by LATERAL_LIMIT_M. Depth, which the image cannot see, is not limited.
+    # A plant the image contradicts is let go: where the pinned ankle would sit across the line of sight
+    # (what the image measures) from where the image shows it (its anchor; the estimated ankle where unseen)
+    # by more than LATERAL_TRUST_M, the foot was seen moving, so the contact was wrong; the pull fades out by
+    # LATERAL_LIMIT_M. Depth, which the image cannot see, is not limited.
     for k, ((_, _, ankle), goal) in enumerate(zip(LEGS, goals)):
+        seen = joints[:, ankle] if anchors is None else np.where(np.isfinite(anchors[k]), anchors[k],
+                                                                  joints[:, ankle])
+        gap = goal - seen
+        across = np.linalg.norm(gap - _along(gap, _unit(seen - offset)), axis=-1)
         move = goal - joints[:, ankle]
-        across = np.linalg.norm(move - _along(move, _unit(joints[:, ankle] - offset)), axis=-1)
         trust = 1.0 - _smoothstep((across - LATERAL_TRUST_M) / (LATERAL_LIMIT_M - LATERAL_TRUST_M))
         goals[k] = joints[:, ankle] + trust[:, None] * move
         goals[k][:, 2] = np.maximum(goals[k][:, 2], sole_heights[ankle])  # still never below the floor
@@ -256,6 +312,7 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
         new_local[active, ankle] = np.swapaxes(knee_global, -1, -2) @ global_rot[active, ankle]
 
     new_pelvis = pelvis + shift
+    _pin_toes(new_local, rotation, rest, new_pelvis, contacts, float(strength), fps)
     _lift_toes(new_local, rotation, rest, new_pelvis, sole_heights)
     new_trans = (new_pelvis - offset) @ rotation - rest[PELVIS]
     new_pose = rotations.matrix_to_axis_angle(new_local)

@@ -120,6 +120,14 @@ def fit_floor(points: np.ndarray, weights: np.ndarray, up: np.ndarray) -> tuple[
     return normal, height
 
 
+def floor_tilt_deg(points: np.ndarray) -> float:
+    """Tilt from level (degrees) of a floor fitted, as fit_floor fits it, to (N, 3) world points resting on
+    it (Z up; their heights above the sole already taken off): a straight line of footprints then measures
+    the slope along the line, not an arbitrary one across it."""
+    normal, _ = fit_floor(np.asarray(points, np.float64), np.ones(len(points)), np.array([0.0, 0.0, 1.0]))
+    return float(np.degrees(np.arccos(np.clip(normal[2], -1.0, 1.0))))
+
+
 def estimate_world_frame(joints: np.ndarray, valid: np.ndarray, fps: float,
                          sole_heights: dict[int, float]) -> WorldFrame:
     """The clip's world frame from (F, 24, 3) camera-space posed joints (valid frames only are used).

@@ -458,11 +458,12 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
     soles = sole_heights(rest_vertices, rest_joints)
     world = ground.estimate_world_frame(joints_3d, track.valid, info.fps, soles)
     joints_world = joints_3d @ world.rotation.T + world.translation
-    contact = contacts.contact_probabilities(joints_world, info.fps, soles)
+    contact = contacts.contact_probabilities(joints_world, info.fps, soles, keypoints_2d)
     lock_summary = {"strength": float(options.foot_lock), "locked_frames": {"left": 0, "right": 0}}
     if options.foot_lock > 0:
+        rays = foot_lock.ankle_rays(keypoints_2d, focal_px, info.image_size, world.matrix())
         locked = foot_lock.lock_feet(pose_aa, trans_m, rest_joints, world.matrix(), contact, soles, info.fps,
-                                     float(options.foot_lock))
+                                     float(options.foot_lock), rays)
         pose_aa, trans_m = locked.pose_aa, locked.trans_m
         joints_3d, joints_world = locked.joints_cam, locked.joints_world
         lock_summary["locked_frames"] = {side: int((locked.weights[:, k] > 0.5).sum())

@@ -9,7 +9,8 @@ the frames the bridge found the person:
 - foot skate: median horizontal speed of the toe joints in the bridge's world frame, over frames the truth
   labels planted (cm/s);
 - the floor: lowest toe joint, 1st percentile and minimum over frames (cm; the soles' own height above the
-  floor is subtracted, so 0 is resting on it) and the tilt of a plane fitted to predicted contact points;
+  floor is subtracted, so 0 is resting on it) and the tilt of a floor fitted to predicted contact points
+  (ground.floor_tilt_deg, on their heights above resting);
 - MPJPE-14 and PA-MPJPE-14 with and without foot lock (mm, eval_rendered's definitions), so locking is seen
   not to cost accuracy.
 
@@ -61,7 +62,9 @@ def clip_stats(result, labels: np.ndarray, body, scored: np.ndarray) -> dict[str
     speed = np.linalg.norm(np.gradient(world[:, TOE_JOINTS, :2], axis=0), axis=-1) * result.fps  # (F, 2)
     toe_labels = labels[:, list(TOES)]
     heights = world[:, TOE_JOINTS, 2] - np.array([soles[j] for j in TOE_JOINTS])
-    points = world[:, [j for j, _ in contacts.CONTACT_POINTS]][predicted & scored[:, None]]
+    points = world[:, [j for j, _ in contacts.CONTACT_POINTS]].copy()
+    points[..., 2] -= np.array([soles[j] for j, _ in contacts.CONTACT_POINTS])  # resting on the floor: z = 0
+    points = points[predicted & scored[:, None]]
     return {"predicted": predicted[scored], "labels": labels[scored], "skate": speed[scored][toe_labels[scored]],
             "lowest": heights[scored].min(axis=1), "points": points}
 
@@ -79,11 +82,8 @@ def summarise(parts: list[dict[str, np.ndarray]]) -> dict[str, float]:
     out["skate cm/s (median toe speed in true contact)"] = 100.0 * float(np.median(pooled["skate"]))
     out["lowest toe p1 (cm)"] = 100.0 * float(np.percentile(pooled["lowest"], 1))
     out["lowest toe min (cm)"] = 100.0 * float(pooled["lowest"].min())
-    points = pooled["points"]
-    if len(points) >= 3:
-        centred = points - points.mean(axis=0)
-        normal = np.linalg.svd(centred, full_matrices=False)[2][2]
-        out["floor tilt (deg)"] = float(np.degrees(np.arccos(min(abs(normal[2]), 1.0))))
+    if len(pooled["points"]) >= 3:
+        out["floor tilt (deg)"] = ground.floor_tilt_deg(pooled["points"])
     return out
 
 

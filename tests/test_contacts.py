@@ -39,3 +39,31 @@ def test_labels_are_stricter_versions_of_the_same_tests():
     assert (predicted[labels]).all() and 0.9 < labels.mean() / predicted.mean() <= 1.0
     joints[:, 10, 2] += 0.1  # a raised left toe (standing on the heel) is not planted
     assert not contact_labels(joints, FPS, SOLES)[:, 1].any()
+
+
+def pictured_feet(frames: int = 90, right_moves: bool = True) -> np.ndarray:
+    """(F, 33, 3) detected keypoints of a person 400 px tall: every landmark still and seen, except the right
+    heel and toe, which sweep 300 px across the image (0.75 heights in 20 frames) while the right foot swings."""
+    keypoints = np.zeros((frames, 33, 3))
+    keypoints[..., 0] = 300.0
+    keypoints[..., 1] = np.linspace(100.0, 500.0, 33)[None]
+    keypoints[..., 2] = 0.9
+    if right_moves:
+        t = np.clip((np.arange(frames) - 30) / 20.0, 0.0, 1.0)
+        keypoints[:, [30, 32], 0] += 300.0 * t[:, None]
+    return keypoints
+
+
+def test_stillness_is_judged_in_the_image_where_the_feet_are_seen():
+    # The estimate carries the planted left foot forward at 1.5 m/s (the depth a single view cannot see);
+    # the image shows it still, so it is planted. The swinging right foot is seen moving.
+    joints = stepping_feet()
+    joints[:, [7, 10], 1] += 1.5 * np.arange(90)[:, None] / FPS
+    assert (contact_probabilities(joints, FPS, SOLES)[:, :2] < 0.1).all()  # 3D alone: never planted
+    probabilities = contact_probabilities(joints, FPS, SOLES, pictured_feet())
+    assert (probabilities[:, :2] > 0.9).all()
+    assert (probabilities[35:46, 2:] < 0.1).all()
+    # Where the detector does not see a foot, 3D stillness decides as before.
+    unseen = pictured_feet()
+    unseen[:, [29, 31], 2] = 0.1
+    assert (contact_probabilities(joints, FPS, SOLES, unseen)[:, :2] < 0.1).all()

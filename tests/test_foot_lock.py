@@ -6,7 +6,7 @@ import pytest
 
 from bridge.body_model import load_body_model_arrays, shaped_rest
 from bridge.contacts import contact_probabilities
-from bridge.foot_lock import lock_feet
+from bridge.foot_lock import MAX_PELVIS_DROP_M, ankle_rays, lock_feet, lock_targets
 from bridge.geometry import rotations
 from bridge.pipeline import pose_joints, sole_heights
 from scripts.synth.procedural import FOOT_JOINT_HEIGHT_M, procedural_motion
@@ -72,7 +72,7 @@ def test_planted_feet_stop_sliding_and_nothing_else_changes(sliding):
 def test_a_foot_the_image_saw_move_is_not_pinned(sliding):
     """The same motion drifting sideways instead (across the line of sight, which the image measures): the
     'contacts' are contradicted by the image after a few cm, so the feet are let go and the body stays where
-    the image put it."""
+    the image put it (up to the little the pelvis may sink to let the legs reach)."""
     pose, trans, rest, world, joints_world, soles = sliding
     sideways = trans.copy()
     t = np.arange(len(trans)) / FPS
@@ -83,7 +83,9 @@ def test_a_foot_the_image_saw_move_is_not_pinned(sliding):
     locked = lock_feet(pose, sideways, rest, world, contacts, soles, FPS)
     seen = lambda j: (j[:, 0] - world[:3, 3]) @ world[:3, :3]  # noqa: E731  (the pelvis in camera space)
     image = lambda j: seen(j)[:, :2] / seen(j)[:, 2:]  # noqa: E731
-    assert np.abs(image(locked.joints_world) - image(joints)).max() < 1e-3  # the body stays on the person
+    moved = np.abs(image(locked.joints_world) - image(joints))
+    assert moved[:, 0].max() < 1e-3  # the body stays on the person: not dragged across the view
+    assert moved[:, 1].max() < MAX_PELVIS_DROP_M / 3.0  # and sinks no further than allowed (3.5 m away)
     late = slice(len(t) // 2, None)
     assert np.median(foot_speed(locked.joints_world, 7)[late]) > 0.15  # the foot moves as the image shows
 
@@ -118,3 +120,45 @@ def test_contacts_close_together_hand_over_without_a_jump():
     gap_step = np.linalg.norm(goal[21] - goal[17]) / 4
     assert np.linalg.norm(np.diff(goal, axis=0), axis=1).max() <= 1.6 * gap_step  # smoothstep peaks at 1.5x
     assert (weights[3:37] == 1.0).all()
+
+
+def test_toes_stay_put_while_the_estimate_rocks_the_foot(sliding):
+    """The network's foot angle wobbles (±15°, 1 Hz) while the foot is planted: pinning the ankle alone
+    would sweep the toes across the floor; they stay on one spot."""
+    pose, trans, rest, world, joints_world, soles = sliding
+    rocked = pose.copy()
+    wobble = np.radians(15.0) * np.sin(2 * np.pi * np.arange(len(pose)) / FPS)
+    for ankle in (7, 8):
+        turn = rotations.axis_angle_to_matrix(np.stack([wobble, 0 * wobble, 0 * wobble], axis=1))
+        rocked[:, ankle] = rotations.matrix_to_axis_angle(rotations.axis_angle_to_matrix(pose[:, ankle]) @ turn)
+    contacts = np.ones((len(pose), 4))
+    locked = lock_feet(rocked, trans, rest, world, contacts, soles, FPS)
+    for toe in (10, 11):
+        assert np.median(foot_speed(locked.joints_world, toe)) < 0.005
+
+
+def test_a_contact_is_pinned_where_the_image_saw_the_ankle():
+    """The estimated ankle slides 1.5 m/s through a 20-frame contact (the depth a single view cannot see)
+    and sits 5 cm to the side; the detector saw it still: its anchors (the ankle moved onto the camera ray)
+    pin the contact there, with no anchors the pin is the sliding ankle's mean."""
+    frames = np.arange(40)
+    ankles = np.stack([0.05 + 0 * frames, 1.5 * frames / FPS, 0.1 + 0 * frames], axis=1).astype(float)
+    planted = ((frames >= 10) & (frames < 30)).astype(float)
+    anchors = np.where(planted[:, None] > 0, [0.0, 0.95, 0.1], np.nan)
+    anchors[12] = np.nan  # a frame the detector missed: the estimate stands in for it
+    goal, weight = lock_targets(ankles, planted, 0.08, 1.0, FPS, anchors)
+    assert (weight[10:30] == 1.0).all()
+    expected = (19 * np.array([0.0, 0.95, 0.1]) + ankles[12]) / 20
+    np.testing.assert_allclose(goal[10:30], np.tile(expected, (20, 1)), atol=1e-9)
+    plain, _ = lock_targets(ankles, planted, 0.08, 1.0, FPS)
+    np.testing.assert_allclose(plain[10:30], np.tile(ankles[10:30].mean(axis=0), (20, 1)), atol=1e-9)
+
+
+def test_ankle_rays_point_at_the_detected_ankles():
+    keypoints = np.zeros((3, 33, 3))
+    keypoints[:, 27] = (320.0 + 100.0, 240.0, 0.9)  # left ankle 100 px right of the centre
+    keypoints[:, 28] = (320.0, 240.0, 0.2)  # right ankle barely seen
+    world = np.eye(4)
+    rays = ankle_rays(keypoints, 500.0, (640, 480), world)
+    np.testing.assert_allclose(rays[:, 0], np.tile(np.array([0.2, 0.0, 1.0]) / np.hypot(0.2, 1.0), (3, 1)))
+    assert np.isnan(rays[:, 1]).all()
