@@ -12,8 +12,11 @@ without a pop; `strength` scales them (0 = off).
 Each frame the ankles move towards their targets and the whole body follows the planted feet (the pelvis
 moves by the lock-weighted mean of their displacements, smoothed: the estimate's root drifts while real
 feet stand still, so the legs keep the network's pose); where a leg still cannot reach, the pelvis follows
-further; then hip and knee rotate (the knee stays in its bending plane) and the ankle keeps its world
-orientation, so the foot does not tilt. Only the leg joints' local rotations and the root translation change: the root
+further along the line of sight and sinks by up to MAX_PELVIS_DROP_M; then hip and knee rotate (the knee stays in its bending plane) and the ankle keeps its world
+orientation, so the foot does not tilt, except that the foot turns about the ankle to keep its toes on one
+spot through a toe contact. A pin is let go where the image saw the foot move, or where reaching
+it would move the ankle further from the network's pose than REACH_TRUST_M (a wrong contact, or a slide
+the body could not follow). Only the leg joints' local rotations and the root translation change: the root
 orientation and every other joint are untouched. numpy, and scipy only inside lock_feet: the add-on
 imports contact_runs, lock_targets and two_bone_ik in Blender's Python (no scipy) to keep planted feet
 planted on a retargeted character.
@@ -47,6 +50,12 @@ MAX_REACH = 0.97
 #: Pinning may move an ankle across the camera's line of sight by this much freely, and no further than the
 #: limit (the pull fades out in between): further, the image saw the foot move, so it was not planted.
 LATERAL_TRUST_M, LATERAL_LIMIT_M = 0.05, 0.15
+#: After the body has followed its feet, a leg may be bent or stretched to move its ankle onto the pin by this
+#: much freely, and no further than the limit (the pull fades out in between): further, pinning would
+#: change the pose the network saw more than it fixes the foot.
+REACH_TRUST_M, REACH_LIMIT_M = 0.20, 0.40
+#: Smoothing (frames, gaussian sigma) of how far each pin is trusted.
+TRUST_SMOOTHING = 2.0
 #: Furthest the pelvis may sink to let the legs reach their planted feet (m).
 MAX_PELVIS_DROP_M = 0.05
 #: Smoothing (frames, gaussian sigma) of the pelvis offsets the locks ask for.
@@ -293,6 +302,10 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
         across = np.linalg.norm(gap - _along(gap, _unit(seen - offset)), axis=-1)
         move = goal - joints[:, ankle]
         trust = 1.0 - _smoothstep((across - LATERAL_TRUST_M) / (LATERAL_LIMIT_M - LATERAL_TRUST_M))
+        reach = np.linalg.norm(move, axis=-1)
+        trust = trust * (1.0 - _smoothstep((reach - REACH_TRUST_M) / (REACH_LIMIT_M - REACH_TRUST_M)))
+        if len(trust) > 1:  # a pull that comes and goes frame by frame would shake the leg
+            trust = np.minimum(trust, gaussian_filter1d(trust, TRUST_SMOOTHING, mode="nearest"))
         goals[k] = joints[:, ankle] + trust[:, None] * move
         goals[k][:, 2] = np.maximum(goals[k][:, 2], sole_heights[ankle])  # still never below the floor
         weights[k] = weights[k] * trust

@@ -6,6 +6,7 @@ import pytest
 
 from bridge.body_model import load_body_model_arrays, shaped_rest
 from bridge.contacts import contact_probabilities
+from bridge import foot_lock
 from bridge.foot_lock import MAX_PELVIS_DROP_M, ankle_rays, lock_feet, lock_targets
 from bridge.geometry import rotations
 from bridge.pipeline import pose_joints, sole_heights
@@ -162,3 +163,24 @@ def test_ankle_rays_point_at_the_detected_ankles():
     rays = ankle_rays(keypoints, 500.0, (640, 480), world)
     np.testing.assert_allclose(rays[:, 0], np.tile(np.array([0.2, 0.0, 1.0]) / np.hypot(0.2, 1.0), (3, 1)))
     assert np.isnan(rays[:, 1]).all()
+
+
+def test_a_pin_that_would_bend_the_leg_far_from_the_estimate_is_let_go(sliding, monkeypatch):
+    """A leg kicking ±50° (the ankle sweeping 70 cm) that a wrong contact calls planted throughout: pinning
+    it would swing the leg far from the pose the network saw, so the pull fades out and the kick stays
+    (the image test is switched off here, so only the reach decides)."""
+    pose, trans, rest, world, joints_world, soles = sliding
+    kicking = pose.copy()
+    swing = np.radians(50.0) * np.sin(2 * np.pi * np.arange(len(pose)) / FPS)
+    kicking[:, 1] = rotations.matrix_to_axis_angle(
+        rotations.axis_angle_to_matrix(pose[:, 1]) @ rotations.axis_angle_to_matrix(
+            np.stack([swing, 0 * swing, 0 * swing], axis=1)))
+    monkeypatch.setattr(foot_lock, "LATERAL_TRUST_M", 5.0)
+    monkeypatch.setattr(foot_lock, "LATERAL_LIMIT_M", 15.0)
+    planted = np.ones((len(pose), 4))
+    locked = lock_feet(kicking, trans, rest, world, planted, soles, FPS)
+    assert locked.weights[:, 0].mean() < 0.6 and np.median(foot_speed(locked.joints_world, 7)) > 0.5
+    monkeypatch.setattr(foot_lock, "REACH_TRUST_M", 20.0)
+    monkeypatch.setattr(foot_lock, "REACH_LIMIT_M", 40.0)
+    pinned = lock_feet(kicking, trans, rest, world, planted, soles, FPS)
+    assert pinned.weights[:, 0].mean() > 0.95  # without the reach test the kick would be pinned flat
