@@ -12,12 +12,12 @@ without a pop; `strength` scales them (0 = off).
 Each frame the ankles move towards their targets and the whole body follows the planted feet (the pelvis
 moves by the lock-weighted mean of their displacements, smoothed: the estimate's root drifts while real
 feet stand still, so the legs keep the network's pose); where a leg still cannot reach, the pelvis follows
-further along the line of sight and sinks by up to MAX_PELVIS_DROP_M; then hip and knee rotate (the knee stays in its bending plane) and the ankle keeps its world
-orientation, so the foot does not tilt, except that the foot turns about the ankle to keep its toes on one
-spot through a toe contact. A pin is let go where the image saw the foot move, or where reaching
-it would move the ankle further from the network's pose than REACH_TRUST_M (a wrong contact, or a slide
-the body could not follow). Only the leg joints' local rotations and the root translation change: the root
-orientation and every other joint are untouched. numpy, and scipy only inside lock_feet: the add-on
+further along the line of sight and sinks by up to MAX_PELVIS_DROP_M; then hip and knee rotate (the knee
+stays in its bending plane) and the ankle keeps its world orientation, so the foot does not tilt, except
+that the foot turns about the ankle to keep its toes on one spot through a toe contact. A pin is let go
+where the image saw the foot move, or where reaching it would move the ankle further from the network's
+pose than REACH_TRUST_M (a wrong contact, or a slide the body could not follow). Only the leg joints' local
+rotations and the root translation change: the root orientation and every other joint are untouched. numpy, and scipy only inside lock_feet: the add-on
 imports contact_runs, lock_targets and two_bone_ik in Blender's Python (no scipy) to keep planted feet
 planted on a retargeted character.
 """
@@ -224,15 +224,17 @@ def _lift_toes(local: np.ndarray, rotation: np.ndarray, rest: np.ndarray, pelvis
 
 
 def _pin_toes(local: np.ndarray, rotation: np.ndarray, rest: np.ndarray, pelvis: np.ndarray,
-              contacts: np.ndarray, strength: float, fps: float) -> None:
+              contacts: np.ndarray, ankle_weights: np.ndarray, strength: float, fps: float) -> None:
     """Turn each foot about its (already placed) ankle, in place in `local`, so the toes stay on one spot for
     each toe contact: with the ankle pinned, the network's changing foot angle would still sweep the toes
-    across the floor. Blended in and out as the ankle locks are."""
+    across the floor. Only as far as the ankle itself is pinned (ankle_weights (F, 2)): a foot let go keeps
+    the network's angle."""
     joints, global_rot = _pose_world(local, rotation, rest, pelvis)
-    for (_, knee, ankle), toe, (_, toe_column) in zip(LEGS, TOES, FOOT_CONTACTS):
+    for side, ((_, knee, ankle), toe, (_, toe_column)) in enumerate(zip(LEGS, TOES, FOOT_CONTACTS)):
         goal, weight = lock_targets(joints[:, toe], np.asarray(contacts, np.float64)[:, toe_column], -np.inf,
                                     strength, fps)
-        active = weight > 0
+        goal = joints[:, toe] + ankle_weights[:, side, None] * (goal - joints[:, toe])
+        active = (weight > 0) & (ankle_weights[:, side] > 0)
         if not active.any():
             continue
         turned = swing_rotation(joints[active, toe] - joints[active, ankle],
@@ -325,7 +327,7 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
         new_local[active, ankle] = np.swapaxes(knee_global, -1, -2) @ global_rot[active, ankle]
 
     new_pelvis = pelvis + shift
-    _pin_toes(new_local, rotation, rest, new_pelvis, contacts, float(strength), fps)
+    _pin_toes(new_local, rotation, rest, new_pelvis, contacts, np.stack(weights, axis=1), float(strength), fps)
     _lift_toes(new_local, rotation, rest, new_pelvis, sole_heights)
     new_trans = (new_pelvis - offset) @ rotation - rest[PELVIS]
     new_pose = rotations.matrix_to_axis_angle(new_local)
