@@ -93,7 +93,7 @@ def bench_detect(path: Path) -> tuple[float, int]:
     return fps, found
 
 
-def bench_model(predictor, frames: int = 512, batch: int = 64) -> float:
+def bench_model(predictor, frames: int = 512, batch: int = 64, flip_average: bool = True) -> float:
     from bridge.windows import gather_windows, iter_window_batches
 
     rng = np.random.default_rng(0)
@@ -102,15 +102,17 @@ def bench_model(predictor, frames: int = 512, batch: int = 64) -> float:
     predictor.predict_windows(image[None, :16], world[None, :16], (1280, 720))  # warm-up
     t0 = time.perf_counter()
     for _, idx in iter_window_batches(frames, predictor.window, batch):
-        predictor.predict_windows(gather_windows(image, idx), gather_windows(world, idx), (1280, 720))
+        predictor.predict_windows(gather_windows(image, idx), gather_windows(world, idx), (1280, 720),
+                                  flip_average=flip_average)
     return frames / (time.perf_counter() - t0)
 
 
-def bench_end_to_end(path: Path, predictor, tmp: Path) -> tuple[float, dict]:
+def bench_end_to_end(path: Path, predictor, tmp: Path, flip_average: bool = True) -> tuple[float, dict]:
     from bridge.pipeline import ProcessOptions, process_video
 
     t0 = time.perf_counter()
-    _, summary = process_video(ProcessOptions(video=str(path), output=str(tmp / "bench.npz")), predictor=predictor)
+    options = ProcessOptions(video=str(path), output=str(tmp / "bench.npz"), flip_average=flip_average)
+    _, summary = process_video(options, predictor=predictor)
     return summary.frames / (time.perf_counter() - t0), summary.timings_s
 
 
@@ -244,18 +246,23 @@ def main(argv: list[str] | None = None) -> int:
     CACHE.mkdir(parents=True, exist_ok=True)
     predictor, what = make_predictor()
     print(f"machine: {os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}; model: {what}")
-    model_fps = bench_model(predictor)
+    model_fps, plain_model_fps = bench_model(predictor), bench_model(predictor, flip_average=False)
     rows = []
     for height in (int(s) for s in args.sizes.split(",")):
         clip = ensure_clip(height, args.seconds)
         decode_fps, frames = bench_decode(clip)
         detect_fps, found = bench_detect(clip)
         e2e_fps, timings = bench_end_to_end(clip, predictor, CACHE)
-        rows.append((f"{height}p", frames, decode_fps, detect_fps, model_fps, e2e_fps, found, timings))
-    print(f"\n{'size':>6} {'frames':>6} {'decode':>9} {'detect':>9} {'model':>9} {'end2end':>9}  person found")
-    for size, frames, dec, det, mod, e2e, found, _ in rows:
-        print(f"{size:>6} {frames:>6} {dec:>9.1f} {det:>9.1f} {mod:>9.1f} {e2e:>9.1f}  {found}/{frames}")
-    print("(frames per second; end2end = probe + people pass + decode + detect + model + camera fit + write)")
+        plain_fps, _ = bench_end_to_end(clip, predictor, CACHE, flip_average=False)
+        rows.append((f"{height}p", frames, decode_fps, detect_fps, model_fps, e2e_fps, plain_model_fps, plain_fps,
+                     found, timings))
+    print(f"\n{'size':>6} {'frames':>6} {'decode':>9} {'detect':>9} {'model':>9} {'end2end':>9} {'model*':>9} "
+          f"{'end2end*':>9}  person found")
+    for size, frames, dec, det, mod, e2e, mod1, e2e1, found, _ in rows:
+        print(f"{size:>6} {frames:>6} {dec:>9.1f} {det:>9.1f} {mod:>9.1f} {e2e:>9.1f} {mod1:>9.1f} {e2e1:>9.1f}  "
+              f"{found}/{frames}")
+    print("(frames per second; end2end = probe + people pass + decode + detect + model + camera fit + write, "
+          "with the default flip averaging; * without it)")
     print("\nend-to-end seconds per stage:")
     for size, *_, timings in rows:
         print(f"{size:>6} " + "  ".join(f"{k} {v:.2f}" for k, v in timings.items()))
