@@ -35,8 +35,8 @@ How:
    Positive offsets mean MediaPipe's landmark lies further that way than the synthetic one.
 
     python scripts/eval_rendered.py [--clips 6] [--sets rendered_heldout,rendered_unseen_kinds] [--seconds 4] \
-        [--size 640x480] [--seed 0] [--checkpoint [NAME=]PATH ...] [--smoothing none] [--per-clip] \
-        [--json results.json] [--model-card addon_manifest/models/arts_default.json]
+        [--size 640x480] [--seed 0] [--checkpoint [NAME=]PATH ...] [--flip on|off|both] [--smoothing none] \
+        [--per-clip] [--json results.json] [--model-card addon_manifest/models/arts_default.json]
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import pytest
 
 from bridge.tracking import runs_of
 from scripts.eval_rendered import (LANDMARK_GROUPS, MEDIAPIPE_ROW, aggregate, baseline_scores,
-                                   model_card_evaluation, offsets_2d, offsets_3d, pose_scores,
+                                   model_card_evaluation, offsets_2d, offsets_3d, parse_checkpoints, pose_scores,
                                    procedural_seeds_of_split, select_clips, summarise_offsets, table_rows,
                                    torso_scale)
 from scripts.render_test_clip import camera_distance
@@ -146,3 +146,9 @@ def test_landmark_offsets_3d_are_hip_centred_and_body_aligned():
     assert summary["nose"]["fwd_mm"] == pytest.approx(50.0) and summary["shoulders"]["dist_mm"] == pytest.approx(0.0)
     assert torso_scale(detected, clean) == pytest.approx([1.0])
     assert torso_scale(2.0 * clean, clean) == pytest.approx([2.0])
+
+
+def test_checkpoint_rows_with_and_without_flip_averaging():
+    assert parse_checkpoints([]) == {"arts_default (shipped)": (None, True)}
+    assert parse_checkpoints(["new=a.pt", "b.pt"], "off") == {"new": ("a.pt", False), "b": ("b.pt", False)}
+    assert parse_checkpoints(["new=a.pt"], "both") == {"new": ("a.pt", False), "new +flip": ("a.pt", True)}
