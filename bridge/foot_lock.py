@@ -223,6 +223,17 @@ def _lift_toes(local: np.ndarray, rotation: np.ndarray, rest: np.ndarray, pelvis
         local[low, ankle] = np.swapaxes(global_rot[low, knee], -1, -2) @ turned
 
 
+def held_contacts(contacts: np.ndarray, weights: np.ndarray, strength: float) -> np.ndarray:
+    """(F, 4) contacts of the locked motion: each foot's probabilities capped by how far its lock held
+    (weights (F, 2) of LockedMotion over `strength`), so a foot the lock let go, and that may still move, is not
+    reported as planted to what comes after (retargeting, re-locking in Blender, foot reports)."""
+    held = np.clip(np.asarray(weights, np.float64) / max(float(strength), 1e-9), 0.0, 1.0)
+    out = np.asarray(contacts, np.float64).copy()
+    for side, columns in enumerate(FOOT_CONTACTS):
+        out[:, list(columns)] = np.minimum(out[:, list(columns)], held[:, side, None])
+    return out.astype(np.float32)
+
+
 def _pin_toes(local: np.ndarray, rotation: np.ndarray, rest: np.ndarray, pelvis: np.ndarray,
               contacts: np.ndarray, ankle_weights: np.ndarray, strength: float, fps: float) -> None:
     """Turn each foot about its (already placed) ankle, in place in `local`, so the toes stay on one spot for

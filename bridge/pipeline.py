@@ -466,6 +466,7 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
                                      float(options.foot_lock), rays)
         pose_aa, trans_m = locked.pose_aa, locked.trans_m
         joints_3d, joints_world = locked.joints_cam, locked.joints_world
+        contact = foot_lock.held_contacts(contact, locked.weights, float(options.foot_lock))
         lock_summary["locked_frames"] = {side: int((locked.weights[:, k] > 0.5).sum())
                                          for k, side in enumerate(("left", "right"))}
     if world.method == "body":

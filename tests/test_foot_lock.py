@@ -184,3 +184,10 @@ def test_a_pin_that_would_bend_the_leg_far_from_the_estimate_is_let_go(sliding, 
     monkeypatch.setattr(foot_lock, "REACH_LIMIT_M", 40.0)
     pinned = lock_feet(kicking, trans, rest, world, planted, soles, FPS)
     assert pinned.weights[:, 0].mean() > 0.95  # without the reach test the kick would be pinned flat
+
+
+def test_held_contacts_are_capped_where_the_lock_let_go():
+    contacts = np.full((3, 4), 0.9)
+    weights = np.array([[0.5, 0.5], [0.5, 0.0], [0.2, 0.5]])  # strength 0.5: held fully, let go, partly
+    held = foot_lock.held_contacts(contacts, weights, 0.5)
+    np.testing.assert_allclose(held, [[0.9] * 4, [0.9, 0.9, 0.0, 0.0], [0.4, 0.4, 0.9, 0.9]], atol=1e-6)
