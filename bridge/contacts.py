@@ -47,12 +47,20 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -50.0, 50.0)))
 
 
+def resting_points(joints_world: np.ndarray, sole_heights: dict[int, float]) -> np.ndarray:
+    """(F, 24, 3) world-frame joints -> (F, 4, 3) the contact points, z their height above resting on the floor
+    (the joint's height less its rest height over the sole: 0 for a foot standing on the floor)."""
+    points = np.asarray(joints_world, dtype=np.float64)[:, [j for j, _ in CONTACT_POINTS]].copy()
+    points[..., 2] -= np.array([sole_heights[j] for j, _ in CONTACT_POINTS])
+    return points
+
+
 def heights_and_speeds(joints_world: np.ndarray, fps: float, sole_heights: dict[int, float]
                        ) -> tuple[np.ndarray, np.ndarray]:
     """(F, 4) height above resting on the floor (m) and horizontal speed (m/s) of each contact point.
     Speeds are central differences, median-filtered over 3 frames so one noisy frame cannot break a contact."""
-    joints = np.asarray(joints_world, dtype=np.float64)[:, [j for j, _ in CONTACT_POINTS]]  # (F, 4, 3)
-    heights = joints[..., 2] - np.array([sole_heights[j] for j, _ in CONTACT_POINTS])
+    joints = resting_points(joints_world, sole_heights)  # (F, 4, 3)
+    heights = joints[..., 2]
     if len(joints) < 2:
         return heights, np.zeros(heights.shape)
     velocity = np.gradient(joints[..., :2], axis=0) * fps

@@ -36,6 +36,36 @@ MEDIAPIPE_FLIP: tuple[int, ...] = (
 #: Limb landmark -> its parent landmark (the direction parent -> landmark runs along the limb).
 MEDIAPIPE_LIMB_PARENT: dict[int, int] = {13: 11, 14: 12, 15: 13, 16: 14, 17: 15, 19: 15, 21: 15, 18: 16, 20: 16,
                                          22: 16, 25: 23, 26: 24, 27: 25, 28: 26, 29: 27, 30: 28, 31: 27, 32: 28}
+#: +1 for the person's left side, -1 for the right, +1 for the nose and other centre-line landmarks.
+MEDIAPIPE_SIDE = np.array([-1.0 if "right" in name else 1.0 for name in MEDIAPIPE_LANDMARK_NAMES])
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+
+def mediapipe_limb_directions(points: np.ndarray) -> np.ndarray:
+    """(F, 33, D) landmarks -> (F, 33, D) unit parent -> landmark directions (zero where a landmark has no
+    parent in MEDIAPIPE_LIMB_PARENT)."""
+    points = np.asarray(points, np.float64)
+    out = np.zeros_like(points)
+    for child, parent in MEDIAPIPE_LIMB_PARENT.items():
+        out[:, child] = _unit(points[:, child] - points[:, parent])
+    return out
+
+
+def mediapipe_body_frame_2d(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(F, 33, 2) image landmarks -> the body's 2D frame in each frame: torso length (F, 1) px (hip midpoint to
+    shoulder midpoint, at least 1e-9), up (F, 2) towards the shoulders, left (F, 2) across it towards the
+    person's left, and width (F, 1) px, how far shoulders and hips spread along `left` (near 0 side-on, where
+    `left` cannot be told from right)."""
+    points = np.asarray(points, np.float64)
+    hips, shoulders = 0.5 * (points[:, 23] + points[:, 24]), 0.5 * (points[:, 11] + points[:, 12])
+    torso = np.maximum(np.linalg.norm(shoulders - hips, axis=-1, keepdims=True), 1e-9)
+    up = _unit(shoulders - hips)
+    perp = np.stack([up[:, 1], -up[:, 0]], axis=-1)
+    width = np.sum(perp * (points[:, 11] + points[:, 23] - points[:, 12] - points[:, 24]), axis=-1, keepdims=True)
+    return torso, up, perp * np.sign(width), np.abs(width)
 
 
 def mediapipe_to_coco19(landmarks: np.ndarray, last_is_confidence: bool = False) -> np.ndarray:

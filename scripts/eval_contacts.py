@@ -62,9 +62,7 @@ def clip_stats(result, labels: np.ndarray, body, scored: np.ndarray) -> dict[str
     speed = np.linalg.norm(np.gradient(world[:, TOE_JOINTS, :2], axis=0), axis=-1) * result.fps  # (F, 2)
     toe_labels = labels[:, list(TOES)]
     heights = world[:, TOE_JOINTS, 2] - np.array([soles[j] for j in TOE_JOINTS])
-    points = world[:, [j for j, _ in contacts.CONTACT_POINTS]].copy()
-    points[..., 2] -= np.array([soles[j] for j, _ in contacts.CONTACT_POINTS])  # resting on the floor: z = 0
-    points = points[predicted & scored[:, None]]
+    points = contacts.resting_points(world, soles)[predicted & scored[:, None]]
     return {"predicted": predicted[scored], "labels": labels[scored], "skate": speed[scored][toe_labels[scored]],
             "lowest": heights[scored].min(axis=1), "points": points}
 

@@ -58,8 +58,8 @@ if str(REPO) not in sys.path:
 
 from bridge import camera, metrics, tracking  # noqa: E402
 from bridge.geometry import rotations  # noqa: E402
-from bridge.keypoints import (MEDIAPIPE_LANDMARK_NAMES, MEDIAPIPE_LIMB_PARENT,  # noqa: E402
-                             mediapipe_world_to_smpl_joints)
+from bridge.keypoints import (MEDIAPIPE_LIMB_PARENT, MEDIAPIPE_SIDE, mediapipe_body_frame_2d,  # noqa: E402
+                             mediapipe_limb_directions, mediapipe_world_to_smpl_joints)
 from bridge.models.tik import twist_mask  # noqa: E402
 from scripts.synth.generate import FPS, motion_kind, split_of  # noqa: E402
 from scripts.render_test_clip import camera_distance, grounded  # noqa: E402
@@ -89,8 +89,6 @@ LANDMARK_GROUPS: dict[str, tuple[int, ...]] = {
     "elbows": (13, 14), "wrists": (15, 16), "hands": (17, 18, 19, 20, 21, 22), "hips": (23, 24),
     "knees": (25, 26), "ankles": (27, 28), "heels": (29, 30), "toes": (31, 32),
 }
-#: +1 for the person's left side, -1 for the right, +1 for the nose (its `out` means towards the left).
-LANDMARK_SIDE = np.array([-1.0 if ("right" in n) else 1.0 for n in MEDIAPIPE_LANDMARK_NAMES])
 EVALUATION_DEFINITIONS = (
     "Rendered with Blender, detected by the real MediaPipe through the whole bridge (smoothing none); frames "
     "where the bridge and MediaPipe both found the person. MPJPE-14 and PA-MPJPE-14: 14 LSP joints of the SMPL "
@@ -367,14 +365,6 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
 
 
-def _limb_directions(clean: np.ndarray) -> np.ndarray:
-    """(F, 33, D) unit parent -> landmark directions (zero where a landmark has no parent)."""
-    out = np.zeros_like(clean, dtype=np.float64)
-    for child, parent in MEDIAPIPE_LIMB_PARENT.items():
-        out[:, child] = _unit(clean[:, child] - clean[:, parent])
-    return out
-
-
 def offsets_2d(detected_px: np.ndarray, clean_px: np.ndarray) -> dict[str, np.ndarray]:
     """Components (F, 33) of detected - clean image landmarks in the body's 2D frame.
 
@@ -383,20 +373,15 @@ def offsets_2d(detected_px: np.ndarray, clean_px: np.ndarray) -> dict[str, np.nd
     width to tell left from right, e.g. in profile); limb: along parent -> landmark.
     """
     det, clean = np.asarray(detected_px, np.float64), np.asarray(clean_px, np.float64)
-    hips, shoulders = 0.5 * (clean[:, 23] + clean[:, 24]), 0.5 * (clean[:, 11] + clean[:, 12])
-    torso = np.maximum(np.linalg.norm(shoulders - hips, axis=-1), 1e-9)[:, None]  # (F, 1)
-    up = _unit(shoulders - hips)
-    perp = np.stack([up[:, 1], -up[:, 0]], axis=-1)
-    width = np.sum(perp * (clean[:, 11] + clean[:, 23] - clean[:, 12] - clean[:, 24]), axis=-1)
-    lateral = perp * np.sign(width)[:, None]  # towards the person's left
-    wide = (np.abs(width) / torso[:, 0] >= MIN_WIDTH_FOR_SIDES)[:, None]
+    torso, up, lateral, width = mediapipe_body_frame_2d(clean)
+    wide = width / torso >= MIN_WIDTH_FOR_SIDES
     d = det - clean
     pct = 100.0 / torso
     return {
         "dist_px": np.linalg.norm(d, axis=-1),
         "dist": np.linalg.norm(d, axis=-1) * pct,
         "up": np.einsum("fnd,fd->fn", d, up) * pct,
-        "out": np.where(wide, np.einsum("fnd,fd->fn", d, lateral) * LANDMARK_SIDE * pct, np.nan),
+        "out": np.where(wide, np.einsum("fnd,fd->fn", d, lateral) * MEDIAPIPE_SIDE * pct, np.nan),
         "limb": _limb_component(d, clean) * pct,
     }
 
@@ -414,7 +399,7 @@ def offsets_3d(detected_world: np.ndarray, clean_world: np.ndarray) -> dict[str,
     return {
         "dist_mm": MM * np.linalg.norm(d, axis=-1),
         "up_mm": MM * np.einsum("fnd,fd->fn", d, up),
-        "out_mm": MM * np.einsum("fnd,fd->fn", d, left) * LANDMARK_SIDE,
+        "out_mm": MM * np.einsum("fnd,fd->fn", d, left) * MEDIAPIPE_SIDE,
         "fwd_mm": MM * np.einsum("fnd,fd->fn", d, forward),
         "limb_mm": MM * _limb_component(d, clean),
     }
@@ -433,7 +418,7 @@ def torso_scale(detected_world: np.ndarray, clean_world: np.ndarray) -> np.ndarr
 
 def _limb_component(d: np.ndarray, clean: np.ndarray) -> np.ndarray:
     """(F, 33) component of offsets d along parent -> landmark (NaN for landmarks without a parent)."""
-    out = np.einsum("fnd,fnd->fn", d, _limb_directions(clean))
+    out = np.einsum("fnd,fnd->fn", d, mediapipe_limb_directions(clean))
     has_parent = np.zeros(d.shape[1], bool)
     has_parent[list(MEDIAPIPE_LIMB_PARENT)] = True
     return np.where(has_parent[None], out, np.nan)

@@ -23,10 +23,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bridge import contacts, ground  # noqa: E402
+from bridge.foot_lock import FOOT_CONTACTS, TOES  # noqa: E402
 from bridge.results import ClipResult, read_results  # noqa: E402
-
-#: (side, toe joint, contact columns) per foot, in contacts.CONTACT_POINTS order.
-FEET = (("left", 10, (0, 1)), ("right", 11, (2, 3)))
 
 
 def foot_report(result: ClipResult, sole_heights: dict[int, float]) -> dict[str, float]:
@@ -37,15 +35,13 @@ def foot_report(result: ClipResult, sole_heights: dict[int, float]) -> dict[str,
     found = np.asarray(result.valid, bool)
     probabilities = np.asarray(result.contacts, np.float64)
     report: dict[str, float] = {}
-    for side, toe, columns in FEET:
+    for side, toe, columns in zip(("left", "right"), TOES, FOOT_CONTACTS):
         planted = (probabilities[:, list(columns)].max(axis=1) > 0.5) & found
         speed = np.linalg.norm(np.gradient(world[:, toe, :2], axis=0), axis=-1) * float(result.fps)
         report[f"{side} contact %"] = 100.0 * float(planted.sum()) / max(int(found.sum()), 1)
         report[f"{side} skate cm/s"] = 100.0 * float(np.median(speed[planted])) if planted.any() else float("nan")
         report[f"{side} lowest toe cm"] = 100.0 * float((world[found, toe, 2] - sole_heights[toe]).min())
-    points = world[:, [j for j, _ in contacts.CONTACT_POINTS]].copy()
-    points[..., 2] -= np.array([sole_heights[j] for j, _ in contacts.CONTACT_POINTS])
-    resting = points[(probabilities > 0.5) & found[:, None]]
+    resting = contacts.resting_points(world, sole_heights)[(probabilities > 0.5) & found[:, None]]
     report["floor tilt deg"] = ground.floor_tilt_deg(resting) if len(resting) >= 3 else float("nan")
     return report
 

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import lfilter
 
-from bridge.keypoints import MEDIAPIPE_FLIP, MEDIAPIPE_LANDMARK_NAMES, MEDIAPIPE_LIMB_PARENT, NUM_MEDIAPIPE
+from bridge.keypoints import (MEDIAPIPE_FLIP, MEDIAPIPE_SIDE, NUM_MEDIAPIPE, mediapipe_body_frame_2d,
+                             mediapipe_limb_directions)
 
 #: Base 2D jitter per landmark as a fraction of the person's size in the image (bounding-box height).
 _FACE, _TORSO, _MID, _END, _HAND = 0.006, 0.010, 0.013, 0.016, 0.022
@@ -54,8 +55,6 @@ def _per_landmark(values: dict[tuple[int, ...], float]) -> np.ndarray:
 BIAS_UP = _per_landmark({(23, 24): 0.035})
 BIAS_OUT = _per_landmark({(23, 24): -0.035, (11, 12): -0.015, (13, 14, 15, 16): -0.025})
 BIAS_LIMB = _per_landmark({(13, 14): -0.03, (27, 28, 29, 30): -0.04, (31, 32): -0.06})
-#: +1 for the person's left side, -1 for the right (the centre-line landmarks get no `out` offset anyway).
-_SIDE = np.array([-1.0 if "right" in name else 1.0 for name in MEDIAPIPE_LANDMARK_NAMES])
 #: Landmark groups that swap sides together: left arm, left leg (the right side follows by MEDIAPIPE_FLIP).
 _LEFT_ARM = (11, 13, 15, 17, 19, 21)
 _LEFT_LEG = (23, 25, 27, 29, 31)
@@ -188,23 +187,14 @@ def apply_detector_noise(clean_px: np.ndarray, world_clean: np.ndarray, depth_m:
 
 
 def systematic_offsets(clean_px: np.ndarray) -> np.ndarray:
-    """(F, 33, 2) clean pixels -> (F, 33, 2) px: the BIAS_* offsets in each frame's body frame. The inward
-    (`out`) offsets fade out as the body turns side-on, where the image no longer shows its width."""
-    clean = np.asarray(clean_px, np.float64)
-    hips, shoulders = 0.5 * (clean[:, 23] + clean[:, 24]), 0.5 * (clean[:, 11] + clean[:, 12])
-    torso_vec = shoulders - hips
-    torso = np.linalg.norm(torso_vec, axis=-1, keepdims=True)  # (F, 1)
-    up = torso_vec / np.maximum(torso, 1e-9)
-    perp = np.stack([up[:, 1], -up[:, 0]], axis=-1)
-    width = np.sum(perp * (clean[:, 11] + clean[:, 23] - clean[:, 12] - clean[:, 24]), axis=-1, keepdims=True)
-    left = perp * np.sign(width)  # towards the person's left
-    shown = np.clip(np.abs(width) / np.maximum(torso, 1e-9) / 0.5, 0.0, 1.0)  # 1 when the body faces the camera
-    limb = np.zeros_like(clean)
-    for child, parent in MEDIAPIPE_LIMB_PARENT.items():
-        d = clean[:, child] - clean[:, parent]
-        limb[:, child] = d / np.maximum(np.linalg.norm(d, axis=-1, keepdims=True), 1e-9)
-    offsets = (BIAS_UP[None, :, None] * up[:, None] + (BIAS_OUT * _SIDE)[None, :, None] * (shown * left)[:, None]
-               + BIAS_LIMB[None, :, None] * limb)
+    """(F, 33, 2) clean pixels -> (F, 33, 2) px: the BIAS_* offsets in each frame's body frame (the frame
+    eval_rendered.py measures them in). The inward (`out`) offsets fade out as the body turns side-on, where
+    the image no longer shows its width."""
+    torso, up, left, width = mediapipe_body_frame_2d(clean_px)
+    shown = np.clip(width / torso / 0.5, 0.0, 1.0)  # 1 when the body faces the camera
+    inward = (BIAS_OUT * MEDIAPIPE_SIDE)[None, :, None] * (shown * left)[:, None]
+    along = BIAS_LIMB[None, :, None] * mediapipe_limb_directions(clean_px)
+    offsets = BIAS_UP[None, :, None] * up[:, None] + inward + along
     return offsets * torso[:, None]
 
 
