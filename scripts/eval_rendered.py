@@ -200,8 +200,8 @@ def make_motion(spec: ClipSpec, body, cache_dir: Path | None = DEFAULT_CACHE_DIR
     betas = np.asarray(spec.betas)
     if spec.motion_file is None:
         kind, seed = spec.source.split(":")[1], int(spec.source.split(":")[2])
-        motion = procedural_motion(kind, seed, np.asarray(shaped_rest(body, betas)[1]), spec.frames, FPS)
-    else:  # retargeted onto the mean body, as generate.py does
+        motion = procedural_motion(kind, seed, np.asarray(shaped_rest(body, None)[1]), spec.frames, FPS)
+    else:  # retargeted onto the mean body, as generate.py does (grounded fits both to this body)
         full = load_retargeted(Path(spec.motion_file), shaped_rest(body, None)[1], cache_dir, FPS)
         start = int(spec.start_fraction * max(0, full.num_frames - spec.frames))
         motion = full.slice(start, start + spec.frames)

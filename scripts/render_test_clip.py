@@ -250,14 +250,16 @@ def render(body, truth: dict, out_mp4: Path, fov_deg: float) -> None:
 
 
 def grounded(motion, body, betas: np.ndarray):
-    """The motion moved up or down so the feet of this body stand on y = 0 (generate.py's ground rule)."""
+    """A motion made for the mean body (β = 0) fitted to this body (its pelvis path scaled by the ratio of
+    leg lengths) and moved up or down so its feet stand on y = 0 (generate.py's ground rule)."""
+    from bridge.body_model import shaped_rest
     from scripts.synth.landmarks import landmark_vertex_ids, pose_body
+    from scripts.synth.motion import MotionClip, fit_to_body
 
+    motion = fit_to_body(motion, shaped_rest(body, None)[1], shaped_rest(body, betas)[1])
     posed = pose_body(body, betas, motion.pose_aa, motion.root_pos_m, landmark_vertex_ids(body))
     ground_y = float(np.percentile(posed.landmarks[:, 27:33, 1].min(axis=1), 5)) - 0.01
     root = np.asarray(motion.root_pos_m, np.float64) - np.array([0.0, ground_y, 0.0])
-    from scripts.synth.motion import MotionClip
-
     return MotionClip(motion.pose_aa, root.astype(np.float32), motion.fps, motion.source, motion.group)
 
 

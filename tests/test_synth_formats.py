@@ -12,6 +12,7 @@ from bridge.body_model import load_body_model_arrays, shaped_rest
 from bridge.geometry import rotations
 from scripts.synth import deepmimic, expmap
 from scripts.synth.bvh import read_bvh
+from scripts.synth.motion import leg_length
 from scripts.synth.motion import MotionClip, resample
 from scripts.synth.motion_formats import read_skeleton_motion
 from scripts.synth.retarget import (
@@ -133,7 +134,7 @@ def test_expmap_retargets_left_as_left_at_120_fps_in_metres(tmp_path, rest_joint
     assert (loaded.source, loaded.group) == ("expmap:train/walking/walking_6",) * 2  # not a known CMU trial
     assert loaded.fps == 30.0 and loaded.num_frames == 30  # 119 intervals at 120 fps = 0.99 s
     speed = np.linalg.norm(np.diff(loaded.root_pos_m, axis=0), axis=1) * loaded.fps
-    np.testing.assert_allclose(speed, 1.2, rtol=1e-4)
+    np.testing.assert_allclose(speed, 1.2 * leg_length(rest_joints) / leg_length(targets), rtol=1e-4)  # leg ratio
 
 
 def test_malformed_expmap_files_name_the_file(tmp_path, rest_joints):
@@ -235,7 +236,7 @@ def test_deepmimic_retargets_left_as_left_with_knees_bending_back(tmp_path, rest
     loaded = load_retargeted(path, rest_joints, None)
     assert (loaded.source, loaded.group) == ("cmu:007_03(deepmimic)", "cmu:007") and loaded.num_frames == 31
     speed = np.linalg.norm(np.diff(loaded.root_pos_m, axis=0), axis=1) * loaded.fps
-    np.testing.assert_allclose(speed, 1.0, rtol=1e-4)
+    np.testing.assert_allclose(speed, 1.0 * leg_length(rest_joints) / leg_length(targets), rtol=1e-4)  # leg ratio
 
 
 @pytest.mark.parametrize("text, message", [

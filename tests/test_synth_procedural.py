@@ -70,3 +70,26 @@ def test_turn_turns(rest_joints):
 def test_unknown_kind_is_refused(rest_joints):
     with pytest.raises(ValueError, match="unknown procedural motion 'moonwalk'"):
         procedural_motion("moonwalk", 0, rest_joints)
+
+
+@pytest.mark.parametrize("kind", MOTION_KINDS)
+def test_supporting_foot_does_not_skate(kind, rest_joints):
+    """The pelvis travels as the supporting foot pushes it: where one foot is clearly the lower, its lowest
+    point (ankle or toes) stays put, and a walk goes the way the body faces."""
+    clip = procedural_motion(kind, 5, rest_joints, 150)
+    joints = _world_joints(clip, rest_joints)
+    feet = joints[:, [7, 10]], joints[:, [8, 11]]
+    lowest = np.stack([f[..., 1].min(axis=1) for f in feet], axis=1)  # (F, 2)
+    speeds = []
+    for side, other in ((0, 1), (1, 0)):
+        point = feet[side][np.arange(len(joints)), feet[side][..., 1].argmin(axis=1)]
+        speed = np.linalg.norm(np.diff(point[:, [0, 2]], axis=0), axis=1) * clip.fps
+        speeds.append(speed[(lowest[1:, side] < lowest[1:, other] - 0.02)])
+    speeds = np.concatenate(speeds)
+    assert speeds.size > 20 or kind != "walk"
+    if speeds.size:
+        assert np.median(speeds) < 0.01 and np.percentile(speeds, 90) < 0.05  # m/s
+    if kind == "walk":
+        facing = rotations.axis_angle_to_matrix(clip.pose_aa[:, 0].astype(np.float64))[:, [0, 2], 2]
+        velocity = np.gradient(clip.root_pos_m[:, [0, 2]].astype(np.float64), axis=0)
+        assert (np.sum(facing * velocity, axis=1) > 0).mean() > 0.9

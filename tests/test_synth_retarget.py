@@ -7,7 +7,7 @@ import pytest
 from bridge.body_model import load_body_model_arrays, shaped_rest
 from bridge.geometry import rotations
 from scripts.synth.bvh import read_bvh
-from scripts.synth.motion import MotionClip, resample
+from scripts.synth.motion import MotionClip, leg_length, resample
 from scripts.synth.retarget import (
     RetargetError, clip_identity, load_amass, load_retargeted, retarget_bvh, up_alignment, validate_retarget)
 
@@ -242,7 +242,8 @@ def test_daz_skeleton_from_text_left_is_left_and_salsa_runs_at_60_fps(tmp_path, 
     clip = load_retargeted(path, rest_joints, tmp_path / "cache")
     assert clip.fps == 30.0 and clip.num_frames == (frames - 2) // 2 + 1  # 12 frames at 60 fps = 0.2 s
     speed = np.linalg.norm(np.diff(clip.root_pos_m, axis=0), axis=1) * clip.fps
-    np.testing.assert_allclose(speed, 0.5, rtol=1e-3)
+    # the pelvis travels as the source's scaled by the ratio of leg lengths (so planted feet stay planted)
+    np.testing.assert_allclose(speed, 0.5 * leg_length(rest_joints) / leg_length(targets), rtol=1e-3)
 
 
 def test_daz_dance_files_retarget(motion_dir, rest_joints):
@@ -276,3 +277,22 @@ def test_daz_dance_files_retarget(motion_dir, rest_joints):
     clip = resample(result.clip, 30.0)
     speed = np.linalg.norm(np.diff(clip.root_pos_m[:, [0, 2]], axis=0), axis=1) * clip.fps
     assert 0.1 < np.median(speed) < 1.0  # a dance's pace, not doubled
+
+
+def test_fit_to_body_scales_the_pelvis_path_by_the_leg_ratio(rest_joints):
+    """Legs 1.2 times as long take steps 1.2 times as long: the travel and the pelvis height over the feet
+    scale with them; the same proportions leave the clip as it is."""
+    from scripts.synth.motion import feet_level, fit_to_body
+
+    frames = 10
+    root = np.zeros((frames, 3))
+    root[:, 0] = 0.05 * np.arange(frames)
+    root[:, 1] = 1.0
+    clip = MotionClip(np.zeros((frames, 24, 3), np.float32), root.astype(np.float32), 30.0, "t", "t")
+    taller = rest_joints * 1.2
+    fitted = fit_to_body(clip, rest_joints, taller)
+    np.testing.assert_allclose(fitted.root_pos_m[:, 0] - fitted.root_pos_m[0, 0], 1.2 * root[:, 0], atol=1e-6)
+    floor = feet_level(clip.pose_aa, clip.root_pos_m, rest_joints)
+    np.testing.assert_allclose(fitted.root_pos_m[:, 1] - floor, 1.2 * (1.0 - floor), atol=1e-6)
+    np.testing.assert_allclose(feet_level(fitted.pose_aa, fitted.root_pos_m, taller), floor, atol=1e-6)
+    assert fit_to_body(clip, rest_joints, rest_joints) is clip

@@ -31,7 +31,7 @@ from .camera import sample_camera
 from .clip_file import CLIP_FORMAT, write_clip
 from .detector_noise import NoiseConfig, apply_detector_noise
 from .landmarks import landmark_vertex_ids, pose_body, self_visibility, torso_away_score, world_landmarks
-from .motion import MotionClip
+from .motion import MotionClip, fit_to_body
 from .motion_bundle import read_bundle
 from .motion_mix import random_speed, retimed, spliced, upright_fraction
 from .procedural import MOTION_KINDS, procedural_motion
@@ -120,10 +120,12 @@ def segments(clip: MotionClip, clip_frames: int, min_frames: int) -> list[tuple[
 
 def render_clip(motion: MotionClip, arrays: BodyModelArrays, vertex_ids: np.ndarray,
                 rng: np.random.Generator, noise: NoiseConfig) -> dict[str, np.ndarray]:
-    """One synthetic clip: draw β, pose the body, draw a camera, project, add detector noise.
+    """One synthetic clip: draw β, fit the motion (made for the mean body) to it and pose it, draw a camera,
+    project, add detector noise.
 
     Returns the clip file's arrays (camera space; see README.md) except the naming fields."""
     betas = np.clip(rng.standard_normal(NUM_BETAS), -BETA_LIMIT, BETA_LIMIT)
+    motion = fit_to_body(motion, shaped_rest(arrays, None)[1], shaped_rest(arrays, betas)[1])
     body = pose_body(arrays, betas, motion.pose_aa, motion.root_pos_m, vertex_ids)
     feet = body.landmarks[:, 27:33, 1].min(axis=1)
     ground_y = float(np.percentile(feet, 5)) - 0.01

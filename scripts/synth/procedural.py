@@ -10,7 +10,8 @@ limit (so the result stays inside the limits and stays smooth). Parameters are a
 - elbows and knees as hinges; spine, neck, head, collars, wrists, ankles and toes as small axis-angle
   rotations (flexion about +X, twist about +Y, side bend about +Z in the joint's rest frame).
 Left-side values are given; the right side mirrors them (x kept, y and z negated). The pelvis height
-follows the lowest foot, so feet stay on the ground. numpy only.
+follows the lowest foot, so feet stay on the ground, and the pelvis travels as the supporting foot pushes it,
+so a planted foot stays where it is (walks, turns on the spot and stepping about never skate). numpy only.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from bridge.geometry import kinematics, rotations
 from bridge.geometry.swing_twist import swing_rotation, twist_matrix
 from bridge.skeleton import NUM_JOINTS, SMPL_PARENTS
 
-from .motion import MotionClip
+from .motion import FOOT_JOINTS, MotionClip
 
 MOTION_KINDS: tuple[str, ...] = ("idle", "walk", "wave", "squat", "turn", "reach")
 #: Kinds made on request only (not in generate.py's seed -> kind rotation, which fixes the test split):
@@ -29,6 +30,8 @@ MOTION_KINDS: tuple[str, ...] = ("idle", "walk", "wave", "squat", "turn", "reach
 EXTRA_KINDS: tuple[str, ...] = ("limits",)
 #: Height (m) at which the lowest ankle/foot joint is held above the ground.
 FOOT_JOINT_HEIGHT_M = 0.06
+#: Softness (m) of the share of weight between the feet by how much lower one is than the other.
+SUPPORT_BLEND_M = 0.005
 
 #: Joint limits per parameter (radians), left side.
 LIMITS: dict[str, tuple[float, float]] = {
@@ -61,11 +64,10 @@ def procedural_motion(kind: str, seed: int, rest_joints: np.ndarray, num_frames:
     t = np.arange(num_frames) / fps
     params = _neutral(rng, t)
     yaw = np.full(num_frames, rng.uniform(-np.pi, np.pi))
-    ground_xz = np.zeros((num_frames, 2))
     if kind == "idle":
         _idle(rng, t, params)
     elif kind == "walk":
-        yaw, ground_xz = _walk(rng, t, params, yaw)
+        yaw = _walk(rng, t, params, yaw)
     elif kind == "wave":
         _idle(rng, t, params)
         _wave(rng, t, params)
@@ -83,7 +85,7 @@ def procedural_motion(kind: str, seed: int, rest_joints: np.ndarray, num_frames:
     for side in ("l_", "r_"):  # leg directions are meant relative to the upright trunk, not the tilted pelvis
         params[side + "leg_flex"] = params[side + "leg_flex"] + params["pelvis_tilt"]
     pose_aa = _pose_from_params(params, yaw, rest_joints)
-    root = _grounded_root(pose_aa, rest_joints, ground_xz)
+    root = _grounded_root(pose_aa, rest_joints)
     return MotionClip(pose_aa.astype(np.float32), root.astype(np.float32), float(fps),
                       f"procedural:{kind}:{seed}", f"procedural:{seed}")
 
@@ -144,11 +146,11 @@ def _idle(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray]) -> 
 
 
 def _walk(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray],
-          yaw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Walking (or jogging, 1 in 4) along a gently curving path; returns yaw and ground xz (F, 2)."""
+          yaw: np.ndarray) -> np.ndarray:
+    """Walking (or jogging, 1 in 4) along a gently curving path; returns the yaw (the stance feet carry the
+    body along it, see _planted_xz)."""
     jog = rng.random() < 0.25
     freq = rng.uniform(1.2, 1.45) if jog else rng.uniform(0.8, 1.0)  # gait cycles per second
-    stride = rng.uniform(1.6, 2.2) if jog else rng.uniform(1.1, 1.6)  # metres per gait cycle
     phase = 2 * np.pi * freq * t + rng.uniform(0, 2 * np.pi)
     hip_amp = rng.uniform(0.3, 0.45) * (1.3 if jog else 1.0)
     knee_amp = rng.uniform(0.8, 1.1) * (1.4 if jog else 1.0)
@@ -164,10 +166,7 @@ def _walk(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray],
     p["spine_flex"] += 0.12 if jog else 0.03
     fps = 1.0 / (t[1] - t[0]) if len(t) > 1 else 30.0
     heading = yaw + rng.uniform(-0.35, 0.35) * t + 0.25 * _smooth_noise(rng, len(t), fps, 1.5)
-    speed = stride * freq
-    step = speed / fps
-    ground_xz = np.cumsum(np.stack([np.sin(heading), np.cos(heading)], axis=1) * step, axis=0)
-    return heading + 0.06 * np.sin(phase), ground_xz - ground_xz[0]
+    return heading + 0.06 * np.sin(phase)
 
 
 def _wave(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray]) -> None:
@@ -318,11 +317,33 @@ def _pose_from_params(p: dict[str, np.ndarray], yaw: np.ndarray, rest_joints: np
     return local
 
 
-def _grounded_root(pose_aa: np.ndarray, rest_joints: np.ndarray, ground_xz: np.ndarray) -> np.ndarray:
-    """Pelvis world positions (F, 3): horizontal path `ground_xz`, height keeping the lowest ankle or foot
-    joint at FOOT_JOINT_HEIGHT_M."""
+def _grounded_root(pose_aa: np.ndarray, rest_joints: np.ndarray) -> np.ndarray:
+    """Pelvis world positions (F, 3): the horizontal path of _planted_xz, height keeping the lowest ankle or
+    foot joint at FOOT_JOINT_HEIGHT_M."""
     posed, _ = kinematics.forward_kinematics(rotations.axis_angle_to_matrix(pose_aa.astype(np.float64)),
                                              np.asarray(rest_joints, dtype=np.float64), SMPL_PARENTS)
     lowest = posed[:, [7, 8, 10, 11], 1].min(axis=1) - posed[:, 0, 1]
     height = gaussian_filter1d(FOOT_JOINT_HEIGHT_M - lowest, 1.0, mode="nearest")
-    return np.column_stack([ground_xz[:, 0], height, ground_xz[:, 1]])
+    xz = _planted_xz(posed - posed[:, :1])
+    return np.column_stack([xz[:, 0], height, xz[:, 1]])
+
+
+def _planted_xz(relative: np.ndarray) -> np.ndarray:
+    """(F, 2) horizontal pelvis path, starting at 0, that keeps the supporting foot still on the ground.
+
+    relative: (F, 24, 3) posed joints relative to the pelvis (world axes). The lower foot bears the weight;
+    its lower point (ankle, or the toes once the heel rises) stays put, so the pelvis moves by the opposite
+    of that point's motion relative to it. Where the feet are within a few SUPPORT_BLEND_M of each other the
+    weight is shared (their motions blended), so the pelvis does not jolt when the other foot takes over.
+    """
+    feet = relative[:, FOOT_JOINTS]  # left ankle, right ankle, left toes, right toes
+    frames = np.arange(len(relative))
+    heights, moves = [], []
+    for ankle, toes in ((0, 2), (1, 3)):
+        point = np.where(feet[:, ankle, 1] < feet[:, toes, 1], ankle, toes)
+        heights.append(feet[frames, point, 1])
+        moves.append(feet[frames[1:], point[1:]][:, [0, 2]] - feet[frames[:-1], point[1:]][:, [0, 2]])
+    left_share = 1.0 / (1.0 + np.exp(np.clip((heights[0] - heights[1]) / SUPPORT_BLEND_M, -50.0, 50.0)))[1:, None]
+    xz = np.zeros((len(relative), 2))
+    xz[1:] = -np.cumsum(left_share * moves[0] + (1.0 - left_share) * moves[1], axis=0)
+    return xz

@@ -21,8 +21,10 @@ Copying local rotations between rigs is wrong whenever their bone axes or rest p
    pelvis's three children imply is tilted by up to 20 degrees either way; the hip bones of the iClone
    and the original CMU conversion of one trial agree within 1 degree), keeping every other bone's
    global orientation, at the cost of a few centimetres where the spine starts.
-The root keeps the world orientation and the pelvis position; SMPL's `transl` depends on β and is
-derived later (see motion.py). Motion is resampled to 30 fps and cached as `.npz`.
+The root keeps the world orientation; the pelvis path (its travel and its height over the floor) is scaled by
+the ratio of the body model's leg length to the source's, so that feet planted in the source stay planted on
+the body model's legs (copied unscaled, a CMU walk's planted feet slid at tens of cm/s in the synthetic
+truth). SMPL's `transl` depends on β and is derived later (see motion.py). Motion is resampled to 30 fps and cached as `.npz`.
 """
 from __future__ import annotations
 
@@ -40,11 +42,11 @@ from bridge.geometry.swing_twist import swing_rotation, swing_twist_decompose
 from bridge.skeleton import NUM_JOINTS, SMPL_JOINT_NAMES, SMPL_PARENTS
 
 from .bvh import BvhMotion, read_bvh
-from .motion import MotionClip, load_motion, resample, save_motion
+from .motion import FOOT_JOINTS, MotionClip, leg_length, load_motion, resample, save_motion, scaled_root_path
 
 TARGET_FPS = 30.0
 #: Bump when the retargeting changes, so cached motion is rebuilt.
-RETARGET_VERSION = "5"
+RETARGET_VERSION = "6"
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[2] / ".cache" / "motion"
 #: Twists are measured in the parent's solved frame, which moves with the ancestors' twists, so the solve
 #: repeats until they settle (five passes for the rigs here, the last confirming; three leave up to 18 degrees).
@@ -327,7 +329,9 @@ def retarget_bvh(motion: BvhMotion, rest_joints: np.ndarray, source: str, group:
                    for j, name in bone_names.items()}
     local = solve_pose(rest_joints, targets, bone_frames)
     pose_aa = rotations.matrix_to_axis_angle(local)
-    clip = MotionClip(pose_aa.astype(np.float32), targets[:, 0].astype(np.float32), motion.fps, source, group)
+    floor = float(np.percentile(targets[:, FOOT_JOINTS, 1].min(axis=1), 5))
+    root = scaled_root_path(targets[:, 0], leg_length(rest_joints) / leg_length(targets), floor)
+    clip = MotionClip(pose_aa.astype(np.float32), root.astype(np.float32), motion.fps, source, group)
     return RetargetResult(clip, targets, bone_frames, rig)
 
 
