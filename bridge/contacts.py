@@ -110,6 +110,16 @@ def contact_probabilities(joints_world: np.ndarray, fps: float, sole_heights: di
     return (low * still).astype(np.float32)
 
 
+def pictured_stillness(keypoints_2d: np.ndarray, fps: float, joints: tuple[int, ...]) -> np.ndarray:
+    """(F, 33, 3) keypoints -> (F, len(joints)) 1 where the detector saw that foot joint's landmark still
+    (image_speeds under IMAGE_SPEED_H_S), 0 where it saw it move, NaN where it did not see it well; joints are
+    CONTACT_POINTS' SMPL joints in any order."""
+    speeds = image_speeds(keypoints_2d, fps)
+    order = [next(k for k, (j, _) in enumerate(CONTACT_POINTS) if j == joint) for joint in joints]
+    speeds = speeds[:, order]
+    return np.where(np.isfinite(speeds), (np.nan_to_num(speeds) < IMAGE_SPEED_H_S).astype(np.float64), np.nan)
+
+
 def contact_labels(joints_world: np.ndarray, fps: float, sole_heights: dict[int, float]) -> np.ndarray:
     """(F, 4) bool: the hard tests, for ground truth from motion capture."""
     heights, speed = heights_and_speeds(joints_world, fps, sole_heights)

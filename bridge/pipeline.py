@@ -456,7 +456,8 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
     trans_m = pelvis - rest_joints[0]
     joints_3d = relative + pelvis[:, None, :]
     soles = sole_heights(rest_vertices, rest_joints)
-    world = ground.estimate_world_frame(joints_3d, track.valid, info.fps, soles)
+    world = ground.estimate_world_frame(joints_3d, track.valid, info.fps, soles,
+                                        contacts.pictured_stillness(keypoints_2d, info.fps, ground.FOOT_JOINTS))
     joints_world = joints_3d @ world.rotation.T + world.translation
     contact = contacts.contact_probabilities(joints_world, info.fps, soles, keypoints_2d)
     lock_summary = {"strength": float(options.foot_lock), "locked_frames": {"left": 0, "right": 0}}

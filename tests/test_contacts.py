@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bridge.contacts import CONTACT_POINTS, contact_labels, contact_probabilities
+from bridge.contacts import CONTACT_POINTS, contact_labels, contact_probabilities, pictured_stillness
 
 SOLES = {7: 0.08, 8: 0.08, 10: 0.03, 11: 0.03}
 FPS = 30.0
@@ -67,3 +67,12 @@ def test_stillness_is_judged_in_the_image_where_the_feet_are_seen():
     unseen = pictured_feet()
     unseen[:, [29, 31], 2] = 0.1
     assert (contact_probabilities(joints, FPS, SOLES, unseen)[:, :2] < 0.1).all()
+
+
+def test_pictured_stillness_says_still_moving_or_unseen_per_foot_joint():
+    keypoints = pictured_feet()
+    keypoints[:, 29, 2] = 0.1  # the left heel not seen well
+    still = pictured_stillness(keypoints, FPS, (7, 8, 10, 11))  # ground.FOOT_JOINTS order
+    assert np.isnan(still[:, 0]).all()  # left heel: unseen
+    assert (still[:, 2] == 1.0).all()  # left toe: still in the picture throughout
+    assert (still[35:46, 1] == 0.0).all() and (still[35:46, 3] == 0.0).all()  # the right foot swings

@@ -72,6 +72,20 @@ def test_planted_feet_are_used_and_a_short_clip_falls_back_to_the_body():
     assert estimate_world_frame(joints[:5], np.ones(5, bool), 30.0, SOLES).method == "body"
 
 
+def test_feet_still_in_the_picture_count_as_planted_where_the_depth_jitters():
+    """A monocular estimate's feet jitter in depth, so in 3D no foot looks planted; where the detector saw the
+    feet still, they are (and where it saw them move, they are not, however slow they look in 3D)."""
+    joints = stepping_between_spots()
+    jittery = joints + np.random.default_rng(0).normal(0.0, 0.03, (len(joints), 1, 3))  # ~1.3 m/s of noise
+    frames = np.ones(len(joints), bool)
+    assert estimate_world_frame(jittery, frames, 30.0, SOLES).method == "body"
+    still = np.ones((len(joints), len(FOOT_JOINTS)))
+    assert estimate_world_frame(jittery, frames, 30.0, SOLES, still).method == "contacts"
+    unseen = np.full_like(still, np.nan)
+    assert estimate_world_frame(jittery, frames, 30.0, SOLES, unseen).method == "body"
+    assert estimate_world_frame(joints, frames, 30.0, SOLES, np.zeros_like(still)).method == "body"
+
+
 def test_the_rendered_fixtures_floor_and_camera_from_its_true_joints(repo_root):
     """The wave clip was filmed from 1.0 m, about 2 degrees down, level (scripts/render_test_clip.py), of a
     person waving on the spot. Without steps only the posture says where up is: this procedural posture
