@@ -322,7 +322,7 @@ def _grounded_root(pose_aa: np.ndarray, rest_joints: np.ndarray) -> np.ndarray:
     foot joint at FOOT_JOINT_HEIGHT_M."""
     posed, _ = kinematics.forward_kinematics(rotations.axis_angle_to_matrix(pose_aa.astype(np.float64)),
                                              np.asarray(rest_joints, dtype=np.float64), SMPL_PARENTS)
-    lowest = posed[:, [7, 8, 10, 11], 1].min(axis=1) - posed[:, 0, 1]
+    lowest = posed[:, FOOT_JOINTS, 1].min(axis=1) - posed[:, 0, 1]
     height = gaussian_filter1d(FOOT_JOINT_HEIGHT_M - lowest, 1.0, mode="nearest")
     xz = _planted_xz(posed - posed[:, :1])
     return np.column_stack([xz[:, 0], height, xz[:, 1]])
