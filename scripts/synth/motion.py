@@ -12,14 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bridge.foot_lock import LEGS
 from bridge.geometry import kinematics, rotations
+from bridge.ground import FOOT_JOINTS
 from bridge.skeleton import NUM_JOINTS, SMPL_PARENTS
 
 MOTION_FORMAT = "arts-synth-motion/1"
-#: (hip, knee, ankle) of the left and right leg.
-LEGS = ((1, 4, 7), (2, 5, 8))
-#: Ankles and toes: what the feet stand on.
-FOOT_JOINTS = (7, 8, 10, 11)
 
 
 @dataclass

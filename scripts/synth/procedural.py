@@ -20,9 +20,10 @@ from scipy.ndimage import gaussian_filter1d
 
 from bridge.geometry import kinematics, rotations
 from bridge.geometry.swing_twist import swing_rotation, twist_matrix
+from bridge.ground import FOOT_JOINTS
 from bridge.skeleton import NUM_JOINTS, SMPL_PARENTS
 
-from .motion import FOOT_JOINTS, MotionClip
+from .motion import MotionClip
 
 MOTION_KINDS: tuple[str, ...] = ("idle", "walk", "wave", "squat", "turn", "reach")
 #: Kinds made on request only (not in generate.py's seed -> kind rotation, which fixes the test split):

@@ -39,10 +39,11 @@ import numpy as np
 from bridge.body_model import load_body_model_arrays, shaped_rest
 from bridge.geometry import analytic_ik, kinematics, rotations
 from bridge.geometry.swing_twist import swing_rotation, swing_twist_decompose
+from bridge.ground import FOOT_JOINTS
 from bridge.skeleton import NUM_JOINTS, SMPL_JOINT_NAMES, SMPL_PARENTS
 
 from .bvh import BvhMotion, read_bvh
-from .motion import FOOT_JOINTS, MotionClip, leg_length, load_motion, resample, save_motion, scaled_root_path
+from .motion import MotionClip, leg_length, load_motion, resample, save_motion, scaled_root_path
 
 TARGET_FPS = 30.0
 #: Bump when the retargeting changes, so cached motion is rebuilt.
