@@ -58,6 +58,38 @@ def test_original_cmu_skeleton_matches_too(motion_dir, rest_joints):
     assert np.nanmax(report.twist_deg[[1, 2, 4, 5, 16, 17, 18, 19, 20, 21]]) < 12.0
 
 
+def _hinge_spread_deg(pose_aa: np.ndarray, joint: int) -> float:
+    """Median angle between a joint's bent rotation axes and their principal axis: a few degrees for an elbow
+    whose arm bones carry the right roll, tens of degrees when a rest frame is wrong."""
+    aa = pose_aa[:, joint].astype(np.float64)
+    angle = np.linalg.norm(aa, axis=1)
+    axes = aa[angle > np.radians(20)] / angle[angle > np.radians(20), None]
+    principal = np.linalg.svd(axes, full_matrices=False)[2][0]
+    return float(np.degrees(np.median(np.arccos(np.clip(np.abs(axes @ principal), 0.0, 1.0)))))
+
+
+def test_cmu_3ds_max_release_hangs_its_arms_yet_retargets_like_the_original(motion_dir, rest_joints):
+    """Subject 131 comes in cgspeed's 3ds Max release (other joint names, arms down in the zero pose): its
+    elbows bend about one axis, as the original release's do, only when the arm rest frames are turned."""
+    from dataclasses import replace
+
+    from scripts.synth.retarget import CMU_MAX, read_motion_bvh
+    motion = read_motion_bvh(motion_dir / "cmu_original" / "131_02.bvh")
+    assert motion.fps == pytest.approx(120.0, rel=1e-3)
+    motion.motion = motion.motion[:600]
+    result = retarget_bvh(motion, rest_joints, "cmu:131_02", "cmu:131")
+    assert result.rig is CMU_MAX
+    report = validate_retarget(result, rest_joints)
+    assert report.bone_mm[[4, 5, 7, 8, 18, 19, 20, 21]].max() < 0.1
+    assert report.bone_mm[[16, 17]].max() < 3.0  # the shoulders hang from collars placed on the chest
+    assert report.bone_mm.mean() < 8.0 and report.chain_mm.mean() < 40.0
+    assert np.nanmax(report.twist_deg[[1, 2, 4, 5, 16, 17, 18, 19, 20, 21]]) < 12.0
+    assert max(_hinge_spread_deg(result.clip.pose_aa, j) for j in (18, 19)) < 5.0
+    unturned = retarget_bvh(motion, rest_joints, "cmu:131_02", "cmu:131", replace(CMU_MAX, rest_frames={}))
+    assert min(_hinge_spread_deg(unturned.clip.pose_aa, j) for j in (18, 19)) > 10.0
+    assert 0.75 < leg_length(result.target_joints_m) < 0.9  # metres: the CMU units (subject 01's legs: 0.83)
+
+
 def test_two_conversions_of_one_trial_give_the_same_smpl_motion(motion_dir, rest_joints):
     """CMU trial 01_01 as the original skeleton (120 fps) and as the iClone rig (60 fps): different bone
     axes, rest poses and proportions, the same motion."""
@@ -133,7 +165,7 @@ def test_unknown_skeleton_is_refused(tmp_path, rest_joints):
     text = ("HIERARCHY\nROOT Root\n{\n OFFSET 0 0 0\n CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation "
             "Yrotation\n JOINT A\n {\n  OFFSET 0 1 0\n  CHANNELS 3 Zrotation Xrotation Yrotation\n }\n}\nMOTION\n"
             "Frames: 3\nFrame Time: 0.0333\n" + "0 0 0 0 0 0 0 0 0\n" * 3)
-    with pytest.raises(RetargetError, match="unknown skeleton.*supported: cc_base, cmu, daz"):
+    with pytest.raises(RetargetError, match="unknown skeleton.*supported: cc_base, cmu, cmu_max, daz"):
         retarget_bvh(parse_bvh(text), rest_joints, "odd.bvh", "odd")
 
 

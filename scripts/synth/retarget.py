@@ -187,6 +187,48 @@ CMU = RigMap(
 )
 
 
+def _z_turn(degrees: float) -> np.ndarray:
+    """The rotation by `degrees` about +z (SMPL's forward axis)."""
+    c, s = np.cos(np.radians(degrees)), np.sin(np.radians(degrees))
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+#: The original CMU skeleton in cgspeed's 3ds Max release (subject 131; 31 joints, 120 fps): the same bones as
+#: CMU under other names (LeftHip = LeftUpLeg, LeftShoulder = LeftArm, lhand = LeftFingerBase, ...), but its
+#: zero pose hangs the arms straight down, palms in, every bone frame along the world axes. Turned into SMPL's
+#: T-pose, the left arm's bones turn +90 degrees about the forward axis and the right arm's -90 (the thumb,
+#: forward in both releases' zero poses, stays forward). Units as CMU.
+CMU_MAX = RigMap(
+    name="cmu_max",
+    joints=(
+        JointSource((), "Hips"),
+        joint_at("LeftHip"), joint_at("RightHip"),
+        _ON_SPINE,
+        joint_at("LeftKnee"), joint_at("RightKnee"),
+        _ON_SPINE,
+        joint_at("LeftAnkle"), joint_at("RightAnkle"),
+        _ON_SPINE,
+        joint_at("LeftToe"), joint_at("RightToe"),
+        _ON_SPINE,
+        JointSource((), "LeftCollar"), JointSource((), "RightCollar"),
+        joint_at("Head"),
+        joint_at("LeftShoulder"), joint_at("RightShoulder"),
+        joint_at("LeftElbow"), joint_at("RightElbow"),
+        joint_at("LeftWrist"), joint_at("RightWrist"),
+        JointSource((("lhand", -1.0), ("LFingers", 2.0)), "lhand"),
+        JointSource((("rhand", -1.0), ("RFingers", 2.0)), "rhand"),
+    ),
+    units_to_m=CMU.units_to_m,
+    rest_frames={
+        **{f"{side}{bone}": _z_turn(90.0 if side == "Left" else -90.0)
+           for side in ("Left", "Right") for bone in ("Shoulder", "Elbow", "Wrist")},
+        "lhand": _z_turn(90.0), "rhand": _z_turn(-90.0),
+    },
+    spine_path=("Hips", "Chest", "Chest2", "Neck", "Head"),
+    feet=("LeftAnkle", "RightAnkle"),
+)
+
+
 def _daz(side: str) -> dict[str, str]:
     return {k: f"{side}{v}" for k, v in {
         "thigh": "Thigh", "shin": "Shin", "foot": "Foot", "collar": "Collar", "shoulder": "Shldr",
@@ -235,7 +277,7 @@ DAZ = RigMap(
     spine_path=("abdomen", "chest", "neck", "head"),
     feet=(_DL["foot"], _DR["foot"]),
 )
-RIG_MAPS: tuple[RigMap, ...] = (CC_BASE, CMU, DAZ)
+RIG_MAPS: tuple[RigMap, ...] = (CC_BASE, CMU, CMU_MAX, DAZ)
 
 #: Frame rates the BVH headers get wrong, by the file's two innermost folders: the cgspeed salsa trials are
 #: 60 fps although their headers say 120 (../shared/motion/README.md).
