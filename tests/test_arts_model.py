@@ -506,3 +506,39 @@ def test_resnet50_feature_source_runs_the_whole_model_on_crops(body):
         predictor.predict_windows(image, world, (640, 480))
     out = predictor.predict_windows(image, world, (640, 480), crops=rng.uniform(0, 1, (1, 2, 3, 64, 64)))
     assert out["pose_aa"].shape == (1, 24, 3) and np.isfinite(out["pose_aa"]).all()
+
+
+def test_a_body_upside_down_is_answered_as_through_a_camera_rolled_upright(body):
+    """An upside-down window gets the rolled-back answer for the same window seen through a camera rolled to
+    within the tolerance of upright; a window within the tolerance is not touched."""
+    from bridge.upright import (UPRIGHT_TOLERANCE_DEG, body_tilt, roll_image_landmarks, roll_matrix, roll_points,
+                                upright_roll)
+
+    torch.manual_seed(2)
+    predictor = ArtsPredictor.from_config(small_config(window=6), body=body)
+    rng = np.random.default_rng(2)
+    image = np.concatenate([rng.uniform(200, 440, (2, 6, 33, 2)), rng.uniform(0.5, 1, (2, 6, 33, 2))], -1)
+    image[..., [11, 12], 1] = 150.0  # shoulders over the ankles, 20 px to the right: 6 degrees of lean
+    shoulders_x, ankles_x = image[..., [11, 12], 0], image[..., [27, 28], 0]
+    image[..., [11, 12], 0] += 20.0 - shoulders_x.mean(-1, keepdims=True) + ankles_x.mean(-1, keepdims=True)
+    image[..., [27, 28], 1] = 350.0
+    world = rng.normal(scale=0.4, size=(2, 6, 33, 3))
+    assert np.all(upright_roll(image) == 0.0)
+    upside_down = np.full(2, np.pi)
+    inverted_image = roll_image_landmarks(image, upside_down, (640, 480))
+    inverted_world = roll_points(world, upside_down)
+    roll = upright_roll(inverted_image)
+    np.testing.assert_allclose(np.degrees(np.abs(body_tilt(inverted_image))), 180.0 - 5.7, atol=0.1)
+    np.testing.assert_allclose(np.degrees(np.abs(body_tilt(roll_image_landmarks(inverted_image, roll, (640, 480))))),
+                               UPRIGHT_TOLERANCE_DEG, atol=1e-6)
+    out = predictor.predict_windows(inverted_image, inverted_world, (640, 480))
+    seen = predictor.predict_windows(roll_image_landmarks(inverted_image, roll, (640, 480)),
+                                     roll_points(inverted_world, roll), (640, 480))
+    back = roll_matrix(-roll)
+    root = back @ axis_angle_to_matrix(torch.from_numpy(seen["pose_aa"][:, 0]).double()).numpy()
+    np.testing.assert_allclose(axis_angle_to_matrix(torch.from_numpy(out["pose_aa"][:, 0]).double()).numpy(), root,
+                               atol=1e-4)
+    np.testing.assert_allclose(out["pose_aa"][:, 1:], seen["pose_aa"][:, 1:], atol=1e-4)
+    np.testing.assert_allclose(out["betas"], seen["betas"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(out["lifter_joints"], roll_points(seen["lifter_joints"], -roll), atol=1e-4)
+    np.testing.assert_allclose(out["joints_3d"], roll_points(seen["joints_3d"], -roll), atol=1e-4)

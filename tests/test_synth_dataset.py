@@ -14,7 +14,8 @@ from bridge.geometry import kinematics, rotations  # noqa: E402
 from bridge.keypoints import MEDIAPIPE_LANDMARK_NAMES  # noqa: E402
 from bridge.mirror import mirror_pose_aa  # noqa: E402
 from bridge.skeleton import SMPL_PARENTS  # noqa: E402
-from scripts.synth.augment import flip_clip, roll_clip, roll_matrix  # noqa: E402
+from bridge.upright import roll_matrix  # noqa: E402
+from scripts.synth.augment import flip_clip, roll_clip  # noqa: E402
 from scripts.synth.clip_file import load_clip  # noqa: E402
 from scripts.synth.dataset import PER_FRAME_KEYS, SyntheticWindows  # noqa: E402
 from scripts.synth.camera import project_points  # noqa: E402

@@ -17,6 +17,7 @@ from ..geometry.rotations import matrix_to_axis_angle
 from ..geometry.rotations import matrix_to_quaternion, quaternion_to_matrix
 from ..hashing import sha256_file
 from ..mirror import mirror_image_landmarks, mirror_rotmats, mirror_smpl_points, mirror_world_landmarks
+from ..upright import roll_image_landmarks, roll_matrix, roll_points, upright_roll
 from .arts import ArtsModel
 from .checkpoint import CheckpointError, body_arrays, build_model, load_checkpoint
 from .config import ArtsConfig
@@ -91,6 +92,13 @@ class ArtsPredictor:
         if resnet and crops is None:
             raise ValueError("this ARTS network reads person crops (feature_source 'resnet50'): pass crops")
         mid = image_landmarks.shape[1] // 2
+        # Bodies far from upright in the picture are seen through a rolled camera (bridge/upright.py).
+        roll = np.zeros(len(image_landmarks)) if resnet else upright_roll(image_landmarks)
+        rolled = roll != 0.0
+        if rolled.any():
+            image_landmarks, world_landmarks = image_landmarks.copy(), world_landmarks.copy()
+            image_landmarks[rolled] = roll_image_landmarks(image_landmarks[rolled], roll[rolled], image_size)
+            world_landmarks[rolled] = roll_points(world_landmarks[rolled], roll[rolled])
         keypoints = lifter_keypoints(image_landmarks, image_size)
         frame_input = crops if resnet else landmark_frame_vector(image_landmarks, world_landmarks, image_size)
         results: dict[str, list[np.ndarray]] = {"pose_aa": [], "betas": [], "joints_3d": [], "lifter_joints": []}
@@ -110,6 +118,10 @@ class ArtsPredictor:
                 rotmats = _rotation_midpoint(rotmats[:n], mirror_rotmats(rotmats[n:]))
                 betas = 0.5 * (betas[:n] + betas[n:])
                 lifter = 0.5 * (lifter[:n] + mirror_smpl_points(lifter[n:]))
+            if rolled[part].any():  # the answers for the rolled views, rolled back
+                back = torch.as_tensor(roll_matrix(-roll[part]), dtype=rotmats.dtype, device=rotmats.device)
+                rotmats = torch.cat([(back @ rotmats[:, 0])[:, None], rotmats[:, 1:]], dim=1)
+                lifter = torch.einsum("bij,bkj->bki", back, lifter)
             results["pose_aa"].append(matrix_to_axis_angle(rotmats).cpu().numpy())
             results["betas"].append(betas.cpu().numpy())
             results["joints_3d"].append(self.model.posed_joints(rotmats, betas).cpu().numpy())

@@ -20,6 +20,7 @@ import numpy as np
 
 from bridge.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from bridge.mirror import MIRROR, mirror_image_landmarks, mirror_pose_aa, mirror_smpl_points, mirror_world_landmarks
+from bridge.upright import roll_matrix
 
 
 def flip_clip(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -44,12 +45,6 @@ def flip_clip(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         pelvis_rest = data["joints_3d"][..., 0, :] - data["trans_m"]
         out["trans_m"] = data["joints_3d"][..., 0, :] * MIRROR - pelvis_rest
     return out
-
-
-def roll_matrix(angle_rad: float) -> np.ndarray:
-    """(3, 3) rotation about the camera's z axis (x right, y down: positive φ turns x towards y)."""
-    c, s = np.cos(angle_rad), np.sin(angle_rad)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
 def roll_clip(data: dict[str, np.ndarray], angle_rad: float) -> dict[str, np.ndarray]:
