@@ -193,40 +193,33 @@ def _z_turn(degrees: float) -> np.ndarray:
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
-#: The original CMU skeleton in cgspeed's 3ds Max release (subject 131; 31 joints, 120 fps): the same bones as
-#: CMU under other names (LeftHip = LeftUpLeg, LeftShoulder = LeftArm, lhand = LeftFingerBase, ...), but its
-#: zero pose hangs the arms straight down, palms in, every bone frame along the world axes. Turned into SMPL's
-#: T-pose, the left arm's bones turn +90 degrees about the forward axis and the right arm's -90 (the thumb,
-#: forward in both releases' zero poses, stays forward). Units as CMU.
-CMU_MAX = RigMap(
-    name="cmu_max",
-    joints=(
-        JointSource((), "Hips"),
-        joint_at("LeftHip"), joint_at("RightHip"),
-        _ON_SPINE,
-        joint_at("LeftKnee"), joint_at("RightKnee"),
-        _ON_SPINE,
-        joint_at("LeftAnkle"), joint_at("RightAnkle"),
-        _ON_SPINE,
-        joint_at("LeftToe"), joint_at("RightToe"),
-        _ON_SPINE,
-        JointSource((), "LeftCollar"), JointSource((), "RightCollar"),
-        joint_at("Head"),
-        joint_at("LeftShoulder"), joint_at("RightShoulder"),
-        joint_at("LeftElbow"), joint_at("RightElbow"),
-        joint_at("LeftWrist"), joint_at("RightWrist"),
-        JointSource((("lhand", -1.0), ("LFingers", 2.0)), "lhand"),
-        JointSource((("rhand", -1.0), ("RFingers", 2.0)), "rhand"),
-    ),
-    units_to_m=CMU.units_to_m,
-    rest_frames={
-        **{f"{side}{bone}": _z_turn(90.0 if side == "Left" else -90.0)
-           for side in ("Left", "Right") for bone in ("Shoulder", "Elbow", "Wrist")},
-        "lhand": _z_turn(90.0), "rhand": _z_turn(-90.0),
-    },
-    spine_path=("Hips", "Chest", "Chest2", "Neck", "Head"),
-    feet=("LeftAnkle", "RightAnkle"),
-)
+def _renamed(rig: RigMap, name: str, names: dict[str, str], **changes) -> RigMap:
+    """`rig` for a skeleton with the same bones under other names (names: rig's joint -> the other's)."""
+    def rename(joint: str) -> str:
+        base = joint.removesuffix(END_SITE)
+        return names.get(base, base) + joint[len(base):]
+
+    joints = tuple(JointSource(tuple((rename(n), w) for n, w in source.position),
+                               source.rotation_bone and rename(source.rotation_bone)) for source in rig.joints)
+    return replace(rig, name=name, joints=joints, spine_path=tuple(map(rename, rig.spine_path)),
+                   feet=(rename(rig.feet[0]), rename(rig.feet[1])), **changes)
+
+
+#: The original CMU skeleton in cgspeed's 3ds Max release (subject 131; 31 joints, 120 fps): CMU's bones under
+#: other names (LeftHip = LeftUpLeg, LeftShoulder = LeftArm, lhand = LeftFingerBase, ...), but its zero pose
+#: hangs the arms straight down, palms in, every bone frame along the world axes. Turned into SMPL's T-pose,
+#: the left arm's bones turn +90 degrees about the forward axis and the right arm's -90 (the thumb, forward in
+#: both releases' zero poses, stays forward). Units as CMU.
+CMU_MAX = _renamed(CMU, "cmu_max", {
+    **{f"{side}{cmu}": f"{side}{other}" for side in ("Left", "Right") for cmu, other in (
+        ("UpLeg", "Hip"), ("Leg", "Knee"), ("Foot", "Ankle"), ("ToeBase", "Toe"), ("Shoulder", "Collar"),
+        ("Arm", "Shoulder"), ("ForeArm", "Elbow"), ("Hand", "Wrist"))},
+    "LeftFingerBase": "lhand", "RightFingerBase": "rhand", "Spine": "Chest", "Spine1": "Chest2", "Neck1": "Neck",
+}, rest_frames={
+    **{f"{side}{bone}": _z_turn(90.0 if side == "Left" else -90.0)
+       for side in ("Left", "Right") for bone in ("Shoulder", "Elbow", "Wrist")},
+    "lhand": _z_turn(90.0), "rhand": _z_turn(-90.0),
+})
 
 
 def _daz(side: str) -> dict[str, str]:
