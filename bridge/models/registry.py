@@ -6,4 +6,4 @@ from pathlib import Path
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "arts_default.pt"
 DEFAULT_MODEL_ID = "arts-default"
 #: sha256 of DEFAULT_CHECKPOINT; update together with the model card whenever the checkpoint is retrained.
-DEFAULT_SHA256 = "637288b4519efd589f5334f830bb44f64d4fbdd16abb586c94532ac6757f7c94"
+DEFAULT_SHA256 = "6fd77a15737564915cc136aafb766488e78f4b84a01a089992a2b436c4205df8"
