@@ -20,7 +20,7 @@ import numpy as np
 
 from bridge.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from bridge.mirror import MIRROR, mirror_image_landmarks, mirror_pose_aa, mirror_smpl_points, mirror_world_landmarks
-from bridge.upright import roll_matrix
+from bridge.upright import roll_image_landmarks, roll_matrix, roll_points
 
 
 def flip_clip(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -54,18 +54,15 @@ def roll_clip(data: dict[str, np.ndarray], angle_rad: float) -> dict[str, np.nda
     landmarks may leave the image (the person is not re-cropped). Rolling by φ then -φ gives back the input."""
     out = dict(data)
     rot = roll_matrix(angle_rad)
-    if any(key in data for key in ("mp_image", "mp_image_clean")):
-        if "image_size" not in data:
-            raise KeyError("rolling pixel landmarks needs image_size")
-        centre = 0.5 * np.asarray(data["image_size"], dtype=np.float64)
+    angles = np.array([angle_rad])
+    if any(key in data for key in ("mp_image", "mp_image_clean")) and "image_size" not in data:
+        raise KeyError("rolling pixel landmarks needs image_size")
     for key in ("mp_image", "mp_image_clean"):
         if key in data:
-            arr = np.array(data[key], dtype=np.float64, copy=True)
-            arr[..., :2] = (arr[..., :2] - centre) @ rot[:2, :2].T + centre
-            out[key] = arr.astype(data[key].dtype)
+            out[key] = roll_image_landmarks(np.asarray(data[key])[None], angles, tuple(data["image_size"]))[0]
     for key in ("mp_world", "mp_world_clean", "joints_3d"):
         if key in data:
-            out[key] = (np.asarray(data[key], dtype=np.float64) @ rot.T).astype(data[key].dtype)
+            out[key] = roll_points(np.asarray(data[key])[None], angles)[0]
     if "pose_aa" in data:
         pose = np.array(data["pose_aa"], copy=True)
         root = rot @ axis_angle_to_matrix(np.asarray(pose[..., 0, :], dtype=np.float64))
