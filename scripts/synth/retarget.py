@@ -187,12 +187,6 @@ CMU = RigMap(
 )
 
 
-def _z_turn(degrees: float) -> np.ndarray:
-    """The rotation by `degrees` about +z (SMPL's forward axis)."""
-    c, s = np.cos(np.radians(degrees)), np.sin(np.radians(degrees))
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-
-
 def _renamed(rig: RigMap, name: str, names: dict[str, str], **changes) -> RigMap:
     """`rig` for a skeleton with the same bones under other names (names: rig's joint -> the other's)."""
     def rename(joint: str) -> str:
@@ -216,9 +210,9 @@ CMU_MAX = _renamed(CMU, "cmu_max", {
         ("Arm", "Shoulder"), ("ForeArm", "Elbow"), ("Hand", "Wrist"))},
     "LeftFingerBase": "lhand", "RightFingerBase": "rhand", "Spine": "Chest", "Spine1": "Chest2", "Neck1": "Neck",
 }, rest_frames={
-    **{f"{side}{bone}": _z_turn(90.0 if side == "Left" else -90.0)
-       for side in ("Left", "Right") for bone in ("Shoulder", "Elbow", "Wrist")},
-    "lhand": _z_turn(90.0), "rhand": _z_turn(-90.0),
+    bone: rotations.axis_angle_to_matrix(np.radians([0.0, 0.0, turn]))
+    for side, hand, turn in (("Left", "lhand", 90.0), ("Right", "rhand", -90.0))
+    for bone in (f"{side}Shoulder", f"{side}Elbow", f"{side}Wrist", hand)
 })
 
 
