@@ -7,7 +7,7 @@ import pytest
 from bridge.geometry import rotations
 from scripts.synth.generate import GenerateConfig, derived_motions, split_of, variants_of
 from scripts.synth.motion import MotionClip
-from scripts.synth.motion_mix import LOWER_BODY_JOINTS, random_speed, retimed, spliced, upright_fraction
+from scripts.synth.motion_mix import LOWER_BODY_JOINTS, random_speed, retimed, spliced, tumbled, upright_fraction
 from scripts.synth.procedural import LIMITS, procedural_motion
 
 
@@ -50,16 +50,38 @@ def test_derived_motions_keep_their_sources_split_and_splice_only_training_trial
         clip.pose_aa[:, 0] = 0.0  # upright
     held_out = _clip(90, "cmu:007_01", "cmu:007", 7)
     held_out.pose_aa[:, 0] = 0.0
-    config = GenerateConfig(clip_frames=60, speed_copies=2, splices=5, seed=1)
+    config = GenerateConfig(clip_frames=60, speed_copies=2, splices=5, tumbles=6, seed=1)
     derived = derived_motions(train + [held_out], config)
     speed = [m for m in derived if "~x" in m.source]
     splices = [m for m in derived if m.source.startswith("splice:")]
-    assert len(speed) == 8 and len(splices) == 5
+    tumbles = [m for m in derived if m.source.startswith("tumble:")]
+    assert len(speed) == 8 and len(splices) == 5 and len(tumbles) == 6
     assert all(split_of(m.source, m.group) == split_of(m.source.split("~")[0], m.group) for m in speed)
-    assert all("cmu:007" not in m.source and m.num_frames == 60 for m in splices)
+    assert all("cmu:007" not in m.source and m.num_frames == 60 for m in splices + tumbles)
+    assert all(split_of(m.source, m.group) == "train" for m in tumbles)
     assert all(variants_of(m, GenerateConfig(variants=4)) == 1 for m in derived)
     assert variants_of(train[0], GenerateConfig(variants=4)) == 4
     assert [m.source for m in derived_motions(train + [held_out], config)] == [m.source for m in derived]
+
+
+def test_tumble_turns_the_whole_body_head_over_heels_about_a_horizontal_axis_and_keeps_the_pose():
+    clip = _clip(120, "cmu:001_01", "cmu:001", 3)
+    clip.pose_aa[:, 0] = [0.0, 0.4, 0.0]  # upright, facing a little to the side
+    ups, turned = [], 0
+    for seed in range(12):
+        out = tumbled(clip, np.random.default_rng(seed), "tumble:0:cmu:001_01", "tumble:0")
+        np.testing.assert_array_equal(out.pose_aa[:, 1:], clip.pose_aa[:, 1:])
+        np.testing.assert_array_equal(out.root_pos_m, clip.root_pos_m)
+        root = rotations.axis_angle_to_matrix(out.pose_aa[:, 0].astype(np.float64))
+        before = rotations.axis_angle_to_matrix(clip.pose_aa[:, 0].astype(np.float64))
+        turn = root @ np.swapaxes(before, 1, 2)
+        axis = rotations.matrix_to_axis_angle(turn)
+        moving = np.linalg.norm(axis, axis=-1) > 1e-3
+        assert np.allclose(axis[moving, 1], 0.0, atol=1e-5)  # horizontal axis: no change of heading alone
+        ups.append(root[:, 1, 1].min())
+        turned += int(np.ptp(root[:, 1, 1]) > 1.0)
+    assert min(ups) < -0.5  # some are upside down at some point
+    assert turned >= 6  # most turn through the clip, some hold one tilt
 
 
 def test_upright_fraction():

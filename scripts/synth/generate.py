@@ -33,7 +33,7 @@ from .detector_noise import NoiseConfig, apply_detector_noise
 from .landmarks import landmark_vertex_ids, pose_body, self_visibility, torso_away_score, world_landmarks
 from .motion import MotionClip, fit_to_body
 from .motion_bundle import read_bundle
-from .motion_mix import random_speed, retimed, spliced, upright_fraction
+from .motion_mix import random_speed, retimed, spliced, tumbled, upright_fraction
 from .procedural import MOTION_KINDS, procedural_motion
 from .retarget import DEFAULT_CACHE_DIR, RetargetError, find_motion_files, load_retargeted
 
@@ -99,6 +99,7 @@ class GenerateConfig:
     limits: int = 0  # procedural clips over the full joint limits (seeds LIMITS_SEED0..)
     speed_copies: int = 0  # retimed copies of each mocap motion, speed log-uniform in 0.5-2x
     splices: int = 0  # training motions made of one trial's legs and another's upper body
+    tumbles: int = 0  # training motions turned head over heels (motion_mix.tumbled)
     seed: int = 0
     noise: NoiseConfig = field(default_factory=NoiseConfig)
 
@@ -181,8 +182,9 @@ def load_motions(motion_dir: Path | None, rest_joints: np.ndarray, cache_dir: Pa
 
 
 def derived_motions(mocap: list[MotionClip], config: GenerateConfig) -> list[MotionClip]:
-    """Speed-changed copies of every mocap motion (same group, so same split) and splices of training
-    trials (legs of one, upper body of another, both mostly upright), deterministic given config.seed."""
+    """Speed-changed copies of every mocap motion (same group, so same split), splices of training
+    trials (legs of one, upper body of another, both mostly upright) and tumbled pieces of training trials,
+    deterministic given config.seed."""
     out = []
     for motion in mocap:
         for k in range(config.speed_copies):
@@ -197,12 +199,19 @@ def derived_motions(mocap: list[MotionClip], config: GenerateConfig) -> list[Mot
             start = int(rng.integers(0, motion.num_frames - config.clip_frames + 1))
             legs_and_arms.append(motion.slice(start, start + config.clip_frames))
         out.append(spliced(*legs_and_arms, f"splice:{i}:{a.source}+{b.source}", f"splice:{i}"))
+    pieces = [m for m in mocap if split_of(m.source, m.group) == "train" and m.num_frames >= config.clip_frames]
+    for i in range(config.tumbles if pieces else 0):
+        rng = _rng(config.seed, f"tumble:{i}")
+        motion = pieces[int(rng.integers(len(pieces)))]
+        start = int(rng.integers(0, motion.num_frames - config.clip_frames + 1))
+        out.append(tumbled(motion.slice(start, start + config.clip_frames), rng,
+                           f"tumble:{i}:{motion.source}", f"tumble:{i}"))
     return out
 
 
 def variants_of(motion: MotionClip, config: GenerateConfig) -> int:
     """Renders per segment: config.variants for recorded motion, one for procedural and derived motion."""
-    derived = motion.source.startswith(("procedural:", "splice:")) or "~x" in motion.source
+    derived = motion.source.startswith(("procedural:", "splice:", "tumble:")) or "~x" in motion.source
     return 1 if derived else config.variants
 
 
@@ -297,10 +306,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="retimed copies (0.5-2x) of each mocap motion")
     parser.add_argument("--splices", type=int, default=defaults.splices,
                         help="training clips splicing one trial's legs with another's upper body")
+    parser.add_argument("--tumbles", type=int, default=defaults.tumbles,
+                        help="training clips of a trial's piece turned head over heels (flip, cartwheel, lying)")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     args = parser.parse_args(argv)
     if args.clip_frames < 16 or args.variants < 1 or min(args.procedural, args.limits, args.speed_copies,
-                                                          args.splices) < 0:
+                                                          args.splices, args.tumbles) < 0:
         parser.error("--clip-frames must be >= 16, --variants >= 1, the counts >= 0")
     if args.motion_dir is not None and args.motion_bundle is not None:
         parser.error("give --motion-dir or --motion-bundle, not both")
@@ -308,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("nothing to generate: give --motion-dir (or --motion-bundle) and/or --procedural")
     config = GenerateConfig(clip_frames=args.clip_frames, variants=args.variants, procedural=args.procedural,
                             limits=args.limits, speed_copies=args.speed_copies, splices=args.splices,
-                            seed=args.seed)
+                            tumbles=args.tumbles, seed=args.seed)
     summary = generate(args.out, args.motion_dir, config, args.body_model, args.cache_dir,
                        motion_bundle=args.motion_bundle, workers=max(1, args.workers))
     print(f"wrote {summary['clips']} clips ({summary['train_clips']} train, {summary['test_clips']} test, "
