@@ -181,6 +181,12 @@ def load_motions(motion_dir: Path | None, rest_joints: np.ndarray, cache_dir: Pa
     return clips
 
 
+def _random_piece(motion: MotionClip, frames: int, rng: np.random.Generator) -> MotionClip:
+    """`frames` consecutive frames of `motion` from a random start (the motion is at least that long)."""
+    start = int(rng.integers(0, motion.num_frames - frames + 1))
+    return motion.slice(start, start + frames)
+
+
 def derived_motions(mocap: list[MotionClip], config: GenerateConfig) -> list[MotionClip]:
     """Speed-changed copies of every mocap motion (same group, so same split), splices of training
     trials (legs of one, upper body of another, both mostly upright) and tumbled pieces of training trials,
@@ -189,22 +195,17 @@ def derived_motions(mocap: list[MotionClip], config: GenerateConfig) -> list[Mot
     for motion in mocap:
         for k in range(config.speed_copies):
             out.append(retimed(motion, random_speed(_rng(config.seed, f"speed:{motion.source}:{k}")), FPS))
-    donors = [m for m in mocap if split_of(m.source, m.group) == "train" and m.num_frames >= config.clip_frames
-              and upright_fraction(m) > 0.9]
+    pieces = [m for m in mocap if split_of(m.source, m.group) == "train" and m.num_frames >= config.clip_frames]
+    donors = [m for m in pieces if upright_fraction(m) > 0.9]
     for i in range(config.splices if len(donors) >= 2 else 0):
         rng = _rng(config.seed, f"splice:{i}")
         a, b = (donors[j] for j in rng.choice(len(donors), 2, replace=False))
-        legs_and_arms = []
-        for motion in (a, b):
-            start = int(rng.integers(0, motion.num_frames - config.clip_frames + 1))
-            legs_and_arms.append(motion.slice(start, start + config.clip_frames))
+        legs_and_arms = [_random_piece(motion, config.clip_frames, rng) for motion in (a, b)]
         out.append(spliced(*legs_and_arms, f"splice:{i}:{a.source}+{b.source}", f"splice:{i}"))
-    pieces = [m for m in mocap if split_of(m.source, m.group) == "train" and m.num_frames >= config.clip_frames]
     for i in range(config.tumbles if pieces else 0):
         rng = _rng(config.seed, f"tumble:{i}")
         motion = pieces[int(rng.integers(len(pieces)))]
-        start = int(rng.integers(0, motion.num_frames - config.clip_frames + 1))
-        out.append(tumbled(motion.slice(start, start + config.clip_frames), rng,
+        out.append(tumbled(_random_piece(motion, config.clip_frames, rng), rng,
                            f"tumble:{i}:{motion.source}", f"tumble:{i}"))
     return out
 
