@@ -42,6 +42,7 @@ def process_video_params(settings, prefs, video_path: str, output: Path) -> dict
         "body_model": _optional_path(prefs.body_model_path),
         "foot_lock": float(settings.foot_lock),
         "flip_average": bool(settings.flip_average),
+        "window_stride": int(settings.window_stride),
     }
 
 

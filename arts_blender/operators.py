@@ -490,6 +490,7 @@ def draw_import_options(layout, settings) -> None:
     col.prop(settings, "smoothing")
     col.prop(settings, "foot_lock")
     col.prop(settings, "flip_average")
+    col.prop(settings, "window_stride")
     draw_rig_options(col, settings)
 
 

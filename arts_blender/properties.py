@@ -71,6 +71,15 @@ class ArtsSettings(bpy.types.PropertyGroup):
         name="Mirror check", default=True,
         description="Also read the video mirrored and average the two answers: more accurate and steadier "
                     "motion for twice the network time")
+    window_stride: bpy.props.EnumProperty(
+        name="Network windows", default="2",
+        items=[("1", "Every frame", "A window of the video around every frame: the slowest, no more accurate than "
+                "every 2nd frame"),
+               ("2", "Every 2nd frame", "A window around every 2nd frame, each answering for the frames near it: "
+                "half the network time, as accurate"),
+               ("4", "Every 4th frame", "A quarter of the network time, a little less accurate and steady")],
+        description="How often the network reads a window of the video; each window answers for the frames around "
+                    "it and the answers are averaged")
     use_world: bpy.props.BoolProperty(
         name="Stand on the floor", default=True,
         description="Place the motion in the world frame found from the feet: Z up, the floor at zero, the "

@@ -13,6 +13,7 @@ from typing import Any
 from . import __version__
 from .camera import DEFAULT_FOV_DEG
 from .smoothing import PRESETS
+from .windows import DEFAULT_BATCH_WINDOWS, DEFAULT_WINDOW_STRIDE, MAX_WINDOW_STRIDE
 
 
 def _person(text: str) -> int | list[float]:
@@ -77,11 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--body-model", default=None, help="body model .npz or SMPL_NEUTRAL.pkl (default: bundled)")
     run.add_argument("--fov-deg", type=float, default=DEFAULT_FOV_DEG, help="horizontal field of view of the camera")
     run.add_argument("--focal-px", type=float, default=None, help="focal length in pixels (overrides --fov-deg)")
-    run.add_argument("--batch-size", type=int, default=64)
+    run.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_WINDOWS, help="windows per network call")
     run.add_argument("--foot-lock", type=_strength, default=1.0,
                      help="pin planted feet to one spot, strength 0 (off) to 1 (default 1)")
     run.add_argument("--flip-average", action=argparse.BooleanOptionalAction, default=True,
                      help="also run the network on the mirrored clip and average (default on; off halves model time)")
+    run.add_argument("--window-stride", type=int, default=DEFAULT_WINDOW_STRIDE,
+                     choices=range(1, MAX_WINDOW_STRIDE + 1), metavar="N",
+                     help="run the network on every N-th frame's window, each answering for the frames around it "
+                          f"(1 to {MAX_WINDOW_STRIDE}, default {DEFAULT_WINDOW_STRIDE}; model time / N; 4 is "
+                          "less accurate)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     people = sub.add_parser("people", help="list the people in a video (candidates for --person)")
@@ -173,7 +179,8 @@ def _run(args: argparse.Namespace) -> int:
         video=args.video, output=args.output, start_frame=args.start, end_frame=args.end, device=args.device,
         person=args.person, smoothing=args.smooth, preview=args.preview, checkpoint=args.checkpoint,
         body_model=args.body_model, fov_deg=args.fov_deg, focal_px=args.focal_px, batch_size=args.batch_size,
-        foot_lock=args.foot_lock, flip_average=args.flip_average)
+        foot_lock=args.foot_lock, flip_average=args.flip_average,
+        window_stride=args.window_stride)
     try:
         _, summary = process_video(options, progress=bars)
     except PipelineError as exc:

@@ -28,7 +28,8 @@ from .results import ClipResult, ResultsError, write_results
 from .shape_transfer import transfer_betas
 from .skeleton import NUM_BETAS, SMPL_PARENTS
 from .overlap import WindowsAhead
-from .windows import gather_windows, window_indices
+from .windows import (DEFAULT_BATCH_WINDOWS, DEFAULT_WINDOW_STRIDE, MAX_WINDOW_STRIDE, answer_offsets,
+                      blend_answers, gather_windows, stride_for, window_centres, window_indices)
 
 #: Sampled frames for choosing the person automatically (a person index is resolved with list_people's own
 #: defaults instead, so it names the same candidate the user picked from that listing).
@@ -70,12 +71,13 @@ class ProcessOptions:
     body_model: str | None = None
     fov_deg: float = camera.DEFAULT_FOV_DEG
     focal_px: float | None = None
-    batch_size: int = 64
+    batch_size: int = DEFAULT_BATCH_WINDOWS
     foot_lock: float = 1.0  # strength in [0, 1]; 0 = off
     task_path: str | None = None  # pose landmarker bundle (tests, advanced use)
     max_side_px: int | None = 1280  # frames are downscaled to this before landmark detection
     overlap: bool = True  # run the network on finished windows while detection goes on (same results)
     flip_average: bool = True  # also run each window mirrored and average (test-time flip: 2x model time)
+    window_stride: int = DEFAULT_WINDOW_STRIDE  # a window on every n-th frame, answers blended (bridge/windows.py)
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> ProcessOptions:
@@ -372,6 +374,9 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
         smooth_params = smoothing.params_from_request(options.smoothing)
     except ValueError as exc:
         raise PipelineError("invalid_request", str(exc)) from exc
+    if not 1 <= int(options.window_stride) <= MAX_WINDOW_STRIDE:
+        raise PipelineError("invalid_request",
+                            f"window_stride must be 1 to {MAX_WINDOW_STRIDE} frames, got {options.window_stride}")
 
     rep.begin("load", 3, "opening video")
     info, start, end = _open_video(options)
@@ -385,7 +390,8 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
     body = load_body_model(options.body_model)
     rep.end("load", 3, 3)
 
-    ahead = (WindowsAhead(predictor, info.image_size, options.batch_size, options.flip_average)
+    stride = stride_for(int(predictor.window), options.window_stride)
+    ahead = (WindowsAhead(predictor, info.image_size, options.batch_size, options.flip_average, stride)
              if options.overlap and track_person is None else None)
     try:
         track, person = _detect(options, info, start, end, rep, track_person, ahead)
@@ -407,24 +413,28 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
     image_lm = tracking.fill_missing(track.image_landmarks, track.valid)
     image_lm[~np.asarray(track.valid, bool), :, 2:] = 0.0  # no confidence where nobody was found, as in training
     world_lm = tracking.fill_missing(track.world_landmarks, track.valid)
-    pose_aa = np.zeros((frames, 24, 3), dtype=np.float32)
-    betas_per_frame = np.zeros((frames, NUM_BETAS), dtype=np.float32)
+    centres, offsets = window_centres(frames, stride), answer_offsets(stride)
+    windows = len(centres)
+    window_pose = np.zeros((windows, len(offsets), 24, 3), dtype=np.float32)
+    window_betas = np.zeros((windows, NUM_BETAS), dtype=np.float32)
     for centre, (pose, betas_k) in early.items():  # batches run during detection: their inputs were final
-        pose_aa[centre], betas_per_frame[centre] = pose, betas_k
-    starts = [b for b in range(0, frames, options.batch_size) if b not in early]  # the same batches either way
-    rep.begin("model", frames, f"running {getattr(predictor, 'model_id', 'ARTS')} on {len(starts)} batch(es)"
+        window_pose[centre // stride], window_betas[centre // stride] = pose, betas_k
+    # the same batches either way
+    starts = [b for b in range(0, windows, options.batch_size) if int(centres[b]) not in early]
+    rep.begin("model", windows, f"running {getattr(predictor, 'model_id', 'ARTS')} on {len(starts)} batch(es)"
               + (f" ({len(early)} windows already run during detection)" if early else ""))
     for n, first in enumerate(starts):
         rep.check()
-        centres = np.arange(first, min(first + options.batch_size, frames), dtype=np.int64)
-        idx = window_indices(centres, frames, int(predictor.window))
+        batch = slice(first, min(first + options.batch_size, windows))
+        idx = window_indices(centres[batch], frames, int(predictor.window))
         out = predictor.predict_windows(gather_windows(image_lm, idx), gather_windows(world_lm, idx), info.image_size,
-                                        flip_average=options.flip_average)
-        pose_aa[centres] = np.asarray(out["pose_aa"], dtype=np.float32)
-        betas_per_frame[centres] = np.asarray(out["betas"], dtype=np.float32)
-        done = len(early) + sum(min(options.batch_size, frames - b) for b in starts[:n + 1])
-        rep.report("model", done, frames, _eta(done, frames, rep.elapsed()))
-    rep.end("model", frames, frames)
+                                        flip_average=options.flip_average, offsets=offsets)
+        window_pose[batch] = np.asarray(out["pose_aa"], dtype=np.float32)
+        window_betas[batch] = np.asarray(out["betas"], dtype=np.float32)
+        done = len(early) + sum(min(options.batch_size, windows - b) for b in starts[:n + 1])
+        rep.report("model", done, windows, _eta(done, windows, rep.elapsed()))
+    rep.end("model", windows, windows)
+    pose_aa, betas_per_frame = blend_answers(centres, window_pose, window_betas, frames, stride)
 
     confidence = np.where(track.valid, tracking.frame_confidence(track.image_landmarks), 0.0).astype(np.float32)
     keypoints_2d = np.concatenate([image_lm[..., :2], tracking.keypoint_confidence(image_lm)[..., None]], axis=-1)

@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .windows import DEFAULT_BATCH_WINDOWS, DEFAULT_WINDOW_STRIDE, MAX_WINDOW_STRIDE
+
 PROTOCOL_VERSION = 1
 METHODS: tuple[str, ...] = ("hello", "process_video", "list_people", "cancel", "shutdown")
 ERROR_CODES: tuple[str, ...] = (
@@ -155,9 +157,10 @@ PARAMS: dict[str, _Spec] = {
         "body_model": (_optional_string, None, False),
         "fov_deg": (_fov, 55.0, False),
         "focal_px": (_optional_positive, None, False),
-        "batch_size": (_positive_int(4096), 64, False),
+        "batch_size": (_positive_int(4096), DEFAULT_BATCH_WINDOWS, False),
         "foot_lock": (_strength, 1.0, False),
         "flip_average": (_bool, True, False),
+        "window_stride": (_positive_int(MAX_WINDOW_STRIDE), DEFAULT_WINDOW_STRIDE, False),
     },
     "list_people": {
         **_RANGE,

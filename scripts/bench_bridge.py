@@ -30,6 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bridge.windows import DEFAULT_WINDOW_STRIDE  # noqa: E402
+
 CACHE = REPO / ".cache" / "bench"
 SIZES = {480: (854, 480), 720: (1280, 720), 1080: (1920, 1080)}
 
@@ -93,25 +95,30 @@ def bench_detect(path: Path) -> tuple[float, int]:
     return fps, found
 
 
-def bench_model(predictor, frames: int = 512, batch: int = 64, flip_average: bool = True) -> float:
-    from bridge.windows import gather_windows, iter_window_batches
+def bench_model(predictor, frames: int = 512, batch: int = 64, flip_average: bool = True,
+                stride: int = DEFAULT_WINDOW_STRIDE) -> float:
+    """Frames answered per second by the network alone, windows every `stride` frames (as the pipeline runs it)."""
+    from bridge.windows import answer_offsets, gather_windows, iter_window_batches, stride_for
 
+    stride = stride_for(predictor.window, stride)
     rng = np.random.default_rng(0)
     image = np.concatenate([rng.uniform(100, 600, (frames, 33, 2)), np.ones((frames, 33, 2))], -1).astype(np.float32)
     world = rng.normal(scale=0.3, size=(frames, 33, 3)).astype(np.float32)
     predictor.predict_windows(image[None, :16], world[None, :16], (1280, 720))  # warm-up
     t0 = time.perf_counter()
-    for _, idx in iter_window_batches(frames, predictor.window, batch):
+    for _, idx in iter_window_batches(frames, predictor.window, batch, stride):
         predictor.predict_windows(gather_windows(image, idx), gather_windows(world, idx), (1280, 720),
-                                  flip_average=flip_average)
+                                  flip_average=flip_average, offsets=answer_offsets(stride))
     return frames / (time.perf_counter() - t0)
 
 
-def bench_end_to_end(path: Path, predictor, tmp: Path, flip_average: bool = True) -> tuple[float, dict]:
+def bench_end_to_end(path: Path, predictor, tmp: Path, flip_average: bool = True,
+                     stride: int = DEFAULT_WINDOW_STRIDE) -> tuple[float, dict]:
     from bridge.pipeline import ProcessOptions, process_video
 
     t0 = time.perf_counter()
-    options = ProcessOptions(video=str(path), output=str(tmp / "bench.npz"), flip_average=flip_average)
+    options = ProcessOptions(video=str(path), output=str(tmp / "bench.npz"), flip_average=flip_average,
+                             window_stride=stride)
     _, summary = process_video(options, predictor=predictor)
     return summary.frames / (time.perf_counter() - t0), summary.timings_s
 
@@ -250,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     predictor, what = make_predictor()
     print(f"machine: {os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}; model: {what}")
     model_fps, plain_model_fps = bench_model(predictor), bench_model(predictor, flip_average=False)
+    every_frame_model_fps = bench_model(predictor, stride=1)
     rows = []
     for height in (int(s) for s in args.sizes.split(",")):
         clip = ensure_clip(height, args.seconds)
@@ -257,15 +265,17 @@ def main(argv: list[str] | None = None) -> int:
         detect_fps, found = bench_detect(clip)
         e2e_fps, timings = bench_end_to_end(clip, predictor, CACHE)
         plain_fps, _ = bench_end_to_end(clip, predictor, CACHE, flip_average=False)
+        every_frame_fps, _ = bench_end_to_end(clip, predictor, CACHE, stride=1)
         rows.append((f"{height}p", frames, decode_fps, detect_fps, model_fps, e2e_fps, plain_model_fps, plain_fps,
-                     found, timings))
+                     every_frame_model_fps, every_frame_fps, found, timings))
     print(f"\n{'size':>6} {'frames':>6} {'decode':>9} {'detect':>9} {'model':>9} {'end2end':>9} {'model*':>9} "
-          f"{'end2end*':>9}  person found")
-    for size, frames, dec, det, mod, e2e, mod1, e2e1, found, _ in rows:
-        print(f"{size:>6} {frames:>6} {dec:>9.1f} {det:>9.1f} {mod:>9.1f} {e2e:>9.1f} {mod1:>9.1f} {e2e1:>9.1f}  "
-              f"{found}/{frames}")
+          f"{'end2end*':>9} {'model1':>9} {'end2end1':>9}  person found")
+    for size, frames, dec, det, mod, e2e, mod_plain, e2e_plain, mod1, e2e1, found, _ in rows:
+        print(f"{size:>6} {frames:>6} {dec:>9.1f} {det:>9.1f} {mod:>9.1f} {e2e:>9.1f} {mod_plain:>9.1f} "
+              f"{e2e_plain:>9.1f} {mod1:>9.1f} {e2e1:>9.1f}  {found}/{frames}")
     print("(frames per second; end2end = probe + people pass + decode + detect + model + camera fit + write, "
-          "with the default flip averaging; * without it)")
+          f"with the defaults: flip averaging, a window every {DEFAULT_WINDOW_STRIDE} frames; * without flip "
+          "averaging; 1: a window on every frame)")
     print("\nend-to-end seconds per stage:")
     for size, *_, timings in rows:
         print(f"{size:>6} " + "  ".join(f"{k} {v:.2f}" for k, v in timings.items()))

@@ -36,7 +36,7 @@ How:
 
     python scripts/eval_rendered.py [--clips 6] [--sets rendered_heldout,rendered_unseen_kinds] [--seconds 4] \
         [--size 640x480] [--seed 0] [--checkpoint [NAME=]PATH ...] [--flip on|off|both] [--smoothing none] \
-        [--per-clip] [--json results.json] [--model-card addon_manifest/models/arts_default.json]
+        [--window-strides 1,2,4] [--per-clip] [--json results.json] [--model-card addon_manifest/models/arts_default.json]
 """
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -247,13 +248,20 @@ class TrackOnce:
         return next(t for (path, _, _), t in self.tracks.items() if path == str(video.resolve()))
 
 
-def run_bridge(mp4: Path, checkpoint: str | None, smoothing: str, track_person: TrackOnce, foot_lock: float = 1.0,
-               flip_average: bool = True):
+class BridgeRun(NamedTuple):
+    """One evaluated row: a checkpoint (None: the shipped one) and the bridge's inference options."""
+
+    path: str | None
+    flip_average: bool = True
+    window_stride: int = 1
+
+
+def run_bridge(mp4: Path, run: BridgeRun, smoothing: str, track_person: TrackOnce, foot_lock: float = 1.0):
     """process_video on the clip (no output file) -> ClipResult."""
     from bridge.pipeline import ProcessOptions, process_video
 
-    options = ProcessOptions(video=str(mp4), checkpoint=checkpoint, smoothing=smoothing, foot_lock=foot_lock,
-                             flip_average=flip_average)
+    options = ProcessOptions(video=str(mp4), checkpoint=run.path, smoothing=smoothing, foot_lock=foot_lock,
+                             flip_average=run.flip_average, window_stride=run.window_stride)
     result, _ = process_video(options, track_person=track_person)
     return result
 
@@ -516,9 +524,10 @@ def format_calibration(summary_2d: dict[str, dict[str, float]], summary_3d: dict
 
 # ---------------------------------------------------------------------------------------------------------
 
-def parse_checkpoints(specs: list[str], flip: str = "on") -> dict[str, tuple[str | None, bool]]:
-    """['NAME=PATH' or 'PATH', ...] -> {row name: (path, flip averaging)}; none given -> the shipped checkpoint
-    (path None). flip: "off", "on", or "both" (two rows per checkpoint, the second named "NAME +flip")."""
+def parse_checkpoints(specs: list[str], flip: str = "on", strides: tuple[int, ...] = (1,)) -> dict[str, BridgeRun]:
+    """['NAME=PATH' or 'PATH', ...] -> {row name: BridgeRun}; none given -> the shipped checkpoint (path None).
+    flip: "off", "on", or "both" (two rows per checkpoint, the second named "NAME +flip"); several window
+    strides: one row per stride, named "NAME stride N"."""
     paths: dict[str, str | None] = {}
     for spec in specs or ["arts_default (shipped)="]:
         name, sep, path = spec.partition("=")
@@ -527,12 +536,14 @@ def parse_checkpoints(specs: list[str], flip: str = "on") -> dict[str, tuple[str
             if name in paths:
                 name = spec
         paths[name] = path or None
-    out: dict[str, tuple[str | None, bool]] = {}
+    out: dict[str, BridgeRun] = {}
     for name, path in paths.items():
-        if flip in ("off", "both"):
-            out[name] = (path, False)
-        if flip in ("on", "both"):
-            out[f"{name} +flip" if flip == "both" else name] = (path, True)
+        for stride in strides:
+            named = f"{name} stride {stride}" if len(strides) > 1 else name
+            if flip in ("off", "both"):
+                out[named] = BridgeRun(path, False, stride)
+            if flip in ("on", "both"):
+                out[f"{named} +flip" if flip == "both" else named] = BridgeRun(path, True, stride)
     return out
 
 
@@ -545,7 +556,7 @@ def baseline_scores(world_landmarks: np.ndarray, gt_joints: np.ndarray, valid: n
     return {k: v for k, v in scores.items() if k not in ("Root (m)", "Depth bias (m)")}
 
 
-def evaluate(specs: list[ClipSpec], checkpoints: dict[str, tuple[str | None, bool]], out_dir: Path, smoothing: str,
+def evaluate(specs: list[ClipSpec], checkpoints: dict[str, BridgeRun], out_dir: Path, smoothing: str,
              cache_dir: Path | None, log: Callable[[str], None], foot_lock: float = 1.0
              ) -> tuple[dict[str, dict[str, dict]], Calibration, list[dict]]:
     """Render (or reuse) every clip, run every checkpoint on it, score MediaPipe's world landmarks as the
@@ -568,9 +579,9 @@ def evaluate(specs: list[ClipSpec], checkpoints: dict[str, tuple[str | None, boo
         clip = {**asdict(spec), "name": spec.name, "rendered_frames": int(len(truth["pose_aa"])),
                 "render_s": round(time.perf_counter() - started, 1) if fresh else None, "bridge_s": {}}
         results = {}
-        for model, (path, flip) in checkpoints.items():
+        for model, run in checkpoints.items():
             t0 = time.perf_counter()
-            results[model] = run_bridge(mp4, path, smoothing, track_once, foot_lock, flip)
+            results[model] = run_bridge(mp4, run, smoothing, track_once, foot_lock)
             clip["bridge_s"][model] = round(time.perf_counter() - t0, 1)
         track = track_once.of(mp4)
         both = np.asarray(track.valid, bool)
@@ -586,6 +597,14 @@ def evaluate(specs: list[ClipSpec], checkpoints: dict[str, tuple[str | None, boo
         log(f"clip {number}/{len(specs)} {spec.name}: {clip['rendered_frames']} frames, render "
             f"{str(clip['render_s']) + ' s' if fresh else 'cached'}, bridge (s) {clip['bridge_s']}")
     return scores, calibration, clips
+
+
+def bridge_options_sentence(run: BridgeRun) -> str:
+    """How the bridge ran for a model-card row, in words."""
+    every = "on every frame" if run.window_stride == 1 else f"every {run.window_stride} frames"
+    return (f" The bridge ran with test-time flip averaging {'on' if run.flip_average else 'off'} and a window "
+            f"{every} (window_stride {run.window_stride}: each frame the weighted mean of the answers of the "
+            "windows within two strides, bridge/windows.py).")
 
 
 def model_card_evaluation(set_rows: dict[str, dict[str, dict[str, float]]], model: str) -> dict[str, dict]:
@@ -614,6 +633,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     parser.add_argument("--flip", default="on", choices=("off", "on", "both"),
                         help="the bridge's test-time flip averaging (default on, as in the bridge); both: a second "
                              "row per checkpoint")
+    parser.add_argument("--window-strides", default="1",
+                        help="comma-separated bridge window strides (default 1); several: one row per stride")
     parser.add_argument("--smoothing", default="none", help="bridge smoothing preset (none, light, ...)")
     parser.add_argument("--foot-lock", type=float, default=1.0, help="bridge foot-lock strength (0: off)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the renders (reused)")
@@ -639,7 +660,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     files = find_motion_files(args.motion_dir) if args.motion_dir.is_dir() else []
     if not files:
         log(f"no motion files under {args.motion_dir}: procedural clips only")
-    checkpoints = parse_checkpoints(args.checkpoint, args.flip)
+    checkpoints = parse_checkpoints(args.checkpoint, args.flip,
+                                    tuple(int(v) for v in args.window_strides.split(",") if v.strip()))
     args.out.mkdir(parents=True, exist_ok=True)
     report: dict = {"config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}, "sets": {}}
     set_rows: dict[str, dict[str, dict[str, float]]] = {}
@@ -666,8 +688,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
         print(f"\nMediaPipe world torso length / true torso length: {summary['world_torso_scale']:.3f}")
         report["sets"][set_name] = {
             "wall_s": round(wall, 1), "frames": frames, "clips": clips, "calibration": summary,
-            "rows": {row: {"path": checkpoints[row][0] if row in checkpoints else None,
-                           "flip_average": checkpoints[row][1] if row in checkpoints else None, "mean": set_rows[set_name][row],
+            "rows": {row: {**(checkpoints[row]._asdict() if row in checkpoints else
+                              dict.fromkeys(BridgeRun._fields)), "mean": set_rows[set_name][row],
                            "clips": {c: {k: v for k, (v, _) in r.items()} for c, r in per_clip.items()}}
                      for row, per_clip in scores.items()}}
     first = next(iter(checkpoints))
@@ -679,7 +701,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
         card = json.loads(args.model_card.read_text())
         card.setdefault("evaluation", {}).update({
             "rendered_command": "python scripts/eval_rendered.py " + " ".join(argv or sys.argv[1:]),
-            "rendered_definitions": EVALUATION_DEFINITIONS, **report["evaluation"]})
+            "rendered_definitions": EVALUATION_DEFINITIONS + bridge_options_sentence(checkpoints[first]),
+            **report["evaluation"]})
         args.model_card.write_text(json.dumps(card, indent=1) + "\n")
     return set_rows
 

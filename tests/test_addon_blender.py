@@ -219,6 +219,7 @@ def test_find_people_fills_the_person_menu(settings, fake_bridge_python):
     params = jobs.process_video_params(settings, bpy.context.preferences.addons["arts_blender"].preferences,
                                        settings.video_path, fake_bridge_python.with_suffix(".npz"))
     assert params["person"] == 1 and params["smoothing"] == settings.smoothing and params["flip_average"] is True
+    assert params["window_stride"] == 2
 
 
 @pytest.mark.parametrize("mode", ["result", "error", "die"])

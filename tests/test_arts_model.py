@@ -542,3 +542,29 @@ def test_a_body_upside_down_is_answered_as_through_a_camera_rolled_upright(body)
     np.testing.assert_allclose(out["betas"], seen["betas"], rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(out["lifter_joints"], roll_points(seen["lifter_joints"], -roll), atol=1e-4)
     np.testing.assert_allclose(out["joints_3d"], roll_points(seen["joints_3d"], -roll), atol=1e-4)
+
+
+def test_windows_answer_for_frames_around_their_mid_frame_through_flip_and_roll(body):
+    # The bridge's window stride asks each window for several frames: each column must be that frame's answer,
+    # flip-averaged and rolled back exactly as the mid frame's is.
+    from bridge.upright import roll_image_landmarks, roll_points
+
+    torch.manual_seed(3)
+    predictor = ArtsPredictor.from_config(small_config(window=6), body=body)
+    rng = np.random.default_rng(3)
+    image = np.concatenate([rng.uniform(200, 440, (3, 6, 33, 2)), rng.uniform(0.5, 1, (3, 6, 33, 2))], -1)
+    image[..., [11, 12], 1], image[..., [27, 28], 1] = 150.0, 350.0
+    world = rng.normal(scale=0.4, size=(3, 6, 33, 3))
+    head_down = np.full(1, np.pi)
+    image[:1], world[:1] = roll_image_landmarks(image[:1], head_down, (640, 480)), roll_points(world[:1], head_down)
+    for flip in (False, True):
+        mid = predictor.predict_windows(image, world, (640, 480), flip_average=flip)
+        around = predictor.predict_windows(image, world, (640, 480), flip_average=flip, offsets=(-2, 0, 2))
+        assert around["pose_aa"].shape == (3, 3, 24, 3) and around["betas"].shape == (3, 10)
+        assert around["joints_3d"].shape == around["lifter_joints"].shape == (3, 3, 24, 3)
+        for name in ("pose_aa", "joints_3d", "lifter_joints"):
+            np.testing.assert_allclose(around[name][:, 1], mid[name], atol=1e-5)
+        np.testing.assert_allclose(around["betas"], mid["betas"], atol=1e-6)
+        assert np.abs(around["pose_aa"][:, 0] - around["pose_aa"][:, 2]).max() > 1e-3  # other frames, other answers
+    with pytest.raises(ValueError, match="inside the 6-frame window"):
+        predictor.predict_windows(image, world, (640, 480), offsets=(-4, 0))

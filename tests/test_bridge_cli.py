@@ -132,6 +132,9 @@ def test_argument_parsing():
     assert parser.parse_args(["run", "v.mp4", "-o", "o.npz", "--person", "2"]).person == 2
     assert parser.parse_args(["run", "v.mp4", "-o", "o.npz", "--foot-lock", "0"]).foot_lock == 0.0
     assert args.flip_average and not parser.parse_args(["run", "v.mp4", "-o", "o.npz", "--no-flip-average"]).flip_average
-    for bad in (["--person", "1,2"], ["--smooth", "wild"], ["--device", "tpu"], ["--foot-lock", "2"]):
+    assert args.window_stride == 2 and parser.parse_args(["run", "v.mp4", "-o", "o.npz", "--window-stride", "1"]
+                                                         ).window_stride == 1
+    for bad in (["--person", "1,2"], ["--smooth", "wild"], ["--device", "tpu"], ["--foot-lock", "2"],
+                ["--window-stride", "5"]):
         with pytest.raises(SystemExit):
             parser.parse_args(["run", "v.mp4", "-o", "o.npz", *bad])

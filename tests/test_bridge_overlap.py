@@ -3,9 +3,10 @@ would run it."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from bridge.overlap import WindowsAhead
-from bridge.windows import gather_windows, window_indices
+from bridge.windows import answer_offsets, gather_windows, window_centres, window_indices
 
 
 class Summing:
@@ -16,34 +17,40 @@ class Summing:
     def __init__(self):
         self.calls = []
 
-    def predict_windows(self, image, world, image_size, flip_average=False):
+    def predict_windows(self, image, world, image_size, flip_average=False, offsets=(0,)):
         self.calls.append(len(image))
         total = image.sum(axis=(1, 2, 3)) + 2.0 * world.sum(axis=(1, 2, 3))
-        return {"pose_aa": np.repeat(total[:, None, None], 24, 1).repeat(3, 2), "betas": np.zeros((len(image), 10))}
+        answers = total[:, None] + np.asarray(offsets)[None, :]  # (B, P): each answered frame its own value
+        return {"pose_aa": np.repeat(answers[:, :, None, None], 24, 2).repeat(3, 3),
+                "betas": np.zeros((len(image), 10))}
 
 
-def test_only_windows_with_final_frames_run_ahead_and_they_match_the_model_stage():
+@pytest.mark.parametrize("stride", [1, 2])
+def test_only_windows_with_final_frames_run_ahead_and_they_match_the_model_stage(stride):
     rng = np.random.default_rng(0)
-    frames = 60
+    frames = 60 * stride
     image = rng.normal(size=(frames, 33, 4)).astype(np.float32)
     world = rng.normal(size=(frames, 33, 3)).astype(np.float32)
     valid = np.ones(frames, bool)
     valid[30:33] = False  # nobody found: these frames are filled in later, so no window over them runs ahead
     net = Summing()
-    ahead = WindowsAhead(net, (640, 480), batch_size=5)
+    ahead = WindowsAhead(net, (640, 480), batch_size=5, stride=stride)
     for k in range(frames):
         ahead.add(image[k], world[k], valid[k])
     results = ahead.stop()
     assert set(net.calls) == {5}  # whole batches only
     centres = np.array(sorted(results))
-    windows = window_indices(np.arange(frames), frames, 8)
-    final = valid[windows].all(axis=1) & (np.arange(frames) + 3 < frames)  # the end's windows wait for the end
-    # whole batches of the model stage (0-4, 5-9, ...) whose windows are all final; the one over the gap and
-    # the clip's last (its end windows repeat the last frame) are left to the model stage
-    expected = [c for b in range(0, frames, 5) if final[b:b + 5].all() and b + 5 <= frames for c in range(b, b + 5)]
-    assert list(centres) == expected and len(expected) >= 40
-    direct = net.predict_windows(gather_windows(image, windows[centres]), gather_windows(world, windows[centres]),
-                                 (640, 480))
+    all_centres = window_centres(frames, stride)
+    windows = window_indices(all_centres, frames, 8)
+    final = valid[windows].all(axis=1) & (all_centres + 3 < frames)  # the end's windows wait for the end
+    # whole batches of the model stage (windows 0-4, 5-9, ...) whose windows are all final; the one over the gap
+    # and the clip's last (its end windows repeat the last frame) are left to the model stage
+    expected = [c for b in range(0, len(all_centres), 5) if final[b:b + 5].all() and b + 5 <= len(all_centres)
+                for c in all_centres[b:b + 5]]
+    assert list(centres) == expected and len(expected) >= 0.6 * len(all_centres)
+    chosen = windows[centres // stride]
+    direct = net.predict_windows(gather_windows(image, chosen), gather_windows(world, chosen), (640, 480),
+                                 offsets=answer_offsets(stride))
     np.testing.assert_allclose(np.array([results[c][0] for c in centres]), direct["pose_aa"], rtol=1e-6)
 
 

@@ -180,12 +180,15 @@ def test_cancel_during_detection_stops_the_windows_run_ahead(predictor, tmp_path
     assert not any(t.name == "arts-windows-ahead" for t in threading.enumerate())
 
 
-def test_windows_run_during_detection_give_the_same_results(predictor, tmp_path):
+@pytest.mark.parametrize("stride", [1, 2])
+def test_windows_run_during_detection_give_the_same_results(predictor, tmp_path, stride):
     """Overlapping the model with detection changes nothing: the same clip with a gap (frames where nobody is
     found, filled by interpolation afterwards) gives the same results within 1e-5 either way."""
     clip = derive_clip(CLIP, tmp_path / "gap.mp4", blank=(40, 55))
-    before, _ = process_video(ProcessOptions(video=str(clip), batch_size=8, overlap=False), predictor=predictor)
-    after, summary = process_video(ProcessOptions(video=str(clip), batch_size=8), predictor=predictor)
+    before, _ = process_video(ProcessOptions(video=str(clip), batch_size=4, overlap=False, window_stride=stride),
+                              predictor=predictor)
+    after, summary = process_video(ProcessOptions(video=str(clip), batch_size=4, window_stride=stride),
+                                   predictor=predictor)
     for name in ("pose_aa", "betas", "trans_m", "joints_3d", "joints_world_m", "contacts"):
         np.testing.assert_allclose(getattr(after, name), getattr(before, name), atol=1e-5, err_msg=name)
 
@@ -210,6 +213,9 @@ def test_a_video_cut_short_finishes_with_a_warning(predictor, tmp_path):
 def test_bad_options(predictor):
     with pytest.raises(PipelineError) as info:
         process_video(ProcessOptions(video=str(CLIP), smoothing="extreme"), predictor=predictor)
+    assert info.value.code == "invalid_request"
+    with pytest.raises(PipelineError, match="window_stride must be 1 to 4") as info:
+        process_video(ProcessOptions(video=str(CLIP), window_stride=5), predictor=predictor)
     assert info.value.code == "invalid_request"
     with pytest.raises(PipelineError) as info:
         process_video(ProcessOptions(video=str(CLIP), start_frame=500), predictor=predictor)

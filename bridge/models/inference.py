@@ -1,12 +1,14 @@
 """ArtsPredictor: the trained ARTS network behind the bridge's sliding windows (numpy in, numpy out).
 
-Each window of T frames yields SMPL parameters for its mid frame (index T // 2). With flip averaging on, each
-window also runs mirrored (left and right exchanged, the image flipped) and the two answers are averaged in
-the unmirrored frame: a test-time flip, which cancels errors the network makes differently for a pose and
-its mirror image, at twice the model time.
+Each window of T frames yields SMPL parameters for its mid frame (index T // 2), or for several frames around
+it (`offsets`; the bridge blends them across windows, bridge/windows.py). With flip averaging on, each window
+also runs mirrored (left and right exchanged, the image flipped) and the two answers are averaged in the
+unmirrored frame: a test-time flip, which cancels errors the network makes differently for a pose and its
+mirror image, at twice the model time.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +72,7 @@ class ArtsPredictor:
     @torch.inference_mode()
     def predict_windows(self, image_landmarks: np.ndarray, world_landmarks: np.ndarray,
                         image_size: tuple[int, int], crops: np.ndarray | None = None,
-                        flip_average: bool = False) -> dict[str, np.ndarray]:
+                        flip_average: bool = False, offsets: Sequence[int] | None = None) -> dict[str, np.ndarray]:
         """Mid-frame SMPL parameters for B windows (with flip_average, the average with the mirrored windows').
 
         image_landmarks (B, T, 33, 4) [x_px, y_px, visibility, presence]; world_landmarks (B, T, 33, 3)
@@ -79,6 +81,8 @@ class ArtsPredictor:
         Returns pose_aa (B, 24, 3) local axis-angle radians, joint 0 = orientation in camera axes;
         betas (B, 10); joints_3d (B, 24, 3) SMPL joints of (pose, betas), pelvis at the origin, camera axes,
         metres; lifter_joints (B, 24, 3) the lifter's skeleton for the same frame.
+        With `offsets` (P frame offsets from the mid frame), the answers for those frames of each window instead:
+        pose_aa, joints_3d and lifter_joints gain a P axis after B, (B, P, 24, 3); betas stay one per window.
         """
         image_landmarks = np.asarray(image_landmarks, dtype=np.float32)
         world_landmarks = np.asarray(world_landmarks, dtype=np.float32)
@@ -91,7 +95,10 @@ class ArtsPredictor:
         resnet = self.model.config.feature_source == "resnet50"
         if resnet and crops is None:
             raise ValueError("this ARTS network reads person crops (feature_source 'resnet50'): pass crops")
-        mid = image_landmarks.shape[1] // 2
+        window = image_landmarks.shape[1]
+        columns = window // 2 + np.asarray((0,) if offsets is None else offsets, dtype=np.int64)
+        if columns.ndim != 1 or not len(columns) or columns.min() < 0 or columns.max() >= window:
+            raise ValueError(f"offsets {offsets} must lie inside the {window}-frame window around its mid frame")
         # Bodies far from upright in the picture are seen through a rolled camera (bridge/upright.py).
         roll = np.zeros(len(image_landmarks)) if resnet else upright_roll(image_landmarks)
         rolled = roll != 0.0
@@ -112,7 +119,7 @@ class ArtsPredictor:
                                                        image_size))
                 keys = np.concatenate([keys, lifter_keypoints(flipped_image, image_size)])
                 inputs = np.concatenate([inputs, np.asarray(flipped_input, np.float32)])
-            rotmats, betas, lifter = self._run(keys, inputs, mid)
+            rotmats, betas, lifter = self._run(keys, inputs, columns)
             if flip_average:
                 n = len(keys) // 2
                 rotmats = _rotation_midpoint(rotmats[:n], mirror_rotmats(rotmats[n:]))
@@ -120,20 +127,25 @@ class ArtsPredictor:
                 lifter = 0.5 * (lifter[:n] + mirror_smpl_points(lifter[n:]))
             if rolled[part].any():  # the answers for the rolled views, rolled back
                 back = torch.as_tensor(roll_matrix(-roll[part]), dtype=rotmats.dtype, device=rotmats.device)
-                rotmats = torch.cat([(back @ rotmats[:, 0])[:, None], rotmats[:, 1:]], dim=1)
-                lifter = torch.einsum("bij,bkj->bki", back, lifter)
+                rotmats = torch.cat([(back[:, None] @ rotmats[:, :, 0])[:, :, None], rotmats[:, :, 1:]], dim=2)
+                lifter = torch.einsum("bij,bpkj->bpki", back, lifter)
             results["pose_aa"].append(matrix_to_axis_angle(rotmats).cpu().numpy())
             results["betas"].append(betas.cpu().numpy())
             results["joints_3d"].append(self.model.posed_joints(rotmats, betas).cpu().numpy())
             results["lifter_joints"].append(lifter.cpu().numpy())
-        return {name: np.concatenate(parts).astype(np.float32) for name, parts in results.items()}
+        out = {name: np.concatenate(parts).astype(np.float32) for name, parts in results.items()}
+        if offsets is None:
+            out = {name: value if name == "betas" else value[:, 0] for name, value in out.items()}
+        return out
 
     def _run(self, keypoints: np.ndarray, frame_input: np.ndarray,
-             mid: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """One forward pass -> the mid frame's rotation matrices (B, 24, 3, 3), β (B, 10), lifter joints (B, 24, 3)."""
+             columns: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One forward pass -> rotation matrices (B, P, 24, 3, 3), β (B, 10) and lifter joints (B, P, 24, 3) of
+        the window's frames `columns` (P,)."""
         out = self.model(torch.as_tensor(keypoints, device=self.device),
                          torch.as_tensor(frame_input, device=self.device))
-        return out["rotmats"][:, mid], out["betas"], out["joints"][:, mid]
+        index = torch.as_tensor(columns, device=self.device)
+        return out["rotmats"][:, index], out["betas"], out["joints"][:, index]
 
 
 def _rotation_midpoint(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
