@@ -76,6 +76,16 @@ def test_losses_vanish_at_the_truth_and_grow_away_from_it(free_body, free_smpl_l
     assert parts["pose"] < 1e-6
 
 
+def test_mesh_losses_see_the_mid_frame_and_in_turn_every_other_frame():
+    from bridge.models.losses import mesh_loss_frames
+
+    torch.manual_seed(0)
+    draws = [mesh_loss_frames(16, 4) for _ in range(50)]
+    assert all(len(f) == 4 and 8 in f.tolist() and len(set(f.tolist())) == 4 for f in draws)
+    assert set(torch.cat(draws).tolist()) == set(range(16))
+    assert mesh_loss_frames(4, 1).tolist() == [0, 1, 2, 3] and mesh_loss_frames(5, 8).tolist() == [2]
+
+
 def make_micro_dataset(folder):
     from scripts.synth.generate import GenerateConfig, generate
 

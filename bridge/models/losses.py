@@ -3,8 +3,10 @@
 Distances are in metres. L_mesh and L_joint are mean Euclidean distances over vertices / joints after
 putting each body's pelvis at the origin (root-relative, as the lifter predicts); L_pose is the mean squared
 error of the local rotation matrices, L_shape that of β. L_pose and the lifter loss cover all T frames; the
-SMPL-layer losses (L_mesh, L_joint) every `mesh_loss_stride`-th frame including the mid frame, because
-skinning the full mesh for every frame dominates a CPU training step.
+SMPL-layer losses (L_mesh, L_joint) one frame in `mesh_loss_stride`, because skinning the full mesh for every
+frame dominates a CPU training step: the mid frame and a fresh random draw of the others each step. (A fixed
+every-4th-frame pattern left frames 1-3 from the mid frame trained by L_pose alone, while the bridge uses
+every window's answers for the frames up to 3 from its mid frame, bridge/windows.py.)
 An auxiliary twist loss (HybriK-style; not in Eq. 11) supervises TIK's (cos, sin) twists with the twists of
 the true rotations about the same template bones, weighted by `lambda_twist`.
 """
@@ -45,6 +47,16 @@ def twist_loss(pred_twist: torch.Tensor, gt_rotmats: torch.Tensor, rest_joints: 
     return (((pred_twist - target) ** 2) * mask).sum(dim=-1).mean() * mask.numel() / mask.sum()
 
 
+def mesh_loss_frames(window: int, stride: int) -> torch.Tensor:
+    """The frames (sorted) the SMPL-layer losses see this step: the mid frame and ceil(T / stride) - 1 others
+    drawn at random (torch's generator)."""
+    count = -(-window // stride)
+    mid = window // 2
+    others = torch.randperm(window - 1)[:count - 1]
+    others = others + (others >= mid).long()  # skip the mid frame
+    return torch.sort(torch.cat([torch.tensor([mid]), others])).values
+
+
 def arts_loss(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], smpl_layer: torch.nn.Module,
               config: ArtsConfig, rest_joints: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
     """Eq. 11 (+ the lifter's joint loss and TIK's twist loss). Returns (total, {part: value}).
@@ -53,7 +65,7 @@ def arts_loss(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], smpl
     rest_joints (24, 3): the template skeleton TIK's twists refer to (needed with use_tik).
     """
     t = out["rotmats"].shape[1]
-    frames = torch.arange((t // 2) % config.mesh_loss_stride, t, config.mesh_loss_stride)
+    frames = mesh_loss_frames(t, config.mesh_loss_stride)
     n = len(frames)
     pred_vertices, pred_joints = smpl_mesh(smpl_layer, out["rotmats"][:, frames].flatten(0, 1),
                                            out["betas"].repeat_interleave(n, dim=0))
