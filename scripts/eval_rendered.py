@@ -59,6 +59,7 @@ if str(REPO) not in sys.path:
 
 from bridge import camera, metrics, tracking  # noqa: E402
 from bridge.geometry import rotations  # noqa: E402
+from bridge.windows import DEFAULT_WINDOW_STRIDE  # noqa: E402
 from bridge.keypoints import (MEDIAPIPE_LIMB_PARENT, MEDIAPIPE_SIDE, mediapipe_body_frame_2d,  # noqa: E402
                              mediapipe_limb_directions, mediapipe_world_to_smpl_joints)
 from bridge.models.tik import twist_mask  # noqa: E402
@@ -253,7 +254,7 @@ class BridgeRun(NamedTuple):
 
     path: str | None
     flip_average: bool = True
-    window_stride: int = 1
+    window_stride: int = DEFAULT_WINDOW_STRIDE
 
 
 def run_bridge(mp4: Path, run: BridgeRun, smoothing: str, track_person: TrackOnce, foot_lock: float = 1.0):
@@ -524,7 +525,8 @@ def format_calibration(summary_2d: dict[str, dict[str, float]], summary_3d: dict
 
 # ---------------------------------------------------------------------------------------------------------
 
-def parse_checkpoints(specs: list[str], flip: str = "on", strides: tuple[int, ...] = (1,)) -> dict[str, BridgeRun]:
+def parse_checkpoints(specs: list[str], flip: str = "on", strides: tuple[int, ...] = (DEFAULT_WINDOW_STRIDE,)
+                      ) -> dict[str, BridgeRun]:
     """['NAME=PATH' or 'PATH', ...] -> {row name: BridgeRun}; none given -> the shipped checkpoint (path None).
     flip: "off", "on", or "both" (two rows per checkpoint, the second named "NAME +flip"); several window
     strides: one row per stride, named "NAME stride N"."""
@@ -633,8 +635,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     parser.add_argument("--flip", default="on", choices=("off", "on", "both"),
                         help="the bridge's test-time flip averaging (default on, as in the bridge); both: a second "
                              "row per checkpoint")
-    parser.add_argument("--window-strides", default="1",
-                        help="comma-separated bridge window strides (default 1); several: one row per stride")
+    parser.add_argument("--window-strides", default=str(DEFAULT_WINDOW_STRIDE),
+                        help=f"comma-separated bridge window strides (default {DEFAULT_WINDOW_STRIDE}, the bridge's); "
+                             "several: one row per stride")
     parser.add_argument("--smoothing", default="none", help="bridge smoothing preset (none, light, ...)")
     parser.add_argument("--foot-lock", type=float, default=1.0, help="bridge foot-lock strength (0: off)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the renders (reused)")

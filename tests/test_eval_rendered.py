@@ -149,8 +149,9 @@ def test_landmark_offsets_3d_are_hip_centred_and_body_aligned():
 
 
 def test_checkpoint_rows_with_and_without_flip_averaging():
-    assert parse_checkpoints([]) == {"arts_default (shipped)": (None, True, 1)}
-    assert parse_checkpoints(["new=a.pt", "b.pt"], "off") == {"new": ("a.pt", False, 1), "b": ("b.pt", False, 1)}
-    assert parse_checkpoints(["new=a.pt"], "both") == {"new": ("a.pt", False, 1), "new +flip": ("a.pt", True, 1)}
+    # the bridge's own default window stride unless told otherwise
+    assert parse_checkpoints([]) == {"arts_default (shipped)": (None, True, 2)}
+    assert parse_checkpoints(["new=a.pt", "b.pt"], "off") == {"new": ("a.pt", False, 2), "b": ("b.pt", False, 2)}
+    assert parse_checkpoints(["new=a.pt"], "both") == {"new": ("a.pt", False, 2), "new +flip": ("a.pt", True, 2)}
     assert parse_checkpoints(["new=a.pt"], "on", (1, 3)) == {"new stride 1": ("a.pt", True, 1),
                                                              "new stride 3": ("a.pt", True, 3)}
