@@ -434,7 +434,7 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
         done = len(early) + sum(min(options.batch_size, windows - b) for b in starts[:n + 1])
         rep.report("model", done, windows, _eta(done, windows, rep.elapsed()))
     rep.end("model", windows, windows)
-    pose_aa, betas_per_frame = blend_answers(centres, window_pose, window_betas, frames, stride)
+    pose_aa, betas_per_frame = blend_answers(window_pose, window_betas, frames, stride)
 
     confidence = np.where(track.valid, tracking.frame_confidence(track.image_landmarks), 0.0).astype(np.float32)
     keypoints_2d = np.concatenate([image_lm[..., :2], tracking.keypoint_confidence(image_lm)[..., None]], axis=-1)

@@ -72,18 +72,17 @@ def iter_window_batches(num_frames: int, window: int, batch_size: int,
         yield batch, window_indices(batch, num_frames, window)
 
 
-def blend_answers(centres: np.ndarray, pose_aa: np.ndarray, betas: np.ndarray, num_frames: int,
+def blend_answers(pose_aa: np.ndarray, betas: np.ndarray, num_frames: int,
                   stride: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-window answers -> per-frame (pose_aa (F, 24, 3), betas (F, 10)).
 
-    centres (W,) = window_centres(num_frames, stride); pose_aa (W, P, 24, 3) axis-angle for the frames
-    answer_offsets(stride) around each centre; betas (W, 10), one per window. A frame's answer is the
+    pose_aa (W, P, 24, 3) axis-angle, for every window of window_centres(num_frames, stride) in order, at the
+    frames answer_offsets(stride) around its centre; betas (W, 10), one per window. A frame's answer is the
     weighted mean of the windows' answers for it, weight 1 - |offset| / (2 stride): joint rotations as the
     normalised weighted sum of their quaternions taken in one hemisphere, β linearly.
     """
-    centres, pose_aa, betas = np.asarray(centres), np.asarray(pose_aa), np.asarray(betas)
-    if not np.array_equal(centres, window_centres(num_frames, stride)):
-        raise ValueError(f"blend_answers needs the answers of every window at stride {stride}, in order")
+    pose_aa, betas = np.asarray(pose_aa), np.asarray(betas)
+    centres = window_centres(num_frames, stride)
     reach = 2 * stride
     offsets = answer_offsets(stride)
     if pose_aa.shape[:2] != (len(centres), len(offsets)) or betas.shape[0] != len(centres):

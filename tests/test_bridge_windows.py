@@ -54,7 +54,7 @@ def test_windows_that_agree_give_their_answer_and_every_frame_gets_one(frames, s
     truth = np.linspace(-1.0, 2.0, frames + 4 * stride)  # radians about z, one per frame (and past the ends)
     answers = _about_z(truth[centres[:, None] + offsets + 2 * stride])
     betas = np.tile(np.arange(10.0), (len(centres), 1))
-    pose, blended_betas = blend_answers(centres, answers, betas, frames, stride)
+    pose, blended_betas = blend_answers(answers, betas, frames, stride)
     assert pose.shape == (frames, 24, 3) and blended_betas.shape == (frames, 10)
     np.testing.assert_allclose(pose[:, 5, 2], truth[2 * stride:2 * stride + frames], atol=1e-6)
     np.testing.assert_allclose(blended_betas, np.tile(np.arange(10.0), (frames, 1)))
@@ -65,7 +65,7 @@ def test_a_frame_averages_the_windows_within_two_strides_weighted_towards_their_
     centres = window_centres(frames, stride)  # 0, 2, 4, 6, 8
     answers = _about_z(np.repeat(0.1 * centres[:, None].astype(float), 7, 1))  # each window its own angle
     betas = np.repeat(centres[:, None].astype(float), 10, 1)
-    pose, blended_betas = blend_answers(centres, answers, betas, frames, stride)
+    pose, blended_betas = blend_answers(answers, betas, frames, stride)
     # inside the clip the weights (1 - |d| / 4) are symmetric about every frame: windows at 2, 4, 6 give frame 4
     # weights 1/2, 1, 1/2, windows at 0, 2, 4, 6 give frame 3 weights 1/4, 3/4, 3/4, 1/4
     np.testing.assert_allclose(pose[2:7, 0, 2], 0.1 * np.arange(2, 7), atol=1e-6)
@@ -76,7 +76,7 @@ def test_a_frame_averages_the_windows_within_two_strides_weighted_towards_their_
 
 def test_blending_takes_the_short_way_between_rotations_near_half_a_turn():
     answers = _about_z(np.array([[np.pi - 0.05] * 3, [-(np.pi - 0.05)] * 3]))  # 175 and 185 (as -175) deg about z
-    pose, _ = blend_answers(np.array([0, 1]), answers, np.zeros((2, 10)), 2, 1)
+    pose, _ = blend_answers(answers, np.zeros((2, 10)), 2, 1)  # windows on frames 0 and 1
     assert np.all(np.linalg.norm(pose[:, 0], axis=-1) > np.pi - 0.05)  # between the two, not near 0
 
 
@@ -97,6 +97,6 @@ def test_invalid_arguments():
     with pytest.raises(ValueError):
         window_centres(5, 0)
     with pytest.raises(ValueError):  # answers for some of the windows only
-        blend_answers(np.array([0, 2]), np.zeros((2, 7, 24, 3)), np.zeros((2, 10)), 6, 2)
+        blend_answers(np.zeros((2, 7, 24, 3)), np.zeros((2, 10)), 6, 2)  # 6 frames at stride 2 have 3 windows
     with pytest.raises(ValueError):  # answers at the wrong number of offsets
-        blend_answers(np.array([0, 2, 4]), np.zeros((3, 1, 24, 3)), np.zeros((3, 10)), 6, 2)
+        blend_answers(np.zeros((3, 1, 24, 3)), np.zeros((3, 10)), 6, 2)
