@@ -59,7 +59,9 @@ def test_errors_are_correlated_in_time():
     px, world, depth = _clip()
     err = _noise(px, world, depth).image[..., 0] - px[..., 0]
     lag1 = np.mean([np.corrcoef(err[1:, k], err[:-1, k])[0, 1] for k in range(33)])
-    assert 0.2 < lag1 < 0.95  # drift makes consecutive errors alike, jitter keeps them from being equal
+    # drift makes consecutive errors alike (real MediaPipe's jitter is about a tenth of its total error),
+    # jitter keeps them from being equal
+    assert 0.2 < lag1 < 0.99
 
 
 def test_occluded_landmarks_are_noisier_and_less_visible():
@@ -136,14 +138,14 @@ def test_world_landmarks_have_more_depth_noise_and_are_hip_centred():
     out = _noise(px, world, depth)
     np.testing.assert_allclose(0.5 * (out.world[:, 23] + out.world[:, 24]), 0.0, atol=1e-6)
     scale = (out.world * world).sum() / (world * world).sum()
-    assert 0.75 < scale < 1.15  # about the truth's size (MediaPipe's are 0.98x on average)
+    assert 0.75 < scale < 1.15  # about the truth's size (MediaPipe's are 0.95x on average)
     err = out.world - scale * world
     assert err[..., 2].std() > 1.8 * err[..., 0].std()
     assert 0.01 < err[..., 0].std() < 0.1
 
 
 def test_errors_are_mostly_slow_like_real_mediapipe():
-    """Real output's frame-to-frame jitter is about a quarter of its total error (noise_calibration.py)."""
+    """Real output's frame-to-frame jitter is about a tenth of its total error (noise_calibration.py)."""
     px, world, depth = _clip()
     out = _noise(px, world, depth)
     for err in (out.image[..., :2] - px, out.world - world):
@@ -201,3 +203,31 @@ def test_systematic_offsets_raise_and_narrow_the_hips_and_shorten_the_shins():
                    config=dataclasses.replace(QUIET, bias_scale=1.0, bias_sigma=0.0, jitter_scale=0.01,
                                               body_drift_fraction=0.0)).image[..., :2]
     np.testing.assert_allclose(np.median(noisy[:, 23] - px[:, 23], axis=0), [-7.0, -7.0], atol=0.5)
+
+
+def _swapped_run_lengths(config: NoiseConfig) -> np.ndarray:
+    """Lengths of the runs of frames whose left and right landmarks came out exchanged."""
+    px, world, depth = _clip(3000)
+    out = _noise(px, world, depth, config=config)
+    swapped = out.image[:, 11, 0] > out.image[:, 12, 0]  # the figure's left shoulder (11) is on the -x side
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], swapped.astype(int), [0]])))
+    return edges[1::2] - edges[::2]
+
+
+def test_some_swaps_last_for_seconds():
+    """Real left/right confusions gather in a few clips, where they can hold for seconds."""
+    only = dataclasses.replace(QUIET, swap_rate_per_s=0.3)
+    short = _swapped_run_lengths(dataclasses.replace(only, long_swap_share=0.0))
+    long = _swapped_run_lengths(dataclasses.replace(only, long_swap_share=1.0))
+    assert short.max() <= 12 + 12  # two short swaps of the same group can meet
+    assert np.median(long) > 3 * np.median(short) and long.max() > 60
+
+
+def test_visibility_shifts_per_clip():
+    px, world, depth = _clip(200)
+    means = [_noise(px, world, depth, config=dataclasses.replace(QUIET, visibility_shift=shift, visibility_sigma=0.0)
+                    ).image[..., 2].mean() for shift in (-2.0, 0.0)]
+    assert means[0] < means[1] - 0.05
+    spread = [_noise(px, world, depth, seed=seed, config=dataclasses.replace(QUIET, visibility_sigma=1.2)
+                     ).image[..., 2].mean() for seed in range(8)]
+    assert np.std(spread) > 0.02
