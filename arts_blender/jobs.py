@@ -41,6 +41,7 @@ def process_video_params(settings, prefs, video_path: str, output: Path) -> dict
         "checkpoint": _optional_path(prefs.checkpoint_path),
         "body_model": _optional_path(prefs.body_model_path),
         "foot_lock": float(settings.foot_lock),
+        "limb_reaim": float(settings.limb_reaim),
         "flip_average": bool(settings.flip_average),
         "window_stride": int(settings.window_stride),
     }

@@ -489,6 +489,7 @@ def draw_import_options(layout, settings) -> None:
     col.prop(settings, "person")
     col.prop(settings, "smoothing")
     col.prop(settings, "foot_lock")
+    col.prop(settings, "limb_reaim")
     col.prop(settings, "flip_average")
     col.prop(settings, "window_stride")
     draw_rig_options(col, settings)

@@ -67,6 +67,11 @@ class ArtsSettings(bpy.types.PropertyGroup):
         name="Foot lock", subtype="FACTOR", min=0.0, max=1.0, default=1.0,
         description="Pin each planted foot to one spot for its whole contact (legs re-solved, pelvis adjusted "
                     "only where a leg cannot reach); 0 turns it off")
+    limb_reaim: bpy.props.FloatProperty(
+        name="Follow video limbs", subtype="FACTOR", min=0.0, max=1.0, default=0.2,
+        description="Turn arms and legs this share of the way towards where the video's 2D keypoints put them "
+                    "(bone lengths kept, smoothed over time): closer to the footage on unusual poses; 0 keeps the "
+                    "network's pose as it is")
     flip_average: bpy.props.BoolProperty(
         name="Mirror check", default=True,
         description="Also read the video mirrored and average the two answers: more accurate and steadier "

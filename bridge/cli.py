@@ -12,6 +12,7 @@ from typing import Any
 
 from . import __version__
 from .camera import DEFAULT_FOV_DEG
+from .limb_reaim import DEFAULT_STRENGTH as LIMB_REAIM_STRENGTH
 from .smoothing import PRESETS
 from .windows import DEFAULT_BATCH_WINDOWS, DEFAULT_WINDOW_STRIDE, MAX_WINDOW_STRIDE
 
@@ -40,7 +41,7 @@ def _strength(text: str) -> float:
     except ValueError:
         value = -1.0
     if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"--foot-lock takes a strength from 0 (off) to 1, got {text!r}")
+        raise argparse.ArgumentTypeError(f"takes a strength from 0 (off) to 1, got {text!r}")
     return value
 
 
@@ -81,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_WINDOWS, help="windows per network call")
     run.add_argument("--foot-lock", type=_strength, default=1.0,
                      help="pin planted feet to one spot, strength 0 (off) to 1 (default 1)")
+    run.add_argument("--limb-reaim", type=_strength, default=LIMB_REAIM_STRENGTH,
+                     help="turn each limb this share of the way towards the video's 2D keypoints, 0 (off) to 1 "
+                          f"(default {LIMB_REAIM_STRENGTH:g})")
     run.add_argument("--flip-average", action=argparse.BooleanOptionalAction, default=True,
                      help="also run the network on the mirrored clip and average (default on; off halves model time)")
     run.add_argument("--window-stride", type=int, default=DEFAULT_WINDOW_STRIDE,
@@ -179,7 +183,7 @@ def _run(args: argparse.Namespace) -> int:
         video=args.video, output=args.output, start_frame=args.start, end_frame=args.end, device=args.device,
         person=args.person, smoothing=args.smooth, preview=args.preview, checkpoint=args.checkpoint,
         body_model=args.body_model, fov_deg=args.fov_deg, focal_px=args.focal_px, batch_size=args.batch_size,
-        foot_lock=args.foot_lock, flip_average=args.flip_average,
+        foot_lock=args.foot_lock, limb_reaim=args.limb_reaim, flip_average=args.flip_average,
         window_stride=args.window_stride)
     try:
         _, summary = process_video(options, progress=bars)

@@ -2,7 +2,8 @@
 
 Stages (protocol.STAGES): load (probe video, load model and body model) -> people (pick the person) ->
 detect (decode + MediaPipe, streaming; then, in a crop, missed frames beside found ones) -> model (ARTS over
-sliding windows) -> camera (root translation) -> smooth (optional) -> write (atomic results file) -> preview
+sliding windows) -> smooth (optional) -> camera (root translation; the limbs turned part of the way to the 2D
+keypoints, limb_reaim.py; world frame, contacts, foot lock) -> write (atomic results file) -> preview
 (optional). Progress is reported per stage with done/total and an ETA; cancellation is checked between
 frames and batches, so a cancel takes effect within one batch. The clip-level shape is a robust mean of the
 per-frame shapes over detected frames (carried over by skeleton proportions when the chosen body model is
@@ -20,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from . import (camera, contacts, crop_recovery, foot_lock, ground, preflight, protocol, smoothing, track_checks,
-               tracking, video)
+from . import (camera, contacts, crop_recovery, foot_lock, ground, limb_reaim, preflight, protocol, smoothing,
+               track_checks, tracking, video)
 from .detection import DetectorMissingError, PoseDetector
 from .geometry import kinematics, rotations
 from .results import ClipResult, ResultsError, write_results
@@ -73,6 +74,7 @@ class ProcessOptions:
     focal_px: float | None = None
     batch_size: int = DEFAULT_BATCH_WINDOWS
     foot_lock: float = 1.0  # strength in [0, 1]; 0 = off
+    limb_reaim: float = limb_reaim.DEFAULT_STRENGTH  # share of the way limbs turn to the 2D keypoints; 0 = off
     task_path: str | None = None  # pose landmarker bundle (tests, advanced use)
     max_side_px: int | None = 1280  # frames are downscaled to this before landmark detection
     overlap: bool = True  # run the network on finished windows while detection goes on (same results)
@@ -465,6 +467,10 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
         pelvis = smoothing.smooth_array(pelvis, info.fps, smooth_params)
     trans_m = pelvis - rest_joints[0]
     joints_3d = relative + pelvis[:, None, :]
+    if options.limb_reaim > 0:  # before the floor, contacts and lock, which then work on the limbs as shown
+        pose_aa = limb_reaim.reaim_limbs(pose_aa, rest_joints, pelvis, keypoints_2d, focal_px, info.image_size,
+                                         float(options.limb_reaim)).astype(np.float32)
+        joints_3d = pose_joints(pose_aa, rest_joints) + trans_m[:, None]
     soles = sole_heights(rest_vertices, rest_joints)
     world = ground.estimate_world_frame(joints_3d, track.valid, info.fps, soles,
                                         contacts.pictured_stillness(keypoints_2d, info.fps, ground.FOOT_JOINTS))

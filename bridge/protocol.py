@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .limb_reaim import DEFAULT_STRENGTH as LIMB_REAIM_STRENGTH
 from .windows import DEFAULT_BATCH_WINDOWS, DEFAULT_WINDOW_STRIDE, MAX_WINDOW_STRIDE
 
 PROTOCOL_VERSION = 1
@@ -159,6 +160,7 @@ PARAMS: dict[str, _Spec] = {
         "focal_px": (_optional_positive, None, False),
         "batch_size": (_positive_int(4096), DEFAULT_BATCH_WINDOWS, False),
         "foot_lock": (_strength, 1.0, False),
+        "limb_reaim": (_strength, LIMB_REAIM_STRENGTH, False),
         "flip_average": (_bool, True, False),
         "window_stride": (_positive_int(MAX_WINDOW_STRIDE), DEFAULT_WINDOW_STRIDE, False),
     },

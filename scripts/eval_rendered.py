@@ -59,6 +59,7 @@ if str(REPO) not in sys.path:
 
 from bridge import camera, metrics, tracking  # noqa: E402
 from bridge.geometry import rotations  # noqa: E402
+from bridge.limb_reaim import DEFAULT_STRENGTH as LIMB_REAIM_STRENGTH  # noqa: E402
 from bridge.windows import DEFAULT_WINDOW_STRIDE  # noqa: E402
 from bridge.keypoints import (MEDIAPIPE_LIMB_PARENT, MEDIAPIPE_SIDE, mediapipe_body_frame_2d,  # noqa: E402
                              mediapipe_limb_directions, mediapipe_world_to_smpl_joints)
@@ -255,6 +256,7 @@ class BridgeRun(NamedTuple):
     path: str | None
     flip_average: bool = True
     window_stride: int = DEFAULT_WINDOW_STRIDE
+    limb_reaim: float = LIMB_REAIM_STRENGTH
 
 
 def run_bridge(mp4: Path, run: BridgeRun, smoothing: str, track_person: TrackOnce, foot_lock: float = 1.0):
@@ -262,7 +264,8 @@ def run_bridge(mp4: Path, run: BridgeRun, smoothing: str, track_person: TrackOnc
     from bridge.pipeline import ProcessOptions, process_video
 
     options = ProcessOptions(video=str(mp4), checkpoint=run.path, smoothing=smoothing, foot_lock=foot_lock,
-                             flip_average=run.flip_average, window_stride=run.window_stride)
+                             flip_average=run.flip_average, window_stride=run.window_stride,
+                             limb_reaim=run.limb_reaim)
     result, _ = process_video(options, track_person=track_person)
     return result
 
@@ -525,11 +528,12 @@ def format_calibration(summary_2d: dict[str, dict[str, float]], summary_3d: dict
 
 # ---------------------------------------------------------------------------------------------------------
 
-def parse_checkpoints(specs: list[str], flip: str = "on", strides: tuple[int, ...] = (DEFAULT_WINDOW_STRIDE,)
-                      ) -> dict[str, BridgeRun]:
+def parse_checkpoints(specs: list[str], flip: str = "on", strides: tuple[int, ...] = (DEFAULT_WINDOW_STRIDE,),
+                      reaims: tuple[float, ...] = (LIMB_REAIM_STRENGTH,)) -> dict[str, BridgeRun]:
     """['NAME=PATH' or 'PATH', ...] -> {row name: BridgeRun}; none given -> the shipped checkpoint (path None).
     flip: "off", "on", or "both" (two rows per checkpoint, the second named "NAME +flip"); several window
-    strides: one row per stride, named "NAME stride N"."""
+    strides: one row per stride, named "NAME stride N"; several limb re-aim strengths: one row per strength,
+    named "NAME reaim S"."""
     paths: dict[str, str | None] = {}
     for spec in specs or ["arts_default (shipped)="]:
         name, sep, path = spec.partition("=")
@@ -541,11 +545,13 @@ def parse_checkpoints(specs: list[str], flip: str = "on", strides: tuple[int, ..
     out: dict[str, BridgeRun] = {}
     for name, path in paths.items():
         for stride in strides:
-            named = f"{name} stride {stride}" if len(strides) > 1 else name
-            if flip in ("off", "both"):
-                out[named] = BridgeRun(path, False, stride)
-            if flip in ("on", "both"):
-                out[f"{named} +flip" if flip == "both" else named] = BridgeRun(path, True, stride)
+            for reaim in reaims:
+                named = name + (f" stride {stride}" if len(strides) > 1 else "") + (
+                    f" reaim {reaim:g}" if len(reaims) > 1 else "")
+                if flip in ("off", "both"):
+                    out[named] = BridgeRun(path, False, stride, reaim)
+                if flip in ("on", "both"):
+                    out[f"{named} +flip" if flip == "both" else named] = BridgeRun(path, True, stride, reaim)
     return out
 
 
@@ -606,7 +612,10 @@ def bridge_options_sentence(run: BridgeRun) -> str:
     every = "on every frame" if run.window_stride == 1 else f"every {run.window_stride} frames"
     return (f" The bridge ran with test-time flip averaging {'on' if run.flip_average else 'off'} and a window "
             f"{every} (window_stride {run.window_stride}: each frame the weighted mean of the answers of the "
-            "windows within two strides, bridge/windows.py).")
+            "windows within two strides, bridge/windows.py)"
+            + (f", and the limbs turned {run.limb_reaim:g} of the way to the 2D keypoints (limb_reaim "
+               f"{run.limb_reaim:g}, bridge/limb_reaim.py)." if run.limb_reaim > 0 else
+               ", and no limb re-aiming (limb_reaim 0)."))
 
 
 def model_card_evaluation(set_rows: dict[str, dict[str, dict[str, float]]], model: str) -> dict[str, dict]:
@@ -638,6 +647,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     parser.add_argument("--window-strides", default=str(DEFAULT_WINDOW_STRIDE),
                         help=f"comma-separated bridge window strides (default {DEFAULT_WINDOW_STRIDE}, the bridge's); "
                              "several: one row per stride")
+    parser.add_argument("--limb-reaim", default=f"{LIMB_REAIM_STRENGTH:g}",
+                        help=f"comma-separated limb re-aim strengths (default {LIMB_REAIM_STRENGTH:g}, the bridge's); "
+                             "several: one row per strength")
     parser.add_argument("--smoothing", default="none", help="bridge smoothing preset (none, light, ...)")
     parser.add_argument("--foot-lock", type=float, default=1.0, help="bridge foot-lock strength (0: off)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the renders (reused)")
@@ -664,7 +676,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     if not files:
         log(f"no motion files under {args.motion_dir}: procedural clips only")
     checkpoints = parse_checkpoints(args.checkpoint, args.flip,
-                                    tuple(int(v) for v in args.window_strides.split(",") if v.strip()))
+                                    tuple(int(v) for v in args.window_strides.split(",") if v.strip()),
+                                    tuple(float(v) for v in args.limb_reaim.split(",") if v.strip()))
     args.out.mkdir(parents=True, exist_ok=True)
     report: dict = {"config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}, "sets": {}}
     set_rows: dict[str, dict[str, dict[str, float]]] = {}

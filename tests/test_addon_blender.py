@@ -220,6 +220,8 @@ def test_find_people_fills_the_person_menu(settings, fake_bridge_python):
                                        settings.video_path, fake_bridge_python.with_suffix(".npz"))
     assert params["person"] == 1 and params["smoothing"] == settings.smoothing and params["flip_average"] is True
     assert params["window_stride"] == 2
+    from bridge.limb_reaim import DEFAULT_STRENGTH
+    assert params["limb_reaim"] == pytest.approx(DEFAULT_STRENGTH)  # the panel starts from the bridge's default
 
 
 @pytest.mark.parametrize("mode", ["result", "error", "die"])

@@ -236,8 +236,9 @@ def test_a_users_own_body_model_gets_the_predicted_proportions(free_body, tmp_pa
     shipped = pipeline.load_predictor(None, "cpu")
     path = tmp_path / "SMPL_NEUTRAL.pkl"
     path.write_bytes(smpl_like_pickle(skeleton_body_arrays(free_body, scale=1.1)))
-    runs = {name: process_video(ProcessOptions(video=str(CLIP), end_frame=40, body_model=body, foot_lock=0.0),
-                                predictor=shipped)  # foot lock re-solves legs per body: compare the network's poses
+    # foot lock and limb re-aim re-solve the limbs per body: compare the network's own poses
+    runs = {name: process_video(ProcessOptions(video=str(CLIP), end_frame=40, body_model=body, foot_lock=0.0,
+                                               limb_reaim=0.0), predictor=shipped)
             for name, body in (("free", None), ("user", str(path)))}
     (free_result, free_summary), (result, summary) = runs["free"], runs["user"]
     user = load_body_model_arrays(str(path))

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bridge.limb_reaim import DEFAULT_STRENGTH as LIMB_REAIM_STRENGTH
 from bridge.tracking import runs_of
 from scripts.eval_rendered import (LANDMARK_GROUPS, MEDIAPIPE_ROW, aggregate, baseline_scores,
                                    model_card_evaluation, offsets_2d, offsets_3d, parse_checkpoints, pose_scores,
@@ -149,9 +150,12 @@ def test_landmark_offsets_3d_are_hip_centred_and_body_aligned():
 
 
 def test_checkpoint_rows_with_and_without_flip_averaging():
-    # the bridge's own default window stride unless told otherwise
-    assert parse_checkpoints([]) == {"arts_default (shipped)": (None, True, 2)}
-    assert parse_checkpoints(["new=a.pt", "b.pt"], "off") == {"new": ("a.pt", False, 2), "b": ("b.pt", False, 2)}
-    assert parse_checkpoints(["new=a.pt"], "both") == {"new": ("a.pt", False, 2), "new +flip": ("a.pt", True, 2)}
-    assert parse_checkpoints(["new=a.pt"], "on", (1, 3)) == {"new stride 1": ("a.pt", True, 1),
-                                                             "new stride 3": ("a.pt", True, 3)}
+    # the bridge's own default window stride and limb re-aim unless told otherwise
+    r = LIMB_REAIM_STRENGTH
+    assert parse_checkpoints([]) == {"arts_default (shipped)": (None, True, 2, r)}
+    assert parse_checkpoints(["new=a.pt", "b.pt"], "off") == {"new": ("a.pt", False, 2, r), "b": ("b.pt", False, 2, r)}
+    assert parse_checkpoints(["new=a.pt"], "both") == {"new": ("a.pt", False, 2, r), "new +flip": ("a.pt", True, 2, r)}
+    assert parse_checkpoints(["new=a.pt"], "on", (1, 3)) == {"new stride 1": ("a.pt", True, 1, r),
+                                                             "new stride 3": ("a.pt", True, 3, r)}
+    assert parse_checkpoints(["new=a.pt"], "on", (2,), (0.35, 0.0)) == {"new reaim 0.35": ("a.pt", True, 2, 0.35),
+                                                                        "new reaim 0": ("a.pt", True, 2, 0.0)}
