@@ -44,6 +44,7 @@ import argparse
 import hashlib
 import json
 import math
+import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -716,7 +717,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     if args.model_card:
         card = json.loads(args.model_card.read_text())
         card.setdefault("evaluation", {}).update({
-            "rendered_command": "python scripts/eval_rendered.py " + " ".join(argv or sys.argv[1:]),
+            "rendered_command": "python scripts/eval_rendered.py " + shlex.join(argv or sys.argv[1:]),
             "rendered_definitions": EVALUATION_DEFINITIONS + bridge_options_sentence(checkpoints[first]),
             **report["evaluation"]})
         args.model_card.write_text(json.dumps(card, indent=1) + "\n")
