@@ -32,7 +32,8 @@ if str(REPO) not in sys.path:
 from bridge import contacts, ground  # noqa: E402
 from bridge.pipeline import sole_heights  # noqa: E402
 from scripts.eval_rendered import (DEFAULT_CACHE_DIR, DEFAULT_MOTION_DIR, DEFAULT_OUT, EVAL_SETS, FPS,  # noqa: E402
-                                   TrackOnce, find_motion_files, render_spec, run_bridge, score_clip, select_clips)
+                                   BridgeRun, TrackOnce, find_motion_files, render_spec, run_bridge, score_clip,
+                                   select_clips)
 
 TOES = (1, 3)  # columns of contacts.CONTACT_POINTS that are toes
 TOE_JOINTS = (10, 11)
@@ -115,7 +116,7 @@ def main() -> None:
                 truth = {k: data[k] for k in data.files}
             labels, _ = truth_contacts(truth, body)
             for mode, strength in (("off", 0.0), ("on", 1.0)):
-                result = run_bridge(mp4, args.checkpoint, "none", track_once, strength)
+                result = run_bridge(mp4, BridgeRun(args.checkpoint), "none", track_once, strength)
                 scored = np.asarray(result.valid, bool)
                 parts[mode].append(clip_stats(result, labels, body, scored))
                 poses[mode].append(score_clip(result, truth, body, scored))
