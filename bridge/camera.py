@@ -59,6 +59,13 @@ def project(points_cam: np.ndarray, focal_px: float, principal_px: tuple[float, 
     return focal_px * p[..., :2] / z + np.asarray(principal_px, dtype=np.float64)
 
 
+def pixel_rays(keypoints_px: np.ndarray, focal_px: float, principal_px: tuple[float, float]) -> np.ndarray:
+    """(..., 2) pixels -> (..., 3) unit directions from the camera centre through them (camera axes)."""
+    xy = (np.asarray(keypoints_px, dtype=np.float64) - np.asarray(principal_px, dtype=np.float64)) / float(focal_px)
+    rays = np.concatenate([xy, np.ones(xy.shape[:-1] + (1,))], axis=-1)
+    return rays / np.linalg.norm(rays, axis=-1, keepdims=True)
+
+
 def correspondences(joints_rel: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pair SMPL joints with MediaPipe landmarks.
 

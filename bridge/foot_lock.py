@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .camera import pixel_rays, principal_point
 from .geometry import kinematics, rotations
 from .geometry.swing_twist import swing_rotation
 from .skeleton import SMPL_PARENTS
@@ -117,10 +118,8 @@ def ankle_rays(keypoints_2d: np.ndarray, focal_px: float, image_size: tuple[int,
     """(F, 33, 3) detected [x_px, y_px, confidence] -> (F, 2, 3) unit world directions of the camera rays
     through the left and right ankle landmarks; NaN where the ankle is not seen well."""
     points = np.asarray(keypoints_2d, dtype=np.float64)[:, list(ANKLE_LANDMARKS)]  # (F, 2, 3)
-    cx, cy = 0.5 * float(image_size[0]), 0.5 * float(image_size[1])
-    rays = np.stack([(points[..., 0] - cx) / focal_px, (points[..., 1] - cy) / focal_px,
-                     np.ones(points.shape[:2])], axis=-1) @ np.asarray(world_from_camera)[:3, :3].T
-    return np.where(points[..., 2:3] >= ANCHOR_MIN_CONFIDENCE, _unit(rays), np.nan)
+    rays = pixel_rays(points[..., :2], focal_px, principal_point(image_size)) @ np.asarray(world_from_camera)[:3, :3].T
+    return np.where(points[..., 2:3] >= ANCHOR_MIN_CONFIDENCE, rays, np.nan)
 
 
 def _on_rays(points: np.ndarray, rays: np.ndarray, centre: np.ndarray) -> np.ndarray:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from . import camera
 from .geometry import kinematics, rotations
 from .geometry.swing_twist import swing_rotation
 from .skeleton import SMPL_PARENTS
@@ -43,13 +44,6 @@ DEFAULT_STRENGTH = 0.2
 SMOOTHING_FRAMES = 3.0
 #: Keypoints less confident than this (visibility x presence) leave their bone as the network put it.
 MIN_CONFIDENCE = 0.5
-
-
-def ray_directions(keypoints_px: np.ndarray, focal_px: float, principal_px: tuple[float, float]) -> np.ndarray:
-    """(..., 2) pixels -> (..., 3) unit directions from the camera centre through them (camera axes)."""
-    xy = (np.asarray(keypoints_px, np.float64) - np.asarray(principal_px, np.float64)) / float(focal_px)
-    rays = np.concatenate([xy, np.ones(xy.shape[:-1] + (1,))], axis=-1)
-    return rays / np.linalg.norm(rays, axis=-1, keepdims=True)
 
 
 def aimed_child(parent: np.ndarray, child: np.ndarray, rays: np.ndarray) -> np.ndarray:
@@ -85,13 +79,13 @@ def reaim_limbs(pose_aa: np.ndarray, rest_joints: np.ndarray, pelvis: np.ndarray
     rest = np.asarray(rest_joints, np.float64)
     offset = np.asarray(pelvis, np.float64)[:, None, :] - rest[0]
     keypoints = np.asarray(keypoints_2d, np.float64)
-    principal = (0.5 * float(image_size[0]), 0.5 * float(image_size[1]))
+    principal = camera.principal_point(image_size)
     local = rotations.axis_angle_to_matrix(pose_aa)
     for bones in LIMB_BONES:
         joints, global_rot = kinematics.forward_kinematics(local, rest, SMPL_PARENTS)
         joints = joints + offset
         for parent, child, landmark in bones:
-            rays = ray_directions(keypoints[:, landmark, :2], focal_px, principal)
+            rays = camera.pixel_rays(keypoints[:, landmark, :2], focal_px, principal)
             target = aimed_child(joints[:, parent], joints[:, child], rays)
             usable = keypoints[:, landmark, 2] >= MIN_CONFIDENCE
             shift = np.where(usable[:, None], strength * (target - joints[:, child]), 0.0)

@@ -36,7 +36,8 @@ How:
 
     python scripts/eval_rendered.py [--clips 6] [--sets rendered_heldout,rendered_unseen_kinds] [--seconds 4] \
         [--size 640x480] [--seed 0] [--checkpoint [NAME=]PATH ...] [--flip on|off|both] [--smoothing none] \
-        [--window-strides 1,2,4] [--per-clip] [--json results.json] [--model-card addon_manifest/models/arts_default.json]
+        [--window-strides 1,2,4] [--limb-reaim 0.2,0] [--per-clip] [--json results.json] \
+        [--model-card addon_manifest/models/arts_default.json]
 """
 from __future__ import annotations
 

@@ -97,3 +97,11 @@ def test_robust_refit_discounts_a_misplaced_landmark():
     plain = camera.fit_clip_translation(joints, lm, focal, size, robust_iterations=0)
     robust = camera.fit_clip_translation(joints, lm, focal, size)
     assert np.abs(robust - trans).max() < 0.3 * np.abs(plain - trans).max()
+
+
+def test_pixel_rays_pass_through_their_pixels():
+    principal = camera.principal_point((640, 480))
+    pixels = np.array([[100.0, 50.0], [320.0, 240.0]])
+    rays = camera.pixel_rays(pixels, 600.0, principal)
+    np.testing.assert_allclose(np.linalg.norm(rays, axis=-1), 1.0)
+    np.testing.assert_allclose(camera.project(3.0 * rays, 600.0, principal), pixels, atol=1e-9)

@@ -4,7 +4,7 @@ import pytest
 
 from bridge import camera
 from bridge.body_model import load_body_model_arrays, shaped_rest
-from bridge.limb_reaim import LIMB_BONES, aimed_child, ray_directions, reaim_limbs
+from bridge.limb_reaim import LIMB_BONES, aimed_child, reaim_limbs
 from bridge.pipeline import pose_joints
 
 FOCAL, SIZE = 600.0, (640, 480)
@@ -46,16 +46,9 @@ def _bone_lengths(pose: np.ndarray, rest: np.ndarray) -> np.ndarray:
                      for bones in LIMB_BONES for p, c, _ in bones], axis=-1)
 
 
-def test_rays_pass_through_their_pixels():
-    pixels = np.array([[100.0, 50.0], [320.0, 240.0]])
-    rays = ray_directions(pixels, FOCAL, PRINCIPAL)
-    np.testing.assert_allclose(np.linalg.norm(rays, axis=-1), 1.0)
-    np.testing.assert_allclose(camera.project(3.0 * rays, FOCAL, PRINCIPAL), pixels, atol=1e-9)
-
-
 def test_aimed_child_keeps_length_and_the_network_depth_side():
     parent = np.array([[0.1, -0.2, 4.0]] * 2)
-    ray = ray_directions(camera.project(parent[:1] + [0.3, 0.1, 0.0], FOCAL, PRINCIPAL), FOCAL, PRINCIPAL)
+    ray = camera.pixel_rays(camera.project(parent[:1] + [0.3, 0.1, 0.0], FOCAL, PRINCIPAL), FOCAL, PRINCIPAL)
     rays = np.repeat(ray, 2, axis=0)
     behind, in_front = parent[0] + [0.2, 0.1, 0.3], parent[0] + [0.2, 0.1, -0.3]  # same length, either depth side
     aimed = aimed_child(parent, np.stack([behind, in_front]), rays)
@@ -67,7 +60,7 @@ def test_aimed_child_keeps_length_and_the_network_depth_side():
 
 def test_aimed_child_points_at_a_ray_out_of_reach():
     parent, child = np.array([[0.0, 0.0, 4.0]]), np.array([[0.0, 0.3, 4.0]])
-    ray = ray_directions(camera.project(np.array([[1.0, 0.0, 4.0]]), FOCAL, PRINCIPAL), FOCAL, PRINCIPAL)
+    ray = camera.pixel_rays(camera.project(np.array([[1.0, 0.0, 4.0]]), FOCAL, PRINCIPAL), FOCAL, PRINCIPAL)
     aimed = aimed_child(parent, child, ray)
     np.testing.assert_allclose(np.linalg.norm(aimed - parent, axis=-1), 0.3, atol=1e-9)
     nearest = ray * (ray @ parent[0])[:, None]
