@@ -9,17 +9,17 @@ theory, but at the grazing angles of a camera at chest height a 3-pixel landmark
 25 cm); never below its resting height over the floor. Weights ramp in and out over
 BLEND_FRAMES or more with a smoothstep (slow enough that the foot never jumps), so a lock starts and ends
 without a pop; `strength` scales them (0 = off).
-Each frame the ankles move towards their targets and the whole body follows the planted feet (the pelvis
-moves by the lock-weighted mean of their displacements, smoothed: the estimate's root drifts while real
-feet stand still, so the legs keep the network's pose); where a leg still cannot reach, the pelvis follows
-further along the line of sight and sinks by up to MAX_PELVIS_DROP_M; then hip and knee rotate (the knee
-stays in its bending plane) and the ankle keeps its world orientation, so the foot does not tilt, except
-that the foot turns about the ankle to keep its toes on one spot through a toe contact. A pin is let go
-where the image saw the foot move, or where reaching it would move the ankle further from the network's
-pose than REACH_TRUST_M (a wrong contact, or a slide the body could not follow). Only the leg joints' local
-rotations and the root translation change: the root orientation and every other joint are untouched. numpy, and scipy only inside lock_feet: the add-on
-imports contact_runs, lock_targets and two_bone_ik in Blender's Python (no scipy) to keep planted feet
-planted on a retargeted character.
+First the whole body follows its planted feet (the estimate's root drifts while real feet stand still, so the
+legs keep the network's pose): one smooth offset curve, solved for all contacts at once, that keeps each
+planted ankle on its contact's spot. Then the ankles move towards their targets; where a leg still cannot
+reach, the pelvis follows further along the line of sight and sinks by up to MAX_PELVIS_DROP_M; then hip and
+knee rotate (the knee stays in its bending plane) and the ankle keeps its world orientation, so the foot does
+not tilt, except that the foot turns about the ankle to keep its toes on one spot through a toe contact. A pin
+is let go where the image saw the foot move, or where reaching it would move the ankle further from the
+network's pose than REACH_TRUST_M (a wrong contact, or a slide the body could not follow). Only the leg joints'
+local rotations and the root translation change: the root orientation and every other joint are untouched.
+numpy, and scipy only inside lock_feet: the add-on imports contact_runs, lock_targets and two_bone_ik in
+Blender's Python (no scipy) to keep planted feet planted on a retargeted character.
 """
 from __future__ import annotations
 
@@ -62,7 +62,14 @@ TRUST_SMOOTHING = 2.0
 #: apart bent the knees away from the network's pose: 5 cm cost 0.9 mm MPJPE-14 and 0.9 mm PA-MPJPE-14 on the
 #: rendered held-out clips against 1 cm (scripts/eval_contacts.py).
 MAX_PELVIS_DROP_M = 0.01
-#: Smoothing (frames, gaussian sigma) of the pelvis offsets the locks ask for.
+#: How stiffly the body's offset that keeps planted feet still bends over time (least-squares weight of its
+#: second difference per frame against one frame of a planted ankle off its spot): changes slower than about
+#: 13 frames pass, landmark jitter does not.
+FOLLOW_STIFFNESS = 20.0
+#: Least-squares weight per planted frame that holds the offset near zero: the camera fit measured the body's distance
+#: from its size in the image, so a drift the feet ask to undo is undone contact by contact, not accumulated.
+FOLLOW_TETHER = 0.1
+#: Smoothing (frames, gaussian sigma) of the pelvis shift where a leg cannot reach its pin.
 PELVIS_SMOOTHING = 1.5
 #: MediaPipe's ankle landmarks (left, right), whose camera rays anchor LEGS' ankles, trusted from this confidence.
 ANKLE_LANDMARKS = (27, 28)
@@ -255,6 +262,56 @@ def _pin_toes(local: np.ndarray, rotation: np.ndarray, rest: np.ndarray, pelvis:
         local[active, ankle] = np.swapaxes(global_rot[active, knee], -1, -2) @ turned
 
 
+def _follow_planted(joints: np.ndarray, contacts: np.ndarray, rays: np.ndarray | None, camera_centre: np.ndarray,
+                    fps: float, strength: float) -> np.ndarray:
+    """(F, 3) world offsets that move the whole body so its planted ankles stay still: the smoothest offset
+    curve (least squares, FOLLOW_STIFFNESS on its second difference) that with one spot per contact keeps
+    every planted ankle (where the image saw it, at the estimate's depth) on its contact's spot, weighted by
+    the planted probability. Solving all contacts together lets feet that disagree share the difference
+    (a foot lifting never snaps the body back to the other's spot); a steady drift costs no stiffness; between
+    contacts the curve runs straight, and it holds still before the first contact and after the last. Only
+    along the camera's line of sight through the pelvis, where a monocular estimate drifts (across it the
+    image pins the body); scaled by the lock's strength."""
+    from scipy import sparse
+    from scipy.sparse.linalg import spsolve
+    frames = len(joints)
+    planted_frames, spot_of_frame, weights, positions = [], [], [], []
+    spots = 0
+    for side, ((_, _, ankle), columns) in enumerate(zip(LEGS, FOOT_CONTACTS)):
+        planted = np.asarray(contacts, dtype=np.float64)[:, list(columns)].max(axis=1)
+        where = joints[:, ankle]
+        if rays is not None:
+            anchors = _on_rays(where, rays[:, side], camera_centre)
+            where = np.where(np.isfinite(anchors), anchors, where)
+        for start, stop in contact_runs(planted):
+            if stop - start >= MIN_CONTACT_FRAMES:
+                planted_frames.append(np.arange(start, stop))
+                spot_of_frame.append(np.full(stop - start, spots))
+                weights.append(planted[start:stop])
+                positions.append(where[start:stop])
+                spots += 1
+    if not spots:
+        return np.zeros((frames, 3))
+    frame, spot = np.concatenate(planted_frames), np.concatenate(spot_of_frame)
+    rows = np.arange(len(frame))
+    # One residual per planted ankle and frame: its position + the offset - its contact's spot.
+    design = sparse.hstack([sparse.csr_matrix((np.ones(len(rows)), (rows, frame)), shape=(len(rows), frames)),
+                            -sparse.csr_matrix((np.ones(len(rows)), (rows, spot)), shape=(len(rows), spots))])
+    weighted = design.T @ sparse.diags(np.concatenate(weights))
+    tether = np.full(frames, 1e-9)  # keeps the solve regular; frames without contacts run free
+    np.add.at(tether, frame, FOLLOW_TETHER * np.concatenate(weights))
+    regular = sparse.diags(tether)
+    if frames > 2:
+        second = sparse.diags([1.0, -2.0, 1.0], [0, 1, 2], shape=(frames - 2, frames))
+        regular = regular + FOLLOW_STIFFNESS * (second.T @ second)
+    system = (weighted @ design + sparse.block_diag([regular, sparse.csr_matrix((spots, spots))])).tocsc()
+    solution = spsolve(system, -(weighted @ np.concatenate(positions)))
+    follow = np.asarray(solution).reshape(frames + spots, 3)[:frames]
+    first, last = frame.min(), frame.max()
+    follow[:first], follow[last + 1:] = follow[first], follow[last]
+    return strength * _along(follow, _unit(joints[:, PELVIS] - camera_centre))
+
+
 def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray, world_from_camera: np.ndarray,
               contacts: np.ndarray, sole_heights: dict[int, float], fps: float, strength: float = 1.0,
               rays: np.ndarray | None = None) -> LockedMotion:
@@ -269,6 +326,10 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
     pelvis = (rest[PELVIS] + np.asarray(trans_m, dtype=np.float64)) @ rotation.T + offset
     joints, global_rot = _pose_world(local, rotation, rest, pelvis)
 
+    # The body follows its planted feet first (the estimate's root drifts while real feet stand still), so the
+    # legs keep the pose the network gave them and IK only resolves what differs between the two feet.
+    follow = _follow_planted(joints, contacts, rays, offset, fps, float(strength))
+    joints = joints + follow[:, None]
     goals, weights = [], []
     anchors = None if rays is None else [_on_rays(joints[:, ankle], rays[:, k], offset)
                                          for k, (_, _, ankle) in enumerate(LEGS)]
@@ -278,19 +339,7 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
                                     None if anchors is None else anchors[side])
         goals.append(goal)
         weights.append(weight)
-
-    # The body follows its planted feet: the pelvis moves by the lock-weighted mean of the planted ankles'
-    # displacements (the estimate's root drifts while the feet stand still), so the legs keep the pose the
-    # network gave them; IK then only resolves what differs between the two feet.
-    lock = np.stack(weights, axis=1)  # (F, 2)
-    moves = np.stack([goal - joints[:, ankle] for (_, _, ankle), goal in zip(LEGS, goals)], axis=1)
-    follow = (lock[..., None] * moves).sum(axis=1) / np.maximum(lock.sum(axis=1, keepdims=True), 1.0)
-    follow = gaussian_filter1d(follow, PELVIS_SMOOTHING, axis=0, mode="nearest") if len(follow) > 1 else follow
-    # Only along the camera's line of sight through the pelvis: that is where a monocular estimate drifts
-    # (depth), while across it the image pins the body; moving along the ray keeps the body on the person.
     ray = _unit(pelvis - offset)
-    follow = _along(follow, ray)
-    joints = joints + follow[:, None]
     shift = np.zeros_like(pelvis)
     for (hip, knee, ankle), goal in zip(LEGS, goals):
         leg = np.linalg.norm(rest[knee] - rest[hip]) + np.linalg.norm(rest[ankle] - rest[knee])
