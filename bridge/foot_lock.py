@@ -8,7 +8,8 @@ of where the ankle was, moved onto the camera ray through the detected ankle whe
 theory, but at the grazing angles of a camera at chest height a 3-pixel landmark error moves the point by
 25 cm); never below its resting height over the floor. Weights ramp in and out over
 BLEND_FRAMES or more with a smoothstep (slow enough that the foot never jumps), so a lock starts and ends
-without a pop; `strength` scales them (0 = off).
+without a pop; `strength` scales them (0 = off). Between contacts the foot travels from spot to spot across
+the floor but keeps the height the estimate gave it, so swings are not flattened.
 First the whole body follows its planted feet (the estimate's root drifts while real feet stand still, so the
 legs keep the network's pose): one smooth offset curve, solved for all contacts at once, that keeps each
 planted ankle on its contact's spot. Then the ankles move towards their targets; where a leg still cannot
@@ -156,6 +157,7 @@ def lock_targets(ankles: np.ndarray, planted: np.ndarray, floor_height: float, s
         spots.append(spot)
     total = np.zeros(frames)
     pulled = np.zeros((frames, 3))
+    held = np.zeros(frames)  # the same contacts with the shortest fades: how far the height is held
     for i, ((start, stop), spot) in enumerate(zip(runs, spots)):
         fade_in = _blend_frames(float(np.linalg.norm(spot - ankles[start])), fps)
         fade_out = _blend_frames(float(np.linalg.norm(spot - ankles[stop - 1])), fps)
@@ -170,9 +172,19 @@ def lock_targets(ankles: np.ndarray, planted: np.ndarray, floor_height: float, s
         ramp[(t >= start) & (t < stop)] = 1.0
         total[lo:hi] += ramp
         pulled[lo:hi] += ramp[:, None] * spot
+        short_in, short_out = min(BLEND_FRAMES, fade_in), min(BLEND_FRAMES, fade_out)
+        lo, hi = max(start - short_in, 0), min(stop + short_out, frames)
+        t = np.arange(lo, hi)
+        held[lo:hi] += np.minimum(_smoothstep((t - (start - short_in)) / short_in),
+                                  _smoothstep(((stop - 1 + short_out) - t) / short_out))
     weights = np.minimum(total, 1.0) * strength
     target = np.where(total[:, None] > 0, pulled / np.maximum(total, 1e-12)[:, None], ankles)
     goal = ankles + weights[:, None] * (target - ankles)
+    # Between contacts the foot travels to the next spot across the floor, but keeps the height the estimate
+    # gave it: the spots' heights hold only through a contact and BLEND_FRAMES around it, so a swing is not
+    # flattened towards the floor.
+    lift = np.minimum(held, 1.0) * strength
+    goal[:, 2] = ankles[:, 2] + lift * (target[:, 2] - ankles[:, 2])
     goal[:, 2] = np.maximum(goal[:, 2], floor_height)  # the sole never below the floor
     return goal, weights
 

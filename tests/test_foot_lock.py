@@ -234,3 +234,22 @@ def test_a_foot_lifting_does_not_snap_the_body_to_the_other_foot(sliding):
     assert np.median(foot_speed(locked.joints_world, 8)[60:115]) < 0.01
     pelvis_speed = np.linalg.norm(np.diff(locked.joints_world[:, 0], axis=0), axis=1) * FPS
     assert pelvis_speed.max() < 0.3
+
+
+def test_a_swing_between_contacts_keeps_its_height():
+    """Between two plants 12 frames apart the foot travels to the next spot across the floor (the fades span
+    the gap), but it lifts as the estimate lifted it: only the contacts and BLEND_FRAMES around them hold the
+    spots' height."""
+    frames = 40
+    ankles = np.zeros((frames, 3))
+    ankles[:, 1] = np.linspace(0.0, 0.6, frames)
+    ankles[:, 2] = 0.08
+    ankles[14:26, 2] += 0.15 * np.sin(np.pi * (np.arange(14, 26) - 13) / 13)  # the swing
+    planted = np.zeros(frames)
+    planted[2:14], planted[26:38] = 1.0, 1.0
+    goal, weights = lock_targets(ankles, planted, 0.08, 1.0, FPS)
+    assert (weights[14:26] > 0.9).all()  # the lock carries the foot from spot to spot
+    middle = slice(14 + foot_lock.BLEND_FRAMES, 26 - foot_lock.BLEND_FRAMES)
+    np.testing.assert_allclose(goal[middle, 2], ankles[middle, 2])
+    # and lifts off and lands without a jump: no faster than the estimate's own foot, and the fade's smoothstep
+    assert np.abs(np.diff(goal[:, 2])).max() < 1.5 * np.abs(np.diff(ankles[:, 2])).max()
