@@ -77,7 +77,8 @@ class ProcessOptions:
     limb_reaim: float = limb_reaim.DEFAULT_STRENGTH  # share of the way limbs turn to the 2D keypoints; 0 = off
     task_path: str | None = None  # pose landmarker bundle (tests, advanced use)
     max_side_px: int | None = 1280  # frames are downscaled to this before landmark detection
-    overlap: bool = True  # run the network on finished windows while detection goes on (same results)
+    #: the people pass beside tracking, and the network on finished windows while detection goes on (same results)
+    overlap: bool = True
     flip_average: bool = True  # also run each window mirrored and average (test-time flip: 2x model time)
     window_stride: int = DEFAULT_WINDOW_STRIDE  # a window on every n-th frame, answers blended (bridge/windows.py)
 
@@ -301,20 +302,112 @@ def _recover_missed(track: tracking.TrackedClip, info: video.VideoInfo, options:
         crop_recovery.recover_missed(track, reader.read, detector.detect, rep.should_cancel)
 
 
+class _PeopleBeside:
+    """The people pass in a thread beside the first frames of one-person tracking (the default person only).
+
+    MediaPipe's own tracking is what the pass picks whenever it sees at most one person, so tracking starts at
+    once and is kept then; with several people it is dropped (`wrong`) and started again from the chosen one's
+    box. Either way the results are those of the pass and then tracking. The detect stage's progress and the
+    landmarks for the windows run-ahead are held back until the pass is done, so stages still report in order
+    and nothing from a dropped track reaches the network."""
+
+    def __init__(self, options: ProcessOptions, info: video.VideoInfo, start: int, end: int | None, rep: _Reporter,
+                 ahead: WindowsAhead | None):
+        import threading
+
+        self._rep, self._ahead, self._held, self._detect_begun = rep, ahead, [], False
+        self._outcome: dict[str, Any] = {}
+        self._thread = threading.Thread(target=self._look, args=(options, info, start, end), name="arts-people",
+                                        daemon=True)
+        self._thread.start()
+
+    def _look(self, options: ProcessOptions, info: video.VideoInfo, start: int, end: int | None) -> None:
+        try:
+            self._outcome["choice"] = _choose_person(options, info, start, end, self._rep)
+        except BaseException as exc:  # re-raised in the caller's thread by choice()
+            self._outcome["error"] = exc
+
+    def _settled(self) -> bool:
+        return not self._thread.is_alive()
+
+    def wait(self) -> None:
+        """Until the pass is done (it stops soon after a cancel: it polls the same flag)."""
+        self._thread.join()
+
+    def choice(self) -> tuple[np.ndarray | None, int, dict | None]:
+        """(box, num_poses, person) as _choose_person gives them, once the pass is done."""
+        self.wait()
+        if "error" in self._outcome:
+            raise self._outcome["error"]
+        return self._outcome["choice"]
+
+    def wrong(self) -> bool:
+        """Whether the pass is done and chose someone MediaPipe's own tracking may not follow."""
+        return self._settled() and self.choice()[0] is not None
+
+    def should_cancel(self) -> bool:
+        return self.wrong() or (self._rep.should_cancel is not None and self._rep.should_cancel())
+
+    def progress(self, done: int, total: int, elapsed_s: float) -> None:
+        if not self._settled() or self.wrong():
+            return
+        if not self._detect_begun:
+            self._detect_begun = True
+            self._rep.begin("detect", total, "finding the person in every frame")
+        self._rep.report("detect", done, total, _eta(done, total, elapsed_s))
+
+    def add(self, image_lm: np.ndarray, world_lm: np.ndarray, found: bool) -> None:
+        self._held.append((image_lm, world_lm, found))
+        if self._settled() and not self.wrong():
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._ahead is not None:
+            for item in self._held:
+                self._ahead.add(*item)
+        self._held.clear()
+
+    def finish(self, track: tracking.TrackedClip) -> None:
+        """The kept track is complete: whatever was held back goes on, and the detect stage has begun."""
+        self._flush()
+        if not self._detect_begun:
+            self._detect_begun = True
+            self._rep.begin("detect", track.num_frames, "finding the person in every frame")
+
+
 def _detect(options: ProcessOptions, info: video.VideoInfo, start: int, end: int | None, rep: _Reporter,
             track_person: Callable[..., tracking.TrackedClip] | None, ahead: WindowsAhead | None = None
             ) -> tuple[tracking.TrackedClip, dict | None]:
     """The people and detect stages: choose the person, follow them, look again for missed frames.
     `ahead` (with the default tracker only) receives every frame's landmarks as they come."""
     try:
-        box, num_poses, person = _choose_person(options, info, start, end, rep)
+        track = None
         total = video.expected_frames(info, start, end)
-        rep.begin("detect", total, "finding the person in every frame")
-        extra = {"on_landmarks": ahead.add} if ahead is not None and track_person is None else {}
-        track = (track_person or tracking.track_person)(
-            info, start, end, person_box=box, num_poses=num_poses, task_path=options.task_path,
-            max_side_px=options.max_side_px, should_cancel=rep.should_cancel,
-            progress=lambda d, t, s: rep.report("detect", d, t, _eta(d, t, s)), **extra)
+        common = dict(task_path=options.task_path, max_side_px=options.max_side_px)
+        if options.overlap and track_person is None and options.person is None:
+            beside = _PeopleBeside(options, info, start, end, rep, ahead)
+            try:
+                track = tracking.track_person(info, start, end, person_box=None, num_poses=1,
+                                              should_cancel=beside.should_cancel, progress=beside.progress,
+                                              on_landmarks=beside.add, **common)
+            except InterruptedError:
+                if not beside.wrong():
+                    raise
+            finally:
+                beside.wait()
+            box, num_poses, person = beside.choice()
+            if box is None:
+                beside.finish(track)
+            else:
+                track = None
+        else:
+            box, num_poses, person = _choose_person(options, info, start, end, rep)
+        if track is None:
+            rep.begin("detect", total, "finding the person in every frame")
+            extra = {"on_landmarks": ahead.add} if ahead is not None and track_person is None else {}
+            track = (track_person or tracking.track_person)(
+                info, start, end, person_box=box, num_poses=num_poses, should_cancel=rep.should_cancel,
+                progress=lambda d, t, s: rep.report("detect", d, t, _eta(d, t, s)), **common, **extra)
         _recover_missed(track, info, options, rep)
     except InterruptedError as exc:
         raise Cancelled() from exc

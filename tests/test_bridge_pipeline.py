@@ -193,6 +193,26 @@ def test_windows_run_during_detection_give_the_same_results(predictor, tmp_path,
         np.testing.assert_allclose(getattr(after, name), getattr(before, name), atol=1e-5, err_msg=name)
 
 
+def test_the_people_pass_beside_tracking_changes_nothing(predictor, tmp_path):
+    """The people pass runs beside the first frames of MediaPipe's own tracking. With one person that track is
+    kept; with two it is dropped and tracking starts again from the chosen one's box. Either way the results
+    equal those of the pass and then tracking, and the stages still report in order."""
+    import threading
+
+    two = derive_clip(CLIP, tmp_path / "two.mp4", second_person_scale=0.8)
+    for clip in (CLIP, two):
+        events = []
+        before, _ = process_video(ProcessOptions(video=str(clip), end_frame=40, overlap=False), predictor=predictor)
+        after, summary = process_video(ProcessOptions(video=str(clip), end_frame=40),
+                                       progress=lambda *e: events.append(e), predictor=predictor)
+        for name in ("keypoints_2d", "pose_aa", "trans_m", "joints_world_m"):
+            np.testing.assert_allclose(getattr(after, name), getattr(before, name), atol=1e-5, err_msg=name)
+        stages = [e[0] for e in events]
+        assert [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s][:3] == ["load", "people", "detect"]
+    assert summary.person["index"] == 0 and after.keypoints_2d[after.valid][:, [23, 24], 0].mean() < 240
+    assert not any(t.name == "arts-people" for t in threading.enumerate())
+
+
 @pytest.mark.parametrize("kind, code", [("no_person", "no_person"), ("truncated", "video_error"),
                                         ("empty", "video_error"), ("not_a_video", "video_error")])
 def test_bad_inputs(predictor, tmp_path, kind, code):
