@@ -1,0 +1,75 @@
+"""A checkpoint between a network and its fine-tune, by interpolating their weights (weight-space ensembling).
+
+A fine-tune started from a checkpoint stays in that checkpoint's basin, so the weights on the line between
+the two are networks too. Part of the way along that line a network often keeps most of what the fine-tune
+learnt on its data while losing less of what the start knew about motion neither saw (WiSE-FT, Wortsman et
+al., CVPR 2022). Costs nothing at inference: the result is one ordinary checkpoint.
+
+    python scripts/interpolate_checkpoints.py --start bridge/assets/arts_default.pt \
+        --tuned .cache/arts/ft_v14/arts.pt --alpha 0.5 --out .cache/arts/wise_v14_050/arts.pt
+
+alpha 0 gives the start's weights, 1 the fine-tune's. Both must share the config and the body model, and the
+fine-tune must record the start as its init_model (its meta), so a blend of unrelated networks is refused.
+The output's meta records both files (path, sha256, meta) and alpha.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bridge.hashing import sha256_file  # noqa: E402
+from bridge.models.checkpoint import Checkpoint, build_model, load_checkpoint, save_checkpoint  # noqa: E402
+
+
+def interpolate(start: Checkpoint, tuned: Checkpoint, alpha: float) -> Checkpoint:
+    """The checkpoint with weights (1 - alpha) * start + alpha * tuned; ValueError where they do not match."""
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    if start.config != tuned.config:
+        raise ValueError("the two checkpoints have different network configs")
+    if start.body.model_id != tuned.body.model_id or not all(
+            np.array_equal(getattr(start.body, k), getattr(tuned.body, k))
+            for k in ("v_template", "shapedirs", "J_regressor")):
+        raise ValueError("the two checkpoints were built on different body models")
+    if set(start.state_dict) != set(tuned.state_dict):
+        raise ValueError("the two checkpoints have different weights")
+    state = {}
+    for name, a in start.state_dict.items():
+        b = tuned.state_dict[name]
+        state[name] = (a + alpha * (b - a)) if a.is_floating_point() else (b if alpha >= 0.5 else a).clone()
+    return Checkpoint(config=start.config, state_dict=state, body=start.body, model_id=start.model_id)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--start", type=Path, required=True, help="the checkpoint the fine-tune started from")
+    parser.add_argument("--tuned", type=Path, required=True, help="the fine-tuned checkpoint")
+    parser.add_argument("--alpha", type=float, required=True, help="0 = start, 1 = fine-tune")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    start, tuned = load_checkpoint(args.start), load_checkpoint(args.tuned)
+    start_sha = sha256_file(args.start)
+    parent = (tuned.meta.get("init_model") or {}).get("sha256")
+    if parent != start_sha:
+        raise SystemExit(f"{args.tuned} was not fine-tuned from {args.start} (its init_model sha256 is {parent}, "
+                         f"the start's is {start_sha}): their weights do not lie in one basin")
+    try:
+        blended = interpolate(start, tuned, args.alpha)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from exc
+    meta = {"method": "weight-space interpolation (scripts/interpolate_checkpoints.py)", "alpha": args.alpha,
+            "start": {"path": str(args.start), "sha256": start_sha, "meta": start.meta},
+            "tuned": {"path": str(args.tuned), "sha256": sha256_file(args.tuned), "meta": tuned.meta}}
+    sha = save_checkpoint(args.out, build_model(blended), blended.body, blended.model_id, meta)
+    print(f"{args.out}: alpha {args.alpha}, sha256 {sha}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Weight-space interpolation between a checkpoint and its fine-tune (scripts/interpolate_checkpoints.py)."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from arts_test_body import tiny_body
+from bridge.hashing import sha256_file
+from bridge.models.arts import ArtsModel
+from bridge.models.checkpoint import load_checkpoint, save_checkpoint
+from bridge.models.config import ArtsConfig
+from scripts.interpolate_checkpoints import main
+
+SMALL = dict(lifter_dim=32, lifter_depth=1, lifter_heads=4, feature_dim=32, tik_dim=32, tik_heads=4, mcr_dim=32,
+             mcr_heads=4)
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    """A start checkpoint, a 'fine-tune' of it (weights moved, meta naming the start) and an unrelated one."""
+    folder = tmp_path_factory.mktemp("interpolate")
+    body = tiny_body()
+    torch.manual_seed(0)
+    model = ArtsModel(ArtsConfig(**SMALL), body)
+    start = folder / "start.pt"
+    save_checkpoint(start, model, body, "arts-test")
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p))
+    tuned = folder / "tuned.pt"
+    save_checkpoint(tuned, model, body, "arts-test", meta={"init_model": {"sha256": sha256_file(start)}})
+    other = folder / "other.pt"
+    save_checkpoint(other, ArtsModel(ArtsConfig(**SMALL), body), body, "arts-test", meta={"init_model": None})
+    return start, tuned, other
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.25, 1.0])
+def test_the_weights_lie_on_the_line_between_start_and_fine_tune(pair, tmp_path, alpha):
+    start, tuned, _ = pair
+    out = tmp_path / "blend.pt"
+    main(["--start", str(start), "--tuned", str(tuned), "--alpha", str(alpha), "--out", str(out)])
+    a, b, blend = load_checkpoint(start), load_checkpoint(tuned), load_checkpoint(out)
+    assert blend.has_digest and blend.config == a.config
+    for name, weight in blend.state_dict.items():
+        if weight.is_floating_point():
+            torch.testing.assert_close(weight, (1 - alpha) * a.state_dict[name] + alpha * b.state_dict[name])
+    assert blend.meta["alpha"] == alpha and blend.meta["start"]["sha256"] == sha256_file(start)
+    assert blend.meta["tuned"]["sha256"] == sha256_file(tuned)
+
+
+def test_a_network_that_was_not_fine_tuned_from_the_start_is_refused(pair, tmp_path):
+    start, _, other = pair
+    with pytest.raises(SystemExit, match="not fine-tuned from"):
+        main(["--start", str(start), "--tuned", str(other), "--alpha", "0.5", "--out", str(tmp_path / "x.pt")])
+    assert not (tmp_path / "x.pt").exists()
