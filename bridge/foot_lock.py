@@ -19,7 +19,7 @@ not tilt, except that the foot turns about the ankle to keep its toes on one spo
 is let go where the image saw the foot move, or where reaching it would move the ankle further from the
 network's pose than REACH_TRUST_M (a wrong contact, or a slide the body could not follow). Only the leg joints'
 local rotations and the root translation change: the root orientation and every other joint are untouched.
-numpy, and scipy only inside lock_feet: the add-on imports contact_runs, lock_targets and two_bone_ik in
+numpy, and scipy only on lock_feet's path: the add-on imports contact_runs, lock_targets and two_bone_ik in
 Blender's Python (no scipy) to keep planted feet planted on a retargeted character.
 """
 from __future__ import annotations
@@ -67,8 +67,9 @@ MAX_PELVIS_DROP_M = 0.01
 #: second difference per frame against one frame of a planted ankle off its spot): changes slower than about
 #: 13 frames pass, landmark jitter does not.
 FOLLOW_STIFFNESS = 20.0
-#: Least-squares weight per planted frame that holds the offset near zero: the camera fit measured the body's distance
-#: from its size in the image, so a drift the feet ask to undo is undone contact by contact, not accumulated.
+#: Least-squares weight per planted frame that holds the offset near zero: the camera fit measured the body's
+#: distance from its size in the image, so a drift the feet ask to undo is undone contact by contact, not
+#: accumulated.
 FOLLOW_TETHER = 0.1
 #: Smoothing (frames, gaussian sigma) of the pelvis shift where a leg cannot reach its pin.
 PELVIS_SMOOTHING = 1.5
@@ -275,7 +276,7 @@ def _pin_toes(local: np.ndarray, rotation: np.ndarray, rest: np.ndarray, pelvis:
 
 
 def _follow_planted(joints: np.ndarray, contacts: np.ndarray, rays: np.ndarray | None, camera_centre: np.ndarray,
-                    fps: float, strength: float) -> np.ndarray:
+                    strength: float) -> np.ndarray:
     """(F, 3) world offsets that move the whole body so its planted ankles stay still: the smoothest offset
     curve (least squares, FOLLOW_STIFFNESS on its second difference) that with one spot per contact keeps
     every planted ankle (where the image saw it, at the estimate's depth) on its contact's spot, weighted by
@@ -340,7 +341,7 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
 
     # The body follows its planted feet first (the estimate's root drifts while real feet stand still), so the
     # legs keep the pose the network gave them and IK only resolves what differs between the two feet.
-    follow = _follow_planted(joints, contacts, rays, offset, fps, float(strength))
+    follow = _follow_planted(joints, contacts, rays, offset, float(strength))
     joints = joints + follow[:, None]
     goals, weights = [], []
     anchors = None if rays is None else [_on_rays(joints[:, ankle], rays[:, k], offset)

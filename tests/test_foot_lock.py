@@ -211,16 +211,16 @@ def test_the_body_follows_a_foot_gliding_in_depth_and_holds_still_around_the_con
     the whole body is moved so the foot stays nearly still through the contact, the offset stays small (the
     camera fit measured the distance; a drift is undone, not accumulated), and it holds still outside."""
     joints, contacts, camera = _gliding_foot(np.array([0.0, 0.5, 0.0]))
-    follow = foot_lock._follow_planted(joints, contacts, None, camera, FPS, 1.0)
+    follow = foot_lock._follow_planted(joints, contacts, None, camera, 1.0)
     speed = np.linalg.norm(np.diff(joints[:, 7] + follow, axis=0), axis=1) * FPS
     assert speed[10:69].max() < 0.1 * 0.5
     assert np.abs(follow).max() < 0.5 * 1.0  # within the glide over half the 2-s contact
     assert np.ptp(follow[:11], axis=0).max() < 1e-9 and np.ptp(follow[69:], axis=0).max() < 1e-9
     np.testing.assert_allclose(follow[:, [0, 2]], 0.0, atol=1e-9)  # along the line of sight only
-    np.testing.assert_allclose(foot_lock._follow_planted(joints, contacts, None, camera, FPS, 0.4), 0.4 * follow)
+    np.testing.assert_allclose(foot_lock._follow_planted(joints, contacts, None, camera, 0.4), 0.4 * follow)
     # A glide across the line of sight is what the image saw: the body is not moved for it.
     joints, contacts, camera = _gliding_foot(np.array([0.5, 0.0, 0.0]))
-    assert np.abs(foot_lock._follow_planted(joints, contacts, None, camera, FPS, 1.0)).max() < 1e-6
+    assert np.abs(foot_lock._follow_planted(joints, contacts, None, camera, 1.0)).max() < 1e-6
 
 
 def test_a_foot_lifting_does_not_snap_the_body_to_the_other_foot(sliding):
