@@ -213,6 +213,21 @@ def test_the_people_pass_beside_tracking_changes_nothing(predictor, tmp_path):
     assert not any(t.name == "arts-people" for t in threading.enumerate())
 
 
+def test_cancel_during_the_people_pass_stops_both_threads(predictor):
+    import threading
+
+    seen = {"people": 0}
+
+    def progress(stage, done, total, eta, message):
+        seen["people"] += stage == "people"
+
+    with pytest.raises(PipelineError) as info:
+        process_video(ProcessOptions(video=str(CLIP)), progress=progress, should_cancel=lambda: seen["people"] >= 2,
+                      predictor=predictor)
+    assert info.value.code == "cancelled"
+    assert not any(t.name in ("arts-people", "arts-windows-ahead") for t in threading.enumerate())
+
+
 @pytest.mark.parametrize("kind, code", [("no_person", "no_person"), ("truncated", "video_error"),
                                         ("empty", "video_error"), ("not_a_video", "video_error")])
 def test_bad_inputs(predictor, tmp_path, kind, code):
