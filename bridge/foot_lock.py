@@ -137,6 +137,27 @@ def _on_rays(points: np.ndarray, rays: np.ndarray, centre: np.ndarray) -> np.nda
     return centre + np.einsum("fi,fi->f", points - centre, rays)[:, None] * rays
 
 
+def _where_seen(points: np.ndarray, anchors: np.ndarray | None) -> np.ndarray:
+    """(F, 3) points with their anchors (on the image's rays) standing in wherever those are given and finite."""
+    return points if anchors is None else np.where(np.isfinite(anchors), anchors, points)
+
+
+def _lockable_runs(planted: np.ndarray) -> list[tuple[int, int]]:
+    """contact_runs long enough to lock (MIN_CONTACT_FRAMES)."""
+    return [(a, b) for a, b in contact_runs(planted) if b - a >= MIN_CONTACT_FRAMES]
+
+
+def _fade(frames: int, start: int, stop: int, fade_in: int, fade_out: int) -> tuple[slice, np.ndarray]:
+    """Where a contact [start, stop) with these fades reaches in a clip of `frames`, and its smoothstep ramp
+    there (1 through the contact)."""
+    lo, hi = max(start - fade_in, 0), min(stop + fade_out, frames)
+    t = np.arange(lo, hi)
+    ramp = np.minimum(_smoothstep((t - (start - fade_in)) / fade_in),
+                      _smoothstep(((stop - 1 + fade_out) - t) / fade_out))
+    ramp[(t >= start) & (t < stop)] = 1.0
+    return slice(lo, hi), ramp
+
+
 def lock_targets(ankles: np.ndarray, planted: np.ndarray, floor_height: float, strength: float, fps: float,
                  anchors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One foot: (F, 3) world ankle positions and (F,) planted probability -> (F, 3) targets and (F,) weights.
@@ -147,13 +168,12 @@ def lock_targets(ankles: np.ndarray, planted: np.ndarray, floor_height: float, s
     to one) and the foot travels from one spot to the next without a jump; elsewhere the spots are blended
     by weight, so the target never jumps either."""
     frames = len(ankles)
-    runs = [(a, b) for a, b in contact_runs(planted) if b - a >= MIN_CONTACT_FRAMES]
+    runs = _lockable_runs(planted)
+    seen = _where_seen(ankles, anchors)
     spots = []
     for start, stop in runs:
         p = planted[start:stop]
-        where = ankles[start:stop] if anchors is None else np.where(np.isfinite(anchors[start:stop]),
-                                                                    anchors[start:stop], ankles[start:stop])
-        spot = (p[:, None] * where).sum(axis=0) / p.sum()
+        spot = (p[:, None] * seen[start:stop]).sum(axis=0) / p.sum()
         spot[2] = max(spot[2], floor_height)
         spots.append(spot)
     total = np.zeros(frames)
@@ -166,18 +186,11 @@ def lock_targets(ankles: np.ndarray, planted: np.ndarray, floor_height: float, s
             fade_in = min(fade_in, start - runs[i - 1][1] + 1)
         if i + 1 < len(runs):
             fade_out = min(fade_out, runs[i + 1][0] - stop + 1)
-        lo, hi = max(start - fade_in, 0), min(stop + fade_out, frames)
-        t = np.arange(lo, hi)
-        ramp = np.minimum(_smoothstep((t - (start - fade_in)) / fade_in),
-                          _smoothstep(((stop - 1 + fade_out) - t) / fade_out))
-        ramp[(t >= start) & (t < stop)] = 1.0
-        total[lo:hi] += ramp
-        pulled[lo:hi] += ramp[:, None] * spot
-        short_in, short_out = min(BLEND_FRAMES, fade_in), min(BLEND_FRAMES, fade_out)
-        lo, hi = max(start - short_in, 0), min(stop + short_out, frames)
-        t = np.arange(lo, hi)
-        held[lo:hi] += np.minimum(_smoothstep((t - (start - short_in)) / short_in),
-                                  _smoothstep(((stop - 1 + short_out) - t) / short_out))
+        reach, ramp = _fade(frames, start, stop, fade_in, fade_out)
+        total[reach] += ramp
+        pulled[reach] += ramp[:, None] * spot
+        reach, ramp = _fade(frames, start, stop, min(BLEND_FRAMES, fade_in), min(BLEND_FRAMES, fade_out))
+        held[reach] += ramp
     weights = np.minimum(total, 1.0) * strength
     target = np.where(total[:, None] > 0, pulled / np.maximum(total, 1e-12)[:, None], ankles)
     goal = ankles + weights[:, None] * (target - ankles)
@@ -292,17 +305,14 @@ def _follow_planted(joints: np.ndarray, contacts: np.ndarray, rays: np.ndarray |
     spots = 0
     for side, ((_, _, ankle), columns) in enumerate(zip(LEGS, FOOT_CONTACTS)):
         planted = np.asarray(contacts, dtype=np.float64)[:, list(columns)].max(axis=1)
-        where = joints[:, ankle]
-        if rays is not None:
-            anchors = _on_rays(where, rays[:, side], camera_centre)
-            where = np.where(np.isfinite(anchors), anchors, where)
-        for start, stop in contact_runs(planted):
-            if stop - start >= MIN_CONTACT_FRAMES:
-                planted_frames.append(np.arange(start, stop))
-                spot_of_frame.append(np.full(stop - start, spots))
-                weights.append(planted[start:stop])
-                positions.append(where[start:stop])
-                spots += 1
+        where = _where_seen(joints[:, ankle], None if rays is None else
+                            _on_rays(joints[:, ankle], rays[:, side], camera_centre))
+        for start, stop in _lockable_runs(planted):
+            planted_frames.append(np.arange(start, stop))
+            spot_of_frame.append(np.full(stop - start, spots))
+            weights.append(planted[start:stop])
+            positions.append(where[start:stop])
+            spots += 1
     if not spots:
         return np.zeros((frames, 3))
     frame, spot = np.concatenate(planted_frames), np.concatenate(spot_of_frame)
@@ -372,8 +382,7 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
     # by more than LATERAL_TRUST_M, the foot was seen moving, so the contact was wrong; the pull fades out by
     # LATERAL_LIMIT_M. Depth, which the image cannot see, is not limited.
     for k, ((_, _, ankle), goal) in enumerate(zip(LEGS, goals)):
-        seen = joints[:, ankle] if anchors is None else np.where(np.isfinite(anchors[k]), anchors[k],
-                                                                  joints[:, ankle])
+        seen = _where_seen(joints[:, ankle], None if anchors is None else anchors[k])
         gap = goal - seen
         across = np.linalg.norm(gap - _along(gap, _unit(seen - offset)), axis=-1)
         move = goal - joints[:, ankle]

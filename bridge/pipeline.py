@@ -302,6 +302,10 @@ def _recover_missed(track: tracking.TrackedClip, info: video.VideoInfo, options:
         crop_recovery.recover_missed(track, reader.read, detector.detect, rep.should_cancel)
 
 
+#: What the detect stage reports it is doing.
+DETECT_MESSAGE = "finding the person in every frame"
+
+
 class _PeopleBeside:
     """The people pass in a thread beside the first frames of one-person tracking (the default person only).
 
@@ -351,10 +355,13 @@ class _PeopleBeside:
     def progress(self, done: int, total: int, elapsed_s: float) -> None:
         if not self._settled() or self.wrong():
             return
+        self._begin_detect(total)
+        self._rep.report("detect", done, total, _eta(done, total, elapsed_s))
+
+    def _begin_detect(self, total: int) -> None:
         if not self._detect_begun:
             self._detect_begun = True
-            self._rep.begin("detect", total, "finding the person in every frame")
-        self._rep.report("detect", done, total, _eta(done, total, elapsed_s))
+            self._rep.begin("detect", total, DETECT_MESSAGE)
 
     def add(self, image_lm: np.ndarray, world_lm: np.ndarray, found: bool) -> None:
         self._held.append((image_lm, world_lm, found))
@@ -370,9 +377,7 @@ class _PeopleBeside:
     def finish(self, track: tracking.TrackedClip) -> None:
         """The kept track is complete: whatever was held back goes on, and the detect stage has begun."""
         self._flush()
-        if not self._detect_begun:
-            self._detect_begun = True
-            self._rep.begin("detect", track.num_frames, "finding the person in every frame")
+        self._begin_detect(track.num_frames)
 
 
 def _detect(options: ProcessOptions, info: video.VideoInfo, start: int, end: int | None, rep: _Reporter,
@@ -403,7 +408,7 @@ def _detect(options: ProcessOptions, info: video.VideoInfo, start: int, end: int
         else:
             box, num_poses, person = _choose_person(options, info, start, end, rep)
         if track is None:
-            rep.begin("detect", total, "finding the person in every frame")
+            rep.begin("detect", total, DETECT_MESSAGE)
             extra = {"on_landmarks": ahead.add} if ahead is not None and track_person is None else {}
             track = (track_person or tracking.track_person)(
                 info, start, end, person_box=box, num_poses=num_poses, should_cancel=rep.should_cancel,
