@@ -118,3 +118,76 @@ def test_contacts_are_kept_only_while_the_arts_foot_stands():
     assert (kept[:, :2] == 1.0).all() and (kept[:, 2:] == 0.0).all()
     in_cm = still_contacts(contacts, standing * 100, sliding * 100, 30.0, units_per_m=100.0)
     np.testing.assert_array_equal(in_cm, kept)
+
+
+def test_within_slack_leaves_short_strays_and_never_passes_the_slack():
+    from arts_blender.retarget.solve import _within_slack
+
+    centres = np.zeros((200, 3))
+    distance = np.linspace(0.0, 1.0, 200)
+    points = distance[:, None] * np.array([0.6, 0.0, 0.8])
+    kept = np.linalg.norm(_within_slack(points, centres, 0.1), axis=-1)
+    short = distance <= 0.05
+    np.testing.assert_allclose(kept[short], distance[short], atol=1e-12)
+    assert kept.max() <= 0.1 + 1e-12 and kept[-1] > 0.099
+    assert (np.diff(kept) > -1e-12).all()
+
+
+def long_thighs(rig: RigRest, shift: float = 0.06) -> RigRest:
+    """`rig` (SMPL names) with each knee `shift` metres further down the leg: longer thighs, shorter shins,
+    the same legs' length, the ankles where they were."""
+    out = RigRest(matrix={n: m.copy() for n, m in rig.matrix.items()}, length=dict(rig.length), parent=dict(rig.parent))
+    for side in ("left", "right"):
+        hip, knee, ankle = (rig.matrix[f"{side}_{j}"][:3, 3] for j in ("hip", "knee", "ankle"))
+        moved = knee + shift * (knee - hip) / np.linalg.norm(knee - hip)
+        for bone, head, tail in ((f"{side}_hip", hip, moved), (f"{side}_knee", moved, ankle)):
+            y = (tail - head) / np.linalg.norm(tail - head)
+            x = np.cross(y, out.matrix[bone][:3, 2])
+            x /= np.linalg.norm(x)
+            out.matrix[bone] = matrix(np.stack([x, y, np.cross(x, y)], axis=1), head)
+            out.length[bone] = float(np.linalg.norm(tail - head))
+    return out
+
+
+def test_feet_stay_near_their_scaled_path_on_legs_of_other_proportions(source):
+    """A crouch on a rig with longer thighs and shorter shins: the copied pose puts the planted feet far
+    from where the ARTS feet are; the retarget keeps them within PATH_SLACK, pinned, with the hips taking
+    at most HIPS_SHARE of the stray and the thighs and shins still close to the ARTS ones."""
+    from arts_blender.retarget.mapping import Mapping
+    from arts_blender.retarget.solve import HIPS_SHARE, PATH_SLACK, evaluate, leg_length, scaled_ankles
+
+    bend = np.radians(np.linspace(0.0, 70.0, FRAMES))
+    basis = {}
+    for side in ("left", "right"):  # every joint turns about the armature's x axis, in its bone's own axes
+        for joint, turn in (("hip", -1.0), ("knee", 2.0), ("ankle", -1.0)):
+            axis = source.matrix[f"{side}_{joint}"][:3, :3].T @ np.array([1.0, 0.0, 0.0])
+            basis[f"{side}_{joint}"] = rotations.axis_angle_to_matrix(turn * bend[:, None] * axis)
+    lifted = posed(source, basis, "pelvis", np.zeros((FRAMES, 3)))["left_ankle"][:, :3, 3]
+    sink = (lifted[0] - lifted) @ source.matrix["pelvis"][:3, :3]  # in the pelvis' own axes
+    source_pose = posed(source, basis, "pelvis", sink)  # the hips sink, the feet stay
+    target = long_thighs(source)
+    names = {n: n for n in target.matrix}
+    mapping = Mapping(preset="SMPL", bones=names)
+    contacts = np.ones((FRAMES, 4))
+    copied = retarget(source, source_pose, target, mapping)
+    kept = retarget(source, source_pose, target, mapping, contacts=contacts, fps=30.0)
+
+    def pose_of(result):
+        return posed(target, {n: rotations.quaternion_to_matrix(q) for n, q in result.rotations.items()},
+                     result.hips, result.hips_location)
+
+    aims = scaled_ankles(source, source_pose, target, names, source_pose["pelvis"][:, :3, 3])
+    slack = PATH_SLACK * leg_length(target, "left_hip", "left_knee")
+    stray_copied = np.linalg.norm(pose_of(copied)["left_ankle"][:, :3, 3] - aims["left"], axis=-1)
+    assert stray_copied.max() > 2 * slack
+    pose = pose_of(kept)
+    for side in ("left", "right"):
+        ankle = pose[f"{side}_ankle"][:, :3, 3]
+        assert np.linalg.norm(ankle - aims[side], axis=-1).max() < slack + 1e-6
+        assert np.ptp(ankle, axis=0).max() < 1e-3  # planted throughout
+    hips_moved = np.linalg.norm(pose["pelvis"][:, :3, 3] - source_pose["pelvis"][:, :3, 3], axis=-1)
+    assert hips_moved.max() <= HIPS_SHARE * stray_copied.max() + 1e-9
+    for bone in ("left_hip", "left_knee"):
+        angle = np.degrees(np.arccos(np.clip(np.einsum("fi,fi->f", pose[bone][:, :3, 1],
+                                                       source_pose[bone][:, :3, 1]), -1, 1)))
+        assert angle.mean() < 10.0, (bone, angle.mean())

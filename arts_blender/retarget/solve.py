@@ -7,7 +7,9 @@ between their directions, so an A-pose arm becomes a T-pose arm before the motio
 mapped bone points where its source points in every frame, whatever the two rest poses and rolls.
 Target bones without a source (extra spine or twist bones, fingers) keep their rest pose relative to
 their parent. The hips move along the source pelvis' path scaled by the ratio of leg lengths, above the
-target's own rest height. All matrices are armature space (the armatures at the identity, as ARTS rigs
+target's own rest height. With the clip's contacts, planted feet are pinned and every foot is kept near
+the ARTS foot's scaled path (`planted_legs`), the hips taking a share of what the legs' other proportions
+put between them (`shared_hips`). All matrices are armature space (the armatures at the identity, as ARTS rigs
 are), Blender's pose convention: pose = parent_pose @ parent_rest^-1 @ rest @ basis.
 """
 from __future__ import annotations
@@ -135,14 +137,75 @@ def still_contacts(contacts: np.ndarray, left_ankle: np.ndarray, right_ankle: np
     return out
 
 
+def scaled_ankles(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_rest: RigRest,
+                  bones: dict[str, str], hips_head: np.ndarray) -> dict[str, np.ndarray]:
+    """Per side, the (F, 3) armature-space path of the ARTS ankle at the target's size: the target's rest
+    ankle plus the ARTS ankle's path since its rest, scaled by the ratio of leg lengths and riding on the
+    target's hips (`hips_path`, so an in-place retarget stays in place)."""
+    scale = leg_length(target_rest, bones["left_hip"], bones["left_knee"]) / leg_length(source_rest, "left_hip",
+                                                                                          "left_knee")
+    out = {}
+    for side in ("left", "right"):
+        ankle = f"{side}_ankle"
+        if ankle in bones and ankle in source_pose:
+            moved = (source_pose[ankle][:, :3, 3] - source_pose["pelvis"][:, :3, 3]
+                     - (source_rest.matrix[ankle][:3, 3] - source_rest.matrix["pelvis"][:3, 3]))
+            out[side] = (hips_head + target_rest.matrix[bones[ankle]][:3, 3]
+                         - target_rest.matrix[bones["pelvis"]][:3, 3] + scale * moved)
+    return out
+
+
+#: How far (a fraction of the target's leg length) a target ankle may stray from the ARTS ankle's scaled path
+#: (`scaled_ankles`) before its leg is bent to bring it closer: strays up to half of it are left alone, longer
+#: ones approach it smoothly and never pass it.
+PATH_SLACK = 0.05
+
+
+def _within_slack(points: np.ndarray, centres: np.ndarray, slack: float) -> np.ndarray:
+    """(F, 3) points pulled towards (F, 3) centres so none is further than `slack`, unchanged within half of it
+    (continuous in value and slope, so the legs bent for it move smoothly)."""
+    offset = points - centres
+    distance = np.linalg.norm(offset, axis=-1, keepdims=True)
+    knee = 0.5 * slack
+    kept = np.where(distance > knee, knee + (slack - knee) * np.tanh((distance - knee) / (slack - knee)), distance)
+    return centres + offset * (kept / np.maximum(distance, 1e-12))
+
+
+#: The share of the stance feet's stray from their scaled path (`scaled_ankles`) the hips take back (see
+#: `shared_hips`); the rest is left to the legs' IK and PATH_SLACK.
+HIPS_SHARE = 0.25
+
+
+def shared_hips(target_rest: RigRest, wanted: dict[str, np.ndarray], bones: dict[str, str], hips_head: np.ndarray,
+                contacts: np.ndarray, aims: dict[str, np.ndarray]) -> np.ndarray:
+    """`hips_head` (F, 3) moved by HIPS_SHARE of the feet's mean stray from their scaled paths, each foot
+    weighted by how planted it is (evenly in flight). Legs proportioned differently put the feet of bent legs
+    elsewhere, both feet alike in a crouch; the hips taking part of that keeps the feet near their path
+    without bending the knees far from the ARTS knees' angle."""
+    pose, _, _ = evaluate(target_rest, wanted, bones["pelvis"], hips_head)
+    stray, weight = np.zeros_like(hips_head), np.zeros(len(hips_head))
+    for side, (heel, toe) in (("left", (0, 1)), ("right", (2, 3))):
+        if side in aims:
+            w = np.maximum(contacts[:, heel], contacts[:, toe]) + 1e-3
+            stray += w[:, None] * (pose[bones[f"{side}_ankle"]][:, :3, 3] - aims[side])
+            weight += w
+    if not weight.any():
+        return hips_head
+    return hips_head - HIPS_SHARE * stray / np.maximum(weight, 1e-12)[:, None]
+
+
 def planted_legs(target_rest: RigRest, wanted: dict[str, np.ndarray], bones: dict[str, str], hips_head: np.ndarray,
-                 contacts: np.ndarray, fps: float, units_per_m: float = 1.0) -> dict[str, np.ndarray]:
+                 contacts: np.ndarray, fps: float, units_per_m: float = 1.0,
+                 aims: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """`wanted` with the thighs and shins turned (two-bone IK, the knee in its bending plane, the foot keeping
     its world orientation) so each foot stays on one spot for each of its contacts in `contacts` (F, 4: left
     heel, left toe, right heel, right toe, as the results file has them), fading in and out as the bridge's
     foot lock does. On another body the feet of an exactly copied pose slide wherever its legs and hips are
     proportioned differently from the ARTS body's; this pins them where the target's own feet landed.
-    units_per_m: the target's armature units (100 for a Mixamo rig in centimetres), for the fades' pace."""
+    units_per_m: the target's armature units (100 for a Mixamo rig in centimetres), for the fades' pace.
+    aims (`scaled_ankles`): per side, the path each ankle, planted or not, is kept within PATH_SLACK of. Legs
+    proportioned differently (thigh against shin) put the foot of the same bent leg elsewhere; without this
+    a Rigify rig's feet leave the ARTS feet's scaled path by 3 % of its height as the knee bends at lift-off."""
     pose, _, _ = evaluate(target_rest, wanted, bones["pelvis"], hips_head)
     out = dict(wanted)
     for side, (heel, toe) in (("left", (0, 1)), ("right", (2, 3))):
@@ -150,10 +213,12 @@ def planted_legs(target_rest: RigRest, wanted: dict[str, np.ndarray], bones: dic
         if thigh is None or shin is None or foot is None:
             continue
         ankles = pose[foot][:, :3, 3]
+        near = ankles if aims is None or side not in aims else _within_slack(
+            ankles, aims[side], PATH_SLACK * leg_length(target_rest, thigh, shin))
         planted = np.maximum(contacts[:, heel], contacts[:, toe])
-        goal, weights = _foot_lock.lock_targets(ankles / units_per_m, planted, -np.inf, 1.0, fps)
+        goal, _ = _foot_lock.lock_targets(near / units_per_m, planted, -np.inf, 1.0, fps)
         goal = goal * units_per_m
-        active = weights > 0
+        active = np.linalg.norm(goal - ankles, axis=-1) > 1e-9 * units_per_m
         if not active.any():
             continue
         thigh_turn, shin_turn = _foot_lock.two_bone_ik(pose[thigh][active, :3, 3], pose[shin][active, :3, 3],
@@ -173,6 +238,10 @@ def retarget(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_re
     wanted = {t: wanted_rotation(source_rest, source_pose, target_rest, s, t) for s, t in bones.items()}
     head = hips_path(source_rest, source_pose, target_rest, bones, in_place)
     if contacts is not None:
-        wanted = planted_legs(target_rest, wanted, bones, head, contacts, fps, units_per_m)
+        aims = scaled_ankles(source_rest, source_pose, target_rest, bones, head) if {"left_hip", "left_knee"} <= set(
+            bones) else None
+        if aims:
+            head = shared_hips(target_rest, wanted, bones, head, contacts, aims)
+        wanted = planted_legs(target_rest, wanted, bones, head, contacts, fps, units_per_m, aims)
     _, keys, location = evaluate(target_rest, wanted, bones["pelvis"], head)
     return Retargeted(rotations=keys, hips=bones["pelvis"], hips_location=location)
