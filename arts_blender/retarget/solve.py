@@ -70,6 +70,15 @@ def leg_length(rest: RigRest, thigh: str, shin: str) -> float:
     return rest.length[thigh] + rest.length[shin]
 
 
+def leg_ratio(source_rest: RigRest, target_rest: RigRest, bones: dict[str, str]) -> float:
+    """The target's leg length over the ARTS body's (1 where the target's left leg is not mapped): how much
+    every path is scaled by."""
+    if not {"left_hip", "left_knee"} <= set(bones):
+        return 1.0
+    return leg_length(target_rest, bones["left_hip"], bones["left_knee"]) / leg_length(source_rest, "left_hip",
+                                                                                         "left_knee")
+
+
 def wanted_rotation(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_rest: RigRest, source: str,
                     target: str) -> np.ndarray:
     """(F, 3, 3) armature-space rotation of target bone `target` that makes it turn as `source` does: its
@@ -83,8 +92,7 @@ def hips_path(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_r
               in_place: bool = False) -> np.ndarray:
     """(F, 3) armature-space head of the target's hips: its rest head plus the pelvis' path since rest, scaled
     by the ratio of leg lengths (horizontally fixed in place)."""
-    scale = (leg_length(target_rest, bones["left_hip"], bones["left_knee"])
-             / leg_length(source_rest, "left_hip", "left_knee")) if {"left_hip", "left_knee"} <= set(bones) else 1.0
+    scale = leg_ratio(source_rest, target_rest, bones)
     path = source_pose["pelvis"][:, :3, 3] - source_rest.matrix["pelvis"][:3, 3]  # pelvis moved from its rest
     if in_place:
         path[:, :2] = path[:1, :2]
@@ -142,8 +150,7 @@ def scaled_ankles(source_rest: RigRest, source_pose: dict[str, np.ndarray], targ
     """Per side, the (F, 3) armature-space path of the ARTS ankle at the target's size: the target's rest
     ankle plus the ARTS ankle's path since its rest, scaled by the ratio of leg lengths and riding on the
     target's hips (`hips_path`, so an in-place retarget stays in place)."""
-    scale = leg_length(target_rest, bones["left_hip"], bones["left_knee"]) / leg_length(source_rest, "left_hip",
-                                                                                          "left_knee")
+    scale = leg_ratio(source_rest, target_rest, bones)
     out = {}
     for side in ("left", "right"):
         ankle = f"{side}_ankle"
