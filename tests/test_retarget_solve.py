@@ -8,7 +8,7 @@ from arts_blender import rig_math
 from arts_blender.retarget.mapping import detect
 from arts_blender.retarget.solve import RigRest, retarget
 from bridge.body_model import load_body_model_arrays, shaped_rest
-from bridge.geometry import rotations
+from bridge.geometry import rotations, swing_twist
 from scripts.retarget_rigs import a_posed_rest
 
 FRAMES = 12
@@ -191,3 +191,34 @@ def test_feet_stay_near_their_scaled_path_on_legs_of_other_proportions(source):
         angle = np.degrees(np.arccos(np.clip(np.einsum("fi,fi->f", pose[bone][:, :3, 1],
                                                        source_pose[bone][:, :3, 1]), -1, 1)))
         assert angle.mean() < 10.0, (bone, angle.mean())
+
+
+def test_twist_bones_share_the_hands_roll_along_the_forearm(source):
+    """A forearm twist bone half way down turns with the forearm plus half the hand's roll about it; the
+    upper arm's twist bone, at the shoulder, stays at rest on its arm."""
+    target = a_posed_mixamo(source)
+    forearm, hand = "mixamorig:LeftForeArm", "mixamorig:LeftHand"
+    middle = target.matrix[forearm].copy()
+    middle[:3, 3] += 0.5 * target.length[forearm] * target.direction(forearm)
+    twist = "mixamorig:LeftForeArmTwist"
+    target.matrix[twist], target.length[twist], target.parent[twist] = middle, 0.05, forearm
+    roll = np.radians(np.linspace(0.0, 80.0, FRAMES))
+    axis = source.matrix["left_wrist"][:3, :3].T @ source.direction("left_elbow")  # the forearm, in the hand's axes
+    source_pose = posed(source, {"left_wrist": rotations.axis_angle_to_matrix(roll[:, None] * axis)}, "pelvis",
+                        np.zeros((FRAMES, 3)))
+    result = retarget(source, source_pose, target, detect(list(target.matrix)))
+    pose = posed(target, {n: rotations.quaternion_to_matrix(q) for n, q in result.rotations.items()},
+                 result.hips, result.hips_location)
+
+    def turned(child: str, parent: str) -> np.ndarray:
+        """The child's turn on its parent since rest, in the parent's axes."""
+        now = np.swapaxes(pose[parent][:, :3, :3], -1, -2) @ pose[child][:, :3, :3]
+        return now @ (target.matrix[parent][:3, :3].T @ target.matrix[child][:3, :3]).T
+
+    y = np.array([0.0, 1.0, 0.0])
+    _, hand_roll = swing_twist.swing_twist_decompose(turned(hand, forearm), y)
+    np.testing.assert_allclose(hand_roll - hand_roll[0], roll, atol=1e-3)  # the A-pose adds a fixed roll
+    np.testing.assert_allclose(turned(twist, forearm), rotations.axis_angle_to_matrix(0.5 * hand_roll[:, None] * y),
+                               atol=1e-9)
+    np.testing.assert_allclose(turned("mixamorig:LeftArm_twist", "mixamorig:LeftArm"),
+                               np.broadcast_to(np.eye(3), (FRAMES, 3, 3)), atol=1e-9)

@@ -5,12 +5,13 @@ Each mapped target bone turns in the world as its source bone turns away from it
 fixed correction that lays the target's rest bone along the source's rest bone (the smallest rotation
 between their directions, so an A-pose arm becomes a T-pose arm before the motion is applied). So every
 mapped bone points where its source points in every frame, whatever the two rest poses and rolls.
-Target bones without a source (extra spine or twist bones, fingers) keep their rest pose relative to
-their parent. The hips move along the source pelvis' path scaled by the ratio of leg lengths, above the
-target's own rest height. With the clip's contacts, planted feet are pinned and every foot is kept near
-the ARTS foot's scaled path (`planted_legs`), the hips taking a share of what the legs' other proportions
-put between them (`shared_hips`). All matrices are armature space (the armatures at the identity, as ARTS rigs
-are), Blender's pose convention: pose = parent_pose @ parent_rest^-1 @ rest @ basis.
+Twist bones share out the roll of the limb's end along it (`twist_rotations`); other target bones
+without a source (extra spine bones, fingers) keep their rest pose relative to their parent. The hips
+move along the source pelvis' path scaled by the ratio of leg lengths, above the target's own rest
+height. With the clip's contacts, planted feet are pinned and every foot is kept near the ARTS foot's
+scaled path (`planted_legs`), the hips taking a share of what the legs' other proportions put between
+them (`shared_hips`). All matrices are armature space (the armatures at the identity, as ARTS rigs are),
+Blender's pose convention: pose = parent_pose @ parent_rest^-1 @ rest @ basis.
 """
 from __future__ import annotations
 
@@ -97,6 +98,35 @@ def hips_path(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_r
     if in_place:
         path[:, :2] = path[:1, :2]
     return target_rest.matrix[bones["pelvis"]][:3, 3] + scale * path
+
+
+def twist_rotations(target_rest: RigRest, wanted: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """(F, 3, 3) armature-space rotations for the target's unmapped twist bones (a name with "twist"): each
+    turns with the mapped limb bone it hangs from, rolled about the limb's axis by the share of the roll of
+    the limb's next mapped bone (the hand for a forearm) that its place along the limb gives it (half way
+    down: half the roll), so the skin between them twists evenly instead of wringing at one joint. A twist
+    bone at the limb's head (an upper arm's shoulder twist) keeps the limb's own roll."""
+    limb_of = {}
+    for name in target_rest.matrix:
+        up = target_rest.parent[name]
+        while up is not None and up not in wanted:
+            up = target_rest.parent[up]
+        limb_of[name] = up
+    out = {}
+    for name, limb in limb_of.items():
+        if name in wanted or limb is None or "twist" not in name.lower():
+            continue
+        ends = [b for b in wanted if limb_of[b] == limb]
+        if len(ends) != 1:
+            continue
+        limb_rest, end_rest = target_rest.matrix[limb][:3, :3], target_rest.matrix[ends[0]][:3, :3]
+        rolled = np.swapaxes(wanted[limb], -1, -2) @ wanted[ends[0]] @ (limb_rest.T @ end_rest).T
+        _, roll = _swing_twist.swing_twist_decompose(rolled, np.array([0.0, 1.0, 0.0]))
+        along = target_rest.matrix[name][:3, 3] - target_rest.matrix[limb][:3, 3]
+        share = float(np.clip(along @ target_rest.direction(limb) / target_rest.length[limb], 0.0, 1.0))
+        turn = _swing_twist.twist_matrix(np.array([0.0, 1.0, 0.0]), share * roll)
+        out[name] = wanted[limb] @ turn @ (limb_rest.T @ target_rest.matrix[name][:3, :3])
+    return out
 
 
 def evaluate(target_rest: RigRest, wanted: dict[str, np.ndarray], hips: str, hips_head: np.ndarray
@@ -250,5 +280,6 @@ def retarget(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_re
         if aims:
             head = shared_hips(target_rest, wanted, bones, head, contacts, aims)
         wanted = planted_legs(target_rest, wanted, bones, head, contacts, fps, units_per_m, aims)
+    wanted.update(twist_rotations(target_rest, wanted))
     _, keys, location = evaluate(target_rest, wanted, bones["pelvis"], head)
     return Retargeted(rotations=keys, hips=bones["pelvis"], hips_location=location)
