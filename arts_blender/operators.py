@@ -353,12 +353,16 @@ class ARTS_OT_retarget(bpy.types.Operator):
 
         settings = context.scene.arts_mocap
         source = rig_builder.arts_rig_of(context.active_object)
+        wm = context.window_manager
+        wm.progress_begin(0.0, 1.0)  # the cursor shows how far a long bake has got
         try:
             action, mapping = bake(source, settings.retarget_target, rows_mapping(settings),
-                                   in_place=settings.retarget_in_place)
+                                   in_place=settings.retarget_in_place, progress=wm.progress_update)
         except RetargetError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
+        finally:
+            wm.progress_end()
         skipped = ", ".join(mapping.missing()) or "none"
         self.report({"INFO"}, f"'{settings.retarget_target.name}' keyed as action '{action.name}' ({mapping.preset} "
                               f"bones; not on this rig: {skipped})")

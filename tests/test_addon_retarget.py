@@ -109,8 +109,12 @@ def test_a_generated_rigify_rig_follows_the_clip_through_its_fk_controls(importe
     imported = imported_clip(FRAMES)
     source = imported.armature
     rig = retarget_rigs.generate_rigify(bpy)
-    action, mapping = bake.bake(source, rig)
+    shares: list[float] = []
+    action, mapping = bake.bake(source, rig, progress=shares.append)
     assert mapping.preset == "RIGIFY" and rig.animation_data.action == action
+    # Progress: reading the clip, then solving the controls frame by frame, never going back.
+    assert len(shares) == 2 * FRAMES and shares[FRAMES - 1] == pytest.approx(bake.RIGIFY_SAMPLING_SHARE)
+    assert np.all(np.diff(shares) > 0) and shares[-1] == pytest.approx(1.0)
     assert source.animation_data.action == imported.action
     start = int(imported.action.frame_range[0])
     bpy.context.scene.frame_set(start)

@@ -7,6 +7,8 @@ first, so everything is solved where the target's keys live.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import bpy
 import numpy as np
 
@@ -38,8 +40,10 @@ def _into(space: np.ndarray, matrices: np.ndarray) -> np.ndarray:
     return out
 
 
-def sample_pose(armature: bpy.types.Object, bones: list[str], frames: range) -> dict[str, np.ndarray]:
-    """(F, 4, 4) evaluated armature-space pose matrices of `bones` at each frame."""
+def sample_pose(armature: bpy.types.Object, bones: list[str], frames: range,
+                progress: Callable[[float], None] | None = None) -> dict[str, np.ndarray]:
+    """(F, 4, 4) evaluated armature-space pose matrices of `bones` at each frame; `progress` gets the share
+    of frames done."""
     scene = bpy.context.scene
     current = scene.frame_current
     out = {name: np.empty((len(frames), 4, 4)) for name in bones}
@@ -48,6 +52,8 @@ def sample_pose(armature: bpy.types.Object, bones: list[str], frames: range) -> 
             scene.frame_set(frame)
             for name in bones:
                 out[name][k] = np.array(armature.pose.bones[name].matrix)
+            if progress is not None:
+                progress((k + 1) / len(frames))
     finally:
         scene.frame_set(current)
     return out
@@ -76,11 +82,17 @@ def find_mapping(target: bpy.types.Object) -> Mapping:
                             f"({exc}); load or write a mapping preset for it") from exc
 
 
+#: Share of a Rigify bake's time spent reading the ARTS rig (the rest solves its controls frame by frame).
+RIGIFY_SAMPLING_SHARE = 0.25
+
+
 def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | None = None,
-         in_place: bool = False, name: str | None = None, keep_feet: bool = True) -> tuple[bpy.types.Action, Mapping]:
+         in_place: bool = False, name: str | None = None, keep_feet: bool = True,
+         progress: Callable[[float], None] | None = None) -> tuple[bpy.types.Action, Mapping]:
     """Key `target` with the motion of the ARTS rig `source` over its action's frame range, in a new action.
     With `keep_feet`, the feet stay on one spot through each contact the import keyed on the source, while
-    the ARTS foot itself stands (solve.still_contacts)."""
+    the ARTS foot itself stands (solve.still_contacts). `progress` gets the share of the work done, from 0
+    to 1 (a minute of video takes tens of seconds, longer on a Rigify rig)."""
     action = source.animation_data.action if source.animation_data else None
     if action is None:
         raise RetargetError(f"'{source.name}' has no action to retarget; import a clip first")
@@ -101,13 +113,16 @@ def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | 
     contacts = sample_contacts(source, frames) if keep_feet else None
     scene = bpy.context.scene
     fps = scene.render.fps / scene.render.fps_base
-    source_rest, poses, units_per_m = _source_in(source, target, frames)
+    report = progress or (lambda share: None)
+    sampled = RIGIFY_SAMPLING_SHARE if generated_rigify else 1.0
+    source_rest, poses, units_per_m = _source_in(source, target, frames, lambda share: report(sampled * share))
     if contacts is not None:
         contacts = still_contacts(contacts, poses["left_ankle"][:, :3, 3], poses["right_ankle"][:, :3, 3], fps,
                                   units_per_m)
     if generated_rigify:
         baked = rigify.bake_controls(target, mapping, source_rest, poses, rig_rest(target), frames, in_place,
-                                     name or f"{action.name}_{target.name}", contacts, fps, units_per_m)
+                                     name or f"{action.name}_{target.name}", contacts, fps, units_per_m,
+                                     lambda share: report(sampled + (1.0 - sampled) * share))
         return _tagged(baked, mapping, action), mapping
     result = retarget(source_rest, poses, rig_rest(target), mapping, in_place, contacts, fps, units_per_m)
 
@@ -123,8 +138,8 @@ def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | 
     return _tagged(baked, mapping, action), mapping
 
 
-def _source_in(source: bpy.types.Object, target: bpy.types.Object, frames: range
-               ) -> tuple[RigRest, dict[str, np.ndarray], float]:
+def _source_in(source: bpy.types.Object, target: bpy.types.Object, frames: range,
+               progress: Callable[[float], None] | None = None) -> tuple[RigRest, dict[str, np.ndarray], float]:
     """The ARTS rig's rest and its sampled pose (every SMPL bone), carried into the target's armature space,
     and that space's units per ARTS metre (100 for a Mixamo rig in centimetres)."""
     space = np.linalg.inv(np.array(target.matrix_world)) @ np.array(source.matrix_world)
@@ -132,7 +147,7 @@ def _source_in(source: bpy.types.Object, target: bpy.types.Object, frames: range
     scale = np.cbrt(abs(np.linalg.det(space[:3, :3])))
     source_rest.matrix = {n: _into(space, m) for n, m in source_rest.matrix.items()}
     source_rest.length = {n: v * scale for n, v in source_rest.length.items()}
-    poses = {n: _into(space, m) for n, m in sample_pose(source, list(source_rest.matrix), frames).items()}
+    poses = {n: _into(space, m) for n, m in sample_pose(source, list(source_rest.matrix), frames, progress).items()}
     return source_rest, poses, float(scale)
 
 

@@ -12,6 +12,8 @@ evaluated pose).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import bpy
 import numpy as np
 from mathutils import Matrix
@@ -62,7 +64,8 @@ def _solve_order(armature: bpy.types.Object, controls: list[str]) -> list[list[s
 
 def bake_controls(target: bpy.types.Object, mapping: Mapping, source_rest: RigRest, poses: dict[str, np.ndarray],
                   target_rest: RigRest, frames: range, in_place: bool, name: str, contacts: np.ndarray | None = None,
-                  fps: float = 30.0, units_per_m: float = 1.0) -> bpy.types.Action:
+                  fps: float = 30.0, units_per_m: float = 1.0,
+                  progress: Callable[[float], None] | None = None) -> bpy.types.Action:
     """Key the FK controls and torso of the generated Rigify rig `target` (armature space of the target)
     with the motion of the ARTS bones `poses`; returns the new action (assigned to the target). `contacts`
     (F, 4): keep the feet planted through them (solve.planted_legs)."""
@@ -121,6 +124,8 @@ def bake_controls(target: bpy.types.Object, mapping: Mapping, source_rest: RigRe
             for c in controls:
                 quats[c][k] = np.array(pose_bones[c].rotation_quaternion)
             torso_location[k] = np.array(pose_bones[RIGIFY_TORSO].location)
+            if progress is not None:
+                progress((k + 1) / len(frames))
     finally:
         for b, value in switches.items():
             if value is not None:
