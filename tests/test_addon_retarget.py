@@ -68,6 +68,21 @@ def test_a_mixamo_rig_in_a_pose_moves_like_the_clip_and_the_clip_is_untouched(im
     np.testing.assert_allclose(hips - hips[0], 1.25 * (pelvis - pelvis[0]), atol=1e-4)
 
 
+def test_in_place_holds_the_hips_across_the_floor_whatever_way_up_the_armature_is(imported_clip):
+    """A Mixamo FBX imports with its armature's own up along +Y (the object turned 90 degrees): in place must
+    still hold the hips across Blender's floor and keep their bob, not freeze the bob and keep the travel."""
+    imported = imported_clip(FRAMES)
+    source = imported.armature
+    target = build_armature("mixamo_char", a_posed_mixamo(bake.rig_rest(source)), OBJECT)
+    bake.bake(source, target, in_place=True)
+    start = int(imported.action.frame_range[0])
+    hips = np.array([world_pose(target, "mixamorig:Hips", f)[:3, 3] for f in range(start, start + FRAMES)])
+    pelvis = np.array([world_pose(source, "pelvis", f)[:3, 3] for f in range(start, start + FRAMES)])
+    assert np.ptp(pelvis[:, :2], axis=0).max() > 0.01 and np.ptp(pelvis[:, 2]) > 0.001  # it travels and bobs
+    np.testing.assert_allclose(hips[:, :2], np.broadcast_to(hips[:1, :2], (FRAMES, 2)), atol=1e-5)
+    np.testing.assert_allclose(hips[:, 2] - hips[0, 2], 1.25 * (pelvis[:, 2] - pelvis[0, 2]), atol=1e-4)
+
+
 def test_the_panel_operator_applies_to_the_chosen_character(imported_clip):
     imported = imported_clip(4)
     target = build_armature("hero", a_posed_mixamo(bake.rig_rest(imported.armature)), OBJECT)

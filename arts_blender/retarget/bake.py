@@ -113,6 +113,7 @@ def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | 
     contacts = sample_contacts(source, frames) if keep_feet else None
     scene = bpy.context.scene
     fps = scene.render.fps / scene.render.fps_base
+    world_up = np.linalg.inv(np.array(target.matrix_world)[:3, :3]) @ np.array([0.0, 0.0, 1.0])  # in its armature
     report = progress or (lambda share: None)
     sampled = RIGIFY_SAMPLING_SHARE if generated_rigify else 1.0
     source_rest, poses, units_per_m = _source_in(source, target, frames, lambda share: report(sampled * share))
@@ -122,9 +123,9 @@ def bake(source: bpy.types.Object, target: bpy.types.Object, mapping: Mapping | 
     if generated_rigify:
         baked = rigify.bake_controls(target, mapping, source_rest, poses, rig_rest(target), frames, in_place,
                                      name or f"{action.name}_{target.name}", contacts, fps, units_per_m,
-                                     lambda share: report(sampled + (1.0 - sampled) * share))
+                                     world_up, lambda share: report(sampled + (1.0 - sampled) * share))
         return _tagged(baked, mapping, action), mapping
-    result = retarget(source_rest, poses, rig_rest(target), mapping, in_place, contacts, fps, units_per_m)
+    result = retarget(source_rest, poses, rig_rest(target), mapping, in_place, contacts, fps, units_per_m, world_up)
 
     keys = np.arange(frames.start, frames.stop, dtype=np.float64)
     channels = []

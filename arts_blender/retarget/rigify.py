@@ -22,7 +22,7 @@ from ..bridge_locator import import_bridge
 from ..keyframe_writer import new_action_for, write_channels
 from ..keyframes import Channel
 from .mapping import RIGIFY_FK_CONTROLS, RIGIFY_FK_SWITCHES, RIGIFY_TORSO, Mapping, rigify_org_mapping
-from .solve import RigRest, hips_path, planted_legs, scaled_ankles, shared_hips, wanted_rotation
+from .solve import UP, RigRest, hips_path, kept_in_place, planted_legs, scaled_ankles, shared_hips, wanted_rotation
 
 _rotations = import_bridge("geometry.rotations")
 
@@ -64,7 +64,7 @@ def _solve_order(armature: bpy.types.Object, controls: list[str]) -> list[list[s
 
 def bake_controls(target: bpy.types.Object, mapping: Mapping, source_rest: RigRest, poses: dict[str, np.ndarray],
                   target_rest: RigRest, frames: range, in_place: bool, name: str, contacts: np.ndarray | None = None,
-                  fps: float = 30.0, units_per_m: float = 1.0,
+                  fps: float = 30.0, units_per_m: float = 1.0, up: np.ndarray = UP,
                   progress: Callable[[float], None] | None = None) -> bpy.types.Action:
     """Key the FK controls and torso of the generated Rigify rig `target` (armature space of the target)
     with the motion of the ARTS bones `poses`; returns the new action (assigned to the target). `contacts`
@@ -72,7 +72,7 @@ def bake_controls(target: bpy.types.Object, mapping: Mapping, source_rest: RigRe
     org = rigify_org_mapping(mapping)
     control_of = {t: RIGIFY_FK_CONTROLS[t] for t in org.bones.values()}
     wanted = {t: wanted_rotation(source_rest, poses, target_rest, s, t) for s, t in org.bones.items()}
-    head = hips_path(source_rest, poses, target_rest, org.bones, in_place)  # ORG-spine's head per frame
+    head = hips_path(source_rest, poses, target_rest, org.bones, in_place, up)  # ORG-spine's head per frame
     if contacts is not None:  # in FK the legs hang rigidly from ORG-spine: that chain is all the IK needs
         legs = [org.bones[b] for b in ("pelvis", "left_hip", "left_knee", "left_ankle", "right_hip", "right_knee",
                                        "right_ankle") if b in org.bones]
@@ -81,6 +81,7 @@ def bake_controls(target: bpy.types.Object, mapping: Mapping, source_rest: RigRe
                                     else b.replace("shin", "thigh").replace("foot", "shin")) for b in legs})
         aims = scaled_ankles(source_rest, poses, target_rest, org.bones, head)
         head = shared_hips(chain, wanted, org.bones, head, contacts, aims)
+        head = kept_in_place(head, up) if in_place else head
         wanted = planted_legs(chain, wanted, org.bones, head, contacts, fps, units_per_m, aims)
     # The torso (its parent at rest) carries the body: its location moves ORG-spine's head by as much.
     torso_rest = target_rest.matrix[RIGIFY_TORSO]

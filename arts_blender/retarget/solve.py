@@ -89,15 +89,27 @@ def wanted_rotation(source_rest: RigRest, source_pose: dict[str, np.ndarray], ta
     return turn @ lay @ target_rest.matrix[target][:3, :3]
 
 
+#: The world's up (Blender's +Z), the default up of an armature's own space.
+UP = np.array([0.0, 0.0, 1.0])
+
+
 def hips_path(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_rest: RigRest, bones: dict[str, str],
-              in_place: bool = False) -> np.ndarray:
+              in_place: bool = False, up: np.ndarray = UP) -> np.ndarray:
     """(F, 3) armature-space head of the target's hips: its rest head plus the pelvis' path since rest, scaled
-    by the ratio of leg lengths (horizontally fixed in place)."""
+    by the ratio of leg lengths. In place, the path keeps only its first frame's place across the floor and
+    moves along `up` (the world's up in the armature's space: +Y for a rig imported from a Y-up FBX)."""
     scale = leg_ratio(source_rest, target_rest, bones)
     path = source_pose["pelvis"][:, :3, 3] - source_rest.matrix["pelvis"][:3, 3]  # pelvis moved from its rest
     if in_place:
-        path[:, :2] = path[:1, :2]
+        path = kept_in_place(path, up)
     return target_rest.matrix[bones["pelvis"]][:3, 3] + scale * path
+
+
+def kept_in_place(path: np.ndarray, up: np.ndarray = UP) -> np.ndarray:
+    """(F, 3) path with its part across the floor (square to `up`) held at its first frame's."""
+    up = np.asarray(up, dtype=np.float64) / np.linalg.norm(up)
+    across = path - (path @ up)[:, None] * up
+    return path - across + across[:1]
 
 
 def twist_rotations(target_rest: RigRest, wanted: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -268,17 +280,18 @@ def planted_legs(target_rest: RigRest, wanted: dict[str, np.ndarray], bones: dic
 
 def retarget(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_rest: RigRest, mapping: Mapping,
              in_place: bool = False, contacts: np.ndarray | None = None, fps: float = 30.0,
-             units_per_m: float = 1.0) -> Retargeted:
+             units_per_m: float = 1.0, up: np.ndarray = UP) -> Retargeted:
     """source_pose: ARTS bone -> (F, 4, 4) evaluated pose matrices (armature space) for the mapped bones;
     contacts (F, 4): the clip's foot contacts, to keep planted feet planted on the target (planted_legs)."""
     bones = {s: t for s, t in mapping.bones.items() if s in source_pose and t in target_rest.matrix}
     wanted = {t: wanted_rotation(source_rest, source_pose, target_rest, s, t) for s, t in bones.items()}
-    head = hips_path(source_rest, source_pose, target_rest, bones, in_place)
+    head = hips_path(source_rest, source_pose, target_rest, bones, in_place, up)
     if contacts is not None:
         aims = scaled_ankles(source_rest, source_pose, target_rest, bones, head) if {"left_hip", "left_knee"} <= set(
             bones) else None
         if aims:
             head = shared_hips(target_rest, wanted, bones, head, contacts, aims)
+            head = kept_in_place(head, up) if in_place else head
         wanted = planted_legs(target_rest, wanted, bones, head, contacts, fps, units_per_m, aims)
     wanted.update(twist_rotations(target_rest, wanted))
     _, keys, location = evaluate(target_rest, wanted, bones["pelvis"], head)
