@@ -222,3 +222,42 @@ def test_twist_bones_share_the_hands_roll_along_the_forearm(source):
                                atol=1e-9)
     np.testing.assert_allclose(turned("mixamorig:LeftArm_twist", "mixamorig:LeftArm"),
                                np.broadcast_to(np.eye(3), (FRAMES, 3, 3)), atol=1e-9)
+
+
+def test_the_same_character_moves_the_same_whichever_way_up_its_armature_is(source):
+    """A character imported Y-up (a Mixamo FBX: its armature turned 90 degrees) gets the world motion it gets
+    Z-up, with a foot that lifts between two contacts and legs of other proportions, so the foot lock's
+    heights, which must be heights, are in play."""
+    from arts_blender.retarget.mapping import Mapping
+    from arts_blender.retarget.solve import UP
+
+    lift = np.radians(60.0) * np.sin(np.pi * np.clip((np.arange(FRAMES) - 3) / 5, 0.0, 1.0))
+    basis = {}
+    for joint, turn in (("hip", -1.0), ("knee", 2.0)):
+        axis = source.matrix[f"left_{joint}"][:3, :3].T @ np.array([1.0, 0.0, 0.0])
+        basis[f"left_{joint}"] = rotations.axis_angle_to_matrix(turn * lift[:, None] * axis)
+    travel = np.zeros((FRAMES, 3))
+    travel[:, 1] = -0.04 * np.arange(FRAMES)
+    source_pose = posed(source, basis, "pelvis", travel @ source.matrix["pelvis"][:3, :3])
+    contacts = np.zeros((FRAMES, 4))
+    contacts[:3, :2] = contacts[9:, :2] = contacts[:, 2:] = 1.0
+    target = long_thighs(source)
+    mapping = Mapping(preset="SMPL", bones={n: n for n in target.matrix})
+    turned = matrix(rotations.axis_angle_to_matrix(np.array([np.pi / 2, 0.0, 0.0])), np.zeros(3))
+    back = np.linalg.inv(turned)
+
+    def in_armature(rig: RigRest) -> RigRest:
+        return RigRest(matrix={n: back @ m for n, m in rig.matrix.items()}, length=dict(rig.length),
+                       parent=dict(rig.parent))
+
+    z_up = retarget(source, source_pose, target, mapping, contacts=contacts, fps=30.0)
+    y_up = retarget(in_armature(source), {n: back @ m for n, m in source_pose.items()}, in_armature(target), mapping,
+                    contacts=contacts, fps=30.0, up=back[:3, :3] @ UP)
+    pose_z = posed(target, {n: rotations.quaternion_to_matrix(q) for n, q in z_up.rotations.items()},
+                   z_up.hips, z_up.hips_location)
+    rig_y = in_armature(target)
+    pose_y = posed(rig_y, {n: rotations.quaternion_to_matrix(q) for n, q in y_up.rotations.items()},
+                   y_up.hips, y_up.hips_location)
+    assert np.ptp(pose_z["left_ankle"][:, 2, 3]) > 0.05  # the foot lifts
+    for bone in target.matrix:
+        np.testing.assert_allclose(turned @ pose_y[bone], pose_z[bone], atol=1e-9)

@@ -82,7 +82,7 @@ def bake_controls(target: bpy.types.Object, mapping: Mapping, source_rest: RigRe
         aims = scaled_ankles(source_rest, poses, target_rest, org.bones, head)
         head = shared_hips(chain, wanted, org.bones, head, contacts, aims)
         head = kept_in_place(head, up) if in_place else head
-        wanted = planted_legs(chain, wanted, org.bones, head, contacts, fps, units_per_m, aims)
+        wanted = planted_legs(chain, wanted, org.bones, head, contacts, fps, units_per_m, aims, up)
     # The torso (its parent at rest) carries the body: its location moves ORG-spine's head by as much.
     torso_rest = target_rest.matrix[RIGIFY_TORSO]
     torso_shift = (head - target_rest.matrix["ORG-spine"][:3, 3]) @ torso_rest[:3, :3]

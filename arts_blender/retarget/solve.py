@@ -245,7 +245,7 @@ def shared_hips(target_rest: RigRest, wanted: dict[str, np.ndarray], bones: dict
 
 def planted_legs(target_rest: RigRest, wanted: dict[str, np.ndarray], bones: dict[str, str], hips_head: np.ndarray,
                  contacts: np.ndarray, fps: float, units_per_m: float = 1.0,
-                 aims: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+                 aims: dict[str, np.ndarray] | None = None, up: np.ndarray = UP) -> dict[str, np.ndarray]:
     """`wanted` with the thighs and shins turned (two-bone IK, the knee in its bending plane, the foot keeping
     its world orientation) so each foot stays on one spot for each of its contacts in `contacts` (F, 4: left
     heel, left toe, right heel, right toe, as the results file has them), fading in and out as the bridge's
@@ -254,8 +254,10 @@ def planted_legs(target_rest: RigRest, wanted: dict[str, np.ndarray], bones: dic
     units_per_m: the target's armature units (100 for a Mixamo rig in centimetres), for the fades' pace.
     aims (`scaled_ankles`): per side, the path each ankle, planted or not, is kept within PATH_SLACK of. Legs
     proportioned differently (thigh against shin) put the foot of the same bent leg elsewhere; without this
-    a Rigify rig's feet leave the ARTS feet's scaled path by 3 % of its height as the knee bends at lift-off."""
+    a Rigify rig's feet leave the ARTS feet's scaled path by 3 % of its height as the knee bends at lift-off.
+    up: the world's up in the armature's space (the lock holds a spot's height, which must be the height)."""
     pose, _, _ = evaluate(target_rest, wanted, bones["pelvis"], hips_head)
+    level = _swing_twist.swing_rotation(np.asarray(up, dtype=np.float64), UP)  # armature space -> z up
     out = dict(wanted)
     for side, (heel, toe) in (("left", (0, 1)), ("right", (2, 3))):
         thigh, shin, foot = (bones.get(f"{side}_{j}") for j in ("hip", "knee", "ankle"))
@@ -265,8 +267,8 @@ def planted_legs(target_rest: RigRest, wanted: dict[str, np.ndarray], bones: dic
         near = ankles if aims is None or side not in aims else _within_slack(
             ankles, aims[side], PATH_SLACK * leg_length(target_rest, thigh, shin))
         planted = np.maximum(contacts[:, heel], contacts[:, toe])
-        goal, _ = _foot_lock.lock_targets(near / units_per_m, planted, -np.inf, 1.0, fps)
-        goal = goal * units_per_m
+        goal, _ = _foot_lock.lock_targets(near @ level.T / units_per_m, planted, -np.inf, 1.0, fps)
+        goal = goal @ level * units_per_m
         active = np.linalg.norm(goal - ankles, axis=-1) > 1e-9 * units_per_m
         if not active.any():
             continue
@@ -292,7 +294,7 @@ def retarget(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_re
         if aims:
             head = shared_hips(target_rest, wanted, bones, head, contacts, aims)
             head = kept_in_place(head, up) if in_place else head
-        wanted = planted_legs(target_rest, wanted, bones, head, contacts, fps, units_per_m, aims)
+        wanted = planted_legs(target_rest, wanted, bones, head, contacts, fps, units_per_m, aims, up)
     wanted.update(twist_rotations(target_rest, wanted))
     _, keys, location = evaluate(target_rest, wanted, bones["pelvis"], head)
     return Retargeted(rotations=keys, hips=bones["pelvis"], hips_location=location)
