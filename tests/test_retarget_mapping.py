@@ -15,9 +15,19 @@ def test_each_preset_is_detected_from_its_own_names_with_extra_bones(preset):
 
 def test_a_rig_without_toes_or_clavicles_still_maps_and_says_what_it_lacks():
     names = [t for s, t in mapping.PRESETS["MIXAMO"].items() if s not in ("left_foot", "right_foot")]
-    found = mapping.detect(["Armature|" + n for n in names])  # the FBX importer's namespaces are ignored
+    found = mapping.detect(names)
     assert found.preset == "MIXAMO" and found.missing() == ["left_foot", "right_foot"]
     assert found.bones["left_shoulder"] == "mixamorig:LeftArm"  # SMPL's 'shoulder' bone is the upper arm
+
+
+@pytest.mark.parametrize("prefix", ["mixamorig1:", "Armature|mixamorig:", "Hero:", ""])
+def test_namespaces_are_seen_through_and_the_rigs_own_names_are_kept(prefix):
+    """Mixamo numbers its namespace when a scene holds several of its characters (mixamorig1:, ...); other
+    exporters add their own. The preset is still found, and the mapping names the bones as the rig does."""
+    names = [prefix + t.split(":")[-1] for t in mapping.PRESETS["MIXAMO"].values()]
+    found = mapping.detect(names)
+    assert found is not None and found.preset == "MIXAMO" and found.missing() == []
+    assert found.bones["pelvis"] == prefix + "Hips" and set(found.bones.values()) <= set(names)
 
 
 def test_unknown_rigs_are_not_forced_into_a_preset():

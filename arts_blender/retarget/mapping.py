@@ -136,19 +136,20 @@ class Mapping:
         return cls(preset=str(data.get("preset", "custom")), bones=bones)
 
 
-def _strip_namespace(name: str) -> str:
-    """'Armature|mixamorig:Hips' or 'Character1:Hips' -> the bare bone name after any ':' or '|' prefix."""
-    return name.split("|")[-1]
+def _bare(name: str) -> str:
+    """'Armature|mixamorig:Hips', 'mixamorig1:Hips' or 'Character1:Hips' -> 'hips': the bone's own name, after
+    any namespace (Mixamo numbers its namespace when a scene holds several of its characters), any case."""
+    return name.split("|")[-1].split(":")[-1].lower()
 
 
 def detect(bone_names: list[str]) -> Mapping | None:
-    """The preset whose bone names the rig has (best coverage of its required bones, at least
-    MIN_COVERAGE), restricted to the bones present; None when no preset fits (map by hand or by geometry)."""
-    present = {_strip_namespace(n) for n in bone_names}
-    lower = {n.lower(): n for n in present}
+    """The preset whose bone names the rig has, namespaces and case aside (best coverage of its required
+    bones, at least MIN_COVERAGE), restricted to the bones present and naming them as the rig does; None when
+    no preset fits (map by hand or by geometry)."""
+    present = {_bare(n): n for n in bone_names}
     best, best_score = None, 0.0
     for name, preset in PRESETS.items():
-        found = {s: lower[t.lower()] for s, t in preset.items() if t.lower() in lower}
+        found = {s: present[_bare(t)] for s, t in preset.items() if _bare(t) in present}
         required = [s for s in preset if s not in OPTIONAL]
         score = sum(s in found for s in required) / len(required)
         if score > best_score:
