@@ -120,10 +120,10 @@ def twist_rotations(target_rest: RigRest, wanted: dict[str, np.ndarray]) -> dict
     bone at the limb's head (an upper arm's shoulder twist) keeps the limb's own roll."""
     limb_of = {}
     for name in target_rest.matrix:
-        up = target_rest.parent[name]
-        while up is not None and up not in wanted:
-            up = target_rest.parent[up]
-        limb_of[name] = up
+        above = target_rest.parent[name]
+        while above is not None and above not in wanted:
+            above = target_rest.parent[above]
+        limb_of[name] = above
     out = {}
     for name, limb in limb_of.items():
         if name in wanted or limb is None or "twist" not in name.lower():
