@@ -44,7 +44,10 @@ def export_rig(context, armature: bpy.types.Object, target: str, filepath: str |
     An ARTS rig goes to an FBX engine as rig_export.engine_rig makes it: a `root` bone with the root motion
     (none with `in_place`), bones named by `bone_naming`, the engine's units, the T-pose as rest, and the
     armature node named as the engine needs (export_presets.ENGINE_ARMATURE_NAMES, else `armature_name`). Other
-    armatures (a retargeted character) and the BVH and glTF formats are written as they are."""
+    armatures (a retargeted character) and the BVH and glTF formats are written as they are, except that a
+    character rig with control bones besides its deform bones goes to FBX with its deform bones (and the
+    bones they hang from) only: a generated Rigify rig's 700 bones become under 300, and the controls,
+    mechanism and ORG bones mean nothing to an engine."""
     fmt, options = export_presets.export_options(target)
     if not str(filepath).strip() or Path(str(filepath)).name in ("", "."):
         raise RuntimeError("choose a file to export to (no file name was given)")
@@ -63,6 +66,9 @@ def export_rig(context, armature: bpy.types.Object, target: str, filepath: str |
             name = export_presets.ENGINE_ARMATURE_NAMES.get(target.upper(), name)
         else:
             meshes = [child for child in armature.children if child.type == "MESH"]
+            deform = {bone.use_deform for bone in armature.data.bones}
+            if fmt == "FBX" and deform == {True, False}:
+                options = dict(options, use_armature_deform_only=True)
         _select_only(context, [armature, *meshes], armature)
         stack.enter_context(_named(armature, name))
         result = _write(context, armature, fmt, options, path)

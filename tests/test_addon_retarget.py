@@ -83,6 +83,24 @@ def test_in_place_holds_the_hips_across_the_floor_whatever_way_up_the_armature_i
     np.testing.assert_allclose(hips[:, 2] - hips[0, 2], 1.25 * (pelvis[:, 2] - pelvis[0, 2]), atol=1e-4)
 
 
+def test_a_character_with_controls_goes_to_the_engine_with_its_deform_bones(imported_clip, tmp_path):
+    """A rig with a control bone besides its deform bones (as rigs made for animators have): the engine FBX
+    carries the deform bones and not the control."""
+    from arts_blender import exporter
+    from test_addon_export import fbx_report
+
+    imported = imported_clip(3)
+    rest = a_posed_mixamo(bake.rig_rest(imported.armature))
+    rest.matrix["foot_ik.L"], rest.length["foot_ik.L"], rest.parent["foot_ik.L"] = (
+        rest.matrix["mixamorig:LeftFoot"].copy(), 0.1, None)
+    target = build_armature("animator_rig", rest, OBJECT)
+    target.data.bones["foot_ik.L"].use_deform = False
+    bake.bake(imported.armature, target)
+    path = exporter.export_rig(bpy.context, target, "UNITY", tmp_path / "hero.fbx", armature_name="")
+    bones = {node["name"] for node in fbx_report(path)["nodes"] if node.get("bone")}
+    assert "mixamorig:Hips" in bones and "mixamorig:LeftHand" in bones and "foot_ik.L" not in bones
+
+
 def test_the_panel_operator_applies_to_the_chosen_character(imported_clip):
     imported = imported_clip(4)
     target = build_armature("hero", a_posed_mixamo(bake.rig_rest(imported.armature)), OBJECT)
