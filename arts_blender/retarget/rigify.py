@@ -22,7 +22,7 @@ from ..bridge_locator import import_bridge
 from ..keyframe_writer import new_action_for, write_channels
 from ..keyframes import Channel
 from .mapping import RIGIFY_FK_CONTROLS, RIGIFY_FK_SWITCHES, RIGIFY_TORSO, Mapping, rigify_org_mapping
-from .solve import UP, RigRest, hips_path, kept_in_place, planted_legs, scaled_ankles, shared_hips, wanted_rotation
+from .solve import UP, RigRest, grounded, hips_path, wanted_rotation
 
 _rotations = import_bridge("geometry.rotations")
 
@@ -79,10 +79,8 @@ def bake_controls(target: bpy.types.Object, mapping: Mapping, source_rest: RigRe
         chain = RigRest(matrix={b: target_rest.matrix[b] for b in legs}, length={b: target_rest.length[b] for b in legs},
                         parent={b: (None if b == "ORG-spine" else "ORG-spine" if "thigh" in b
                                     else b.replace("shin", "thigh").replace("foot", "shin")) for b in legs})
-        aims = scaled_ankles(source_rest, poses, target_rest, org.bones, head)
-        head = shared_hips(chain, wanted, org.bones, head, contacts, aims)
-        head = kept_in_place(head, up) if in_place else head
-        wanted = planted_legs(chain, wanted, org.bones, head, contacts, fps, units_per_m, aims, up)
+        wanted, head = grounded(source_rest, poses, target_rest, wanted, org.bones, head, contacts, fps, units_per_m,
+                                in_place, up, legs_rest=chain)
     # The torso (its parent at rest) carries the body: its location moves ORG-spine's head by as much.
     torso_rest = target_rest.matrix[RIGIFY_TORSO]
     torso_shift = (head - target_rest.matrix["ORG-spine"][:3, 3]) @ torso_rest[:3, :3]

@@ -280,6 +280,23 @@ def planted_legs(target_rest: RigRest, wanted: dict[str, np.ndarray], bones: dic
     return out
 
 
+def grounded(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_rest: RigRest,
+             wanted: dict[str, np.ndarray], bones: dict[str, str], hips_head: np.ndarray, contacts: np.ndarray,
+             fps: float, units_per_m: float = 1.0, in_place: bool = False, up: np.ndarray = UP,
+             legs_rest: RigRest | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """(`wanted`, `hips_head`) with the clip's contacts kept on the target: the hips take their share of the
+    feet's stray from the ARTS feet's scaled path (`shared_hips`, still in place if asked), then the legs pin
+    the planted feet and keep every foot near that path (`planted_legs`). legs_rest: the rest the legs are
+    evaluated in when it is not `target_rest` (a generated Rigify rig's legs hang from ORG-spine in FK)."""
+    legs_rest = legs_rest or target_rest
+    aims = scaled_ankles(source_rest, source_pose, target_rest, bones, hips_head) if {"left_hip", "left_knee"} <= set(
+        bones) else None
+    if aims:
+        hips_head = shared_hips(legs_rest, wanted, bones, hips_head, contacts, aims)
+        hips_head = kept_in_place(hips_head, up) if in_place else hips_head
+    return planted_legs(legs_rest, wanted, bones, hips_head, contacts, fps, units_per_m, aims, up), hips_head
+
+
 def retarget(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_rest: RigRest, mapping: Mapping,
              in_place: bool = False, contacts: np.ndarray | None = None, fps: float = 30.0,
              units_per_m: float = 1.0, up: np.ndarray = UP) -> Retargeted:
@@ -289,12 +306,8 @@ def retarget(source_rest: RigRest, source_pose: dict[str, np.ndarray], target_re
     wanted = {t: wanted_rotation(source_rest, source_pose, target_rest, s, t) for s, t in bones.items()}
     head = hips_path(source_rest, source_pose, target_rest, bones, in_place, up)
     if contacts is not None:
-        aims = scaled_ankles(source_rest, source_pose, target_rest, bones, head) if {"left_hip", "left_knee"} <= set(
-            bones) else None
-        if aims:
-            head = shared_hips(target_rest, wanted, bones, head, contacts, aims)
-            head = kept_in_place(head, up) if in_place else head
-        wanted = planted_legs(target_rest, wanted, bones, head, contacts, fps, units_per_m, aims, up)
+        wanted, head = grounded(source_rest, source_pose, target_rest, wanted, bones, head, contacts, fps,
+                                units_per_m, in_place, up)
     wanted.update(twist_rotations(target_rest, wanted))
     _, keys, location = evaluate(target_rest, wanted, bones["pelvis"], head)
     return Retargeted(rotations=keys, hips=bones["pelvis"], hips_location=location)
