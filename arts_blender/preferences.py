@@ -46,8 +46,9 @@ class ArtsPreferences(bpy.types.AddonPreferences):
         description="Empty: the bundled free body model. Or your own SMPL_NEUTRAL.pkl (SMPL's licence applies)")
     threads: bpy.props.IntProperty(
         name="CPU threads", min=0, max=256, default=0,
-        description="Threads the bridge's model may use; 0: the CPUs it may run on. Fewer keeps Blender and "
-                    "other jobs responsive while it works")
+        description="Threads the bridge may use, for its model and for finding the person in several parts of "
+                    "a long video at once; 0: the CPUs it may run on. Fewer keeps Blender and other jobs "
+                    "responsive while it works")
     checkpoint_path: bpy.props.StringProperty(
         name="Checkpoint", subtype="FILE_PATH",
         description="Empty: the bundled ARTS model. Or a checkpoint file made by the project's training script")

@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="speak the JSON-lines protocol on stdin/stdout (used by the Blender add-on)")
     for command in (run, people, serve):
         command.add_argument("--threads", type=int, default=None,
-                             help="CPU threads for the model (default: the CPUs this process may use)")
+                             help="CPU threads for the model, and landmarkers tracking pieces of a long video side "
+                                  "by side (default: the CPUs this process may use; 1: one pass)")
     return parser
 
 

@@ -1,17 +1,19 @@
 """Run the network on windows while detection is still going: the model stage overlaps the detect stage.
 
-Detection hands over each frame's landmarks as soon as the tracker has chosen the person (track_person's
-on_landmarks). A worker thread runs the model stage's own batches (windows [k B, (k + 1) B) of
-bridge.windows.window_centres at the pipeline's stride) whose windows' frames are all detected, all with the
-person found, and none near the clip's end (whose windows repeat the last frame, unknown until detection
-stops). Such a batch's input is final: crop recovery and gap filling only change frames where nobody was
-found, so the pipeline's model stage later takes these results as they are and runs only the batches left
+Detection hands over each frame's landmarks, with its place in the clip, as soon as the tracker has chosen the
+person (track_person's on_landmarks); frames may come out of order when pieces of the clip are tracked side by
+side (bridge/parallel_tracking.py). A worker thread runs the model stage's own batches (windows [k B, (k + 1) B)
+of bridge.windows.window_centres at the pipeline's stride) as soon as every frame of their windows is in, with
+the person found: none reaches past the clip's end (whose windows repeat the last frame, unknown until
+detection stops). Such a batch's input is final: crop recovery and gap filling only change frames where nobody
+was found, so the pipeline's model stage later takes these results as they are and runs only the batches left
 (with a gap, or at the end). Same batches, same inputs: the same numbers, bit for bit, whichever thread runs
 them. Memory stays flat: the landmark arrays are the ones detection keeps anyway, and results are a few poses
 per window.
 """
 from __future__ import annotations
 
+import heapq
 import threading
 from typing import Any
 
@@ -31,10 +33,10 @@ class WindowsAhead:
         self.batch_size = batch_size
         self.stride = stride
         self.window = int(predictor.window)
-        self._image: list[np.ndarray] = []
-        self._world: list[np.ndarray] = []
-        self._valid: list[bool] = []
-        self._next = 0  # number (in window_centres) of the next batch's first window
+        self._frames: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # position -> (image, world), person found
+        self._missing: dict[int, int] = {}  # batch -> frames of its windows not in yet
+        self._dead: set[int] = set()  # batches over a frame where nobody was found: left to the model stage
+        self._ready: list[int] = []  # batches whose frames are all in, not yet run (a heap)
         # centre -> (pose_aa (P, 24, 3) at answer_offsets(stride), betas (10,))
         self.results: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._lock = threading.Condition()
@@ -44,55 +46,69 @@ class WindowsAhead:
         self._thread = threading.Thread(target=self._run, name="arts-windows-ahead", daemon=True)
         self._thread.start()
 
-    def add(self, image_lm: np.ndarray, world_lm: np.ndarray, valid: bool) -> None:
-        """One more frame's chosen landmarks (called from the detection loop, in frame order)."""
-        with self._lock:
-            self._image.append(np.asarray(image_lm, np.float32))
-            self._world.append(np.asarray(world_lm, np.float32))
-            self._valid.append(bool(valid))
-            if self._ready_count() >= self.batch_size:
-                self._lock.notify()
+    def _span(self, batch: int) -> tuple[int, int]:
+        """[first, stop) frames the batch's windows read, before the clip's end is known (its start is)."""
+        step = self.stride * self.batch_size
+        first = max(0, batch * step - self.window // 2)
+        return first, batch * step + self.stride * (self.batch_size - 1) + self.window - self.window // 2
 
-    def stop(self, finish: bool = True) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    def _batches_over(self, position: int) -> range:
+        step = self.stride * self.batch_size
+        low = (position - (self.window - self.window // 2) - self.stride * (self.batch_size - 1)) // step + 1
+        return range(max(low, 0), (position + self.window // 2) // step + 1)
+
+    def add(self, position: int, image_lm: np.ndarray, world_lm: np.ndarray, valid: bool) -> None:
+        """One frame's chosen landmarks, `position` frames from the clip's first (called from detection)."""
+        with self._lock:
+            if valid:
+                self._frames[position] = (np.asarray(image_lm, np.float32), np.asarray(world_lm, np.float32))
+            for batch in self._batches_over(position):
+                if batch in self._dead:
+                    continue
+                if not valid:
+                    self._dead.add(batch)
+                    self._missing.pop(batch, None)
+                    continue
+                first, stop = self._span(batch)
+                left = self._missing.get(batch, stop - first) - 1
+                self._missing[batch] = left
+                if left == 0:
+                    del self._missing[batch]
+                    heapq.heappush(self._ready, batch)
+                    self._lock.notify()
+
+    def stop(self, finish: bool = True, frames: int | None = None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Stop, after running the windows that are ready (`finish`, detection is done) or after the batch in
-        progress (a cancel or an error); the results (centre -> (pose_aa (P, 24, 3), betas))."""
+        progress (a cancel or an error); the results (centre -> (pose_aa (P, 24, 3), betas)), only of batches
+        inside the clip's first `frames` frames when given (a damaged file ends before frames already seen)."""
         with self._lock:
             self._stopping, self._finish = True, finish
             self._lock.notify()
         self._thread.join()
-        return self.results
+        if frames is None:
+            return self.results
+        step = self.stride * self.batch_size
+        return {c: v for c, v in self.results.items() if self._span(c // step)[1] <= frames}
 
-    def _ready_count(self) -> int:
-        """Windows from self._next that lie inside the frames received, end padding excluded."""
-        last_centre = len(self._image) - 1 - (self.window - 1 - self.window // 2)
-        return max(0, last_centre // self.stride + 1 - self._next) if last_centre >= 0 else 0
-
-    def _take_batch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Under the lock: the next whole batch if every frame of its windows has the person, with its windows
-        (None, and the batch left to the model stage, if not)."""
-        centres = self.stride * np.arange(self._next, self._next + self.batch_size, dtype=np.int64)
-        self._next += self.batch_size
-        indices = window_indices(centres, len(self._image), self.window)
-        first, last = int(indices.min()), int(indices.max()) + 1  # the batch's frames: one short run
-        if not all(self._valid[first:last]):
-            return None
-        local = indices - first
-        image = np.stack(self._image[first:last])[local]
-        world = np.stack(self._world[first:last])[local]
+    def _take_batch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Under the lock: the lowest ready batch's centres and windows."""
+        batch = heapq.heappop(self._ready)
+        centres = self.stride * np.arange(batch * self.batch_size, (batch + 1) * self.batch_size, dtype=np.int64)
+        first, stop = self._span(batch)
+        indices = window_indices(centres, stop, self.window) - first
+        image = np.stack([self._frames[k][0] for k in range(first, stop)])[indices]
+        world = np.stack([self._frames[k][1] for k in range(first, stop)])[indices]
         return centres, image, world
 
     def _run(self) -> None:
         try:
             while True:
                 with self._lock:
-                    while not self._stopping and self._ready_count() < self.batch_size:
+                    while not self._stopping and not self._ready:
                         self._lock.wait()
-                    if self._stopping and not (self._finish and self._ready_count() >= self.batch_size):
+                    if self._stopping and not (self._finish and self._ready):
                         return
-                    batch = self._take_batch()
-                if batch is None:
-                    continue
-                centres, image, world = batch
+                    centres, image, world = self._take_batch()
                 out = self.predictor.predict_windows(image, world, self.image_size, flip_average=self.flip_average,
                                                      offsets=answer_offsets(self.stride))
                 for k, centre in enumerate(centres.tolist()):

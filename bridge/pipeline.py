@@ -1,14 +1,15 @@
 """Video -> SMPL animation: the bridge's one job, shared by the CLI and the server.
 
-Stages (protocol.STAGES): load (probe video, load model and body model) -> people (pick the person) ->
-detect (decode + MediaPipe, streaming; then, in a crop, missed frames beside found ones) -> model (ARTS over
-sliding windows) -> smooth (optional) -> camera (root translation; the limbs turned part of the way to the 2D
-keypoints, limb_reaim.py; world frame, contacts, foot lock) -> write (atomic results file) -> preview
-(optional). Progress is reported per stage with done/total and an ETA; cancellation is checked between
-frames and batches, so a cancel takes effect within one batch. The clip-level shape is a robust mean of the
-per-frame shapes over detected frames (carried over by skeleton proportions when the chosen body model is
-not the checkpoint's), and the joints in the results are re-posed from that shape (forward kinematics), so
-they are exactly the joints of the rig the add-on builds from (betas, pose_aa, trans_m).
+Stages (protocol.STAGES): load (probe video, load model and body model) -> people (pick the person) -> detect
+(decode + MediaPipe, streaming, consecutive pieces of the clip side by side on the CPUs; then, in a crop,
+missed frames beside found ones) -> model (ARTS over sliding windows) -> smooth (optional) -> camera (root
+translation; the limbs turned part of the way to the 2D keypoints, limb_reaim.py; world frame, contacts, foot
+lock) -> write (atomic results file) -> preview (optional). Progress is reported per stage with done/total and
+an ETA; cancellation is checked between frames and batches, so a cancel takes effect within one batch. The
+clip-level shape is a robust mean of the per-frame shapes over detected frames (carried over by skeleton
+proportions when the chosen body model is not the checkpoint's), and the joints in the results are re-posed
+from that shape (forward kinematics), so they are exactly the joints of the rig the add-on builds from (betas,
+pose_aa, trans_m).
 """
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from . import (camera, contacts, crop_recovery, foot_lock, ground, limb_reaim, preflight, protocol, smoothing,
-               track_checks, tracking, video)
+from . import (camera, contacts, crop_recovery, foot_lock, ground, limb_reaim, parallel_tracking, preflight,
+               protocol, smoothing, threads, track_checks, tracking, video)
 from .detection import DetectorMissingError, PoseDetector
 from .geometry import kinematics, rotations
 from .results import ClipResult, ResultsError, write_results
@@ -81,6 +82,9 @@ class ProcessOptions:
     overlap: bool = True
     flip_average: bool = True  # also run each window mirrored and average (test-time flip: 2x model time)
     window_stride: int = DEFAULT_WINDOW_STRIDE  # a window on every n-th frame, answers blended (bridge/windows.py)
+    #: landmarkers tracking consecutive pieces of the clip side by side (bridge/parallel_tracking.py); None =
+    #: threads.detect_workers(), 1 = one pass
+    detect_workers: int | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> ProcessOptions:
@@ -363,8 +367,8 @@ class _PeopleBeside:
             self._detect_begun = True
             self._rep.begin("detect", total, DETECT_MESSAGE)
 
-    def add(self, image_lm: np.ndarray, world_lm: np.ndarray, found: bool) -> None:
-        self._held.append((image_lm, world_lm, found))
+    def add(self, position: int, image_lm: np.ndarray, world_lm: np.ndarray, found: bool) -> None:
+        self._held.append((position, image_lm, world_lm, found))
         if self._settled() and not self.wrong():
             self._flush()
 
@@ -389,12 +393,13 @@ def _detect(options: ProcessOptions, info: video.VideoInfo, start: int, end: int
         track = None
         total = video.expected_frames(info, start, end)
         common = dict(task_path=options.task_path, max_side_px=options.max_side_px)
+        follow = functools.partial(parallel_tracking.track_person_parallel,
+                                   workers=options.detect_workers or threads.detect_workers())
         if options.overlap and track_person is None and options.person is None:
             beside = _PeopleBeside(options, info, start, end, rep, ahead)
             try:
-                track = tracking.track_person(info, start, end, person_box=None, num_poses=1,
-                                              should_cancel=beside.should_cancel, progress=beside.progress,
-                                              on_landmarks=beside.add, **common)
+                track = follow(info, start, end, person_box=None, num_poses=1, should_cancel=beside.should_cancel,
+                               progress=beside.progress, on_landmarks=beside.add, **common)
             except InterruptedError:
                 if not beside.wrong():
                     raise
@@ -410,7 +415,7 @@ def _detect(options: ProcessOptions, info: video.VideoInfo, start: int, end: int
         if track is None:
             rep.begin("detect", total, DETECT_MESSAGE)
             extra = {"on_landmarks": ahead.add} if ahead is not None and track_person is None else {}
-            track = (track_person or tracking.track_person)(
+            track = (track_person or follow)(
                 info, start, end, person_box=box, num_poses=num_poses, should_cancel=rep.should_cancel,
                 progress=lambda d, t, s: rep.report("detect", d, t, _eta(d, t, s)), **common, **extra)
         _recover_missed(track, info, options, rep)
@@ -499,7 +504,7 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
         if ahead is not None:
             ahead.stop(finish=False)
         raise
-    early = ahead.stop() if ahead is not None else {}
+    early = ahead.stop(frames=track.num_frames) if ahead is not None else {}
     if not track.valid.any():
         raise PipelineError("no_person", f"no person was detected in {Path(options.video).name} "
                             f"(frames {start} to {start + track.num_frames - 1}); make sure one person is fully "

@@ -29,6 +29,28 @@ def choose_threads(requested: int | None = None) -> int:
     return max(int(requested), 1) if requested else available_cpus()
 
 
+def in_force() -> int:
+    """The thread count in force: what configure() set (or the user's OMP_NUM_THREADS), else every available
+    CPU; never more than the CPUs available."""
+    try:
+        count = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        count = 0
+    return min(count, available_cpus()) if count > 0 else available_cpus()
+
+
+#: Most landmarkers run side by side: each holds its own model and frame queue, and past this the pieces of a
+#: short clip are mostly warm-up.
+MAX_DETECT_WORKERS = 8
+
+
+def detect_workers() -> int:
+    """Landmarkers to run side by side (bridge/parallel_tracking.py): one per thread in force. MediaPipe keeps one
+    core busy per landmarker, so one pass leaves the others to the network, which then waits for detection;
+    measured on 2 cores: a 600-frame 720p clip in 16.7 s instead of 22.9 s."""
+    return min(in_force(), MAX_DETECT_WORKERS)
+
+
 def configure(requested: int | None = None) -> int:
     """Apply the policy; returns the thread count. Call before torch is imported (the OpenMP settings are
     read when its library loads); if torch is already loaded its intra-op count is still set."""

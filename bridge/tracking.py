@@ -345,11 +345,12 @@ def track_person(info: VideoInfo, start_frame: int = 0, end_frame: int | None = 
                  should_cancel: Callable[[], bool] | None = None,
                  progress: Callable[[int, int, float], None] | None = None,
                  progress_every: int = 10,
-                 on_landmarks: Callable[[np.ndarray, np.ndarray, bool], None] | None = None) -> TrackedClip:
+                 on_landmarks: Callable[[int, np.ndarray, np.ndarray, bool], None] | None = None) -> TrackedClip:
     """Run the landmarker over [start, end) and keep one person per frame.
 
-    on_landmarks(image (33, 4), world (33, 3), found) is called for each frame once the person is chosen
-    (zeros when nobody was), so later stages can start before the clip is done (bridge/overlap.py).
+    on_landmarks(position, image (33, 4), world (33, 3), found) is called for each frame (`position` frames from
+    start_frame) once the person is chosen (zeros when nobody was), so later stages can start before the clip is
+    done (bridge/overlap.py).
     person_box: the person's box near the start (from list_people or the user) for multi-person tracking;
     None with num_poses = 1 lets MediaPipe follow whoever it finds. progress(done, total, elapsed_s) is
     called every `progress_every` frames (total 0 = unknown). should_cancel is polled at the same times.
@@ -376,7 +377,7 @@ def track_person(info: VideoInfo, start_frame: int = 0, end_frame: int | None = 
             image_lm.append(poses.image[chosen] if chosen is not None else np.zeros((33, 4), np.float32))
             world_lm.append(poses.world[chosen] if chosen is not None else np.zeros((33, 3), np.float32))
             if on_landmarks is not None:
-                on_landmarks(image_lm[-1], world_lm[-1], valid[-1])
+                on_landmarks(len(indices) - 1, image_lm[-1], world_lm[-1], valid[-1])
             if len(indices) % progress_every == 0:
                 if should_cancel is not None and should_cancel():
                     raise InterruptedError("cancelled")

@@ -61,6 +61,7 @@ if str(REPO) not in sys.path:
 
 from bridge import camera, metrics, tracking  # noqa: E402
 from bridge.geometry import rotations  # noqa: E402
+from bridge.parallel_tracking import track_person_parallel  # noqa: E402
 from bridge.limb_reaim import DEFAULT_STRENGTH as LIMB_REAIM_STRENGTH  # noqa: E402
 from bridge.windows import DEFAULT_WINDOW_STRIDE  # noqa: E402
 from bridge.keypoints import (MEDIAPIPE_LIMB_PARENT, MEDIAPIPE_SIDE, mediapipe_body_frame_2d,  # noqa: E402
@@ -235,16 +236,17 @@ def render_spec(spec: ClipSpec, out_dir: Path, body, cache_dir: Path | None = DE
 class TrackOnce:
     """Stands in for bridge.tracking.track_person in process_video and keeps what it found (by video and
     range): one MediaPipe pass per clip, whatever the number of checkpoints, and its world landmarks (not in
-    the results file) stay here for the calibration."""
+    the results file) stay here for the calibration. `workers` > 1 tracks in pieces side by side as the bridge
+    does on that many threads (bridge/parallel_tracking.py); 1 is one pass, as in every published table."""
 
-    def __init__(self) -> None:
+    def __init__(self, workers: int = 1) -> None:
         self.tracks: dict[tuple[str, int, int | None], tracking.TrackedClip] = {}
+        self.workers = workers
 
-    def __call__(self, info, start_frame: int = 0, end_frame: int | None = None, *args, **kwargs
-                 ) -> tracking.TrackedClip:
+    def __call__(self, info, start_frame: int = 0, end_frame: int | None = None, **kwargs) -> tracking.TrackedClip:
         key = (str(Path(info.path).resolve()), start_frame, end_frame)
         if key not in self.tracks:
-            self.tracks[key] = tracking.track_person(info, start_frame, end_frame, *args, **kwargs)
+            self.tracks[key] = track_person_parallel(info, start_frame, end_frame, workers=self.workers, **kwargs)
         return self.tracks[key]
 
     def of(self, video: Path) -> tracking.TrackedClip:
@@ -567,7 +569,7 @@ def baseline_scores(world_landmarks: np.ndarray, gt_joints: np.ndarray, valid: n
 
 
 def evaluate(specs: list[ClipSpec], checkpoints: dict[str, BridgeRun], out_dir: Path, smoothing: str,
-             cache_dir: Path | None, log: Callable[[str], None], foot_lock: float = 1.0
+             cache_dir: Path | None, log: Callable[[str], None], foot_lock: float = 1.0, detect_workers: int = 1
              ) -> tuple[dict[str, dict[str, dict]], Calibration, list[dict]]:
     """Render (or reuse) every clip, run every checkpoint on it, score MediaPipe's world landmarks as the
     baseline on the same frames, and calibrate the landmarks.
@@ -580,7 +582,7 @@ def evaluate(specs: list[ClipSpec], checkpoints: dict[str, BridgeRun], out_dir: 
     body = load_body_model_arrays()
     scores: dict[str, dict[str, dict]] = {name: {} for name in [*checkpoints, MEDIAPIPE_ROW]}
     calibration, clips = Calibration(), []
-    track_once = TrackOnce()
+    track_once = TrackOnce(detect_workers)
     for number, spec in enumerate(specs, start=1):
         started = time.perf_counter()
         mp4, npz, fresh = render_spec(spec, out_dir, body, cache_dir)
@@ -658,6 +660,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     parser.add_argument("--motion-dir", type=Path, default=DEFAULT_MOTION_DIR, help="CMU corpus (BVH)")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="retargeted-motion cache")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--detect-workers", type=int, default=1,
+                        help="MediaPipe landmarkers tracking pieces of each clip side by side (1: one pass)")
     parser.add_argument("--per-clip", action="store_true", help="also one table row per clip")
     parser.add_argument("--json", type=Path, default=None, help="write every number here")
     parser.add_argument("--model-card", type=Path, default=None,
@@ -688,7 +692,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
                              EVAL_SETS[set_name])
         started = time.perf_counter()
         scores, calibration, clips = evaluate(specs, checkpoints, args.out, args.smoothing, args.cache_dir, log,
-                                              args.foot_lock)
+                                              args.foot_lock, args.detect_workers)
         wall = time.perf_counter() - started
         frames = sum(c["rendered_frames"] for c in clips)
         rows = table_rows(scores, args.per_clip)

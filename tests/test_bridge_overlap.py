@@ -36,7 +36,7 @@ def test_only_windows_with_final_frames_run_ahead_and_they_match_the_model_stage
     net = Summing()
     ahead = WindowsAhead(net, (640, 480), batch_size=5, stride=stride)
     for k in range(frames):
-        ahead.add(image[k], world[k], valid[k])
+        ahead.add(k, image[k], world[k], valid[k])
     results = ahead.stop()
     assert set(net.calls) == {5}  # whole batches only
     centres = np.array(sorted(results))
@@ -60,6 +60,30 @@ def test_a_failing_network_is_reported_not_raised_in_the_thread():
             raise RuntimeError("out of memory")
 
     ahead = WindowsAhead(Broken(), (640, 480), batch_size=2)
-    for _ in range(20):
-        ahead.add(np.zeros((33, 4)), np.zeros((33, 3)), True)
+    for k in range(20):
+        ahead.add(k, np.zeros((33, 4)), np.zeros((33, 3)), True)
     assert ahead.stop() == {} and isinstance(ahead.error, RuntimeError)
+
+
+def test_frames_out_of_order_run_the_same_batches_and_a_shorter_clip_drops_those_past_its_end():
+    """Pieces of the clip tracked side by side hand frames over interleaved; a damaged file may end before
+    frames already handed over, and batches reaching past its real end are not kept."""
+    rng = np.random.default_rng(1)
+    frames = 120
+    image = rng.normal(size=(frames, 33, 4)).astype(np.float32)
+    world = rng.normal(size=(frames, 33, 3)).astype(np.float32)
+    ahead = WindowsAhead(Summing(), (640, 480), batch_size=4, stride=2)
+    for k in range(frames):
+        ahead.add(k, image[k], world[k], True)
+    expected = ahead.stop()
+    ahead = WindowsAhead(Summing(), (640, 480), batch_size=4, stride=2)
+    for a, b in zip(range(60), range(60, 120)):  # two pieces found side by side
+        ahead.add(b, image[b], world[b], True)
+        ahead.add(a, image[a], world[a], True)
+    results = ahead.stop()
+    assert sorted(results) == sorted(expected) and len(expected) == 56  # 14 whole batches of 4 windows
+    for centre in expected:
+        np.testing.assert_array_equal(results[centre][0], expected[centre][0])
+    # the clip turned out to end at frame 75: batch b (centres 8b .. 8b + 6) reads frames up to 8b + 9
+    kept = ahead.stop(frames=75)
+    assert sorted(kept) == [c for c in sorted(expected) if 8 * (c // 8) + 9 < 75]
