@@ -9,8 +9,9 @@ checkpoint when present, else an untrained network of the default size, which co
 (bridge.pipeline.process_video, everything included). The long video repeats the rendered frames (MPEG-4
 part 2, written by OpenCV) and is processed in a child process whose resident memory is sampled, to show
 that memory stays flat in the video's length. With --contention N, each size's end-to-end run is repeated
-beside N bursty 2-thread torch processes (a render or a training job next to the bridge), and two bridge jobs
-run at once to compare their combined frames/s with one job's. Prints tables; asserts nothing (numbers vary
+with detection in one pass (one landmarker instead of one per thread), beside N bursty 2-thread torch
+processes (a render or a training job next to the bridge), and as two bridge jobs at once to compare their
+combined frames/s with one job's. Prints tables; asserts nothing (numbers vary
 with load).
 """
 from __future__ import annotations
@@ -113,12 +114,12 @@ def bench_model(predictor, frames: int = 512, batch: int = 64, flip_average: boo
 
 
 def bench_end_to_end(path: Path, predictor, tmp: Path, flip_average: bool = True,
-                     stride: int = DEFAULT_WINDOW_STRIDE) -> tuple[float, dict]:
+                     stride: int = DEFAULT_WINDOW_STRIDE, detect_workers: int | None = None) -> tuple[float, dict]:
     from bridge.pipeline import ProcessOptions, process_video
 
     t0 = time.perf_counter()
     options = ProcessOptions(video=str(path), output=str(tmp / "bench.npz"), flip_average=flip_average,
-                             window_stride=stride)
+                             window_stride=stride, detect_workers=detect_workers)
     _, summary = process_video(options, predictor=predictor)
     return summary.frames / (time.perf_counter() - t0), summary.timings_s
 
@@ -149,12 +150,15 @@ def job_child(path: str, out: str) -> None:
 
 
 def contention_rows(clip: Path, predictor, burners: int) -> list[tuple[str, float, dict]]:
-    """(condition, end-to-end frames/s, stage seconds): quiet, beside `burners` bursty torch processes, and
-    two bridge jobs at once: their combined frames/s from the first job's start to the last one's end, counted
-    like the one-job rows (after loading), and the wall time with both processes' start-up for reference."""
+    """(condition, end-to-end frames/s, stage seconds): quiet (also with detection in one pass, as before
+    bridge/parallel_tracking.py), beside `burners` bursty torch processes, and two bridge jobs at once: their
+    combined frames/s from the first job's start to the last one's end, counted like the one-job rows (after
+    loading), and the wall time with both processes' start-up for reference."""
     rows = []
     fps, timings = bench_end_to_end(clip, predictor, CACHE)
     rows.append(("quiet", fps, timings))
+    fps, timings = bench_end_to_end(clip, predictor, CACHE, detect_workers=1)
+    rows.append(("quiet, detection in one pass", fps, timings))
     children = [subprocess.Popen([sys.executable, __file__, "--burn"]) for _ in range(burners)]
     try:
         time.sleep(2.0)  # let them start their bursts
