@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .tracking import TrackedClip
 from .windows import answer_offsets, window_indices
 
 
@@ -77,18 +78,27 @@ class WindowsAhead:
                     heapq.heappush(self._ready, batch)
                     self._lock.notify()
 
-    def stop(self, finish: bool = True, frames: int | None = None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    def stop(self, finish: bool = True, track: TrackedClip | None = None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Stop, after running the windows that are ready (`finish`, detection is done) or after the batch in
-        progress (a cancel or an error); the results (centre -> (pose_aa (P, 24, 3), betas)), only of batches
-        inside the clip's first `frames` frames when given (a damaged file ends before frames already seen)."""
+        progress (a cancel or an error); the results (centre -> (pose_aa (P, 24, 3), betas)). Given the final
+        track, only batches whose every frame is in it, as it was handed over, are kept:
+        a damaged file may end before frames already seen, and a clip tracked again in one pass
+        (bridge/parallel_tracking.py) has other landmarks."""
         with self._lock:
             self._stopping, self._finish = True, finish
             self._lock.notify()
         self._thread.join()
-        if frames is None:
+        if track is None:
             return self.results
         step = self.stride * self.batch_size
-        return {c: v for c, v in self.results.items() if self._span(c // step)[1] <= frames}
+        final = {batch for batch in {c // step for c in self.results} if self._unchanged(batch, track)}
+        return {c: v for c, v in self.results.items() if c // step in final}
+
+    def _unchanged(self, batch: int, track: TrackedClip) -> bool:
+        first, stop = self._span(batch)
+        return stop <= track.num_frames and all(
+            track.valid[k] and np.array_equal(self._frames[k][0], track.image_landmarks[k])
+            and np.array_equal(self._frames[k][1], track.world_landmarks[k]) for k in range(first, stop))
 
     def _take_batch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Under the lock: the lowest ready batch's centres and windows."""

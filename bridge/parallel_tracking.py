@@ -10,9 +10,13 @@ What this changes: MediaPipe carries each frame's region of interest and filter 
 does not reproduce one pass's landmarks bit for bit; after the seam they differ by about a pixel, as two
 passes started on different frames do. `workers=1` is one pass, exactly tracking.track_person. Frames reach
 `on_landmarks` as the pieces find them, with their place in the clip (bridge/overlap.py takes them in any
-order). If a piece ends before its last frame (a damaged file), later pieces are dropped, so the frames kept
-are those one pass would decode; frames already handed on past that point are for the caller to drop (the
-returned track says how many frames there are).
+order); the returned track is what counts, and a caller keeps nothing it was handed that differs from it.
+
+Seams are checked: OpenCV seeks by time, one pass counts frames, and on a variable-frame-rate video (a phone
+that dropped frames) the two disagree, so a piece would repeat or skip frames at its start. A piece's warm-up
+frames are the previous piece's last frames when the seek landed where counting would; if any seam's frames
+differ, the clip is tracked again in one pass. If a piece ends before its last frame (a damaged file), later
+pieces are dropped, so the frames kept are those one pass would decode.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Callable
 
+import cv2
 import numpy as np
 
 from .detection import PoseDetector
@@ -31,11 +36,20 @@ from .video import VideoError, VideoInfo, expected_frames, iter_frames, prefetch
 #: Frames a piece is tracked before its own first frame, then dropped: MediaPipe has found the person and its
 #: landmark filters have settled after a few frames (measured: within about a pixel of one pass by frame 5).
 WARMUP_FRAMES = 8
+#: Size (px) of the thumbnails compared at a seam. A decoder that seeks gives the same frames, bit for bit, as one
+#: that counts from the start (checked on rendered clips and the shared real video), so equal thumbnails mean
+#: the same frame; neighbouring frames of a moving person differ in them.
+FINGERPRINT_SIZE = (64, 36)
 #: No piece is shorter than this. A piece costs about a dozen frames' worth of extra detection (its landmarker's
 #: start, 0.17 s, and the warm-up); at 150 frames that is under 8 %. Two jobs side by side on 2 cores then still
 #: get as much done as one (600-frame 720p clips: 34.9 frames/s together, 35.9 alone), where 60-frame pieces of
 #: 4-s clips lost 14 %.
 MIN_PIECE_FRAMES = 150
+
+
+def fingerprint(frame_bgr: np.ndarray) -> np.ndarray:
+    """A small grey thumbnail of a frame, for telling whether two decoders gave the same one."""
+    return cv2.cvtColor(cv2.resize(frame_bgr, FINGERPRINT_SIZE, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
 
 
 def pieces(start: int, total: int, workers: int, min_piece_frames: int = MIN_PIECE_FRAMES
@@ -56,8 +70,15 @@ class _Piece:
         self.image: list[np.ndarray] = []
         self.world: list[np.ndarray] = []
         self.valid: list[bool] = []
+        self.head: list[np.ndarray] = []  # thumbnails of the warm-up frames (the previous piece's last ones)
+        self.tail: list[np.ndarray] = []  # thumbnails of its own last WARMUP_FRAMES frames
         self.finished = False
         self.error: BaseException | None = None
+
+    def joins(self, before: _Piece) -> bool:
+        """Whether this piece's warm-up decoded the same frames as the end of the piece before it."""
+        theirs = before.tail[-len(self.head):] if self.head else []
+        return len(theirs) == len(self.head) and all(np.array_equal(a, b) for a, b in zip(self.head, theirs))
 
     def short(self) -> bool:
         """Ended before its last frame (the video is shorter than its header says, or damaged there)."""
@@ -95,7 +116,10 @@ def track_person_parallel(info: VideoInfo, start_frame: int = 0, end_frame: int 
                         break
                     poses = detector.detect(frame, timestamp_ms(index, info.fps))
                     if index < part.first:
+                        part.head.append(fingerprint(frame))
                         continue
+                    if part.stop is not None and index >= part.stop - WARMUP_FRAMES:
+                        part.tail.append(fingerprint(frame))
                     found = poses.count > 0
                     with changed:
                         part.indices.append(index)
@@ -150,6 +174,9 @@ def track_person_parallel(info: VideoInfo, start_frame: int = 0, end_frame: int 
         if part.short():
             del parts[k + 1:]
             break
+    if not all(after.joins(before) for before, after in zip(parts, parts[1:]) if after.indices):
+        return track_person(info, start_frame, end_frame, task_path=task_path, max_side_px=max_side_px,
+                            should_cancel=should_cancel, progress=progress, progress_every=progress_every)
     kept = [p for p in parts if p.indices]
     frames = sum(len(p.indices) for p in kept)
     if progress is not None:

@@ -504,7 +504,7 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
         if ahead is not None:
             ahead.stop(finish=False)
         raise
-    early = ahead.stop(frames=track.num_frames) if ahead is not None else {}
+    early = ahead.stop(track=track) if ahead is not None else {}
     if not track.valid.any():
         raise PipelineError("no_person", f"no person was detected in {Path(options.video).name} "
                             f"(frames {start} to {start + track.num_frames - 1}); make sure one person is fully "

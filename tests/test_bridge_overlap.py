@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bridge import tracking
 from bridge.overlap import WindowsAhead
 from bridge.windows import answer_offsets, gather_windows, window_centres, window_indices
 
@@ -85,5 +86,8 @@ def test_frames_out_of_order_run_the_same_batches_and_a_shorter_clip_drops_those
     for centre in expected:
         np.testing.assert_array_equal(results[centre][0], expected[centre][0])
     # the clip turned out to end at frame 75: batch b (centres 8b .. 8b + 6) reads frames up to 8b + 9
-    kept = ahead.stop(frames=75)
-    assert sorted(kept) == [c for c in sorted(expected) if 8 * (c // 8) + 9 < 75]
+    track = tracking.TrackedClip(np.arange(75), image[:75].copy(), world[:75].copy(), np.ones(75, bool))
+    assert sorted(ahead.stop(track=track)) == [c for c in sorted(expected) if 8 * (c // 8) + 9 < 75]
+    # and was tracked again with other landmarks from frame 40 on: only batches before it are kept
+    track.image_landmarks[40:] += 1.0
+    assert sorted(ahead.stop(track=track)) == [c for c in sorted(expected) if 8 * (c // 8) + 9 < 40]
