@@ -129,6 +129,23 @@ def test_cancel_stops_every_piece():
     assert not any(t.name.startswith("arts-track-") for t in threading.enumerate())
 
 
+def test_a_cancel_while_pieces_are_tracked_stops_every_thread(monkeypatch):
+    from test_bridge_pipeline import tiny_predictor
+
+    monkeypatch.setattr(parallel_tracking, "MIN_PIECE_FRAMES", 30)
+    seen = {"detect": 0}
+
+    def progress(stage, done, total, eta, message):
+        seen["detect"] += stage == "detect"
+
+    with pytest.raises(PipelineError) as info:
+        process_video(ProcessOptions(video=str(CLIP), detect_workers=3, batch_size=4), progress=progress,
+                      should_cancel=lambda: seen["detect"] >= 2, predictor=tiny_predictor())
+    assert info.value.code == "cancelled"
+    assert not any(t.name.startswith(("arts-track-", "arts-windows-ahead", "arts-people"))
+                   for t in threading.enumerate())
+
+
 def test_after_a_fallback_the_pipeline_gives_the_one_pass_results(monkeypatch):
     """Windows run ahead on the pieces' landmarks are dropped where the one-pass track differs."""
     from test_bridge_pipeline import tiny_predictor
