@@ -34,6 +34,7 @@ class WindowsAhead:
         self.batch_size = batch_size
         self.stride = stride
         self.window = int(predictor.window)
+        self._step = stride * batch_size  # frames from one batch's first centre to the next one's
         self._frames: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # position -> (image, world), person found
         self._missing: dict[int, int] = {}  # batch -> frames of its windows not in yet
         self._dead: set[int] = set()  # batches over a frame where nobody was found: left to the model stage
@@ -49,14 +50,12 @@ class WindowsAhead:
 
     def _span(self, batch: int) -> tuple[int, int]:
         """[first, stop) frames the batch's windows read, before the clip's end is known (its start is)."""
-        step = self.stride * self.batch_size
-        first = max(0, batch * step - self.window // 2)
-        return first, batch * step + self.stride * (self.batch_size - 1) + self.window - self.window // 2
+        first = max(0, batch * self._step - self.window // 2)
+        return first, batch * self._step + self.stride * (self.batch_size - 1) + self.window - self.window // 2
 
     def _batches_over(self, position: int) -> range:
-        step = self.stride * self.batch_size
-        low = (position - (self.window - self.window // 2) - self.stride * (self.batch_size - 1)) // step + 1
-        return range(max(low, 0), (position + self.window // 2) // step + 1)
+        low = (position - (self.window - self.window // 2) - self.stride * (self.batch_size - 1)) // self._step + 1
+        return range(max(low, 0), (position + self.window // 2) // self._step + 1)
 
     def add(self, position: int, image_lm: np.ndarray, world_lm: np.ndarray, valid: bool) -> None:
         """One frame's chosen landmarks, `position` frames from the clip's first (called from detection)."""
@@ -90,9 +89,8 @@ class WindowsAhead:
         self._thread.join()
         if track is None:
             return self.results
-        step = self.stride * self.batch_size
-        final = {batch for batch in {c // step for c in self.results} if self._unchanged(batch, track)}
-        return {c: v for c, v in self.results.items() if c // step in final}
+        final = {batch for batch in {c // self._step for c in self.results} if self._unchanged(batch, track)}
+        return {c: v for c, v in self.results.items() if c // self._step in final}
 
     def _unchanged(self, batch: int, track: TrackedClip) -> bool:
         first, stop = self._span(batch)

@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from .detection import PoseDetector
-from .tracking import TrackedClip, timestamp_ms, track_person
+from .tracking import TrackedClip, person_landmarks, timestamp_ms, track_person
 from .video import VideoError, VideoInfo, expected_frames, iter_frames, prefetch
 
 #: Frames a piece is tracked before its own first frame, then dropped: MediaPipe has found the person and its
@@ -120,12 +120,12 @@ def track_person_parallel(info: VideoInfo, start_frame: int = 0, end_frame: int 
                         continue
                     if part.stop is not None and index >= part.stop - WARMUP_FRAMES:
                         part.tail.append(fingerprint(frame))
-                    found = poses.count > 0
+                    image, world = person_landmarks(poses, 0 if poses.count else None)
                     with changed:
                         part.indices.append(index)
-                        part.image.append(poses.image[0] if found else np.zeros((33, 4), np.float32))
-                        part.world.append(poses.world[0] if found else np.zeros((33, 3), np.float32))
-                        part.valid.append(found)
+                        part.image.append(image)
+                        part.world.append(world)
+                        part.valid.append(poses.count > 0)
                         changed.notify()
         except VideoError as exc:
             if exc.code != "no_frames" or part.first == start_frame:
@@ -181,7 +181,5 @@ def track_person_parallel(info: VideoInfo, start_frame: int = 0, end_frame: int 
     frames = sum(len(p.indices) for p in kept)
     if progress is not None:
         progress(frames, frames, time.perf_counter() - t0)
-    return TrackedClip(frame_indices=np.asarray([i for p in kept for i in p.indices], dtype=np.int64),
-                       image_landmarks=np.asarray([x for p in kept for x in p.image], np.float32).reshape(-1, 33, 4),
-                       world_landmarks=np.asarray([x for p in kept for x in p.world], np.float32).reshape(-1, 33, 3),
-                       valid=np.asarray([v for p in kept for v in p.valid], dtype=bool))
+    return TrackedClip.of_frames([i for p in kept for i in p.indices], [x for p in kept for x in p.image],
+                                 [x for p in kept for x in p.world], [v for p in kept for v in p.valid])

@@ -332,6 +332,22 @@ class TrackedClip:
     def num_frames(self) -> int:
         return int(len(self.frame_indices))
 
+    @classmethod
+    def of_frames(cls, indices: list[int], image: list[np.ndarray], world: list[np.ndarray], valid: list[bool]
+                  ) -> TrackedClip:
+        """From per-frame lists, as a tracker gathers them."""
+        return cls(frame_indices=np.asarray(indices, dtype=np.int64),
+                   image_landmarks=np.asarray(image, dtype=np.float32).reshape(-1, 33, 4),
+                   world_landmarks=np.asarray(world, dtype=np.float32).reshape(-1, 33, 3),
+                   valid=np.asarray(valid, dtype=bool))
+
+
+def person_landmarks(poses: FramePoses, chosen: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(image (33, 4), world (33, 3)) of pose `chosen`, zeros when nobody was chosen."""
+    if chosen is None:
+        return np.zeros((33, 4), np.float32), np.zeros((33, 3), np.float32)
+    return poses.image[chosen], poses.world[chosen]
+
 
 def timestamp_ms(frame_index: int, fps: float) -> int:
     """Presentation time of a frame in whole milliseconds (MediaPipe VIDEO mode needs increasing integers)."""
@@ -374,8 +390,9 @@ def track_person(info: VideoInfo, start_frame: int = 0, end_frame: int | None = 
                 chosen = 0 if poses.count else None
             indices.append(index)
             valid.append(chosen is not None)
-            image_lm.append(poses.image[chosen] if chosen is not None else np.zeros((33, 4), np.float32))
-            world_lm.append(poses.world[chosen] if chosen is not None else np.zeros((33, 3), np.float32))
+            image, world = person_landmarks(poses, chosen)
+            image_lm.append(image)
+            world_lm.append(world)
             if on_landmarks is not None:
                 on_landmarks(len(indices) - 1, image_lm[-1], world_lm[-1], valid[-1])
             if len(indices) % progress_every == 0:
@@ -385,7 +402,4 @@ def track_person(info: VideoInfo, start_frame: int = 0, end_frame: int | None = 
                     progress(len(indices), total, time.perf_counter() - t0)
     if progress is not None:
         progress(len(indices), len(indices), time.perf_counter() - t0)
-    return TrackedClip(frame_indices=np.asarray(indices, dtype=np.int64),
-                       image_landmarks=np.asarray(image_lm, dtype=np.float32).reshape(-1, 33, 4),
-                       world_landmarks=np.asarray(world_lm, dtype=np.float32).reshape(-1, 33, 3),
-                       valid=np.asarray(valid, dtype=bool))
+    return TrackedClip.of_frames(indices, image_lm, world_lm, valid)
