@@ -250,6 +250,22 @@ def test_bsf_layers_are_trainable():
 # ---------------------------------------------------------------- MCR
 
 
+def test_bsf_inference_uses_the_composed_layers_and_follows_their_training():
+    body = tiny_body()
+    fit = bsf_module.BoneGuidedShapeFitting(body.v_template, body.shapedirs, body.J_regressor, iterations=3).double()
+    bones = true_bones(body, np.random.default_rng(1).normal(size=(4, 10)))
+    optimiser = torch.optim.SGD(fit.parameters(), lr=0.5)
+    for _ in range(2):
+        with torch.no_grad():
+            inferred, _ = fit(bones)
+        trained, _ = fit(bones)
+        torch.testing.assert_close(inferred, trained.detach(), rtol=0, atol=1e-9)
+        trained.square().sum().backward()
+        optimiser.step()
+        optimiser.zero_grad()
+    assert not torch.allclose(inferred, fit(bones)[0].detach(), atol=1e-3)
+
+
 def test_untrained_mcr_passes_the_initial_estimate_through():
     torch.manual_seed(0)
     mcr = MotionCentricRefinement(small_config())
