@@ -9,7 +9,9 @@ still ships BlazePose's two models is mediapipe 0.10.21, so this script
    `addon_manifest/models/pose_landmarker.json` (a changed or tampered file is refused),
 3. checks or adds the TFLite metadata that tells the Tasks API how to normalise input pixels
    (the detector already declares mean/std 127.5/127.5; the landmark model gets 0/255),
-4. writes the bundle byte-for-byte reproducibly (fixed order, timestamps, attributes and
+4. turns the landmark model's person-mask output, which the bridge never reads, into a constant and
+   drops the layers that made it (scripts/tflite_graph.py): landmarks unchanged, a third less CPU a frame,
+5. writes the bundle byte-for-byte reproducibly (fixed order, timestamps, attributes and
    64-byte aligned members) to `bridge/assets/pose_landmarker_full.task` and checks its sha256.
 
 Nothing runs when the bundle already has the registered sha256. Usage:
@@ -69,6 +71,7 @@ class SourceModel:
     bundle_name: str
     mean: float
     std: float
+    constant_outputs: tuple[tuple[str, float], ...] = ()  # (output, value) made constant (tflite_graph.py)
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,7 @@ def load_spec(registry: Path = REGISTRY) -> PoseTaskSpec:
     source = entry["source"]
     models = [
         SourceModel(m["wheel_path"], m["sha256"], m["bundle_name"], m["input_normalization"]["mean"],
-                    m["input_normalization"]["std"])
+                    m["input_normalization"]["std"], tuple((name, float(c["value"])) for name, c in m.get("constant_outputs", {}).items()))
         for m in source["models"]
     ]
     return PoseTaskSpec(REPO / entry["file"], entry["sha256"], source["requirement"], source["wheel"],
@@ -196,6 +199,20 @@ def _add_image_metadata(model: SourceModel, data: bytes, norm: ImageNormalizatio
     return add_metadata(data, metadata)
 
 
+def prepared_model(model: SourceModel, data: bytes) -> bytes:
+    """A source model as it goes into the bundle: input normalisation declared, unread outputs constant."""
+    from scripts.tflite_graph import constant_output
+    from scripts.tflite_metadata import MetadataError
+
+    data = with_input_normalization(model, data)
+    for name, value in model.constant_outputs:
+        try:
+            data = constant_output(data, name, value)
+        except MetadataError as err:
+            raise PoseTaskError(f"{model.wheel_path}: {err}") from err
+    return data
+
+
 def write_bundle(members: list[tuple[str, bytes]]) -> bytes:
     """A zip of stored (uncompressed) members in the given order, reproducible byte for byte.
 
@@ -234,7 +251,7 @@ def build_bundle(spec: PoseTaskSpec, wheel: Path) -> bytes:
     """The `.task` bytes made from a verified wheel."""
     verify_wheel(wheel, spec)
     sources = extract_models(wheel, spec.models)
-    return write_bundle([(m.bundle_name, with_input_normalization(m, sources[m.bundle_name])) for m in spec.models])
+    return write_bundle([(m.bundle_name, prepared_model(m, sources[m.bundle_name])) for m in spec.models])
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

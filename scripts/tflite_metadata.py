@@ -164,17 +164,28 @@ def add_metadata(model: bytes, metadata: bytes) -> bytes:
     """
     if _metadata_buffer(model) is not None:
         raise MetadataError(f"the model already has {METADATA_NAME}; refusing to replace it")
-    root = tflite_fb.ModelT.InitFromObj(_model(model))
-    if any(b.offset for b in root.buffers):
-        raise MetadataError("models with weights stored outside the flatbuffer (> 2 GB) are not supported")
-    root.buffers = [_aligned(b) for b in root.buffers]
+    root = unpack_model(model)
     stored = tflite_fb.BufferT()
     stored.data = np.frombuffer(metadata, dtype=np.uint8)
-    root.buffers.append(_aligned(stored))
+    root.buffers.append(stored)
     entry = tflite_fb.MetadataT()
     entry.name, entry.buffer = METADATA_NAME, len(root.buffers) - 1
     root.metadata = [*(root.metadata or []), entry]
-    builder = flatbuffers.Builder(len(model) + len(metadata) + 4096)
+    return pack_model(root, len(model) + len(metadata))
+
+
+def unpack_model(model: bytes) -> tflite_fb.ModelT:
+    """A model as editable objects (weights stored inside the flatbuffer only)."""
+    root = tflite_fb.ModelT.InitFromObj(_model(model))
+    if any(b.offset for b in root.buffers):
+        raise MetadataError("models with weights stored outside the flatbuffer (> 2 GB) are not supported")
+    return root
+
+
+def pack_model(root: tflite_fb.ModelT, size_hint: int = 0) -> bytes:
+    """`root` packed as a TFLite file, every weight buffer on a WEIGHT_ALIGNMENT boundary."""
+    root.buffers = [_aligned(b) for b in root.buffers]
+    builder = flatbuffers.Builder(size_hint + 4096)
     builder.Finish(root.Pack(builder), TFLITE_FILE_IDENTIFIER)
     return bytes(builder.Output())
 

@@ -6,6 +6,7 @@ the build's message instead of skipping them.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import subprocess
@@ -130,7 +131,7 @@ def test_bundle_writer_aligns_and_round_trips():
             assert info.external_attr >> 16 == 0o100644
 
 
-def test_input_normalization_metadata(pose_task, spec, wheel):
+def test_input_normalization_metadata(pose_task, unpruned_task, spec, wheel):
     from scripts.tflite_metadata import ImageNormalization, MetadataError, add_metadata, read_image_normalization
     from mediapipe.tasks.metadata import schema_py_generated as tflite_fb
 
@@ -146,9 +147,9 @@ def test_input_normalization_metadata(pose_task, spec, wheel):
     with pytest.raises(MetadataError, match="already has TFLITE_METADATA"):
         add_metadata(bundled["pose_landmarks_detector.tflite"], b"")
 
-    # Adding metadata changes no tensor and no weight.
+    # Adding metadata changes no tensor and no weight (the person mask is the next step's, tested below).
     before = tflite_fb.Model.GetRootAsModel(original, 0)
-    after = tflite_fb.Model.GetRootAsModel(bundled["pose_landmarks_detector.tflite"], 0)
+    after = tflite_fb.Model.GetRootAsModel(_bundled(unpruned_task, "pose_landmarks_detector.tflite"), 0)
     assert after.BuffersLength() == before.BuffersLength() + 1
     g0, g1 = before.Subgraphs(0), after.Subgraphs(0)
     assert g1.TensorsLength() == g0.TensorsLength() and g1.OperatorsLength() == g0.OperatorsLength()
@@ -223,3 +224,76 @@ def test_video_mode_tracks_moving_person(pose_task, vision):
     expected = np.stack([offsets + 223 * 400 / 512, np.full(len(frames), 80 + 128 * 400 / 512)], axis=1)
     assert np.abs(noses - expected).max() < 10
     assert np.all(np.diff(noses[:, 0]) > 6)
+
+
+@pytest.fixture(scope="module")
+def unpruned_task(tmp_path_factory, spec, wheel) -> Path:
+    """The bundle as it was before the person mask was made a constant: metadata added, nothing removed."""
+    from scripts.build_pose_task import prepared_model
+
+    models = [dataclasses.replace(m, constant_outputs=()) for m in spec.models]
+    sources = extract_models(wheel, models)
+    path = tmp_path_factory.mktemp("unpruned") / "pose_landmarker_unpruned.task"
+    path.write_bytes(write_bundle([(m.bundle_name, prepared_model(m, sources[m.bundle_name])) for m in models]))
+    return path
+
+
+def _bundled(task: Path, name: str) -> bytes:
+    with zipfile.ZipFile(task) as zf:
+        return zf.read(name)
+
+
+def test_mask_output_is_a_fill_and_every_other_layer_is_kept(pose_task, unpruned_task):
+    from mediapipe.tasks.metadata import schema_py_generated as tflite_fb
+    from scripts.tflite_graph import operators_needed, output_names
+    from scripts.tflite_metadata import unpack_model
+
+    before = unpack_model(_bundled(unpruned_task, "pose_landmarks_detector.tflite"))
+    after = unpack_model(_bundled(pose_task, "pose_landmarks_detector.tflite"))
+    assert output_names(_bundled(pose_task, "pose_landmarks_detector.tflite")) == [
+        "Identity", "Identity_1", "Identity_2", "Identity_3", "Identity_4"]
+    g0, g1 = before.subgraphs[0], after.subgraphs[0]
+    mask = int(g1.outputs[2])
+    assert list(g1.tensors[mask].shape) == [1, 256, 256, 1]
+    fill = g1.operators[0]
+    assert after.operatorCodes[fill.opcodeIndex].builtinCode == tflite_fb.BuiltinOperator.FILL
+    assert list(fill.outputs) == [mask]
+    assert not any(mask in op.outputs for op in g1.operators[1:])
+
+    def signature(model, op):
+        return (model.operatorCodes[op.opcodeIndex].builtinCode, tuple(op.inputs), tuple(op.outputs))
+
+    kept = operators_needed(g0, [t for t in g0.outputs if int(t) != mask])
+    assert [signature(after, op) for op in g1.operators[1:]] == [signature(before, g0.operators[k]) for k in sorted(kept)]
+    assert 0 < len(g0.operators) - len(kept) < len(g0.operators) // 4  # the mask decoder only
+
+
+def test_landmarks_equal_the_unpruned_models(pose_task, unpruned_task, vision):
+    from mediapipe.tasks.python import BaseOptions
+
+    def track(task: Path) -> tuple[np.ndarray, np.ndarray, list]:
+        options = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(task)),
+                                               running_mode=vision.RunningMode.VIDEO, output_segmentation_masks=True)
+        image, world, masks = [], [], []
+        with vision.PoseLandmarker.create_from_options(options) as landmarker:
+            for k, (frame, _) in enumerate(_shifted_frames(4, step_px=10)):
+                result = landmarker.detect_for_video(_mp_image(frame), timestamp_ms=k * 33)
+                image.append([[p.x, p.y, p.z, p.visibility, p.presence] for p in result.pose_landmarks[0]])
+                world.append([[p.x, p.y, p.z] for p in result.pose_world_landmarks[0]])
+                masks.append(result.segmentation_masks[0].numpy_view().copy())
+        return np.array(image), np.array(world), masks
+
+    image0, world0, masks0 = track(unpruned_task)
+    image1, world1, masks1 = track(pose_task)
+    np.testing.assert_array_equal(image1, image0)
+    np.testing.assert_array_equal(world1, world0)
+    assert max(m.max() for m in masks0) > 0.5  # the model's own mask finds the person
+    assert all(m.max() < 1e-6 for m in masks1)  # the bundle's is empty: a constant very negative logit
+
+
+def test_an_unknown_output_is_refused(pose_task):
+    from scripts.tflite_graph import constant_output
+    from scripts.tflite_metadata import MetadataError
+
+    with pytest.raises(MetadataError, match="no output named 'mask'.*Identity_2"):
+        constant_output(_bundled(pose_task, "pose_landmarks_detector.tflite"), "mask", 0.0)
