@@ -2,7 +2,7 @@
 VIDEO-mode landmarker in its own thread.
 
 MediaPipe's landmarker runs on one core per instance and releases the GIL, so one pass over a clip leaves the
-other cores idle and caps the bridge at the detector's single-core rate (about 30 frames/s on 720p). Pieces
+other cores idle and caps the bridge at the detector's single-core rate (about 40 frames/s on 720p). Pieces
 run side by side instead. Each piece after the first starts WARMUP_FRAMES early and drops those frames, so its
 tracker has found the person and its filters have settled by the piece's first frame.
 

@@ -46,8 +46,10 @@ MAX_DETECT_WORKERS = 8
 
 def detect_workers() -> int:
     """Landmarkers to run side by side (bridge/parallel_tracking.py): one per thread in force. MediaPipe keeps one
-    core busy per landmarker, so one pass leaves the others to the network, which then waits for detection;
-    measured on 2 cores: a 600-frame 720p clip in 16.7 s instead of 22.9 s."""
+    core busy per landmarker, so one pass leaves the others to the network, which then waits for detection.
+    Measured on 2 cores, a 600-frame 720p clip (3 interleaved runs each): as fast as one pass on a quiet machine
+    (15.4 s against 15.3), 10 % faster beside a bursty 2-thread compute process (22.3 s against 24.8). With
+    MediaPipe's person-mask decoder still running (before scripts/tflite_graph.py) it was 16.7 s against 22.9."""
     return min(in_force(), MAX_DETECT_WORKERS)
 
 
