@@ -93,7 +93,8 @@ def load_spec(registry: Path = REGISTRY) -> PoseTaskSpec:
     source = entry["source"]
     models = [
         SourceModel(m["wheel_path"], m["sha256"], m["bundle_name"], m["input_normalization"]["mean"],
-                    m["input_normalization"]["std"], tuple((name, float(c["value"])) for name, c in m.get("constant_outputs", {}).items()))
+                    m["input_normalization"]["std"],
+                    tuple((name, float(c["value"])) for name, c in m.get("constant_outputs", {}).items()))
         for m in source["models"]
     ]
     return PoseTaskSpec(REPO / entry["file"], entry["sha256"], source["requirement"], source["wheel"],

@@ -56,12 +56,12 @@ def constant_output(model: bytes, name: str, value: float) -> bytes:
         raise MetadataError(f"output {name!r} must have a fixed shape and a float32 or int32 type")
     kept = operators_needed(graph, [t for t in graph.outputs if int(t) != target])
 
-    def constant(label: str, value: np.ndarray, kind: int) -> int:
+    def constant(label: str, data: np.ndarray, kind: int) -> int:
         buffer = tflite_fb.BufferT()
-        buffer.data = np.frombuffer(value.tobytes(), dtype=np.uint8)
+        buffer.data = np.frombuffer(data.tobytes(), dtype=np.uint8)
         root.buffers.append(buffer)
         const = tflite_fb.TensorT()
-        const.name, const.shape, const.type = f"{name}_{label}".encode(), np.asarray(value.shape, np.int32), kind
+        const.name, const.shape, const.type = f"{name}_{label}".encode(), np.asarray(data.shape, np.int32), kind
         const.buffer = len(root.buffers) - 1
         graph.tensors.append(const)
         return len(graph.tensors) - 1
