@@ -2,8 +2,9 @@
 
 The model bundle `bridge/assets/pose_landmarker_full.task` is built locally by scripts/build_pose_task.py
 (nothing is downloaded at run time). Its landmark model no longer computes the person mask (a third of its
-CPU time), so a landmarker asked for segmentation masks would get empty ones: the bridge never asks. VIDEO mode lets MediaPipe track a person from frame to frame instead
-of re-detecting, which is both faster and steadier; IMAGE mode is for sparse samples (list_people).
+CPU time), so a landmarker asked for segmentation masks would get empty ones: the bridge never asks. VIDEO
+mode lets MediaPipe track a person from frame to frame instead of re-detecting, which is both faster and
+steadier; IMAGE mode is for sparse samples (list_people).
 mediapipe is imported when a detector is created, so importing this module stays cheap.
 """
 from __future__ import annotations

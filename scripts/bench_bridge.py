@@ -11,8 +11,7 @@ part 2, written by OpenCV) and is processed in a child process whose resident me
 that memory stays flat in the video's length. With --contention N, each size's end-to-end run is repeated
 with detection in one pass (one landmarker instead of one per thread), beside N bursty 2-thread torch
 processes (a render or a training job next to the bridge), and as two bridge jobs at once to compare their
-combined frames/s with one job's. Prints tables; asserts nothing (numbers vary
-with load).
+combined frames/s with one job's. Prints tables; asserts nothing (numbers vary with load).
 """
 from __future__ import annotations
 

@@ -21,7 +21,10 @@ CONSTANT_DTYPES = {tflite_fb.TensorType.FLOAT32: np.float32, tflite_fb.TensorTyp
 
 def output_names(model: bytes) -> list[str]:
     """Subgraph 0's output tensor names, in output order."""
-    graph = unpack_model(model).subgraphs[0]
+    return _output_names(unpack_model(model).subgraphs[0])
+
+
+def _output_names(graph: tflite_fb.SubGraphT) -> list[str]:
     return [graph.tensors[t].name.decode() for t in graph.outputs]
 
 
@@ -47,7 +50,7 @@ def constant_output(model: bytes, name: str, value: float) -> bytes:
     that only fed it removed. Tensors and weights are left in place (no index changes)."""
     root = unpack_model(model)
     graph = root.subgraphs[0]
-    names = [graph.tensors[t].name.decode() for t in graph.outputs]
+    names = _output_names(graph)
     if name not in names:
         raise MetadataError(f"the model has no output named {name!r}; its outputs are {names}")
     target = int(graph.outputs[names.index(name)])
