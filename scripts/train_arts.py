@@ -46,6 +46,7 @@ from bridge.models.checkpoint import body_arrays, load_checkpoint, save_checkpoi
 from bridge.models.config import ArtsConfig  # noqa: E402
 from bridge.models.inputs import landmark_frame_vector, lifter_keypoints  # noqa: E402
 from bridge.models.losses import arts_loss, lifter_loss  # noqa: E402
+from scripts.synth.augment import hide_landmarks  # noqa: E402
 from scripts.synth.dataset import SyntheticWindows  # noqa: E402
 from torch.utils.data import DataLoader, WeightedRandomSampler, default_collate  # noqa: E402
 
@@ -57,16 +58,25 @@ STATE_FILE = "train_state.pt"
 LIFTER_STATE_FILE = "lifter_stage.pt"
 
 
-def model_batch(windows: dict[str, torch.Tensor], world_dropout: float = 0.0) -> dict[str, torch.Tensor]:
+def model_batch(windows: dict[str, torch.Tensor], world_dropout: float = 0.0,
+                landmark_dropout: float = 0.0) -> dict[str, torch.Tensor]:
     """A collated batch of scripts.synth windows -> network inputs and targets, on the CPU (endless_batches
     moves them to the training device).
 
     keypoints (B, T, 19, 3) and frame_vectors (B, T, 232) from the noisy MediaPipe arrays (as the bridge
     builds them from a video), rotmats (B, T, 24, 3, 3), joints (B, T, 24, 3) pelvis-relative metres, betas (B, 10).
     world_dropout: share of windows whose world landmarks are zeroed (as `use_world_landmarks=False` does),
-    so the network cannot lean on them alone (drawn from torch's global generator).
+    so the network cannot lean on them alone; landmark_dropout: share of windows with one limb or the face
+    hidden over part of the window (scripts.synth.augment.hide_landmarks). Both are drawn from torch's global
+    generator, so a seeded run repeats.
     """
     image, world = windows["mp_image"].numpy(), windows["mp_world"].numpy()
+    if landmark_dropout > 0:
+        rng = np.random.default_rng(int(torch.randint(2 ** 31, ())))
+        hidden = np.flatnonzero(rng.random(len(image)) < landmark_dropout)
+        image, world = image.copy(), world.copy()
+        for i in hidden:
+            image[i], world[i] = hide_landmarks(image[i], world[i], rng)
     sizes = [tuple(int(v) for v in size) for size in windows["image_size"].numpy()]
     keypoints = np.stack([lifter_keypoints(image[i], sizes[i]) for i in range(len(sizes))])
     vectors = torch.from_numpy(np.stack([landmark_frame_vector(image[i], world[i], sizes[i])
@@ -80,13 +90,15 @@ def model_batch(windows: dict[str, torch.Tensor], world_dropout: float = 0.0) ->
             "joints": joints - joints[:, :, :1], "betas": windows["betas"][:, :10].float()}
 
 
-def collate_model_batch(items: list[dict[str, torch.Tensor]], world_dropout: float = 0.0) -> dict[str, torch.Tensor]:
+def collate_model_batch(items: list[dict[str, torch.Tensor]], world_dropout: float = 0.0,
+                        landmark_dropout: float = 0.0) -> dict[str, torch.Tensor]:
     """DataLoader collate: windows -> network inputs (the numpy preparation runs in the loader's workers)."""
-    return model_batch(default_collate(items), world_dropout=world_dropout)
+    return model_batch(default_collate(items), world_dropout=world_dropout, landmark_dropout=landmark_dropout)
 
 
 def endless_batches(dataset: SyntheticWindows, batch_size: int, seed: int, workers: int = 0,
-                    world_dropout: float = 0.0, device: str = "cpu", shares: list[float] | None = None):
+                    world_dropout: float = 0.0, device: str = "cpu", shares: list[float] | None = None,
+                    landmark_dropout: float = 0.0):
     """Shuffled, prepared batches on `device` forever (a new permutation each pass, or with `shares`, windows
     drawn with replacement at those per-folder rates); `workers` processes prepare them ahead of the network."""
     generator = torch.Generator().manual_seed(seed)
@@ -97,7 +109,8 @@ def endless_batches(dataset: SyntheticWindows, batch_size: int, seed: int, worke
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=sampler is None, sampler=sampler, drop_last=True,
                         generator=generator, num_workers=workers, persistent_workers=workers > 0,
                         prefetch_factor=4 if workers else None,
-                        collate_fn=partial(collate_model_batch, world_dropout=world_dropout),
+                        collate_fn=partial(collate_model_batch, world_dropout=world_dropout,
+                                           landmark_dropout=landmark_dropout),
                         pin_memory=device.startswith("cuda"))
     while True:
         for batch in loader:
@@ -169,6 +182,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--bsf-lr-scale", type=float, default=0.01, help="BSF layers' rate relative to --full-lr")
     parser.add_argument("--world-dropout", type=float, default=0.0,
                         help="share of training windows shown without MediaPipe's world landmarks")
+    parser.add_argument("--landmark-dropout", type=float, default=0.0,
+                        help="share of training windows with an arm, a leg or the face hidden over part of the window")
     parser.add_argument("--stride", type=int, default=4, help="frames between training windows (plus a random crop)")
     parser.add_argument("--checkpoint-every", type=int, default=200)
     parser.add_argument("--log-every", type=int, default=20)
@@ -261,7 +276,7 @@ def train(args: argparse.Namespace) -> dict:
         optimizer.load_state_dict(state["optimizer"])
     torch.manual_seed(args.seed + step + (0 if stage == "lifter" else 10 ** 6))  # fresh crops/flips on resume
     batches = endless_batches(data, args.batch_size, args.seed + step, args.workers, args.world_dropout, device,
-                              args.data_shares)
+                              args.data_shares, args.landmark_dropout)
     log(args.out, {"event": "start", "stage": stage, "step": step, "windows": len(data), "clips": len(data.clip_ids),
                    "parameters": sum(p.numel() for p in model.parameters()), "config": config.to_dict(),
                    "device": device})
@@ -325,7 +340,7 @@ def train(args: argparse.Namespace) -> dict:
             "stage_time_s": {k: round(v, 1) for k, v in spent.items()},
             "data": [str(d) for d in args.data], "data_shares": args.data_shares,
             "threads": args.threads, "device": device,
-            "world_dropout": args.world_dropout,
+            "world_dropout": args.world_dropout, "landmark_dropout": args.landmark_dropout,
             "roll": {"prob": args.roll_prob, "max_deg": args.roll_max_deg},
             "init_lifter": str(args.init_lifter) if args.init_lifter else None,
             "init_model": ({"path": str(args.init_model), "sha256": sha256_file(args.init_model),

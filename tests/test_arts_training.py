@@ -133,6 +133,24 @@ def test_training_smoke_loss_decreases(micro_run):
     assert len(full) == 6 and all(np.isfinite(r["loss"]) for r in full)
 
 
+def test_landmark_dropout_hides_inputs_of_some_windows_not_targets(micro_run):
+    from scripts import train_arts
+    from scripts.synth.dataset import SyntheticWindows
+    from torch.utils.data import DataLoader
+
+    data = micro_run[0]
+    windows = SyntheticWindows(data, window=16, split="train", random_crop=False, flip_prob=0)
+    raw = next(iter(DataLoader(windows, batch_size=16)))
+    torch.manual_seed(1)
+    hidden = train_arts.model_batch(raw, landmark_dropout=0.5)
+    plain = train_arts.model_batch(raw)
+    touched = (hidden["keypoints"] != plain["keypoints"]).flatten(1).any(dim=1)
+    assert 0 < int(touched.sum()) < 16
+    assert torch.all(hidden["keypoints"][touched][..., 2].amin(dim=(1, 2)) == 0.0)
+    for key in ("rotmats", "joints", "betas"):
+        assert torch.equal(hidden[key], plain[key])
+
+
 def test_training_resumes_from_its_state(micro_run, tmp_path):
     import shutil
 

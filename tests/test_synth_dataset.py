@@ -1,5 +1,5 @@
-"""Window dataset, flip and roll augmentation: window counts, random crops, involution, FK and projection
-consistency."""
+"""Window dataset, flip, roll and landmark-hiding augmentation: window counts, random crops, involution, FK and
+projection consistency."""
 from __future__ import annotations
 
 import shutil
@@ -15,7 +15,7 @@ from bridge.keypoints import MEDIAPIPE_LANDMARK_NAMES  # noqa: E402
 from bridge.mirror import mirror_pose_aa  # noqa: E402
 from bridge.skeleton import SMPL_PARENTS  # noqa: E402
 from bridge.upright import roll_matrix  # noqa: E402
-from scripts.synth.augment import flip_clip, roll_clip  # noqa: E402
+from scripts.synth.augment import HIDE_GROUPS, flip_clip, hide_landmarks, roll_clip  # noqa: E402
 from scripts.synth.clip_file import load_clip  # noqa: E402
 from scripts.synth.dataset import PER_FRAME_KEYS, SyntheticWindows  # noqa: E402
 from scripts.synth.camera import project_points  # noqa: E402
@@ -103,6 +103,29 @@ def test_rolled_windows_turn_the_person_in_the_image(clips_dir):
         ups.append(float(torch.atan2(spine[:, 0], -spine[:, 1]).mean()))
         assert torch.equal(plain[i]["pose_aa"][:, 1:], data[i]["pose_aa"][:, 1:])  # local rotations untouched
     assert np.ptp(ups) > np.pi, "rolls over the whole circle turn the neck every way in the image"
+
+
+def test_hidden_landmarks_are_one_group_over_one_run_of_frames(clips_dir):
+    clip = load_clip(next(clips_dir.glob("train-*.npz")))
+    image, world = clip["mp_image"][:16], clip["mp_world"][:16]
+    before = (image.copy(), world.copy())
+    seen_groups = set()
+    for seed in range(40):
+        hidden_image, hidden_world = hide_landmarks(image, world, np.random.default_rng(seed))
+        changed = np.any(hidden_image != image, axis=-1) | np.any(hidden_world != world, axis=-1)  # (T, 33)
+        frames = np.flatnonzero(changed.any(axis=1))
+        assert len(frames) >= 4 and np.array_equal(frames, np.arange(frames[0], frames[-1] + 1))
+        group = tuple(np.flatnonzero(changed.any(axis=0)))
+        assert group in HIDE_GROUPS
+        seen_groups.add(group)
+        hips_px = image[frames][:, [23, 24], :2].mean(axis=1)
+        for j in group:
+            assert np.all(hidden_image[frames, j, 2:] == 0.0)
+            np.testing.assert_allclose(hidden_image[frames, j, :2], hips_px, atol=1e-4)
+            np.testing.assert_allclose(hidden_world[frames, j], world[frames][:, [23, 24]].mean(axis=1), atol=1e-6)
+    assert len(seen_groups) == len(HIDE_GROUPS)
+    np.testing.assert_array_equal(image, before[0])  # the inputs are left as they were
+    np.testing.assert_array_equal(world, before[1])
 
 
 def test_several_folders_form_one_dataset(clips_dir):

@@ -6,6 +6,10 @@ becomes M R M with M = diag(-1, 1, 1)). SMPL's `transl` is not mirrored directly
 model is left/right symmetric, so β is unchanged and the flipped clip is exactly what the mirrored person would produce.
 Applying the flip twice gives back the input.
 
+Landmark hiding (hide_landmarks) blanks one occluder-sized group of landmarks over part of a window, so the
+network must infer a limb from the rest of the body and from neighbouring frames instead of trusting every
+landmark it is given (the landmark dropout of issue #10's ablation).
+
 Camera roll (roll_clip) turns the camera about its optical axis by φ. With the principal point at the image
 centre this is exact for a pinhole camera: camera-space points turn by R = R_z(φ), pixels turn by the same
 angle about the centre, and depth is unchanged. The root orientation becomes R R_root (local rotations are
@@ -73,3 +77,30 @@ def roll_clip(data: dict[str, np.ndarray], angle_rad: float) -> dict[str, np.nda
         pelvis_rest = pelvis - data["trans_m"]
         out["trans_m"] = (pelvis @ rot.T - pelvis_rest).astype(data["trans_m"].dtype)
     return out
+
+
+#: MediaPipe landmarks an occluder or the frame edge typically takes away together: each arm below the
+#: shoulder (elbow, wrist, hand), each leg below the hip (knee, ankle, heel, toe), and the face.
+HIDE_GROUPS: tuple[tuple[int, ...], ...] = ((13, 15, 17, 19, 21), (14, 16, 18, 20, 22), (25, 27, 29, 31),
+                                            (26, 28, 30, 32), tuple(range(11)))
+_HIPS = (23, 24)
+
+
+def hide_landmarks(image: np.ndarray, world: np.ndarray, rng: np.random.Generator,
+                   min_frames: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """One window's MediaPipe arrays, image (T, 33, 4) and world (T, 33, 3), with one HIDE_GROUPS group hidden
+    over a random run of at least `min_frames` frames (copies; the inputs are untouched).
+
+    A hidden landmark says nothing: visibility and presence 0, pixels at the hips' midpoint and world
+    coordinates at the hips (where MediaPipe centres them), so neither its place nor its confidence
+    leaks what was hidden."""
+    image, world = np.array(image, copy=True), np.array(world, copy=True)
+    frames = image.shape[0]
+    length = int(rng.integers(min(min_frames, frames), frames + 1))
+    start = int(rng.integers(0, frames - length + 1))
+    span = slice(start, start + length)
+    group = list(HIDE_GROUPS[int(rng.integers(len(HIDE_GROUPS)))])
+    image[span, group, :2] = image[span][:, list(_HIPS), :2].mean(axis=1, keepdims=True)
+    image[span, group, 2:] = 0.0
+    world[span, group] = world[span][:, list(_HIPS)].mean(axis=1, keepdims=True)
+    return image, world
