@@ -8,6 +8,8 @@ and SMPL's head joint standing in for LSP's head top). Conventions follow the HM
 - PA-MPJPE: mean joint distance after the best similarity transform (scale, rotation, translation;
   Umeyama/Procrustes) of each predicted frame onto the truth;
 - MPVPE: mean vertex distance after aligning the pelvis joints;
+- MPJPE-14's split by camera axis (`mpjpe14_axes`): the mean depth part |dz| and the mean image-plane part
+  |(dx, dy)| of the same hip-aligned errors, because a single camera sees the second and guesses the first;
 - Accel error: mean over frames and joints of |second difference of prediction - that of truth|
   (unit per frame², e.g. mm/frame²), on consecutive frames of one clip; `accel14` on the hip-aligned LSP
   joints, so a baseline without a pelvis joint is measured on the same points.
@@ -47,6 +49,14 @@ def mpjpe14(pred24: np.ndarray, gt24: np.ndarray) -> float:
 
     Not `mpjpe` on the subset: that would re-centre on LSP joint 0, the right ankle."""
     return float(_distances(lsp14_hip_aligned(pred24), lsp14_hip_aligned(gt24)).mean())
+
+
+def mpjpe14_axes(pred24: np.ndarray, gt24: np.ndarray) -> tuple[float, float]:
+    """(mean |depth error|, mean image-plane error) of the hip-aligned LSP joints, camera-space (..., 24, 3)
+    inputs (z along the optical axis). Which of the two a pose error lives in says whether 2D evidence
+    could correct it."""
+    error = lsp14_hip_aligned(pred24) - lsp14_hip_aligned(gt24)
+    return float(np.abs(error[..., 2]).mean()), float(np.linalg.norm(error[..., :2], axis=-1).mean())
 
 
 def pa_mpjpe14(pred24: np.ndarray, gt24: np.ndarray) -> float:

@@ -20,7 +20,8 @@ How:
 3. Run process_video with each --checkpoint and score, beside MediaPipe's own world landmarks read as the
    skeleton, the frames where the bridge and MediaPipe both found the person, in millimetres
    (bridge.metrics, eval_arts.py's definitions): MPJPE / PA-MPJPE on the 14-joint LSP subset (aligned on
-   the hips' midpoint) and all 24 joints (pelvis-aligned), MPVPE (free body model meshes, pelvis-aligned),
+   the hips' midpoint) and all 24 joints (pelvis-aligned), MPJPE-14's depth and image-plane parts
+   (Depth-14, Plane-14: mean |dz| and |(dx, dy)| of the same errors), MPVPE (free body model meshes, pelvis-aligned),
    Accel (the hip-aligned LSP joints, over runs of consecutive scored frames), the root (pelvis) position error
    in camera space and its depth bias (m), and the camera-space root orientation error (deg). Means over
    clips are frame-weighted. MediaPipe runs once per clip; later checkpoints reuse its landmarks.
@@ -102,7 +103,7 @@ EVALUATION_DEFINITIONS = (
     "the second-difference error of those hip-aligned joints over runs of consecutive frames, mm/frame^2 at "
     "30 fps. mediapipe_world: MediaPipe's world landmarks read as the skeleton, same frames and joints. "
     "Means are frame-weighted over clips.")
-POSE_COLUMNS = ("Det %", "MPJPE-14", "PA-MPJPE-14", "MPJPE-24", "PA-MPJPE-24", "MPVPE", "Accel", "Root (m)",
+POSE_COLUMNS = ("Det %", "MPJPE-14", "Depth-14", "Plane-14", "PA-MPJPE-14", "MPJPE-24", "PA-MPJPE-24", "MPVPE", "Accel", "Root (m)",
                 "Depth bias (m)", "Root rot (deg)", "Rot (deg)", "Twist (deg)")
 
 
@@ -293,8 +294,11 @@ def pose_scores(pred_joints: np.ndarray, gt_joints: np.ndarray, valid: np.ndarra
     if count == 0:
         return scores
     pred, gt = np.asarray(pred_joints, np.float64)[valid], np.asarray(gt_joints, np.float64)[valid]
+    depth, plane = metrics.mpjpe14_axes(pred, gt)
     scores.update({
         "MPJPE-14": (MM * metrics.mpjpe14(pred, gt), count),
+        "Depth-14": (MM * depth, count),
+        "Plane-14": (MM * plane, count),
         "PA-MPJPE-14": (MM * metrics.pa_mpjpe14(pred, gt), count),
         "MPJPE-24": (MM * metrics.mpjpe(pred, gt), count),
         "PA-MPJPE-24": (MM * metrics.pa_mpjpe(pred, gt), count),

@@ -65,6 +65,8 @@ def test_pose_scores_and_frame_weighted_aggregation():
     # Accel is on the 14 hip-aligned LSP joints (the right knee is one of them).
     assert scores["Accel"][0] == pytest.approx(1000 * 4 * err / 14) and scores["Accel"][1] == 5
     assert "MPVPE" not in scores
+    # The 0.5 m is the root's; hip-aligned, the only error is the knee's ±1 cm across the image.
+    assert scores["Depth-14"][0] == pytest.approx(0.0) and scores["Plane-14"][0] == pytest.approx(1000 * err / 14)
 
     rows = [{"MPJPE-24": (10.0, 1), "Det %": (100.0, 4)}, {"MPJPE-24": (30.0, 3), "Det %": (50.0, 4)}]
     mean = aggregate(rows)

@@ -99,3 +99,15 @@ def test_mpjpe14_aligns_on_the_hips_not_on_an_ankle():
     assert metrics.mpjpe14(moved, gt) == pytest.approx(0.14 / 14)
     assert metrics.accel14(gt, gt) == pytest.approx(0.0)
     assert metrics.pa_mpjpe14(2.0 * gt, gt) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_mpjpe14_axes_split_depth_from_the_image_plane():
+    rng = np.random.default_rng(3)
+    gt = rng.normal(size=(2, 24, 3))
+    moved = gt.copy()
+    moved[:, 8] += [0.03, 0.04, 0.0]  # right ankle: 5 cm across the image
+    moved[:, 20] += [0.0, 0.0, -0.28]  # left wrist: 28 cm nearer the camera
+    depth, plane = metrics.mpjpe14_axes(moved, gt)
+    assert depth == pytest.approx(0.28 / 14) and plane == pytest.approx(0.05 / 14)
+    moved[:, 1] += [0.0, 0.0, 0.1]  # a hip moves the hips' midpoint: every other joint now errs in depth
+    assert metrics.mpjpe14_axes(moved, gt)[0] > 0.28 / 14
