@@ -1,4 +1,5 @@
-"""Cut a TFLite model's output that nobody reads down to a constant, and drop the layers that made it.
+"""Cut a TFLite model's output that nobody reads down to a constant, and drop the layers that made it; or cut
+a model down to the layers an inner tensor needs, with that tensor as its output.
 
 BlazePose's landmark model computes a 256x256 person mask beside its landmarks. MediaPipe's Tasks graph
 reads that tensor only when a landmarker is created with `output_segmentation_masks`, which the bridge
@@ -7,6 +8,9 @@ one core. Outputs are split by position in the Tasks graph, so the output must s
 type; it becomes a FILL of one value (a memset), and every operator that fed only it is removed. Operators
 that reach another output are kept as they were, so the other outputs are the same numbers. The mask holds
 logits, so the value chosen for it is a very negative one: a landmarker asked for masks gets empty ones.
+
+The second cut reads an inner tensor, e.g. the last one the landmark model's heads share, as a per-frame image
+feature (issue #10, item 5): XNNPACK-delegated runtimes do not keep inner tensors, so they must be outputs.
 """
 from __future__ import annotations
 
@@ -81,4 +85,22 @@ def constant_output(model: bytes, name: str, value: float) -> bytes:
     fill.builtinOptionsType, fill.builtinOptions = tflite_fb.BuiltinOptions.FillOptions, tflite_fb.FillOptionsT()
     # FILL reads constants only, so it may run first; the kept operators stay in their order.
     graph.operators = [fill] + [op for k, op in enumerate(graph.operators) if k in kept]
+    return pack_model(root, len(model))
+
+
+def output_at(model: bytes, name: str) -> bytes:
+    """`model` cut down to the operators tensor `name` needs, with that tensor its only output.
+
+    Tensors and weights are left in place (no index changes); the runtime skips what no operator reads."""
+    root = unpack_model(model)
+    graph = root.subgraphs[0]
+    index = {tensor.name.decode(): k for k, tensor in enumerate(graph.tensors)}
+    if name not in index:
+        raise MetadataError(f"the model has no tensor named {name!r}")
+    kept = operators_needed(graph, [index[name]])
+    if not kept:
+        raise MetadataError(f"tensor {name!r} is an input or a constant, not computed by the model")
+    graph.operators = [op for k, op in enumerate(graph.operators) if k in kept]
+    graph.outputs = np.asarray([index[name]], np.int32)
+    root.signatureDefs = None  # they name the outputs the cut removed
     return pack_model(root, len(model))

@@ -297,3 +297,24 @@ def test_an_unknown_output_is_refused(pose_task):
 
     with pytest.raises(MetadataError, match="no output named 'mask'.*Identity_2"):
         constant_output(_bundled(pose_task, "pose_landmarks_detector.tflite"), "mask", 0.0)
+
+
+def test_the_shared_feature_cut_keeps_only_what_that_tensor_needs(pose_task):
+    from scripts.bench_pose_features import FEATURE_TENSOR, LANDMARK_MODEL
+    from scripts.tflite_graph import operators_needed, output_at
+    from scripts.tflite_metadata import MetadataError, unpack_model
+
+    whole = _bundled(pose_task, LANDMARK_MODEL)
+    full, cut = unpack_model(whole), unpack_model(output_at(whole, FEATURE_TENSOR))
+    g0, g1 = full.subgraphs[0], cut.subgraphs[0]
+    [feature] = [int(t) for t in g1.outputs]
+    assert g1.tensors[feature].name.decode() == FEATURE_TENSOR and list(g1.tensors[feature].shape) == [1, 2, 2, 288]
+    ops = [(op.opcodeIndex, tuple(op.inputs), tuple(op.outputs)) for op in g1.operators]
+    assert ops == [(op.opcodeIndex, tuple(op.inputs), tuple(op.outputs))
+                   for k, op in enumerate(g0.operators) if k in operators_needed(g0, [feature])]
+    # every head reads the feature: the landmark, flag and world outputs each need all of the cut's operators
+    for head in (0, 1, 4):
+        assert set(operators_needed(g0, [feature])) < operators_needed(g0, [int(g0.outputs[head])])
+    assert len(g1.operators) < 0.9 * len(g0.operators)  # the mask and heatmap decoders are gone
+    with pytest.raises(MetadataError, match="no tensor named 'nothing'"):
+        output_at(whole, "nothing")
