@@ -1,0 +1,141 @@
+"""The whole bridge after detection, on simulated clips: for choosing the strengths of its test-time steps.
+
+Why: the steps after the network (limb re-aim and any later 2D correction) have strengths and smoothing to
+choose. Choosing them on the rendered evaluation sets would tune the product to the numbers it is judged by,
+so they are chosen here: on held-out clips of a synthetic data folder (scripts/synth/generate.py: the 'test'
+split, and the 'unseen' kinds), whose landmarks come from the detector-error model fitted to MediaPipe, and
+on detected clips (scripts/synth/detected_clips.py, `--splits train`), the real MediaPipe's output on
+renders with random looks. A step should help on both: the plain renders of the evaluation sets flatter
+steps that trust the 2D keypoints (a whole-body perspective fit gained 2 mm there and lost 1-3 mm on both
+of these, session 17).
+
+How: each clip's stored MediaPipe track (simulated, or the real one of a detected clip) stands in for the
+tracker (process_video's `track_person`), over a black video of the clip's size and length (the bridge
+reads frame rate and size from it; nothing is found in it, so looking again for missed frames changes
+nothing). Every --variant runs process_video with those options (foot lock off, smoothing none, the clip's
+own focal length) and is scored against the clip's exact joints as eval_rendered.py scores renders (same
+metrics, hip-aligned, frame-weighted over clips).
+
+    python scripts/eval_simulated_bridge.py --data .cache/arts/data_v9 [--splits test,unseen] [--clips 40] \
+        [--seed 0] [--variant 'no re-aim={"limb_reaim": 0}' --variant 're-aim 0.2={"limb_reaim": 0.2}' ...]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bridge import tracking  # noqa: E402
+from scripts.eval_rendered import aggregate, format_pose_table, pose_scores  # noqa: E402
+
+SPLITS = ("test", "unseen")
+DEFAULT_VARIANTS = ('limb re-aim 0={"limb_reaim": 0}', 'limb re-aim 0.2 (default)={}')
+
+
+def parse_variant(text: str) -> tuple[str, dict]:
+    """'NAME={json options}' -> (NAME, options) for bridge.pipeline.ProcessOptions."""
+    name, sep, options = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME={{json}}, got {text!r}")
+    try:
+        parsed = json.loads(options)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"variant {name!r}: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise argparse.ArgumentTypeError(f"variant {name!r}: options must be a JSON object")
+    return name.strip(), parsed
+
+
+def choose_clips(data: Path, split: str, count: int, seed: int) -> list[Path]:
+    """`count` clip files of `split`, drawn without replacement, in a seed-fixed order."""
+    files = sorted(data.glob(f"{split}-*.npz"))
+    if not files:
+        raise SystemExit(f"no '{split}' clips in {data}: make them with scripts/synth/generate.py")
+    order = np.random.default_rng(seed).permutation(len(files))[:count]
+    return [files[k] for k in sorted(order)]
+
+
+def black_video(path: Path, frames: int, size: tuple[int, int], fps: float) -> Path:
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), float(fps), (int(size[0]), int(size[1])))
+    blank = np.zeros((int(size[1]), int(size[0]), 3), np.uint8)
+    for _ in range(frames):
+        writer.write(blank)
+    writer.release()
+    return path
+
+
+def simulated_track(clip: dict[str, np.ndarray]) -> tracking.TrackedClip:
+    valid = np.asarray(clip["valid"], bool)
+    image = np.where(valid[:, None, None], clip["mp_image"], 0.0).astype(np.float32)
+    world = np.where(valid[:, None, None], clip["mp_world"], 0.0).astype(np.float32)
+    return tracking.TrackedClip(np.arange(len(valid), dtype=np.int64), image, world, valid)
+
+
+def person_box(track: tracking.TrackedClip) -> list[float]:
+    """The box the tracker would be started from: the first found frame's landmarks."""
+    first = int(np.argmax(track.valid))
+    return [float(v) for v in tracking.landmarks_box(track.image_landmarks[first])]
+
+
+def score_clip(path: Path, variants: dict[str, dict], work: Path) -> dict[str, dict]:
+    """{variant: pose_scores} of one simulated clip."""
+    from bridge.pipeline import ProcessOptions, process_video
+
+    with np.load(path, allow_pickle=False) as data:
+        clip = {k: data[k] for k in data.files}
+    track = simulated_track(clip)
+    if not track.valid.any():
+        return {}
+    size = (int(clip["image_size"][0]), int(clip["image_size"][1]))
+    video = black_video(work / f"{path.stem}.mp4", len(track.valid), size, float(clip["fps"]))
+    out = {}
+    for name, options in variants.items():
+        run = ProcessOptions(video=str(video), person=person_box(track), focal_px=float(clip["focal_px"]),
+                             foot_lock=0.0, smoothing="none", **options)
+        result, _ = process_video(run, track_person=lambda *a, **k: track)
+        out[name] = pose_scores(result.joints_3d, clip["joints_3d"], np.asarray(result.valid, bool) & track.valid)
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True, help="synthetic data folder (generate.py)")
+    parser.add_argument("--splits", default=",".join(SPLITS),
+                        help="comma-separated splits (file name prefixes) to score, e.g. 'train' for detected clips")
+    parser.add_argument("--clips", type=int, default=40, help="clips per split")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--variant", type=parse_variant, action="append", default=None,
+                        help="NAME={json ProcessOptions}; repeat (default: limb re-aim off and default)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the tables here")
+    args = parser.parse_args(argv)
+    variants = dict(args.variant or [parse_variant(v) for v in DEFAULT_VARIANTS])
+    tables = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for split in [s.strip() for s in args.splits.split(",") if s.strip()]:
+            scores: dict[str, list] = {name: [] for name in variants}
+            clips = choose_clips(args.data, split, args.clips, args.seed)
+            for number, path in enumerate(clips, start=1):
+                for name, row in score_clip(path, variants, Path(tmp)).items():
+                    scores[name].append(row)
+                print(f"{split} {number}/{len(clips)} {path.name}", file=sys.stderr, flush=True)
+            tables[split] = {name: aggregate(rows) for name, rows in scores.items()}
+            print(f"\n## {args.data.name}, split '{split}': {len(clips)} clips, foot lock off, smoothing none\n")
+            print(format_pose_table(tables[split]))
+    if args.json:
+        args.json.write_text(json.dumps({"config": {k: str(v) for k, v in vars(args).items()}, "tables": tables},
+                                        indent=1))
+    return tables
+
+
+if __name__ == "__main__":
+    main()

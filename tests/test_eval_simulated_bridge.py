@@ -1,0 +1,60 @@
+"""eval_simulated_bridge: the bridge after detection on stored tracks, scored against the clips' exact joints."""
+from __future__ import annotations
+
+import argparse
+import math
+
+import numpy as np
+import pytest
+
+from scripts.eval_simulated_bridge import choose_clips, main, parse_variant, simulated_track
+from scripts.synth.clip_file import load_clip
+from scripts.synth.generate import GenerateConfig, generate
+
+
+@pytest.fixture(scope="module")
+def clips_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("simulated")
+    generate(out, None, GenerateConfig(clip_frames=40, procedural=20, seed=1), log=lambda _: None)
+    return out
+
+
+def test_variants_are_named_json_options():
+    assert parse_variant('re-aim off={"limb_reaim": 0}') == ("re-aim off", {"limb_reaim": 0})
+    for bad in ("no-equals", '={"limb_reaim": 0}', "x={not json}", "x=[1]"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_variant(bad)
+
+
+def test_clips_are_drawn_from_one_split_the_same_way_each_time(clips_dir):
+    unseen = sorted(clips_dir.glob("unseen-*.npz"))
+    assert len(unseen) >= 3
+    chosen = choose_clips(clips_dir, "unseen", 2, seed=3)
+    assert len(chosen) == 2 and set(chosen) <= set(unseen)
+    assert chosen == choose_clips(clips_dir, "unseen", 2, seed=3)
+    assert choose_clips(clips_dir, "unseen", 1000, seed=3) == unseen
+    with pytest.raises(SystemExit, match="no 'nothing' clips"):
+        choose_clips(clips_dir, "nothing", 1, seed=0)
+
+
+def test_the_stored_track_has_nothing_where_the_detector_found_nobody(clips_dir):
+    clip = load_clip(next(clips_dir.glob("test-*.npz")))
+    clip["valid"][:3] = False
+    track = simulated_track(clip)
+    assert np.all(track.image_landmarks[:3] == 0) and np.all(track.world_landmarks[:3] == 0)
+    found = clip["valid"]
+    np.testing.assert_array_equal(track.valid, found)
+    np.testing.assert_array_equal(track.image_landmarks[found], clip["mp_image"][found])
+    assert np.all(track.image_landmarks[~found] == 0)  # the detector model's misses too, as the tracker leaves them
+
+
+def test_every_variant_runs_the_bridge_on_the_stored_track(clips_dir):
+    tables = main(["--data", str(clips_dir), "--clips", "1", "--variant", 'off={"limb_reaim": 0}',
+                   "--variant", 'on={"limb_reaim": 0.5}'])
+    assert set(tables) == {"test", "unseen"}
+    for rows in tables.values():
+        off, on = rows["off"], rows["on"]
+        assert 0.0 < off["MPJPE-14"] < 400.0 and math.isfinite(off["Accel"])
+        assert off["Det %"] == on["Det %"] > 50.0  # the stored track, not a detector on the black video
+        assert on["MPJPE-14"] != off["MPJPE-14"]  # the option reached the bridge
+        assert off["Depth-14"] <= off["MPJPE-14"] and off["Plane-14"] <= off["MPJPE-14"]
