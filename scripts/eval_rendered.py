@@ -21,10 +21,11 @@ How:
    skeleton, the frames where the bridge and MediaPipe both found the person, in millimetres
    (bridge.metrics, eval_arts.py's definitions): MPJPE / PA-MPJPE on the 14-joint LSP subset (aligned on
    the hips' midpoint) and all 24 joints (pelvis-aligned), MPJPE-14's depth and image-plane parts
-   (Depth-14, Plane-14: mean |dz| and |(dx, dy)| of the same errors), MPVPE (free body model meshes, pelvis-aligned),
-   Accel (the hip-aligned LSP joints, over runs of consecutive scored frames), the root (pelvis) position error
-   in camera space and its depth bias (m), and the camera-space root orientation error (deg). Means over
-   clips are frame-weighted. MediaPipe runs once per clip; later checkpoints reuse its landmarks.
+   (Depth-14, Plane-14: mean |dz| and |(dx, dy)| of the same errors), MPVPE (free body model meshes,
+   pelvis-aligned), Accel (the hip-aligned LSP joints, over runs of consecutive scored frames), the root
+   (pelvis) position error in camera space and its depth bias (m), and the camera-space root orientation
+   error (deg). Means over clips are frame-weighted. MediaPipe runs once per clip; later checkpoints reuse
+   its landmarks.
 4. Landmark calibration: the synthetic model's noise-free landmarks for the same frames
    (scripts/synth/landmarks.py), projected with the render's camera, minus MediaPipe's image landmarks
    (confidence >= --min-confidence): per landmark group, mean distance in px and in % of the person's 2D
@@ -103,8 +104,8 @@ EVALUATION_DEFINITIONS = (
     "the second-difference error of those hip-aligned joints over runs of consecutive frames, mm/frame^2 at "
     "30 fps. mediapipe_world: MediaPipe's world landmarks read as the skeleton, same frames and joints. "
     "Means are frame-weighted over clips.")
-POSE_COLUMNS = ("Det %", "MPJPE-14", "Depth-14", "Plane-14", "PA-MPJPE-14", "MPJPE-24", "PA-MPJPE-24", "MPVPE", "Accel", "Root (m)",
-                "Depth bias (m)", "Root rot (deg)", "Rot (deg)", "Twist (deg)")
+POSE_COLUMNS = ("Det %", "MPJPE-14", "Depth-14", "Plane-14", "PA-MPJPE-14", "MPJPE-24", "PA-MPJPE-24", "MPVPE",
+                "Accel", "Root (m)", "Depth bias (m)", "Root rot (deg)", "Rot (deg)", "Twist (deg)")
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ if str(REPO) not in sys.path:
 
 from bridge import tracking  # noqa: E402
 from scripts.eval_rendered import aggregate, format_pose_table, pose_scores  # noqa: E402
+from scripts.synth.clip_file import load_clip  # noqa: E402
 
 SPLITS = ("test", "unseen")
 DEFAULT_VARIANTS = ('limb re-aim 0={"limb_reaim": 0}', 'limb re-aim 0.2 (default)={}')
@@ -91,16 +92,16 @@ def score_clip(path: Path, variants: dict[str, dict], work: Path) -> dict[str, d
     """{variant: pose_scores} of one simulated clip."""
     from bridge.pipeline import ProcessOptions, process_video
 
-    with np.load(path, allow_pickle=False) as data:
-        clip = {k: data[k] for k in data.files}
+    clip = load_clip(path)
     track = simulated_track(clip)
     if not track.valid.any():
         return {}
     size = (int(clip["image_size"][0]), int(clip["image_size"][1]))
     video = black_video(work / f"{path.stem}.mp4", len(track.valid), size, float(clip["fps"]))
+    box = person_box(track)
     out = {}
     for name, options in variants.items():
-        run = ProcessOptions(video=str(video), person=person_box(track), focal_px=float(clip["focal_px"]),
+        run = ProcessOptions(video=str(video), person=box, focal_px=float(clip["focal_px"]),
                              foot_lock=0.0, smoothing="none", **options)
         result, _ = process_video(run, track_person=lambda *a, **k: track)
         out[name] = pose_scores(result.joints_3d, clip["joints_3d"], np.asarray(result.valid, bool) & track.valid)
