@@ -39,12 +39,15 @@ from bridge.geometry import rotations
 from bridge.skeleton import NUM_BETAS
 
 from .appearance import Appearance, plain_appearance, sample_appearance
+from .camera import Camera
 from .clip_file import CLIP_FORMAT, load_clip, write_clip
+from .dress import DressedBody, dress
 from .generate import BETA_LIMIT, FPS, load_motions, split_of
 from .landmarks import world_landmarks
 from .motion import MotionClip
 from .procedural import MOTION_KINDS, procedural_motion
 from .retarget import DEFAULT_CACHE_DIR
+from .staging import SetPiece, facing_yaw, layout_set, place_camera
 
 #: Share of clips with procedural motion when mocap is available too.
 PROCEDURAL_SHARE = 0.25
@@ -165,18 +168,23 @@ def detected_landmarks(track: tracking.TrackedClip) -> tuple[np.ndarray, np.ndar
     return image, world.astype(np.float32)
 
 
-def make_clip(plan: ClipPlan, motion: MotionClip, body: BodyModelArrays, video_path: Path
-              ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-    """Render the planned clip to `video_path`, run the bridge's detection on it; returns the clip file's
-    arrays and timings (build_s: posing and scene set-up, render_s, detect_s)."""
-    from scripts.eval_rendered import grounded, synthetic_landmarks
+@dataclass
+class StagedClip:
+    """A planned clip posed and placed before a camera: what the render needs, and the exact ground truth."""
+
+    truth: dict[str, np.ndarray]  # the clip file's ground-truth arrays (camera axes)
+    dressed: DressedBody
+    verts_world: np.ndarray  # (F, V, 3) the dressed body's posed vertices, Y-up world, metres
+    pieces: list[SetPiece]
+    cam: Camera  # per frame
+    build_s: float
+
+
+def stage_clip(plan: ClipPlan, motion: MotionClip, body: BodyModelArrays) -> StagedClip:
+    """Pose the planned body, dress it, place the camera and the set (no Blender; deterministic, so the
+    ground truth of an archived clip is rebuilt here without rendering: detection_archive.py)."""
+    from scripts.eval_rendered import grounded
     from scripts.render_test_clip import skin_vertices
-
-    from bridge.pipeline import ProcessOptions, track_video
-
-    from .dress import dress
-    from .render_scene import render_video
-    from .staging import facing_yaw, layout_set, place_camera
 
     started = time.perf_counter()
     betas = np.asarray(plan.betas, np.float64)
@@ -201,23 +209,49 @@ def make_clip(plan: ClipPlan, motion: MotionClip, body: BodyModelArrays, video_p
         "image_size": np.array(cam.image_size, np.int64), "focal_px": np.array(cam.focal_px, np.float32),
         "fps": np.array(motion.fps, np.float32),
     }
-    build_s = time.perf_counter() - started
-    render_s = render_video(video_path, dressed, verts_world, pieces, cam, look, motion.fps)
-    t0 = time.perf_counter()
-    _, track, _ = track_video(ProcessOptions(video=str(video_path)))
-    detect_s = time.perf_counter() - t0
-    if track.num_frames != plan.frames:
-        raise RuntimeError(f"{video_path}: {track.num_frames} frames decoded, {plan.frames} rendered")
-    mp_image, mp_world = detected_landmarks(track)
+    return StagedClip(truth, dressed, verts_world, pieces, cam, time.perf_counter() - started)
+
+
+def clip_arrays(plan: ClipPlan, truth: dict[str, np.ndarray], body: BodyModelArrays, mp_image: np.ndarray,
+                mp_world: np.ndarray, valid: np.ndarray) -> dict[str, np.ndarray]:
+    """The clip file's arrays: the ground truth, MediaPipe's landmarks (detected_landmarks) and the
+    noise-free synthetic ones."""
+    from scripts.eval_rendered import synthetic_landmarks
+
     clean_px, clean_world = synthetic_landmarks(truth, body)
-    arrays = {
+    return {
         **truth, "mp_image": mp_image, "mp_image_clean": clean_px.astype(np.float32), "mp_world": mp_world,
-        "mp_world_clean": clean_world.astype(np.float32), "valid": track.valid.astype(bool),
+        "mp_world_clean": clean_world.astype(np.float32), "valid": np.asarray(valid, bool),
         "format": np.array(CLIP_FORMAT), "clip_id": np.array(plan.clip_id), "source": np.array(plan.source),
         "split": np.array(plan.split), "body_model_id": np.array(body.model_id),
-        "landmark_source": np.array("mediapipe"), "appearance": np.array(look.to_json()),
+        "landmark_source": np.array("mediapipe"), "appearance": np.array(plan.appearance.to_json()),
     }
-    return arrays, {"build_s": build_s, "render_s": render_s, "detect_s": detect_s}
+
+
+def render_and_detect(staged: StagedClip, look: Appearance, fps: float, video_path: Path
+                      ) -> tuple[tracking.TrackedClip, float, float]:
+    """Render the staged clip to `video_path` and run the bridge's detection on it, as for a user's video;
+    returns (track, render_s, detect_s)."""
+    from bridge.pipeline import ProcessOptions, track_video
+
+    from .render_scene import render_video
+
+    render_s = render_video(video_path, staged.dressed, staged.verts_world, staged.pieces, staged.cam, look, fps)
+    t0 = time.perf_counter()
+    _, track, _ = track_video(ProcessOptions(video=str(video_path)))
+    return track, render_s, time.perf_counter() - t0
+
+
+def make_clip(plan: ClipPlan, motion: MotionClip, body: BodyModelArrays, video_path: Path
+              ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Render the planned clip to `video_path`, run the bridge's detection on it; returns the clip file's
+    arrays and timings (build_s: posing and scene set-up, render_s, detect_s)."""
+    staged = stage_clip(plan, motion, body)
+    track, render_s, detect_s = render_and_detect(staged, plan.appearance, motion.fps, video_path)
+    if track.num_frames != plan.frames:
+        raise RuntimeError(f"{video_path}: {track.num_frames} frames decoded, {plan.frames} rendered")
+    arrays = clip_arrays(plan, staged.truth, body, *detected_landmarks(track), track.valid)
+    return arrays, {"build_s": staged.build_s, "render_s": render_s, "detect_s": detect_s}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -261,6 +295,26 @@ class Index:
         tmp.replace(self.path)
 
 
+def split_motions(motion_dir: Path | None, rest_joints: np.ndarray, config: RunConfig, cache_dir: Path | None,
+                  log: Callable[[str], None]) -> list[MotionClip]:
+    """The retargeted mocap trials plan_clip draws from: config.split's, at least config.frames long."""
+    return [m for m in load_motions(motion_dir, rest_joints, cache_dir, log)
+            if split_of(m.source, m.group) == config.split and m.num_frames >= config.frames]
+
+
+def defining_settings(config: RunConfig, body: BodyModelArrays) -> dict:
+    """The settings that decide what each clip is (index.json's `defining`)."""
+    return {**{k: v for k, v in asdict(config).items() if k in DEFINING}, "body_model_id": body.model_id,
+            "size": list(config.size) if config.size else None}
+
+
+def config_of(defining: dict) -> RunConfig:
+    """The run settings that plan the same clips as a folder with these `defining` settings."""
+    size = tuple(defining["size"]) if defining.get("size") else None
+    return RunConfig(seconds=defining["seconds"], seed=defining["seed"], split=defining["split"],
+                     look=defining["look"], size=size)
+
+
 def _existing(out_dir: Path, plan: ClipPlan) -> Path | None:
     """The plan's clip file if it was made (with the person found, or in NOBODY_DIR)."""
     return next((p for p in (out_dir / plan.file_name, out_dir / NOBODY_DIR / plan.file_name) if p.is_file()), None)
@@ -281,12 +335,9 @@ def run(out_dir: Path, motion_dir: Path | None, config: RunConfig, body_model: P
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in (*out_dir.glob("*.tmp.npz"), *out_dir.glob(f"{NOBODY_DIR}/*.tmp.npz")):  # writes cut short by a kill
         stale.unlink()
-    defining = {**{k: v for k, v in asdict(config).items() if k in DEFINING}, "body_model_id": body.model_id,
-                "size": list(config.size) if config.size else None}
-    index = Index(out_dir, defining)
+    index = Index(out_dir, defining_settings(config, body))
     rest_joints = shaped_rest(body, None)[1]
-    motions = [m for m in load_motions(motion_dir, rest_joints, cache_dir, log)
-               if split_of(m.source, m.group) == config.split and m.num_frames >= config.frames]
+    motions = split_motions(motion_dir, rest_joints, config, cache_dir, log)
     by_source = {m.source: m for m in motions}
     plans = [plan_clip(k, config, motions) for k in range(config.clips)]
     todo = [p for p in plans if _existing(out_dir, p) is None]

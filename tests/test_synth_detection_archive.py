@@ -1,0 +1,93 @@
+"""The detection archive: MediaPipe's landmarks kept without the motion, and clips rebuilt from them that equal
+the clips detected_clips.py wrote, or are refused when their ground truth no longer rebuilds."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bridge import tracking
+from scripts.synth import detected_clips, detection_archive
+from scripts.synth.clip_file import load_clip
+
+
+def _fake_detection(staged, look, fps, video_path):
+    """Stands in for Blender and MediaPipe: landmarks from the staged truth (perturbed, one frame missed)."""
+    from scripts.eval_rendered import synthetic_landmarks
+    from bridge.body_model import load_body_model_arrays
+
+    px, world = synthetic_landmarks(staged.truth, load_body_model_arrays())
+    frames = len(px)
+    rng = np.random.default_rng(frames)
+    image = np.concatenate([px + rng.normal(0, 3, px.shape), rng.random((frames, 33, 2))], -1)
+    valid = np.ones(frames, bool)
+    valid[1] = False
+    image[~valid], world[~valid] = 0, 0
+    return tracking.TrackedClip(np.arange(frames), image, world + rng.normal(0, 0.02, world.shape), valid), 1.0, 0.5
+
+
+@pytest.fixture()
+def made(tmp_path, monkeypatch):
+    """Three procedural clips made by detected_clips.run with the fake detection."""
+    monkeypatch.setattr(detected_clips, "render_and_detect", _fake_detection)
+    config = detected_clips.RunConfig(clips=3, seconds=0.6, seed=5)
+    clips_dir = tmp_path / "clips"
+    detected_clips.run(clips_dir, None, config, log=lambda _: None)
+    return clips_dir, config
+
+
+def test_restored_clips_equal_the_detected_ones(made, tmp_path):
+    clips_dir, config = made
+    archive = tmp_path / "archive"
+    assert detection_archive.save(clips_dir, archive, log=lambda _: None) == 3
+    assert detection_archive.save(clips_dir, archive, log=lambda _: None) == 0  # nothing new
+    out = tmp_path / "restored"
+    result = detection_archive.restore(archive, out, None, log=lambda _: None)
+    assert result == {"restored": 3, "present": 0, "mismatched": []}
+    index = json.loads((clips_dir / "index.json").read_text())
+    assert json.loads((out / "index.json").read_text())["clips_index"] == index["clips_index"]
+    for entry in index["clips_index"]:
+        original, rebuilt = load_clip(clips_dir / entry["file"]), load_clip(out / entry["file"])
+        assert set(original) == set(rebuilt)
+        for name in original:
+            if name == "mp_world":  # float16 in the archive
+                np.testing.assert_allclose(rebuilt[name], original[name], atol=5e-4)
+            elif name == "mp_image":  # confidences in steps of 1/255
+                np.testing.assert_array_equal(rebuilt[name][..., :2], original[name][..., :2])
+                np.testing.assert_allclose(rebuilt[name][..., 2:], original[name][..., 2:], atol=0.5 / 255 + 1e-7)
+            else:
+                np.testing.assert_array_equal(rebuilt[name], original[name], err_msg=name)
+    # The restored folder is one detected_clips.py resumes: nothing is made again, and more clips follow on.
+    again = detected_clips.run(out, None, config, log=lambda _: None)
+    assert again["clips"] == 3
+    assert detection_archive.restore(archive, out, None, log=lambda _: None)["present"] == 3
+
+
+def test_clips_whose_truth_changed_are_refused(made, tmp_path):
+    clips_dir, _ = made
+    archive = tmp_path / "archive"
+    detection_archive.save(clips_dir, archive, log=lambda _: None)
+    first = sorted(archive.glob("*.npz"))[0]
+    with np.load(first) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["truth_check"] = arrays["truth_check"] + np.float32(0.01)  # as if staging had moved the body 1 cm
+    np.savez_compressed(first, **arrays)
+    messages: list[str] = []
+    result = detection_archive.restore(archive, tmp_path / "restored", None, log=messages.append)
+    assert result["restored"] == 2 and [f.split("/")[-1] for f in result["mismatched"]] == [first.name]
+    assert not (tmp_path / "restored" / result["mismatched"][0]).exists()
+    assert "no longer rebuilds" in messages[-1]
+
+
+def test_an_archive_keeps_one_setting(made, tmp_path, monkeypatch):
+    clips_dir, _ = made
+    archive = tmp_path / "archive"
+    detection_archive.save(clips_dir, archive, log=lambda _: None)
+    other = tmp_path / "other"
+    monkeypatch.setattr(detected_clips, "render_and_detect", _fake_detection)
+    detected_clips.run(other, None, detected_clips.RunConfig(clips=1, seconds=0.6, seed=6), log=lambda _: None)
+    with pytest.raises(ValueError, match="use another archive"):
+        detection_archive.save(other, archive, log=lambda _: None)
+    with pytest.raises(FileNotFoundError, match="no archive"):
+        detection_archive.restore(tmp_path / "missing", tmp_path / "x", None, log=lambda _: None)
