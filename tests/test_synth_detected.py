@@ -240,3 +240,24 @@ def test_one_rendered_clip_end_to_end_and_resumed(tmp_path, monkeypatch):
     assert "1 of 1 clips already" in log[-1]
     with pytest.raises(ValueError, match="another --out"):
         detected_clips.run(tmp_path, None, dataclasses.replace(config, seed=4), log=log.append)
+
+
+def test_tumbled_clips_turn_and_rest_on_the_floor(free_body):
+    from scripts.synth import detected_clips
+
+    plain = detected_clips.RunConfig(clips=1, seconds=1.0, seed=4)
+    tumbling = dataclasses.replace(plain, tumble_share=1.0)
+    before, after = detected_clips.plan_clip(0, plain, []), detected_clips.plan_clip(0, tumbling, [])
+    assert before.tumble_seed is None and after.tumble_seed is not None
+    assert dataclasses.replace(after, tumble_seed=None) == before  # the rest of the plan is unchanged
+    assert after.clip_id == before.clip_id + "~tumble"
+    rest = shaped_rest(free_body, None)[1]
+    upright = detected_clips.stage_clip(before, detected_clips.plan_motion(before, {}, rest), free_body)
+    staged = detected_clips.stage_clip(after, detected_clips.plan_motion(after, {}, rest), free_body)
+    np.testing.assert_allclose(staged.verts_world[:, :, 1].min(axis=1), 0.0, atol=1e-6)
+    assert not np.allclose(staged.truth["pose_aa"][:, 0], upright.truth["pose_aa"][:, 0], atol=0.1)
+    np.testing.assert_array_equal(staged.truth["pose_aa"][:, 1:], upright.truth["pose_aa"][:, 1:])
+    assert detected_clips.defining_settings(tumbling, free_body)["tumble_share"] == 1.0
+    assert "tumble_share" not in detected_clips.defining_settings(plain, free_body)
+    rebuilt = detected_clips.config_of(detected_clips.defining_settings(tumbling, free_body))
+    assert rebuilt == dataclasses.replace(tumbling, clips=rebuilt.clips)  # the count is not a defining setting

@@ -1,7 +1,7 @@
 """Training clips whose landmarks come from MediaPipe itself, run on Blender renders of the body model.
 
     python -m scripts.synth.detected_clips --out DIR --motion-dir ../shared/motion [--clips N] [--seconds 4]
-        [--seed 0] [--split train] [--look random|plain] [--size WxH] [--keep-video]
+        [--seed 0] [--split train] [--look random|plain] [--size WxH] [--keep-video] [--tumble-share 0]
 
 Why: the simulated clips (generate.py) model MediaPipe's errors by hand, and real MediaPipe output differs
 from that model. Here each clip is a motion posed on a body of random shape, dressed and lit at random in a
@@ -14,7 +14,9 @@ mp_world; `landmark_source` = 'mediapipe'), the synthetic model's noise-free lan
 
 Clip k is planned from (--seed, k) alone: a motion of the requested split (mocap trials retargeted through
 generate.py's loader and cache, weighted by the square root of their length, and a quarter procedural), a
-start frame, a shape β ~ N(0, 1) clipped to ±2.5 and a look. A clip in which MediaPipe found nobody at all
+start frame, a shape β ~ N(0, 1) clipped to ±2.5, a look and, for --tumble-share of the clips, a turn head
+over heels (motion_mix.tumbled: flips, cartwheels, held tilts), the body's lowest point on the floor: what
+MediaPipe does with bodies at odd angles to gravity is what the detector-noise model knows least. A clip in which MediaPipe found nobody at all
 is written to OUT/nobody/ instead. The run is resumable: a clip whose file exists is skipped, files are
 written atomically, index.json is rewritten after every clip, so a kill loses at most the clip in progress;
 a folder made with other settings is refused.
@@ -45,6 +47,7 @@ from .dress import DressedBody, dress
 from .generate import BETA_LIMIT, FPS, load_motions, split_of
 from .landmarks import world_landmarks
 from .motion import MotionClip
+from .motion_mix import tumbled
 from .procedural import MOTION_KINDS, procedural_motion
 from .retarget import DEFAULT_CACHE_DIR
 from .staging import SetPiece, facing_yaw, layout_set, place_camera
@@ -58,7 +61,7 @@ LOOKS = ("random", "plain")
 #: folder (their landmarks are all zeros, and the bridge refuses such a video rather than run the model).
 NOBODY_DIR = "nobody"
 #: Settings that decide what clip k is; a folder holds clips of one setting only.
-DEFINING = ("seed", "seconds", "split", "look", "size", "body_model_id")
+DEFINING = ("seed", "seconds", "split", "look", "size", "body_model_id", "tumble_share")
 
 
 @dataclass(frozen=True)
@@ -73,10 +76,11 @@ class ClipPlan:
     frames: int
     betas: tuple[float, ...]
     appearance: Appearance
+    tumble_seed: int | None = None  # the motion turned head over heels (motion_mix.tumbled) with this seed
 
     @property
     def clip_id(self) -> str:
-        return f"{self.source}@{self.start}#r{self.index}"
+        return f"{self.source}@{self.start}#r{self.index}" + ("~tumble" if self.tumble_seed is not None else "")
 
     @property
     def file_name(self) -> str:
@@ -95,6 +99,7 @@ class RunConfig:
     look: str = "random"
     size: tuple[int, int] | None = None  # every clip at this size instead of the sampled one
     keep_video: bool = False
+    tumble_share: float = 0.0  # share of clips whose motion is turned head over heels
 
     @property
     def frames(self) -> int:
@@ -136,16 +141,23 @@ def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip]) -> ClipPla
         look = dataclasses.replace(look, camera=dataclasses.replace(look.camera, image_size=tuple(config.size)))
     if config.look == "plain":
         look = plain_appearance(look.camera)
+    # Drawn last, and only when asked for, so the plans of runs without tumbles stay what they were.
+    tumble_seed = (int(rng.integers(2**31)) if config.tumble_share > 0 and rng.random() < config.tumble_share
+                   else None)
     return ClipPlan(index, source, group, config.split, start, config.frames,
-                    tuple(round(float(b), 6) for b in betas), look)
+                    tuple(round(float(b), 6) for b in betas), look, tumble_seed)
 
 
 def plan_motion(plan: ClipPlan, mocap: dict[str, MotionClip], rest_joints: np.ndarray) -> MotionClip:
     """The plan's frames of motion (procedural motion is made on the mean body, as generate.py does)."""
     if plan.source.startswith("procedural:"):
         _, kind, seed = plan.source.split(":")
-        return procedural_motion(kind, int(seed), rest_joints, plan.frames, FPS)
-    return mocap[plan.source].slice(plan.start, plan.start + plan.frames)
+        motion = procedural_motion(kind, int(seed), rest_joints, plan.frames, FPS)
+    else:
+        motion = mocap[plan.source].slice(plan.start, plan.start + plan.frames)
+    if plan.tumble_seed is None:
+        return motion
+    return tumbled(motion, np.random.default_rng(plan.tumble_seed), motion.source, motion.group)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -194,6 +206,10 @@ def stage_clip(plan: ClipPlan, motion: MotionClip, body: BodyModelArrays) -> Sta
     verts, joints = skin_vertices(dressed.arrays, betas, motion.pose_aa)
     rest_vertices, rest_joints = shaped_rest(body, betas)
     shift = np.asarray(motion.root_pos_m, np.float64) - rest_joints[0]
+    if plan.tumble_seed is not None:  # the lowest point of the body on the floor, frame by frame: a tumbled
+        # body rolls, cartwheels or stands on its hands instead of sinking through the floor (`grounded`
+        # puts the feet there, which suits upright motion only)
+        shift = shift + np.outer(-(verts[:, :, 1] + shift[:, None, 1]).min(axis=1), [0.0, 1.0, 0.0])
     verts_world, joints_world = verts + shift[:, None], joints + shift[:, None]
     root_rot = rotations.axis_angle_to_matrix(np.asarray(motion.pose_aa, np.float64)[:, 0])
     height_m = float(np.ptp(rest_vertices[:, 1]))
@@ -303,16 +319,20 @@ def split_motions(motion_dir: Path | None, rest_joints: np.ndarray, config: RunC
 
 
 def defining_settings(config: RunConfig, body: BodyModelArrays) -> dict:
-    """The settings that decide what each clip is (index.json's `defining`)."""
-    return {**{k: v for k, v in asdict(config).items() if k in DEFINING}, "body_model_id": body.model_id,
-            "size": list(config.size) if config.size else None}
+    """The settings that decide what each clip is (index.json's `defining`; tumble_share only when used, so
+    folders made before it existed stay valid)."""
+    defining = {**{k: v for k, v in asdict(config).items() if k in DEFINING}, "body_model_id": body.model_id,
+                "size": list(config.size) if config.size else None}
+    if not config.tumble_share:
+        del defining["tumble_share"]
+    return defining
 
 
 def config_of(defining: dict) -> RunConfig:
     """The run settings that plan the same clips as a folder with these `defining` settings."""
     size = tuple(defining["size"]) if defining.get("size") else None
     return RunConfig(seconds=defining["seconds"], seed=defining["seed"], split=defining["split"],
-                     look=defining["look"], size=size)
+                     look=defining["look"], size=size, tumble_share=defining.get("tumble_share", 0.0))
 
 
 def _existing(out_dir: Path, plan: ClipPlan) -> Path | None:
@@ -399,12 +419,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="random looks, or render_test_clip.py's plain look with the same cameras")
     parser.add_argument("--size", default=None, help="WIDTHxHEIGHT for every clip (default: drawn per clip)")
     parser.add_argument("--keep-video", action="store_true", help="keep each clip's mp4 in OUT/videos/")
+    parser.add_argument("--tumble-share", type=float, default=defaults.tumble_share,
+                        help="share of clips turned head over heels (motion_mix.tumbled), resting on the floor")
     args = parser.parse_args(argv)
-    if args.clips < 1 or args.seconds * FPS < 16:
-        parser.error("--clips must be >= 1 and --seconds long enough for 16 frames")
+    if args.clips < 1 or args.seconds * FPS < 16 or not 0.0 <= args.tumble_share <= 1.0:
+        parser.error("--clips must be >= 1, --seconds long enough for 16 frames, --tumble-share within 0-1")
     size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
     config = RunConfig(clips=args.clips, seconds=args.seconds, seed=args.seed, split=args.split, look=args.look,
-                       size=size, keep_video=args.keep_video)
+                       size=size, keep_video=args.keep_video, tumble_share=args.tumble_share)
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     summary = run(args.out, args.motion_dir, config, args.body_model, args.cache_dir, log)
     print(f"{summary['clips']} clips ({summary['nobody_clips']} with nobody found, in {NOBODY_DIR}/), "
