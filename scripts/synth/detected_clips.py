@@ -16,10 +16,10 @@ Clip k is planned from (--seed, k) alone: a motion of the requested split (mocap
 generate.py's loader and cache, weighted by the square root of their length, and a quarter procedural), a
 start frame, a shape β ~ N(0, 1) clipped to ±2.5, a look and, for --tumble-share of the clips, a turn head
 over heels (motion_mix.tumbled: flips, cartwheels, held tilts), the body's lowest point on the floor: what
-MediaPipe does with bodies at odd angles to gravity is what the detector-noise model knows least. A clip in which MediaPipe found nobody at all
-is written to OUT/nobody/ instead. The run is resumable: a clip whose file exists is skipped, files are
-written atomically, index.json is rewritten after every clip, so a kill loses at most the clip in progress;
-a folder made with other settings is refused.
+MediaPipe does with bodies at odd angles to gravity is what the detector-noise model knows least. A clip in
+which MediaPipe found nobody at all is written to OUT/nobody/ instead. The run is resumable: a clip whose
+file exists is skipped, files are written atomically, index.json is rewritten after every clip, so a kill
+loses at most the clip in progress; a folder made with other settings is refused.
 """
 from __future__ import annotations
 
