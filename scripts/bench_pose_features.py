@@ -4,7 +4,10 @@ The paper's MCR attends to per-frame image features; the bridge's ARTS reads lan
 bundle's landmark model already computes, on the 256x256 person crop, a tensor its landmark, world-landmark
 and pose-flag heads all read (FEATURE_TENSOR, 1x2x2x288). This script cuts the bundle's landmark model down to
 that tensor (scripts/tflite_graph.output_at) and times it beside the whole landmark model, one crop at a
-time, on 1 and 2 threads. The runtime is LiteRT, which the bridge does not depend on yet:
+time, on 1 and 2 threads. Each head is a single 2x2 convolution of that tensor, so MediaPipe's world landmarks
+(which the network reads already) are one linear map of it: a feature that adds evidence about depth is more
+likely found in the spatial backbone before it (8x8x864) than in this tensor. The runtime is LiteRT, which the
+bridge does not depend on yet:
     pip install ai-edge-litert   # 2.3.0 tried
     python scripts/bench_pose_features.py [--runs 60] [--out cut.tflite]
 The crops are random pixels: the network's cost does not depend on what it sees.

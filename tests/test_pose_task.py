@@ -316,6 +316,20 @@ def test_the_shared_feature_cut_keeps_only_what_that_tensor_needs(pose_task):
     # every head reads the feature: the landmark, flag and world outputs each need all of the cut's operators
     for head in (0, 1, 4):
         assert needed < operators_needed(g0, [int(g0.outputs[head])])
+    # and the world landmarks are one linear map of it (a 2x2 convolution over the 2x2 feature, then a
+    # reshape): what the network already reads from them is the feature's one trained 3D projection
+    from mediapipe.tasks.metadata.schema_py_generated import BuiltinOperator
+
+    def kind(op) -> int:
+        code = full.operatorCodes[op.opcodeIndex]
+        return max(code.builtinCode, code.deprecatedBuiltinCode)
+
+    world_ops = [g0.operators[k] for k in sorted(operators_needed(g0, [int(g0.outputs[4])]) - needed)]
+    reading = [op for op in world_ops if feature in [int(t) for t in op.inputs]]
+    assert [kind(op) for op in reading] == [BuiltinOperator.CONV_2D]
+    assert list(g0.tensors[int(reading[0].inputs[1])].shape) == [117, 2, 2, 288]
+    assert {kind(op) for op in world_ops} <= {BuiltinOperator.CONV_2D, BuiltinOperator.RESHAPE,
+                                              BuiltinOperator.DEQUANTIZE}  # float16 weights unpacked
     assert len(g1.operators) < 0.9 * len(g0.operators)  # the mask and heatmap decoders are gone
     with pytest.raises(MetadataError, match="no tensor named 'nothing'"):
         output_at(whole, "nothing")
