@@ -1,0 +1,59 @@
+"""The backbone probe's pure parts: crop geometry, sampling the feature map at joints, the depth errors it
+predicts, and a ridge probe that finds a planted signal and finds none in noise."""
+from __future__ import annotations
+
+import numpy as np
+
+from scripts.probe_pose_features import (CROP, SMPL_JOINTS, JointProbes, crop_transform, depth_errors, grouped_cv,
+                                         sample_cells)
+
+
+def test_the_crop_centres_the_body_at_a_quarter_margin():
+    landmarks = np.zeros((33, 2))
+    landmarks[11:33] = np.random.default_rng(0).uniform([100, 50], [300, 450], (22, 2))
+    affine = crop_transform(landmarks)
+    body = landmarks[11:33] @ affine[:, :2].T + affine[:, 2]
+    low, high = body.min(axis=0), body.max(axis=0)
+    np.testing.assert_allclose((low + high) / 2, CROP / 2)
+    assert np.isclose(np.max(high - low), CROP / 1.25)
+
+
+def test_cells_are_sampled_bilinearly_between_centres_and_clamped():
+    fmap = np.arange(64, dtype=np.float64).reshape(8, 8, 1)  # value = 8 * row + column
+    centre = lambda col, row: [(col + 0.5) * CROP / 8, (row + 0.5) * CROP / 8]  # noqa: E731
+    points = np.array([centre(2, 3), centre(2.5, 3), centre(2, 3.5), [-50.0, -50.0], [999.0, 999.0]])
+    np.testing.assert_allclose(sample_cells(fmap, points)[:, 0], [26.0, 26.5, 30.0, 0.0, 63.0])
+
+
+def test_depth_errors_are_hip_aligned_and_signed():
+    truth = np.random.default_rng(1).normal(size=(4, 24, 3))
+    pred = truth + np.array([0.3, -0.2, 0.5])  # a whole-body shift is no error once the hips are aligned
+    np.testing.assert_allclose(depth_errors(pred, truth), 0.0, atol=1e-12)
+    pred[:, SMPL_JOINTS[4], 2] += 0.1  # the left wrist 10 cm further from the camera
+    errors = depth_errors(pred, truth)
+    np.testing.assert_allclose(errors[:, 4], 0.1)
+    assert np.allclose(np.delete(errors, 4, axis=1), 0.0)
+
+
+def _clips(rng, signal: bool, count: int = 10, rows: int = 60, joints: int = 3, dims: int = 8):
+    weights = rng.normal(size=(joints, dims))
+    clips = []
+    for _ in range(count):
+        features = rng.normal(size=(rows, joints, dims))
+        errors = 0.02 * rng.normal(size=(rows, joints))
+        if signal:
+            errors += 0.05 * np.einsum("njd,jd->nj", features, weights)
+        clips.append((features, errors))
+    return clips
+
+
+def test_the_probe_finds_a_planted_signal_and_none_in_noise():
+    rng = np.random.default_rng(2)
+    before, after = grouped_cv(_clips(rng, signal=True), lam=0.01, folds=5)
+    assert after < 0.5 * before
+    before, after = grouped_cv(_clips(rng, signal=False), lam=0.01, folds=5)
+    assert after > 0.98 * before
+    features, errors = _clips(rng, signal=True, count=1)[0]
+    probes = JointProbes(features, errors, lam=1e6)  # all shrinkage: only the mean error is left
+    np.testing.assert_allclose(probes.predict(features), np.broadcast_to(errors.mean(axis=0), errors.shape),
+                               atol=1e-4)
