@@ -3,6 +3,7 @@ the clips detected_clips.py wrote, or are refused when their ground truth no lon
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -91,3 +92,21 @@ def test_an_archive_keeps_one_setting(made, tmp_path, monkeypatch):
         detection_archive.save(other, archive, log=lambda _: None)
     with pytest.raises(FileNotFoundError, match="no archive"):
         detection_archive.restore(tmp_path / "missing", tmp_path / "x", None, log=lambda _: None)
+
+
+def test_the_committed_archives_are_whole():
+    """Every archive under scripts/synth/detections/ lists exactly its files, each readable with its shapes."""
+    root = Path(detection_archive.__file__).parent / "detections"
+    archives = sorted(p.parent for p in root.glob("*/index.json"))
+    for archive in archives:
+        index = detection_archive.read_index(archive)
+        names = {Path(e["file"]).name for e in index["clips_index"]}
+        assert names == {p.name for p in archive.glob("*.npz")}, archive
+        assert index["clips"] == len(names) and len({e["index"] for e in index["clips_index"]}) == len(names)
+        for entry in index["clips_index"]:
+            with np.load(archive / Path(entry["file"]).name, allow_pickle=False) as data:
+                assert str(data["format"]) == detection_archive.ARCHIVE_FORMAT
+                assert json.loads(str(data["entry"])) == entry
+                frames = entry["frames"]
+                assert data["image_xy"].shape == (frames, 33, 2) and data["world"].shape == (frames, 33, 3)
+                assert data["valid"].sum() == entry["valid_frames"] and data["truth_check"].shape == (2, 24, 3)

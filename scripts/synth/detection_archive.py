@@ -64,7 +64,7 @@ def unpack(archived: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.
     return mp_image, archived["world"].astype(np.float32), archived["valid"].astype(bool)
 
 
-def _read_index(archive_dir: Path) -> dict:
+def read_index(archive_dir: Path) -> dict:
     path = archive_dir / "index.json"
     if not path.is_file():
         raise FileNotFoundError(f"{archive_dir} holds no archive (no index.json)")
@@ -92,7 +92,7 @@ def save(clips_dir: Path, archive_dir: Path, log: Callable[[str], None] = print)
     archive_dir.mkdir(parents=True, exist_ok=True)
     index_path = archive_dir / "index.json"
     if index_path.is_file():
-        stored = _read_index(archive_dir)
+        stored = read_index(archive_dir)
         if stored["defining"] != source["defining"]:
             raise ValueError(f"{archive_dir} archives clips made with {stored['defining']}, not "
                              f"{source['defining']}; use another archive")
@@ -121,7 +121,7 @@ def restore(archive_dir: Path, out_dir: Path, motion_dir: Path | None, body_mode
     """Rebuild the archived clips that `out_dir` lacks (ground truth from the motion, landmarks from the
     archive); returns {'restored', 'present', 'mismatched': [files]}. `out_dir` stays a detected_clips.py
     folder of the same settings, so that script resumes there with the clips after the archived ones."""
-    stored = _read_index(archive_dir)
+    stored = read_index(archive_dir)
     defining = stored["defining"]
     body = load_body_model_arrays(body_model)
     if body.model_id != defining["body_model_id"]:
