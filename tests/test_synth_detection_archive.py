@@ -65,6 +65,16 @@ def test_restored_clips_equal_the_detected_ones(made, tmp_path):
     assert detection_archive.restore(archive, out, None, log=lambda _: None)["present"] == 3
 
 
+def test_a_run_can_archive_each_clip_as_it_finishes(tmp_path, monkeypatch):
+    monkeypatch.setattr(detected_clips, "render_and_detect", _fake_detection)
+    config = detected_clips.RunConfig(clips=2, seconds=0.6, seed=5)
+    archive = tmp_path / "archive"
+    detected_clips.run(tmp_path / "clips", None, config, log=lambda _: None, archive_dir=archive)
+    index = detection_archive.read_index(archive)
+    assert [e["index"] for e in index["clips_index"]] == [0, 1]
+    assert index["defining"] == json.loads((tmp_path / "clips" / "index.json").read_text())["defining"]
+
+
 def test_clips_whose_truth_changed_are_refused(made, tmp_path):
     clips_dir, _ = made
     archive = tmp_path / "archive"

@@ -2,6 +2,7 @@
 
     python -m scripts.synth.detected_clips --out DIR --motion-dir ../shared/motion [--clips N] [--seconds 4]
         [--seed 0] [--split train] [--look random|plain] [--size WxH] [--keep-video] [--tumble-share 0]
+        [--archive scripts/synth/detections/NAME]
 
 Why: the simulated clips (generate.py) model MediaPipe's errors by hand, and real MediaPipe output differs
 from that model. Here each clip is a motion posed on a body of random shape, dressed and lit at random in a
@@ -347,8 +348,14 @@ def _entry(plan: ClipPlan, arrays: dict[str, np.ndarray], path: Path, out_dir: P
 
 
 def run(out_dir: Path, motion_dir: Path | None, config: RunConfig, body_model: Path | None = None,
-        cache_dir: Path | None = DEFAULT_CACHE_DIR, log: Callable[[str], None] = print) -> dict:
-    """Make clips 0..config.clips-1 into out_dir (skipping finished ones); returns index.json's content."""
+        cache_dir: Path | None = DEFAULT_CACHE_DIR, log: Callable[[str], None] = print,
+        archive_dir: Path | None = None) -> dict:
+    """Make clips 0..config.clips-1 into out_dir (skipping finished ones); returns index.json's content.
+    With `archive_dir`, each finished clip's landmarks also go to that detection archive
+    (detection_archive.save), so a run left going after a session ends leaves them in the working tree."""
+    if archive_dir is not None:
+        from .detection_archive import save as archive
+
     if config.look not in LOOKS:
         raise ValueError(f"look {config.look!r}: expected one of {LOOKS}")
     body = load_body_model_arrays(body_model)
@@ -383,6 +390,8 @@ def run(out_dir: Path, motion_dir: Path | None, config: RunConfig, body_model: P
         entry = {**_entry(plan, arrays, path, out_dir), **{k: round(v, 2) for k, v in timing.items()},
                  "wall_s": round(wall_s, 2)}
         index.add(entry)
+        if archive_dir is not None:
+            archive(out_dir, archive_dir, log=lambda _: None)
         session_frames += entry["frames"]
         elapsed = time.perf_counter() - session_start
         eta = elapsed / done * (len(todo) - done)
@@ -419,6 +428,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="random looks, or render_test_clip.py's plain look with the same cameras")
     parser.add_argument("--size", default=None, help="WIDTHxHEIGHT for every clip (default: drawn per clip)")
     parser.add_argument("--keep-video", action="store_true", help="keep each clip's mp4 in OUT/videos/")
+    parser.add_argument("--archive", type=Path, default=None,
+                        help="also save each clip's landmarks to this detection archive (detection_archive.py)")
     parser.add_argument("--tumble-share", type=float, default=defaults.tumble_share,
                         help="share of clips turned head over heels (motion_mix.tumbled), resting on the floor")
     args = parser.parse_args(argv)
@@ -428,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     config = RunConfig(clips=args.clips, seconds=args.seconds, seed=args.seed, split=args.split, look=args.look,
                        size=size, keep_video=args.keep_video, tumble_share=args.tumble_share)
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
-    summary = run(args.out, args.motion_dir, config, args.body_model, args.cache_dir, log)
+    summary = run(args.out, args.motion_dir, config, args.body_model, args.cache_dir, log, args.archive)
     print(f"{summary['clips']} clips ({summary['nobody_clips']} with nobody found, in {NOBODY_DIR}/), "
           f"{summary['frames']} frames ({summary['valid_frames']} with the person found) in {args.out}; "
           f"render {summary['render_s_per_frame']} s/frame, detect {summary['detect_s_per_frame']} s/frame")
