@@ -30,8 +30,7 @@ import numpy as np
 from bridge.body_model import load_body_model_arrays, shaped_rest
 
 from .clip_file import load_clip, write_clip
-from .detected_clips import (NOBODY_DIR, Index, clip_arrays, config_of, plan_clip, plan_motion, split_motions,
-                             stage_clip)
+from .detected_clips import Index, clip_arrays, config_of, plan_clip, plan_motion, split_motions, stage_clip
 from .retarget import DEFAULT_CACHE_DIR
 
 ARCHIVE_FORMAT = "arts-detections/1"
