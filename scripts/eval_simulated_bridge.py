@@ -88,10 +88,20 @@ def person_box(track: tracking.TrackedClip) -> list[float]:
     return [float(v) for v in tracking.landmarks_box(track.image_landmarks[first])]
 
 
-def score_clip(path: Path, variants: dict[str, dict], work: Path) -> dict[str, dict]:
-    """{variant: pose_scores} of one simulated clip."""
+def run_on_track(video: Path, track: tracking.TrackedClip, box: list[float], focal_px: float | None,
+                 **options) -> tuple[np.ndarray, np.ndarray]:
+    """process_video on a stored track over `video` (black_video of the clip's size and length), foot lock
+    off, smoothing none, with `options`: (joints_3d (F, 24, 3), valid (F,): frames both found the person)."""
     from bridge.pipeline import ProcessOptions, process_video
 
+    run = ProcessOptions(video=str(video), person=box, focal_px=focal_px, foot_lock=0.0, smoothing="none",
+                         **options)
+    result, _ = process_video(run, track_person=lambda *a, **k: track)
+    return np.asarray(result.joints_3d), np.asarray(result.valid, bool) & track.valid
+
+
+def score_clip(path: Path, variants: dict[str, dict], work: Path) -> dict[str, dict]:
+    """{variant: pose_scores} of one simulated clip."""
     clip = load_clip(path)
     track = simulated_track(clip)
     if not track.valid.any():
@@ -101,10 +111,8 @@ def score_clip(path: Path, variants: dict[str, dict], work: Path) -> dict[str, d
     box = person_box(track)
     out = {}
     for name, options in variants.items():
-        run = ProcessOptions(video=str(video), person=box, focal_px=float(clip["focal_px"]),
-                             foot_lock=0.0, smoothing="none", **options)
-        result, _ = process_video(run, track_person=lambda *a, **k: track)
-        out[name] = pose_scores(result.joints_3d, clip["joints_3d"], np.asarray(result.valid, bool) & track.valid)
+        joints, valid = run_on_track(video, track, box, float(clip["focal_px"]), **options)
+        out[name] = pose_scores(joints, clip["joints_3d"], valid)
     return out
 
 

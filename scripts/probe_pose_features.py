@@ -173,22 +173,17 @@ def clip_rows(backbone: Backbone, video: Path, track, true_joints: np.ndarray, f
               checkpoint: str | None, work: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """{feature name: (features (N, 12, D), depth errors (N, 12))} over the frames the bridge and the track
     both found; the network runs through process_video on `track` over a black video of the clip's size."""
-    from scripts.eval_simulated_bridge import black_video, person_box
+    import cv2
+    from scripts.eval_simulated_bridge import black_video, person_box, run_on_track
 
     from bridge import video as bridge_video
-    from bridge.pipeline import ProcessOptions, process_video
-
-    import cv2
 
     frames = [cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) for _, frame in bridge_video.iter_frames(str(video))]
     height, width = frames[0].shape[:2]
     black = black_video(work / "black.mp4", len(track.valid), (width, height), 30.0)
-    run = ProcessOptions(video=str(black), person=person_box(track), focal_px=focal_px, foot_lock=0.0,
-                         smoothing="none", checkpoint=checkpoint)
-    result, _ = process_video(run, track_person=lambda *a, **k: track)
-    valid = np.asarray(result.valid, bool) & np.asarray(track.valid, bool)
+    joints, valid = run_on_track(black, track, person_box(track), focal_px, checkpoint=checkpoint)
     valid[len(frames):] = False
-    errors = depth_errors(result.joints_3d, true_joints)[valid]
+    errors = depth_errors(joints, true_joints)[valid]
     per_frame = [backbone.features(frames[f], track.image_landmarks[f]) for f in np.flatnonzero(valid)]
     return {name: (np.stack([p[name] for p in per_frame]).astype(np.float32), errors) for name in per_frame[0]}
 

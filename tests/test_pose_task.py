@@ -321,8 +321,7 @@ def test_the_shared_feature_cut_keeps_only_what_that_tensor_needs(pose_task):
     from mediapipe.tasks.metadata.schema_py_generated import BuiltinOperator
 
     def kind(op) -> int:
-        code = full.operatorCodes[op.opcodeIndex]
-        return max(code.builtinCode, code.deprecatedBuiltinCode)
+        return full.operatorCodes[op.opcodeIndex].builtinCode
 
     world_ops = [g0.operators[k] for k in sorted(operators_needed(g0, [int(g0.outputs[4])]) - needed)]
     reading = [op for op in world_ops if feature in [int(t) for t in op.inputs]]

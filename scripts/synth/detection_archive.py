@@ -140,11 +140,11 @@ def restore(archive_dir: Path, out_dir: Path, motion_dir: Path | None, body_mode
             index.entries.setdefault(entry["file"], entry)
             continue
         plan = plan_clip(entry["index"], config, motions)
-        with np.load(archive_dir / _archive_name(entry["file"]), allow_pickle=False) as data:
-            archived = {key: data[key] for key in data.files}
         if plan.file_name != Path(entry["file"]).name:  # the motion list changed: another motion was drawn
             mismatched.append(entry["file"])
             continue
+        with np.load(archive_dir / _archive_name(entry["file"]), allow_pickle=False) as data:
+            archived = {key: data[key] for key in data.files}
         staged = stage_clip(plan, plan_motion(plan, by_source, rest_joints), body)
         gap = np.abs(_truth_check(staged.truth["joints_3d"]) - archived["truth_check"]).max()
         if not gap <= TRUTH_TOLERANCE_M:
