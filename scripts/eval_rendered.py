@@ -16,7 +16,9 @@ How:
    which travels up to 5 m, so the person never comes nearer than 3 m and their feet stay in view),
    0.8-1.6 m high, within ±40° of the way the body faces.
 2. Render each with Blender (scripts/render_test_clip.py, Workbench, H.264) into --out; a clip whose
-   mp4 and npz already exist is reused (names carry a hash of everything that defines the clip).
+   mp4 and npz already exist is reused (names carry a hash of everything that defines the clip), and so is
+   a committed render (scripts/eval_renders/, written by --store-renders) whose ground truth, rebuilt from
+   the corpus without Blender, matches the first and last frame recorded with it.
 3. Run process_video with each --checkpoint and score, beside MediaPipe's own world landmarks read as the
    skeleton, the frames where the bridge and MediaPipe both found the person, in millimetres
    (bridge.metrics, eval_arts.py's definitions): MPJPE / PA-MPJPE on the 14-joint LSP subset (aligned on
@@ -48,6 +50,7 @@ import hashlib
 import json
 import math
 import shlex
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -69,6 +72,7 @@ from bridge.windows import DEFAULT_WINDOW_STRIDE  # noqa: E402
 from bridge.keypoints import (MEDIAPIPE_LIMB_PARENT, MEDIAPIPE_SIDE, mediapipe_body_frame_2d,  # noqa: E402
                              mediapipe_limb_directions, mediapipe_world_to_smpl_joints)
 from bridge.models.tik import twist_mask  # noqa: E402
+from scripts.synth.detection_archive import TRUTH_TOLERANCE_M, truth_check  # noqa: E402
 from scripts.synth.generate import FPS, motion_kind, split_of  # noqa: E402
 from scripts.render_test_clip import camera_distance, grounded  # noqa: E402
 from scripts.synth.motion import MotionClip  # noqa: E402
@@ -77,6 +81,13 @@ from scripts.synth.retarget import DEFAULT_CACHE_DIR, clip_identity, find_motion
 
 MM = 1000.0
 DEFAULT_OUT = REPO / ".cache" / "eval_rendered"
+#: The evaluation sets' videos, committed (renders may be, their motion may not): a machine without the
+#: renders rebuilds each clip's ground truth from the corpus in a second instead of rendering it in a minute.
+STORED_RENDERS = REPO / "scripts" / "eval_renders"
+STORED_FORMAT = "arts-eval-renders/1"
+STORED_NOTE = ("Blender renders of eval_rendered.py's clips (free body model, CMU motion: see the model card's "
+               "credit). truth_check: ground-truth joints (m, camera axes) of each clip's first and last frame; a "
+               "render is reused only when its rebuilt ground truth matches them within 1 mm.")
 DEFAULT_MOTION_DIR = REPO.parent / "shared" / "motion"
 #: generate.py's default number of procedural clips: held-out seeds are drawn below it (9, 19, ..., 479).
 PROCEDURAL_SEEDS = 480
@@ -216,20 +227,56 @@ def make_motion(spec: ClipSpec, body, cache_dir: Path | None = DEFAULT_CACHE_DIR
     return grounded(motion, body, betas)
 
 
-def render_spec(spec: ClipSpec, out_dir: Path, body, cache_dir: Path | None = DEFAULT_CACHE_DIR
-                ) -> tuple[Path, Path, bool]:
-    """(mp4, ground-truth npz, rendered now?) for the clip; an existing render is reused."""
-    from scripts.render_test_clip import DEFAULT_FOV_DEG, render_clip
+def render_spec(spec: ClipSpec, out_dir: Path, body, cache_dir: Path | None = DEFAULT_CACHE_DIR,
+                stored: Path | None = STORED_RENDERS, log: Callable[[str], None] = print) -> tuple[Path, Path, str]:
+    """(mp4, ground-truth npz, where it came from: 'cached', 'stored' or 'rendered') for the clip.
+
+    A render already in `out_dir` is reused; else a committed one in `stored` whose ground truth rebuilds as
+    it was recorded (the motion from the corpus, no Blender); else Blender renders it."""
+    from scripts.render_test_clip import DEFAULT_FOV_DEG, ground_truth, render_clip, save_truth
 
     mp4, npz = out_dir / f"{spec.name}.mp4", out_dir / f"{spec.name}.npz"
     if mp4.is_file() and npz.is_file():
-        return mp4, npz, False
+        return mp4, npz, "cached"
     motion = make_motion(spec, body, cache_dir)
-    render_clip(out_dir, spec.name, size=spec.size, fov_deg=DEFAULT_FOV_DEG,
-                distance_m=camera_distance(motion.root_pos_m, spec.distance_m),
-                camera_height_m=spec.camera_height_m, azimuth_deg=spec.azimuth_deg, motion=motion,
-                betas=np.asarray(spec.betas, np.float32))
-    return mp4, npz, True
+    betas = np.asarray(spec.betas, np.float32)
+    placement = {"size": spec.size, "fov_deg": DEFAULT_FOV_DEG,
+                 "distance_m": camera_distance(motion.root_pos_m, spec.distance_m),
+                 "camera_height_m": spec.camera_height_m, "azimuth_deg": spec.azimuth_deg}
+    if stored is not None and (stored / f"{spec.name}.mp4").is_file():
+        truth = ground_truth(body, motion, betas, **placement)
+        recorded = stored_checks(stored).get(spec.name)
+        if recorded is not None and np.abs(truth_check(truth["joints_3d"]) - recorded).max() <= TRUTH_TOLERANCE_M:
+            shutil.copyfile(stored / f"{spec.name}.mp4", mp4)
+            save_truth(npz, body, truth)
+            return mp4, npz, "stored"
+        log(f"{stored / spec.name}.mp4 no longer matches its motion (retargeting or the body model changed): "
+            "rendering it again")
+    render_clip(out_dir, spec.name, motion=motion, betas=betas, **placement)
+    return mp4, npz, "rendered"
+
+
+def stored_checks(stored: Path) -> dict[str, np.ndarray]:
+    """{render name: its recorded truth check} of a committed-renders folder (empty when it has none)."""
+    index = stored / "index.json"
+    if not index.is_file():
+        return {}
+    content = json.loads(index.read_text())
+    if content.get("format") != STORED_FORMAT:
+        raise ValueError(f"{index}: format {content.get('format')!r}, expected {STORED_FORMAT!r}")
+    return {name: np.asarray(check, np.float32) for name, check in content["truth_check"].items()}
+
+
+def store_renders(names: list[str], out_dir: Path, stored: Path) -> None:
+    """Copy these renders from `out_dir` into the committed-renders folder, with their truth checks."""
+    stored.mkdir(parents=True, exist_ok=True)
+    checks = {name: check.tolist() for name, check in stored_checks(stored).items()}
+    for name in names:
+        with np.load(out_dir / f"{name}.npz", allow_pickle=False) as data:
+            checks[name] = np.round(truth_check(data["joints_3d"]), 6).tolist()
+        shutil.copyfile(out_dir / f"{name}.mp4", stored / f"{name}.mp4")
+    index = {"format": STORED_FORMAT, "note": STORED_NOTE, "truth_check": dict(sorted(checks.items()))}
+    (stored / "index.json").write_text(json.dumps(index, indent=1) + "\n")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -574,8 +621,8 @@ def baseline_scores(world_landmarks: np.ndarray, gt_joints: np.ndarray, valid: n
 
 
 def evaluate(specs: list[ClipSpec], checkpoints: dict[str, BridgeRun], out_dir: Path, smoothing: str,
-             cache_dir: Path | None, log: Callable[[str], None], foot_lock: float = 1.0, detect_workers: int = 1
-             ) -> tuple[dict[str, dict[str, dict]], Calibration, list[dict]]:
+             cache_dir: Path | None, log: Callable[[str], None], foot_lock: float = 1.0, detect_workers: int = 1,
+             stored: Path | None = STORED_RENDERS) -> tuple[dict[str, dict[str, dict]], Calibration, list[dict]]:
     """Render (or reuse) every clip, run every checkpoint on it, score MediaPipe's world landmarks as the
     baseline on the same frames, and calibrate the landmarks.
 
@@ -590,11 +637,12 @@ def evaluate(specs: list[ClipSpec], checkpoints: dict[str, BridgeRun], out_dir: 
     track_once = TrackOnce(detect_workers)
     for number, spec in enumerate(specs, start=1):
         started = time.perf_counter()
-        mp4, npz, fresh = render_spec(spec, out_dir, body, cache_dir)
+        mp4, npz, source = render_spec(spec, out_dir, body, cache_dir, stored, log)
         with np.load(npz, allow_pickle=False) as data:
             truth = {k: data[k] for k in data.files}
         clip = {**asdict(spec), "name": spec.name, "rendered_frames": int(len(truth["pose_aa"])),
-                "render_s": round(time.perf_counter() - started, 1) if fresh else None, "bridge_s": {}}
+                "render_s": round(time.perf_counter() - started, 1) if source == "rendered" else None,
+                "bridge_s": {}}
         results = {}
         for model, run in checkpoints.items():
             t0 = time.perf_counter()
@@ -612,7 +660,8 @@ def evaluate(specs: list[ClipSpec], checkpoints: dict[str, BridgeRun], out_dir: 
                         *synthetic_landmarks(truth, body))
         clips.append(clip)
         log(f"clip {number}/{len(specs)} {spec.name}: {clip['rendered_frames']} frames, render "
-            f"{str(clip['render_s']) + ' s' if fresh else 'cached'}, bridge (s) {clip['bridge_s']}")
+            f"{str(clip['render_s']) + ' s' if clip['render_s'] is not None else source}, "
+            f"bridge (s) {clip['bridge_s']}")
     return scores, calibration, clips
 
 
@@ -662,6 +711,10 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     parser.add_argument("--smoothing", default="none", help="bridge smoothing preset (none, light, ...)")
     parser.add_argument("--foot-lock", type=float, default=1.0, help="bridge foot-lock strength (0: off)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the renders (reused)")
+    parser.add_argument("--stored-renders", type=Path, default=STORED_RENDERS,
+                        help="committed renders to reuse where --out lacks a clip (default: the repository's)")
+    parser.add_argument("--store-renders", action="store_true",
+                        help="copy this run's renders into --stored-renders, for committing")
     parser.add_argument("--motion-dir", type=Path, default=DEFAULT_MOTION_DIR, help="CMU corpus (BVH)")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="retargeted-motion cache")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
@@ -697,7 +750,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
                              EVAL_SETS[set_name])
         started = time.perf_counter()
         scores, calibration, clips = evaluate(specs, checkpoints, args.out, args.smoothing, args.cache_dir, log,
-                                              args.foot_lock, args.detect_workers)
+                                              args.foot_lock, args.detect_workers, args.stored_renders)
+        if args.store_renders:
+            store_renders([spec.name for spec in specs], args.out, args.stored_renders)
         wall = time.perf_counter() - started
         frames = sum(c["rendered_frames"] for c in clips)
         rows = table_rows(scores, args.per_clip)

@@ -295,9 +295,14 @@ def render_clip(out_dir: str | Path, name: str = "wave", motion_kind: str = "wav
     render(body, truth, mp4, fov_deg)
     if not mp4.is_file():
         raise RuntimeError(f"Blender did not write {mp4}")
+    save_truth(npz, body, truth)
+    return mp4, npz
+
+
+def save_truth(npz: Path, body, truth: dict) -> None:
+    """A render's ground-truth file: ground_truth() less its working arrays (those named `_...`)."""
     np.savez_compressed(npz, body_model_id=np.array(body.model_id),
                         **{k: v for k, v in truth.items() if not k.startswith("_")})
-    return mp4, npz
 
 
 def render_mocap(out_dir: str | Path, bvh: Path, start_s: float, seconds: float, size: tuple[int, int],

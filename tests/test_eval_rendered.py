@@ -161,3 +161,44 @@ def test_checkpoint_rows_with_and_without_flip_averaging():
                                                              "new stride 3": ("a.pt", True, 3, r)}
     assert parse_checkpoints(["new=a.pt"], "on", (2,), (0.35, 0.0)) == {"new reaim 0.35": ("a.pt", True, 2, 0.35),
                                                                         "new reaim 0": ("a.pt", True, 2, 0.0)}
+
+
+def test_a_committed_render_is_reused_only_while_its_ground_truth_rebuilds(tmp_path, monkeypatch):
+    import json
+
+    import scripts.render_test_clip as render_test_clip
+    from bridge.body_model import load_body_model_arrays
+    from scripts.eval_rendered import render_spec, store_renders
+
+    body = load_body_model_arrays()
+    spec = select_clips(1, 0, [], 30, (320, 240))[0]
+    renders = []
+
+    def fake_render(out_dir, name, motion, betas, **placement):  # Blender's part: the video
+        renders.append(name)
+        render_test_clip.save_truth(Path(out_dir) / f"{name}.npz", body,
+                                    render_test_clip.ground_truth(body, motion, betas, **placement))
+        (Path(out_dir) / f"{name}.mp4").write_bytes(b"video " + name.encode())
+
+    monkeypatch.setattr(render_test_clip, "render_clip", fake_render)
+    stored, first, second, third = (tmp_path / d for d in ("stored", "first", "second", "third"))
+    for folder in (first, second, third):
+        folder.mkdir()
+    assert render_spec(spec, first, body, None, stored)[2] == "rendered"
+    assert render_spec(spec, first, body, None, stored)[2] == "cached"
+    store_renders([spec.name], first, stored)
+
+    mp4, npz, source = render_spec(spec, second, body, None, stored)
+    assert source == "stored" and renders == [spec.name]
+    assert mp4.read_bytes() == (first / f"{spec.name}.mp4").read_bytes()
+    with np.load(npz) as got, np.load(first / f"{spec.name}.npz") as want:
+        assert sorted(got.files) == sorted(want.files)
+        for key in want.files:
+            np.testing.assert_array_equal(got[key], want[key])
+
+    index = json.loads((stored / "index.json").read_text())
+    index["truth_check"][spec.name][0][0][0] += 0.005  # the motion no longer rebuilds as recorded
+    (stored / "index.json").write_text(json.dumps(index))
+    said = []
+    assert render_spec(spec, third, body, None, stored, said.append)[2] == "rendered"
+    assert renders == [spec.name] * 2 and "no longer matches" in said[0]

@@ -39,7 +39,7 @@ TRUTH_TOLERANCE_M = 1e-3
 _CONFIDENCE_STEPS = 255.0
 
 
-def _truth_check(joints_3d: np.ndarray) -> np.ndarray:
+def truth_check(joints_3d: np.ndarray) -> np.ndarray:
     """The ground-truth joints of the first and last frame (2, 24, 3)."""
     return np.stack([joints_3d[0], joints_3d[-1]]).astype(np.float32)
 
@@ -52,7 +52,7 @@ def pack(arrays: dict[str, np.ndarray], entry: dict) -> dict[str, np.ndarray]:
         "image_xy": image[..., :2],
         "image_confidence": np.round(np.clip(image[..., 2:], 0.0, 1.0) * _CONFIDENCE_STEPS).astype(np.uint8),
         "world": np.asarray(arrays["mp_world"]).astype(np.float16), "valid": np.asarray(arrays["valid"], bool),
-        "truth_check": _truth_check(arrays["joints_3d"]),
+        "truth_check": truth_check(arrays["joints_3d"]),
     }
 
 
@@ -146,7 +146,7 @@ def restore(archive_dir: Path, out_dir: Path, motion_dir: Path | None, body_mode
         with np.load(archive_dir / _archive_name(entry["file"]), allow_pickle=False) as data:
             archived = {key: data[key] for key in data.files}
         staged = stage_clip(plan, plan_motion(plan, by_source, rest_joints), body)
-        gap = np.abs(_truth_check(staged.truth["joints_3d"]) - archived["truth_check"]).max()
+        gap = np.abs(truth_check(staged.truth["joints_3d"]) - archived["truth_check"]).max()
         if not gap <= TRUTH_TOLERANCE_M:
             mismatched.append(entry["file"])
             continue
