@@ -64,6 +64,22 @@ def pa_mpjpe14(pred24: np.ndarray, gt24: np.ndarray) -> float:
     return pa_mpjpe(lsp14_hip_aligned(pred24), lsp14_hip_aligned(gt24))
 
 
+def turn_aligned14(pred24: np.ndarray, gt24: np.ndarray) -> tuple[float, np.ndarray]:
+    """(MPJPE-14 after turning each predicted frame's hip-aligned LSP joints about the hips' midpoint to fit
+    the truth best, each frame's angle of that turn in radians (...,)); pred24, gt24 (..., 24, 3).
+
+    Why: it splits MPJPE-14 into the whole body's orientation (a heading or lean that one camera can only
+    guess) and the articulation, without PA's scale and re-centring."""
+    pred, gt = lsp14_hip_aligned(pred24), lsp14_hip_aligned(gt24)
+    u, _, vh = np.linalg.svd(np.swapaxes(gt, -1, -2) @ pred)  # Σ g pᵀ = U S Vᵀ; the turn R = U D Vᵀ
+    d = np.ones(u.shape[:-1])
+    d[..., -1] = np.sign(np.linalg.det(u @ vh))
+    turn = u @ (d[..., :, None] * vh)
+    aligned = pred @ np.swapaxes(turn, -1, -2)
+    angle = np.arccos(np.clip((np.trace(turn, axis1=-2, axis2=-1) - 1.0) / 2.0, -1.0, 1.0))
+    return float(_distances(aligned, gt).mean()), angle
+
+
 def accel14(pred24: np.ndarray, gt24: np.ndarray) -> float:
     """Accel error on the 14 hip-aligned LSP joints; pred24, gt24 (F, 24, 3) consecutive frames, F >= 3."""
     return accel_error(lsp14_hip_aligned(pred24), lsp14_hip_aligned(gt24))

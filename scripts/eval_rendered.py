@@ -23,7 +23,9 @@ How:
    skeleton, the frames where the bridge and MediaPipe both found the person, in millimetres
    (bridge.metrics, eval_arts.py's definitions): MPJPE / PA-MPJPE on the 14-joint LSP subset (aligned on
    the hips' midpoint) and all 24 joints (pelvis-aligned), MPJPE-14's depth and image-plane parts
-   (Depth-14, Plane-14: mean |dz| and |(dx, dy)| of the same errors), MPVPE (free body model meshes,
+   (Depth-14, Plane-14: mean |dz| and |(dx, dy)| of the same errors), the part that the whole body's
+   orientation holds (Turned-14: MPJPE-14 after turning each frame's prediction about the hips to fit best;
+   Turn: that turn's angle, deg), MPVPE (free body model meshes,
    pelvis-aligned), Accel (the hip-aligned LSP joints, over runs of consecutive scored frames), the root
    (pelvis) position error in camera space and its depth bias (m), and the camera-space root orientation
    error (deg). Means over clips are frame-weighted. MediaPipe runs once per clip; later checkpoints reuse
@@ -115,7 +117,8 @@ EVALUATION_DEFINITIONS = (
     "the second-difference error of those hip-aligned joints over runs of consecutive frames, mm/frame^2 at "
     "30 fps. mediapipe_world: MediaPipe's world landmarks read as the skeleton, same frames and joints. "
     "Means are frame-weighted over clips.")
-POSE_COLUMNS = ("Det %", "MPJPE-14", "Depth-14", "Plane-14", "PA-MPJPE-14", "MPJPE-24", "PA-MPJPE-24", "MPVPE",
+POSE_COLUMNS = ("Det %", "MPJPE-14", "Depth-14", "Plane-14", "Turned-14", "Turn (deg)", "PA-MPJPE-14", "MPJPE-24",
+                "PA-MPJPE-24", "MPVPE",
                 "Accel", "Root (m)", "Depth bias (m)", "Root rot (deg)", "Rot (deg)", "Twist (deg)")
 
 
@@ -343,10 +346,13 @@ def pose_scores(pred_joints: np.ndarray, gt_joints: np.ndarray, valid: np.ndarra
         return scores
     pred, gt = np.asarray(pred_joints, np.float64)[valid], np.asarray(gt_joints, np.float64)[valid]
     depth, plane = metrics.mpjpe14_axes(pred, gt)
+    turn_aligned, turn = metrics.turn_aligned14(pred, gt)
     scores.update({
         "MPJPE-14": (MM * metrics.mpjpe14(pred, gt), count),
         "Depth-14": (MM * depth, count),
         "Plane-14": (MM * plane, count),
+        "Turned-14": (MM * turn_aligned, count),
+        "Turn (deg)": (float(np.degrees(turn.mean())), count),
         "PA-MPJPE-14": (MM * metrics.pa_mpjpe14(pred, gt), count),
         "MPJPE-24": (MM * metrics.mpjpe(pred, gt), count),
         "PA-MPJPE-24": (MM * metrics.pa_mpjpe(pred, gt), count),

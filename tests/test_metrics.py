@@ -111,3 +111,20 @@ def test_mpjpe14_axes_split_depth_from_the_image_plane():
     assert depth == pytest.approx(0.28 / 14) and plane == pytest.approx(0.05 / 14)
     moved[:, 1] += [0.0, 0.0, 0.1]  # a hip moves the hips' midpoint: every other joint now errs in depth
     assert metrics.mpjpe14_axes(moved, gt)[0] > 0.28 / 14
+
+
+def test_turn_aligned_mpjpe14_takes_out_the_whole_body_turn_and_nothing_else():
+    from bridge.geometry import rotations
+
+    rng = np.random.default_rng(4)
+    gt = rng.normal(scale=0.3, size=(3, 24, 3))
+    turns = rotations.axis_angle_to_matrix(np.array([[0.0, 0.2, 0.0], [0.1, 0.0, 0.0], [0.0, 0.0, 0.0]]))
+    hips = 0.5 * (gt[:, 1:2] + gt[:, 2:3])
+    turned = np.einsum("fab,fjb->fja", turns, gt - hips) + hips + [0.5, 0.0, 2.0]  # about the hips, then moved
+    error, angle = metrics.turn_aligned14(turned, gt)
+    assert error == pytest.approx(0.0, abs=1e-9) and metrics.mpjpe14(turned, gt) > 0.02
+    np.testing.assert_allclose(angle, [0.2, 0.1, 0.0], atol=1e-6)
+    bent = gt.copy()
+    bent[:, 20] += [0.0, 0.0, 0.14]  # a wrist 14 cm off: no turn of the body explains it
+    error, angle = metrics.turn_aligned14(bent, gt)
+    assert error > 0.005 and np.all(angle < 0.1)
