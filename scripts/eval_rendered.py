@@ -25,10 +25,9 @@ How:
    the hips' midpoint) and all 24 joints (pelvis-aligned), MPJPE-14's depth and image-plane parts
    (Depth-14, Plane-14: mean |dz| and |(dx, dy)| of the same errors), the part that the whole body's
    orientation holds (Turned-14: MPJPE-14 after turning each frame's prediction about the hips to fit best;
-   Turn: that turn's angle, deg), MPVPE (free body model meshes,
-   pelvis-aligned), Accel (the hip-aligned LSP joints, over runs of consecutive scored frames), the root
-   (pelvis) position error in camera space and its depth bias (m), and the camera-space root orientation
-   error (deg). Means over clips are frame-weighted. MediaPipe runs once per clip; later checkpoints reuse
+   Turn: that turn's angle, deg), MPVPE (free body model meshes, pelvis-aligned), Accel (the hip-aligned
+   LSP joints, over runs of consecutive scored frames), the root (pelvis) position error in camera space and
+   its depth bias (m), and the camera-space root orientation error (deg). Means over clips are frame-weighted. MediaPipe runs once per clip; later checkpoints reuse
    its landmarks.
 4. Landmark calibration: the synthetic model's noise-free landmarks for the same frames
    (scripts/synth/landmarks.py), projected with the render's camera, minus MediaPipe's image landmarks
@@ -118,8 +117,8 @@ EVALUATION_DEFINITIONS = (
     "30 fps. mediapipe_world: MediaPipe's world landmarks read as the skeleton, same frames and joints. "
     "Means are frame-weighted over clips.")
 POSE_COLUMNS = ("Det %", "MPJPE-14", "Depth-14", "Plane-14", "Turned-14", "Turn (deg)", "PA-MPJPE-14", "MPJPE-24",
-                "PA-MPJPE-24", "MPVPE",
-                "Accel", "Root (m)", "Depth bias (m)", "Root rot (deg)", "Rot (deg)", "Twist (deg)")
+                "PA-MPJPE-24", "MPVPE", "Accel", "Root (m)", "Depth bias (m)", "Root rot (deg)", "Rot (deg)",
+                "Twist (deg)")
 
 
 # ---------------------------------------------------------------------------------------------------------
