@@ -73,7 +73,7 @@ from bridge.windows import DEFAULT_WINDOW_STRIDE  # noqa: E402
 from bridge.keypoints import (MEDIAPIPE_LIMB_PARENT, MEDIAPIPE_SIDE, mediapipe_body_frame_2d,  # noqa: E402
                              mediapipe_limb_directions, mediapipe_world_to_smpl_joints)
 from bridge.models.tik import twist_mask  # noqa: E402
-from scripts.synth.detection_archive import TRUTH_TOLERANCE_M, truth_check  # noqa: E402
+from scripts.synth.detection_archive import truth_check, truth_matches  # noqa: E402
 from scripts.synth.generate import FPS, motion_kind, split_of  # noqa: E402
 from scripts.render_test_clip import camera_distance, grounded  # noqa: E402
 from scripts.synth.motion import MotionClip  # noqa: E402
@@ -248,7 +248,7 @@ def render_spec(spec: ClipSpec, out_dir: Path, body, cache_dir: Path | None = DE
     if stored is not None and (stored / f"{spec.name}.mp4").is_file():
         truth = ground_truth(body, motion, betas, **placement)
         recorded = stored_checks(stored).get(spec.name)
-        if recorded is not None and np.abs(truth_check(truth["joints_3d"]) - recorded).max() <= TRUTH_TOLERANCE_M:
+        if recorded is not None and truth_matches(truth["joints_3d"], recorded):
             shutil.copyfile(stored / f"{spec.name}.mp4", mp4)
             save_truth(npz, body, truth)
             return mp4, npz, "stored"

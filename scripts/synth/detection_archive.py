@@ -44,6 +44,11 @@ def truth_check(joints_3d: np.ndarray) -> np.ndarray:
     return np.stack([joints_3d[0], joints_3d[-1]]).astype(np.float32)
 
 
+def truth_matches(joints_3d: np.ndarray, recorded: np.ndarray) -> bool:
+    """Whether rebuilt ground-truth joints (F, 24, 3) agree with a recorded truth_check within tolerance."""
+    return bool(np.abs(truth_check(joints_3d) - recorded).max() <= TRUTH_TOLERANCE_M)
+
+
 def pack(arrays: dict[str, np.ndarray], entry: dict) -> dict[str, np.ndarray]:
     """One clip file's arrays and index entry -> the archived arrays."""
     image = np.asarray(arrays["mp_image"], np.float32)
@@ -146,8 +151,7 @@ def restore(archive_dir: Path, out_dir: Path, motion_dir: Path | None, body_mode
         with np.load(archive_dir / _archive_name(entry["file"]), allow_pickle=False) as data:
             archived = {key: data[key] for key in data.files}
         staged = stage_clip(plan, plan_motion(plan, by_source, rest_joints), body)
-        gap = np.abs(truth_check(staged.truth["joints_3d"]) - archived["truth_check"]).max()
-        if not gap <= TRUTH_TOLERANCE_M:
+        if not truth_matches(staged.truth["joints_3d"], archived["truth_check"]):
             mismatched.append(entry["file"])
             continue
         target.parent.mkdir(exist_ok=True)
