@@ -71,7 +71,7 @@ def turn_aligned14(pred24: np.ndarray, gt24: np.ndarray) -> tuple[float, np.ndar
     Why: it splits MPJPE-14 into the whole body's orientation (a heading or lean that one camera can only
     guess) and the articulation, without PA's scale and re-centring."""
     pred, gt = lsp14_hip_aligned(pred24), lsp14_hip_aligned(gt24)
-    turn, _ = _best_rotation(pred, gt)
+    turn, _ = best_rotation(pred, gt)
     aligned = pred @ np.swapaxes(turn, -1, -2)
     angle = np.arccos(np.clip((np.trace(turn, axis1=-2, axis2=-1) - 1.0) / 2.0, -1.0, 1.0))
     return float(_distances(aligned, gt).mean()), angle
@@ -88,12 +88,12 @@ def procrustes_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     gt = np.asarray(gt, dtype=np.float64)
     mu_pred, mu_gt = pred.mean(axis=-2, keepdims=True), gt.mean(axis=-2, keepdims=True)
     x, y = pred - mu_pred, gt - mu_gt
-    rotation, fit = _best_rotation(x, y)
+    rotation, fit = best_rotation(x, y)
     scale = fit / np.maximum((x ** 2).sum(axis=(-1, -2)), 1e-300)
     return scale[..., None, None] * x @ np.swapaxes(rotation, -1, -2) + mu_gt
 
 
-def _best_rotation(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def best_rotation(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The proper rotation R (..., 3, 3) minimising Σ |R x_k - y_k|² for point sets (..., J, 3), and
     trace(R Σ x_k y_kᵀ) (...,), which sets the least-squares scale of a similarity fit."""
     u, sigma, vh = np.linalg.svd(np.swapaxes(y, -1, -2) @ x)  # Σ y_k x_kᵀ = U S Vᵀ

@@ -9,7 +9,8 @@ landmarks the error is measured against. Per landmark group, on detected frames,
 and per clip: the world skeleton's size against the truth (root-sum-square ratio), the share of frames whose
 world landmarks fit the truth better mirrored in depth or with left and right exchanged, the gains across the
 image plane and in depth (least-squares slope of the world landmarks' hip-relative offsets on the truth's, after
-that size: MediaPipe flattens the body towards the image plane), and mean visibility.
+that size: MediaPipe flattens the body towards the image plane), and mean visibility; and the whole world skeleton's turn against the truth (rotation vector in camera axes, degrees:
+x leaning towards or away from the camera, y heading, z roll): its per-clip mean and its spread within a clip.
 
   python -m scripts.synth.noise_calibration --real .cache/arts/detected_v1 --simulated .cache/arts/data_v3
 """
@@ -20,8 +21,10 @@ from pathlib import Path
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
+from scipy.spatial.transform import Rotation
 
 from bridge.keypoints import MEDIAPIPE_FLIP
+from bridge.metrics import best_rotation
 
 from .clip_file import load_clip
 
@@ -66,12 +69,35 @@ def clip_confusions(clip: dict[str, np.ndarray]) -> dict[str, float]:
             "visibility": float(clip["mp_image"][valid][:, BODY, 2].mean())}
 
 
+#: Turns above this are depth mirrors or left/right exchanges (counted by clip_confusions), not a turn.
+_MAX_TURN_DEG = 60.0
+#: Shoulders, elbows, wrists, hips, knees, ankles: the joints a body's orientation is read from.
+_TURN_LANDMARKS = [11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
+
+
+def clip_turn(clip: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The per-clip mean (3,) and within-clip std (3,) of the turn that takes the truth onto the world skeleton,
+    degrees, on detected frames turned under _MAX_TURN_DEG (None if fewer than 20)."""
+    valid = clip["valid"].astype(bool)
+    world = clip["mp_world"][valid][:, _TURN_LANDMARKS].astype(np.float64)
+    truth = clip["mp_world_clean"][valid][:, _TURN_LANDMARKS].astype(np.float64)
+    world -= world.mean(axis=1, keepdims=True)
+    truth -= truth.mean(axis=1, keepdims=True)
+    rotation, _ = best_rotation(truth, world)
+    turn = np.degrees(Rotation.from_matrix(rotation).as_rotvec()) if len(rotation) else np.zeros((0, 3))
+    turn = turn[np.linalg.norm(turn, axis=-1) < _MAX_TURN_DEG]
+    if len(turn) < 20:
+        return None
+    return turn.mean(axis=0), turn.std(axis=0)
+
+
 def summarise(folder: Path, max_clips: int) -> tuple[dict[str, dict[str, float]], dict[str, float], int]:
     """Median error per group and measure, mean per-clip confusions, over up to max_clips clips (spread)."""
     files = sorted(folder.glob("*.npz"))
     files = [files[i] for i in np.unique(np.linspace(0, len(files) - 1, min(max_clips, len(files))).astype(int))]
     pooled: dict[str, list[np.ndarray]] = {m: [] for m in MEASURES}
     confusions: list[dict[str, float]] = []
+    turns: list[tuple[np.ndarray, np.ndarray]] = []
     for path in files:
         clip = load_clip(path)
         errors = clip_errors(clip)
@@ -80,11 +106,19 @@ def summarise(folder: Path, max_clips: int) -> tuple[dict[str, dict[str, float]]
         for measure, values in errors.items():
             pooled[measure].append(values)
         confusions.append(clip_confusions(clip))
+        turn = clip_turn(clip)
+        if turn is not None:
+            turns.append(turn)
     if not confusions:
         raise SystemExit(f"{folder}: no clip with 20 detected frames")
     table = {group: {m: float(np.median(np.concatenate([v[:, idx] for v in pooled[m]]))) for m in MEASURES}
              for group, idx in GROUPS.items()}
     means = {key: float(np.mean([c[key] for c in confusions])) for key in confusions[0]}
+    if turns:
+        clip_means, spreads = np.array([t[0] for t in turns]), np.array([t[1] for t in turns])
+        for k, axis in enumerate("xyz"):  # a turn the network cannot see through is the per-clip part
+            means[f"turn {axis} per clip rms deg"] = float(np.sqrt((clip_means[:, k] ** 2).mean()))
+            means[f"turn {axis} within clip deg"] = float(spreads[:, k].mean())
     return table, means, len(confusions)
 
 

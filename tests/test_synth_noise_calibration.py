@@ -1,0 +1,30 @@
+"""noise_calibration's whole-body turn: the per-clip part and the spread within a clip, in camera axes."""
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from scripts.synth.noise_calibration import clip_turn
+
+
+def _clip(turns_deg: np.ndarray, valid: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    truth = np.broadcast_to(rng.uniform(-0.4, 0.4, (33, 3)), (len(turns_deg), 33, 3)).copy()
+    world = np.einsum("fij,fnj->fni", Rotation.from_rotvec(np.deg2rad(turns_deg)).as_matrix(), truth)
+    return {"mp_world": world.astype(np.float32), "mp_world_clean": truth.astype(np.float32),
+            "valid": np.ones(len(turns_deg), bool) if valid is None else valid}
+
+
+def test_a_held_heading_turn_is_all_per_clip():
+    mean, spread = clip_turn(_clip(np.tile([0.0, 12.0, 0.0], (60, 1))))
+    np.testing.assert_allclose(mean, [0.0, 12.0, 0.0], atol=1e-3)
+    np.testing.assert_allclose(spread, 0.0, atol=1e-3)
+
+
+def test_a_wandering_lean_is_spread_and_confusions_are_left_out():
+    lean = np.zeros((80, 3))
+    lean[:, 0] = 5.0 * np.sin(np.arange(80) / 5.0)
+    lean[::10, 1] = 170.0  # depth mirrors or swaps: not a turn
+    mean, spread = clip_turn(_clip(lean))
+    assert abs(mean[0]) < 1.0 and 3.0 < spread[0] < 4.0 and spread[1] < 1e-3
+    assert clip_turn(_clip(lean, valid=np.arange(80) < 19)) is None  # too few detected frames
