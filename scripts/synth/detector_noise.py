@@ -114,8 +114,10 @@ class NoiseConfig:
     #: y: heading, z: roll in the image) plus a slow AR(1) wander of std world_turn_wander_deg. Without it the
     #: simulated world landmarks pointed the body the right way, and nothing taught the network to doubt their
     #: orientation: its whole-body turn on the rendered sets follows MediaPipe's (per-clip correlation 0.82 in
-    #: lean and heading). Fitted with noise_calibration.py's turn rows against detected_s7: per-clip rms
-    #: 7.1 / 9.2 / 2.5 degrees real, 7.2 / 8.6 / 2.5 simulated (4.2 / 5.9 / 1.7 without the turn).
+    #: lean and heading). A fine-tune with it follows MediaPipe less from frame to frame but keeps its per-clip
+    #: heading error, which the 2D view carries too (model card world_turn_noise_v20_not_shipped). Fitted with
+    #: noise_calibration.py's turn rows against detected_s7: per-clip rms 7.1 / 9.2 / 2.5 degrees real,
+    #: 7.2 / 8.6 / 2.5 simulated (4.2 / 5.9 / 1.7 without the turn).
     world_turn_deg: tuple[float, float, float] = (6.0, 7.0, 1.8)
     world_turn_wander_deg: tuple[float, float, float] = (4.0, 5.5, 2.0)
     world_turn_rho: float = 0.98

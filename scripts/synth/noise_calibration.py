@@ -9,8 +9,9 @@ landmarks the error is measured against. Per landmark group, on detected frames,
 and per clip: the world skeleton's size against the truth (root-sum-square ratio), the share of frames whose
 world landmarks fit the truth better mirrored in depth or with left and right exchanged, the gains across the
 image plane and in depth (least-squares slope of the world landmarks' hip-relative offsets on the truth's, after
-that size: MediaPipe flattens the body towards the image plane), and mean visibility; and the whole world skeleton's turn against the truth (rotation vector in camera axes, degrees:
-x leaning towards or away from the camera, y heading, z roll): its per-clip mean and its spread within a clip.
+that size: MediaPipe flattens the body towards the image plane), and mean visibility; and the whole world
+skeleton's turn against the truth (rotation vector in camera axes, degrees: x leaning towards or away from the
+camera, y heading, z roll): its per-clip mean and its spread within a clip.
 
   python -m scripts.synth.noise_calibration --real .cache/arts/detected_v1 --simulated .cache/arts/data_v3
 """
