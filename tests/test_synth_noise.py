@@ -7,6 +7,7 @@ import numpy as np
 
 from bridge.keypoints import MEDIAPIPE_FLIP
 from scripts.synth.detector_noise import NoiseConfig, apply_detector_noise, person_size_px, systematic_offsets
+from scripts.synth.noise_calibration import turn_vectors
 
 FPS = 30.0
 QUIET = NoiseConfig(lost_landmark_rate=0.0, swap_rate_per_s=0.0, miss_rate=0.0, difficulty_sigma=0.0, bias_scale=0.0,
@@ -234,16 +235,6 @@ def test_visibility_shifts_per_clip():
     assert np.std(spread) > 0.02
 
 
-def _turn_onto(world: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """(F, 3) degrees: each frame's rotation vector turning the hip-centred truth onto world."""
-    from scipy.spatial.transform import Rotation
-
-    from bridge.metrics import best_rotation
-
-    rotation, _ = best_rotation(truth, world)
-    return np.degrees(Rotation.from_matrix(rotation).as_rotvec())
-
-
 def test_world_skeleton_turns_as_a_whole_and_the_turn_holds_through_a_clip():
     px, world, depth = _clip(300)
     world[..., 2] = np.random.default_rng(3).uniform(-0.3, 0.3, 33)
@@ -252,12 +243,12 @@ def test_world_skeleton_turns_as_a_whole_and_the_turn_holds_through_a_clip():
                                 world_scale_sigma=0.0, world_scale_mean=1.0, world_depth_gain=1.0,
                                 world_depth_gain_sigma=0.0, depth_flip_rate_per_s=0.0)
     held = dataclasses.replace(exact, world_turn_deg=(0.0, 10.0, 0.0))
-    per_clip = np.array([_turn_onto(_noise(px, world, depth, config=held, seed=s).world, world) for s in range(40)])
+    per_clip = np.array([turn_vectors(world, _noise(px, world, depth, config=held, seed=s).world) for s in range(40)])
     assert np.abs(per_clip[..., [0, 2]]).max() < 1e-3  # a heading turn only, about the hips
     assert np.ptp(per_clip[..., 1], axis=1).max() < 1e-3  # the same all through each clip
     assert 7.0 < per_clip[:, 0, 1].std() < 13.0  # and different from clip to clip
     wander = dataclasses.replace(exact, world_turn_wander_deg=(4.0, 4.0, 4.0), world_turn_rho=0.9)
-    turns = _turn_onto(_noise(px, world, depth, config=wander).world, world)
+    turns = turn_vectors(world, _noise(px, world, depth, config=wander).world)
     assert 2.5 < turns[20:].std(axis=0).min() and turns.std(axis=0).max() < 6.0
     assert np.corrcoef(turns[:-1, 1], turns[1:, 1])[0, 1] > 0.7  # slow, not frame-to-frame
 

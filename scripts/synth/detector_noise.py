@@ -206,9 +206,9 @@ def apply_detector_noise(clean_px: np.ndarray, world_clean: np.ndarray, depth_m:
     valid = ~missed
     image = np.concatenate([image_xy, visibility[..., None], presence[..., None]], axis=-1)
     image, world = _fill_missed(image, world, valid)
-    world = _turn_about_hips(world, _whole_body_turn(rng, num_frames, config))
     hips = 0.5 * (world[:, 23] + world[:, 24])
     world = world - hips[:, None, :]  # MediaPipe re-centres its world landmarks on the hips it found
+    world = np.einsum("fij,fnj->fni", _whole_body_turn(rng, num_frames, config), world)  # about the hips
     return Detections(image.astype(np.float32), world.astype(np.float32), valid)
 
 
@@ -218,12 +218,6 @@ def _whole_body_turn(rng: np.random.Generator, num_frames: int, config: NoiseCon
     constant = rng.normal(0.0, 1.0, 3) * np.asarray(config.world_turn_deg)
     wander = _ar1(rng, (num_frames, 3), config.world_turn_rho) * np.asarray(config.world_turn_wander_deg)
     return Rotation.from_rotvec(np.deg2rad(constant + wander)).as_matrix()
-
-
-def _turn_about_hips(world: np.ndarray, turn: np.ndarray) -> np.ndarray:
-    """(F, 33, 3) world landmarks turned by (F, 3, 3) about each frame's hip midpoint."""
-    hips = 0.5 * (world[:, 23:24] + world[:, 24:25])
-    return hips + np.einsum("fij,fnj->fni", turn, world - hips)
 
 
 def systematic_offsets(clean_px: np.ndarray) -> np.ndarray:

@@ -76,16 +76,23 @@ _MAX_TURN_DEG = 60.0
 _TURN_LANDMARKS = [11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
 
 
+def turn_vectors(truth: np.ndarray, world: np.ndarray) -> np.ndarray:
+    """(F, 3) rotation vectors, degrees: each frame's least-squares turn of truth (F, J, 3) onto world, both
+    about their own centroids."""
+    truth = truth - truth.mean(axis=1, keepdims=True)
+    world = world - world.mean(axis=1, keepdims=True)
+    rotation, _ = best_rotation(truth, world)
+    return np.degrees(Rotation.from_matrix(rotation).as_rotvec())
+
+
 def clip_turn(clip: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
     """The per-clip mean (3,) and within-clip std (3,) of the turn that takes the truth onto the world skeleton,
     degrees, on detected frames turned under _MAX_TURN_DEG (None if fewer than 20)."""
     valid = clip["valid"].astype(bool)
-    world = clip["mp_world"][valid][:, _TURN_LANDMARKS].astype(np.float64)
-    truth = clip["mp_world_clean"][valid][:, _TURN_LANDMARKS].astype(np.float64)
-    world -= world.mean(axis=1, keepdims=True)
-    truth -= truth.mean(axis=1, keepdims=True)
-    rotation, _ = best_rotation(truth, world)
-    turn = np.degrees(Rotation.from_matrix(rotation).as_rotvec()) if len(rotation) else np.zeros((0, 3))
+    if valid.sum() < 20:
+        return None
+    turn = turn_vectors(clip["mp_world_clean"][valid][:, _TURN_LANDMARKS].astype(np.float64),
+                        clip["mp_world"][valid][:, _TURN_LANDMARKS].astype(np.float64))
     turn = turn[np.linalg.norm(turn, axis=-1) < _MAX_TURN_DEG]
     if len(turn) < 20:
         return None
