@@ -27,9 +27,10 @@ class WindowsAhead:
     """Collect landmarks frame by frame and predict ready windows in a background thread, batch by batch."""
 
     def __init__(self, predictor: Any, image_size: tuple[int, int], batch_size: int,
-                 flip_average: bool = False, stride: int = 1) -> None:
+                 flip_average: bool = False, stride: int = 1, focal_px: float | None = None) -> None:
         self.predictor = predictor
         self.flip_average = flip_average
+        self.focal_px = focal_px  # the video's, for networks that read world landmarks in camera axes
         self.image_size = image_size
         self.batch_size = batch_size
         self.stride = stride
@@ -118,7 +119,7 @@ class WindowsAhead:
                         return
                     centres, image, world = self._take_batch()
                 out = self.predictor.predict_windows(image, world, self.image_size, flip_average=self.flip_average,
-                                                     offsets=answer_offsets(self.stride))
+                                                     offsets=answer_offsets(self.stride), focal_px=self.focal_px)
                 for k, centre in enumerate(centres.tolist()):
                     self.results[centre] = (out["pose_aa"][k], out["betas"][k])
         except BaseException as exc:  # handed to the caller, which runs those windows itself

@@ -496,7 +496,8 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
     rep.end("load", 3, 3)
 
     stride = stride_for(int(predictor.window), options.window_stride)
-    ahead = (WindowsAhead(predictor, info.image_size, options.batch_size, options.flip_average, stride)
+    focal_px = float(options.focal_px) if options.focal_px else camera.focal_from_fov(info.width, options.fov_deg)
+    ahead = (WindowsAhead(predictor, info.image_size, options.batch_size, options.flip_average, stride, focal_px)
              if options.overlap and track_person is None else None)
     try:
         track, person = _detect(options, info, start, end, rep, track_person, ahead)
@@ -533,7 +534,7 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
         batch = slice(first, min(first + options.batch_size, windows))
         idx = window_indices(centres[batch], frames, int(predictor.window))
         out = predictor.predict_windows(gather_windows(image_lm, idx), gather_windows(world_lm, idx), info.image_size,
-                                        flip_average=options.flip_average, offsets=offsets)
+                                        flip_average=options.flip_average, offsets=offsets, focal_px=focal_px)
         window_pose[batch] = np.asarray(out["pose_aa"], dtype=np.float32)
         window_betas[batch] = np.asarray(out["betas"], dtype=np.float32)
         done = len(early) + sum(min(options.batch_size, windows - b) for b in starts[:n + 1])
@@ -559,7 +560,6 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
         rep.end("smooth")
 
     rep.begin("camera", 1, "placing the person in the camera")
-    focal_px = float(options.focal_px) if options.focal_px else camera.focal_from_fov(info.width, options.fov_deg)
     posed = pose_joints(pose_aa, rest_joints)  # root at rest_joints[0]
     relative = posed - posed[:, :1]
     try:

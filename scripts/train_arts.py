@@ -16,6 +16,11 @@ When both stages are done the network is exported as an inference checkpoint (br
 MediaPipe's real output (scripts/synth/detected_clips.py) weigh as much as wanted against thousands of
 simulated ones; without it every window of every folder is seen once per pass.
 
+--world-frame camera (the default) trains a network that reads MediaPipe's world landmarks in camera axes: the
+detector's real clips are turned from its crop view by the ray to the hips (bridge/crop_view.py), as the
+simulated ones already are and as the bridge turns the video's; a fine-tune of an older checkpoint (crop, as
+given) switches it. --world-frame crop repeats runs made before session 21.
+
 Measured once on an H200 shared with a second run: 0.43 s per step of 256 windows, far below the chip's
 arithmetic rate (not profiled; the analytic IK walks the kinematic chain in many small kernels), so larger
 batches are the first thing to try there.
@@ -29,6 +34,7 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -43,7 +49,7 @@ from bridge.geometry.rotations import axis_angle_to_matrix  # noqa: E402
 from bridge.models.arts import ArtsModel, without_world_landmarks  # noqa: E402
 from bridge.hashing import sha256_file  # noqa: E402
 from bridge.models.checkpoint import body_arrays, load_checkpoint, save_checkpoint  # noqa: E402
-from bridge.models.config import ArtsConfig  # noqa: E402
+from bridge.models.config import WORLD_FRAMES, ArtsConfig  # noqa: E402
 from bridge.models.inputs import landmark_frame_vector, lifter_keypoints  # noqa: E402
 from bridge.models.losses import arts_loss, lifter_loss  # noqa: E402
 from scripts.synth.augment import hide_landmarks  # noqa: E402
@@ -184,6 +190,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="share of training windows shown without MediaPipe's world landmarks")
     parser.add_argument("--landmark-dropout", type=float, default=0.0,
                         help="share of training windows with an arm, a leg or the face hidden over part of the window")
+    parser.add_argument("--world-frame", choices=WORLD_FRAMES, default="camera",
+                        help="axes the network reads MediaPipe's world landmarks in: camera (its real output turned "
+                             "by the ray to the hips, bridge/crop_view.py) or crop (as MediaPipe gives them: every "
+                             "run before session 21); a resumed run keeps its own")
     parser.add_argument("--stride", type=int, default=4, help="frames between training windows (plus a random crop)")
     parser.add_argument("--checkpoint-every", type=int, default=200)
     parser.add_argument("--log-every", type=int, default=20)
@@ -250,11 +260,13 @@ def train(args: argparse.Namespace) -> dict:
     if parent is not None and parent.body.model_id != getattr(body, "model_id", None):
         raise SystemExit(f"{args.init_model} was trained on body model {parent.body.model_id}, not this one")
     config = (ArtsConfig.from_dict(state["config"]) if state else parent.config if parent else make_config(args))
+    if not state:
+        config = replace(config, world_frame=args.world_frame)
     torch.manual_seed(args.seed)
     model = ArtsModel(config, body)
     smpl_layer = make_smpl_layer(body).to(device)
     data = SyntheticWindows(args.data, window=config.window, split="train", stride=args.stride, flip_prob=0.5,
-                            roll_prob=args.roll_prob, roll_max_deg=args.roll_max_deg)
+                            roll_prob=args.roll_prob, roll_max_deg=args.roll_max_deg, world_frame=config.world_frame)
     budget = {"lifter": (args.lifter_steps, args.lifter_minutes, args.lifter_lr),
               "full": (args.full_steps, args.full_minutes, args.full_lr)}
     stage, step, history = "lifter", 0, []
@@ -341,6 +353,7 @@ def train(args: argparse.Namespace) -> dict:
             "data": [str(d) for d in args.data], "data_shares": args.data_shares,
             "threads": args.threads, "device": device,
             "world_dropout": args.world_dropout, "landmark_dropout": args.landmark_dropout,
+            "world_frame": config.world_frame,
             "roll": {"prob": args.roll_prob, "max_deg": args.roll_max_deg},
             "init_lifter": str(args.init_lifter) if args.init_lifter else None,
             "init_model": ({"path": str(args.init_model), "sha256": sha256_file(args.init_model),

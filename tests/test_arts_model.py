@@ -72,6 +72,9 @@ def test_config_round_trip_and_validation():
         ArtsConfig(feature_source="vit")
     with pytest.raises(ConfigError, match="divisible"):
         ArtsConfig(lifter_dim=100, lifter_heads=8)
+    with pytest.raises(ConfigError, match="world_frame"):
+        ArtsConfig(world_frame="image")
+    assert ArtsConfig.from_dict({k: v for k, v in config.to_dict().items() if k != "world_frame"}).world_frame == "crop"
 
 
 # ---------------------------------------------------------------- inputs
@@ -467,6 +470,26 @@ def test_predictor_contract(body, tmp_path):
                                atol=1e-5)
     with pytest.raises(FileNotFoundError):
         ArtsPredictor.load(tmp_path / "nothing.pt")
+
+
+def test_the_focal_length_turns_world_landmarks_only_for_a_camera_axes_network(body):
+    """world_frame "camera": MediaPipe's world landmarks are turned by the ray to the hips before the network
+    (what training does to the detector's real output); "crop" (every older checkpoint): they are read as given."""
+    from bridge.crop_view import crop_to_camera_axes
+
+    rng = np.random.default_rng(4)
+    image = np.concatenate([rng.uniform(400, 600, (2, 6, 33, 2)), rng.uniform(0.5, 1, (2, 6, 33, 2))], -1)
+    world = rng.normal(scale=0.4, size=(2, 6, 33, 3))
+    focal = 500.0
+    for frame in ("camera", "crop"):
+        torch.manual_seed(0)
+        predictor = ArtsPredictor.from_config(small_config(window=6, world_frame=frame), body=body)
+        given = predictor.predict_windows(image, world, (640, 480), flip_average=True, focal_px=focal)["pose_aa"]
+        plain = predictor.predict_windows(image, world, (640, 480), flip_average=True)["pose_aa"]
+        turned = predictor.predict_windows(image, crop_to_camera_axes(world, image, focal, (640, 480)), (640, 480),
+                                           flip_average=True)["pose_aa"]
+        np.testing.assert_allclose(given, turned if frame == "camera" else plain, atol=1e-5)
+        assert np.abs(turned - plain).max() > 1e-3  # the person is off to the side: the turn is not nothing
 
 
 def test_flip_averaged_prediction_is_mirror_equivariant(body):

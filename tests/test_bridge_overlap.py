@@ -18,7 +18,7 @@ class Summing:
     def __init__(self):
         self.calls = []
 
-    def predict_windows(self, image, world, image_size, flip_average=False, offsets=(0,)):
+    def predict_windows(self, image, world, image_size, flip_average=False, offsets=(0,), focal_px=None):
         self.calls.append(len(image))
         total = image.sum(axis=(1, 2, 3)) + 2.0 * world.sum(axis=(1, 2, 3))
         answers = total[:, None] + np.asarray(offsets)[None, :]  # (B, P): each answered frame its own value

@@ -16,7 +16,7 @@ from bridge.mirror import mirror_pose_aa  # noqa: E402
 from bridge.skeleton import SMPL_PARENTS  # noqa: E402
 from bridge.upright import roll_matrix  # noqa: E402
 from scripts.synth.augment import HIDE_GROUPS, flip_clip, hide_landmarks, roll_clip  # noqa: E402
-from scripts.synth.clip_file import load_clip  # noqa: E402
+from scripts.synth.clip_file import load_clip, write_clip  # noqa: E402
 from scripts.synth.dataset import PER_FRAME_KEYS, SyntheticWindows  # noqa: E402
 from scripts.synth.camera import project_points  # noqa: E402
 from scripts.synth.generate import GenerateConfig, generate  # noqa: E402
@@ -173,6 +173,32 @@ def test_training_windows_crop_randomly_and_flip(clips_dir):
     window = {key: clip[key][start:start + 16] for key in PER_FRAME_KEYS}
     window.update(image_size=clip["image_size"])
     np.testing.assert_allclose(item["joints_3d"].numpy(), flip_clip(window)["joints_3d"])
+
+
+def test_the_detectors_real_world_landmarks_are_turned_into_camera_axes(clips_dir, tmp_path):
+    """world_frame "camera" turns MediaPipe's world landmarks by the ray to the hips with the clip's own focal
+    length, as the bridge does for such a network; simulated clips (camera axes already) and "crop" keep them."""
+    from bridge.crop_view import crop_to_camera_axes
+
+    detected = tmp_path / "detected"
+    detected.mkdir()
+    source = sorted(clips_dir.glob("*.npz"))[0]
+    clip = load_clip(source)
+    write_clip(detected / source.name, {**clip, "landmark_source": np.array("mediapipe"), "appearance": np.array("{}")})
+    stored = load_clip(detected / source.name)
+    expected = crop_to_camera_axes(stored["mp_world"], stored["mp_image"], float(stored["focal_px"]),
+                                   tuple(int(v) for v in stored["image_size"]))
+    kwargs = dict(window=16, split=None, random_crop=False, flip_prob=0.0)
+    camera_axes = SyntheticWindows([clips_dir, detected], **kwargs)
+    as_given = SyntheticWindows([clips_dir, detected], world_frame="crop", **kwargs)
+    last = len(camera_axes.clips) - 1  # the detected copy
+    np.testing.assert_allclose(camera_axes.clips[last]["mp_world"], expected, atol=1e-6)
+    np.testing.assert_array_equal(as_given.clips[last]["mp_world"], stored["mp_world"])
+    assert np.abs(expected - stored["mp_world"]).max() > 1e-3
+    for c in range(last):
+        np.testing.assert_array_equal(camera_axes.clips[c]["mp_world"], as_given.clips[c]["mp_world"])
+    with pytest.raises(ValueError, match="world_frame"):
+        SyntheticWindows(clips_dir, world_frame="image")
 
 
 def test_empty_folder_is_explained(tmp_path):

@@ -12,6 +12,7 @@ from typing import Any
 #: Per-frame feature sources (features.py); resnet50 features are always RESNET50_DIM wide.
 FEATURE_SOURCES: tuple[str, ...] = ("landmarks", "resnet50")
 RESNET50_DIM = 2048
+WORLD_FRAMES: tuple[str, ...] = ("crop", "camera")
 
 
 class ConfigError(ValueError):
@@ -35,6 +36,10 @@ class ArtsConfig:
     #: place, the image landmarks alone), for the input ablation: real world landmarks are far noisier than
     #: the image ones.
     use_world_landmarks: bool = True
+    #: The axes the network reads MediaPipe's world landmarks in: "crop", as MediaPipe gives them (seen from a
+    #: crop around the person; every checkpoint before session 21), or "camera", turned into the camera's axes
+    #: by the ray to the hips first (bridge/crop_view.py), as the simulated training landmarks are.
+    world_frame: str = "crop"
     # temporal inverse kinematics (Sec. 3.3.1)
     tik_dim: int = 256
     tik_heads: int = 8
@@ -65,6 +70,8 @@ class ArtsConfig:
             raise ConfigError(f"window must be at least 2 frames, got {self.window}")
         if self.feature_source not in FEATURE_SOURCES:
             raise ConfigError(f"unknown feature_source '{self.feature_source}'; choose one of {FEATURE_SOURCES}")
+        if self.world_frame not in WORLD_FRAMES:
+            raise ConfigError(f"unknown world_frame '{self.world_frame}'; choose one of {WORLD_FRAMES}")
         if self.feature_source == "resnet50" and self.feature_dim != RESNET50_DIM:
             raise ConfigError(f"resnet50 features are {RESNET50_DIM}-d, got feature_dim={self.feature_dim}")
         for name in ("lifter_dim", "tik_dim", "mcr_dim"):

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..crop_view import crop_to_camera_axes
 from ..geometry.rotations import matrix_to_axis_angle
 from ..geometry.rotations import matrix_to_quaternion, quaternion_to_matrix
 from ..hashing import sha256_file
@@ -72,7 +73,8 @@ class ArtsPredictor:
     @torch.inference_mode()
     def predict_windows(self, image_landmarks: np.ndarray, world_landmarks: np.ndarray,
                         image_size: tuple[int, int], crops: np.ndarray | None = None,
-                        flip_average: bool = False, offsets: Sequence[int] | None = None) -> dict[str, np.ndarray]:
+                        flip_average: bool = False, offsets: Sequence[int] | None = None,
+                        focal_px: float | None = None) -> dict[str, np.ndarray]:
         """Mid-frame SMPL parameters for B windows (with flip_average, the average with the mirrored windows').
 
         image_landmarks (B, T, 33, 4) [x_px, y_px, visibility, presence]; world_landmarks (B, T, 33, 3)
@@ -83,6 +85,9 @@ class ArtsPredictor:
         metres; lifter_joints (B, 24, 3) the lifter's skeleton for the same frame.
         With `offsets` (P frame offsets from the mid frame), the answers for those frames of each window instead:
         pose_aa, joints_3d and lifter_joints gain a P axis after B, (B, P, 24, 3); betas stay one per window.
+        focal_px: the video's focal length, with world landmarks as MediaPipe gives them (seen from a crop around
+        the person): a network that reads them in camera axes (config world_frame "camera") gets them turned so
+        (bridge/crop_view.py). None: the world landmarks are taken as they are (simulated ones).
         """
         image_landmarks = np.asarray(image_landmarks, dtype=np.float32)
         world_landmarks = np.asarray(world_landmarks, dtype=np.float32)
@@ -99,6 +104,8 @@ class ArtsPredictor:
         columns = window // 2 + np.asarray((0,) if offsets is None else offsets, dtype=np.int64)
         if columns.ndim != 1 or not len(columns) or columns.min() < 0 or columns.max() >= window:
             raise ValueError(f"offsets {offsets} must lie inside the {window}-frame window around its mid frame")
+        if focal_px is not None and self.model.config.world_frame == "camera":
+            world_landmarks = crop_to_camera_axes(world_landmarks, image_landmarks, focal_px, image_size)
         # Bodies far from upright in the picture are seen through a rolled camera (bridge/upright.py).
         roll = np.zeros(len(image_landmarks)) if resnet else upright_roll(image_landmarks)
         rolled = roll != 0.0

@@ -14,8 +14,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from bridge.models.config import WORLD_FRAMES
+
 from .augment import flip_clip, roll_clip
-from .clip_file import load_clip
+from .clip_file import load_clip, world_in_camera_axes
 
 #: Per-frame arrays sliced into windows; the rest of a clip's arrays are per clip.
 PER_FRAME_KEYS = ("pose_aa", "trans_m", "joints_3d", "mp_image", "mp_image_clean", "mp_world", "mp_world_clean",
@@ -29,11 +31,16 @@ class SyntheticWindows(Dataset):
 
     Items are dicts of tensors: the PER_FRAME_KEYS as (T, ...) and the PER_CLIP_KEYS, plus `clip_index`
     (into `self.clip_ids`) and `start` (first frame of the window in its clip).
+    world_frame "camera": MediaPipe's real world landmarks (clips with landmark_source 'mediapipe') are turned
+    from the crop's view into camera axes with the clip's focal length, as the bridge turns them for a network
+    with that config (bridge/crop_view.py); simulated ones are in camera axes already. "crop": all as stored.
     """
 
     def __init__(self, folder: str | Path | Sequence[str | Path], window: int = 16, split: str | None = "train",
                  stride: int | None = None, random_crop: bool = True, flip_prob: float = 0.5,
-                 roll_prob: float = 0.0, roll_max_deg: float = 180.0) -> None:
+                 roll_prob: float = 0.0, roll_max_deg: float = 180.0, world_frame: str = "camera") -> None:
+        if world_frame not in WORLD_FRAMES:
+            raise ValueError(f"world_frame must be one of {WORLD_FRAMES}, got {world_frame!r}")
         folders = [Path(folder)] if isinstance(folder, (str, Path)) else [Path(f) for f in folder]
         files: list[tuple[int, Path]] = []  # (index into folders, clip file)
         for folder_index, path in enumerate(folders):
@@ -58,6 +65,8 @@ class SyntheticWindows(Dataset):
                 continue
             if clip["pose_aa"].shape[0] < window:
                 continue
+            if world_frame == "camera":
+                clip = world_in_camera_axes(clip)
             self.clips.append(clip)
             self.clip_ids.append(str(clip["clip_id"]))
             self.clip_folders.append(folder_index)

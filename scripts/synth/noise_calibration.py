@@ -11,7 +11,8 @@ world landmarks fit the truth better mirrored in depth or with left and right ex
 image plane and in depth (least-squares slope of the world landmarks' hip-relative offsets on the truth's, after
 that size: MediaPipe flattens the body towards the image plane), and mean visibility; and the whole world
 skeleton's turn against the truth (rotation vector in camera axes, degrees: x leaning towards or away from the
-camera, y heading, z roll): its per-clip mean and its spread within a clip.
+camera, y heading, z roll): its per-clip mean and its spread within a clip. Real world landmarks are first
+turned from MediaPipe's crop view into camera axes (--world-frame camera, the default), as the network reads them.
 
   python -m scripts.synth.noise_calibration --real .cache/arts/detected_v1 --simulated .cache/arts/data_v3
 """
@@ -27,7 +28,7 @@ from scipy.spatial.transform import Rotation
 from bridge.keypoints import MEDIAPIPE_FLIP
 from bridge.metrics import best_rotation
 
-from .clip_file import load_clip
+from .clip_file import load_clip, world_in_camera_axes
 
 GROUPS = {"face": list(range(11)), "torso": [11, 12, 23, 24], "elbows, knees": [13, 14, 25, 26],
           "wrists, ankles": [15, 16, 27, 28], "hands, feet": [17, 18, 19, 20, 21, 22, 29, 30, 31, 32]}
@@ -99,8 +100,11 @@ def clip_turn(clip: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray] | No
     return turn.mean(axis=0), turn.std(axis=0)
 
 
-def summarise(folder: Path, max_clips: int) -> tuple[dict[str, dict[str, float]], dict[str, float], int]:
-    """Median error per group and measure, mean per-clip confusions, over up to max_clips clips (spread)."""
+def summarise(folder: Path, max_clips: int, camera_axes: bool = True
+              ) -> tuple[dict[str, dict[str, float]], dict[str, float], int]:
+    """Median error per group and measure, mean per-clip confusions, over up to max_clips clips (spread).
+    camera_axes: MediaPipe's real world landmarks turned into camera axes first, as training and the bridge
+    turn them for a network with world_frame "camera" (clip_file.world_in_camera_axes)."""
     files = sorted(folder.glob("*.npz"))
     files = [files[i] for i in np.unique(np.linspace(0, len(files) - 1, min(max_clips, len(files))).astype(int))]
     pooled: dict[str, list[np.ndarray]] = {m: [] for m in MEASURES}
@@ -108,6 +112,8 @@ def summarise(folder: Path, max_clips: int) -> tuple[dict[str, dict[str, float]]
     turns: list[tuple[np.ndarray, np.ndarray]] = []
     for path in files:
         clip = load_clip(path)
+        if camera_axes:
+            clip = world_in_camera_axes(clip)
         errors = clip_errors(clip)
         if errors is None:
             continue
@@ -135,8 +141,11 @@ def main() -> None:
     parser.add_argument("--real", type=Path, required=True, help="clip files with real MediaPipe landmarks")
     parser.add_argument("--simulated", type=Path, required=True, help="clip files from the error model")
     parser.add_argument("--max-clips", type=int, default=200, help="per folder, spread over its files")
+    parser.add_argument("--world-frame", choices=("camera", "crop"), default="camera",
+                        help="real world landmarks turned into camera axes (as training and the bridge do for a "
+                             "network with world_frame camera) or as MediaPipe gives them (tables before session 21)")
     args = parser.parse_args()
-    results = {name: summarise(folder, args.max_clips) for name, folder in
+    results = {name: summarise(folder, args.max_clips, args.world_frame == "camera") for name, folder in
                (("real", args.real), ("simulated", args.simulated))}
     print(f"{'group':16s}{'source':>11s}" + "".join(f"{m:>17s}" for m in MEASURES))
     for group in GROUPS:

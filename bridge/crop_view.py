@@ -1,0 +1,49 @@
+"""MediaPipe's world landmarks are seen from the person's crop, not from the camera: turn them into camera axes.
+
+Why: PoseLandmarker estimates its metric skeleton from a crop around the person as if a camera looked straight
+at the crop; it does not know the focal length, so the skeleton comes out turned by the angle between the
+camera's optical axis and the ray to the person. On 173 clips of its real output on renders (detected clips,
+issue #10) the skeleton's heading error follows the hips' horizontal ray angle (slope -0.9 degree per degree)
+and its lean the vertical one (0.8-1.0), and turning the true skeleton by the whole ray rotation is the share
+that best matches MediaPipe's (0.8-1.0 equally good; 0 and 0.5 worse). Someone at the side of a 55-degree
+picture is 20-27 degrees off axis. The network trains on skeletons in camera axes, so the bridge turns
+MediaPipe's back with the focal length it has (given, or assumed from the field of view) before the network
+reads them; training turns the detector's real output the same way with each clip's own focal length.
+
+The ray is the one through the hips' midpoint in the image (MediaPipe centres its crop there). numpy only.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+#: MediaPipe image landmarks of the left and right hip.
+HIPS = (23, 24)
+
+
+def ray_rotations(points_px: np.ndarray, focal_px: float, image_size: tuple[int, int]) -> np.ndarray:
+    """(..., 3, 3) the smallest rotation taking the optical axis (0, 0, 1) onto the ray through each (..., 2)
+    pixel, principal point at the image centre (camera axes: x right, y down, z forward)."""
+    points = np.asarray(points_px, dtype=np.float64)
+    width, height = image_size
+    ray = np.stack([(points[..., 0] - 0.5 * width) / focal_px, (points[..., 1] - 0.5 * height) / focal_px,
+                    np.ones(points.shape[:-1])], axis=-1)
+    ray /= np.linalg.norm(ray, axis=-1, keepdims=True)
+    axis = np.stack([-ray[..., 1], ray[..., 0], np.zeros(ray.shape[:-1])], axis=-1)  # z x ray
+    sin, cos = np.linalg.norm(axis, axis=-1), ray[..., 2]
+    unit = axis / np.maximum(sin, 1e-12)[..., None]
+    cross = np.zeros(unit.shape + (3,))
+    cross[..., 0, 1], cross[..., 0, 2], cross[..., 1, 2] = -unit[..., 2], unit[..., 1], -unit[..., 0]
+    cross = cross - np.swapaxes(cross, -1, -2)
+    eye = np.broadcast_to(np.eye(3), cross.shape)
+    return eye + sin[..., None, None] * cross + (1.0 - cos)[..., None, None] * (cross @ cross)
+
+
+def crop_to_camera_axes(world_landmarks: np.ndarray, image_landmarks: np.ndarray, focal_px: float,
+                        image_size: tuple[int, int]) -> np.ndarray:
+    """MediaPipe world landmarks (..., 33, 3), as seen from the crop, turned into the camera's axes about the
+    hips (their origin), frame by frame, by the rotation of the ray through that frame's hips in
+    image_landmarks (..., 33, >=2, px)."""
+    hips = 0.5 * (np.asarray(image_landmarks)[..., HIPS[0], :2] + np.asarray(image_landmarks)[..., HIPS[1], :2])
+    rotation = ray_rotations(hips, float(focal_px), image_size)
+    world = np.asarray(world_landmarks, dtype=np.float64)
+    return np.einsum("...ij,...kj->...ki", rotation, world).astype(np.float32)
