@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .camera import pixel_rays, principal_point
+from .geometry.rotations import axis_angle_to_matrix
+
 #: MediaPipe image landmarks of the left and right hip.
 HIPS = (23, 24)
 
@@ -23,19 +26,10 @@ HIPS = (23, 24)
 def ray_rotations(points_px: np.ndarray, focal_px: float, image_size: tuple[int, int]) -> np.ndarray:
     """(..., 3, 3) the smallest rotation taking the optical axis (0, 0, 1) onto the ray through each (..., 2)
     pixel, principal point at the image centre (camera axes: x right, y down, z forward)."""
-    points = np.asarray(points_px, dtype=np.float64)
-    width, height = image_size
-    ray = np.stack([(points[..., 0] - 0.5 * width) / focal_px, (points[..., 1] - 0.5 * height) / focal_px,
-                    np.ones(points.shape[:-1])], axis=-1)
-    ray /= np.linalg.norm(ray, axis=-1, keepdims=True)
+    ray = pixel_rays(points_px, focal_px, principal_point(image_size))
     axis = np.stack([-ray[..., 1], ray[..., 0], np.zeros(ray.shape[:-1])], axis=-1)  # z x ray
-    sin, cos = np.linalg.norm(axis, axis=-1), ray[..., 2]
-    unit = axis / np.maximum(sin, 1e-12)[..., None]
-    cross = np.zeros(unit.shape + (3,))
-    cross[..., 0, 1], cross[..., 0, 2], cross[..., 1, 2] = -unit[..., 2], unit[..., 1], -unit[..., 0]
-    cross = cross - np.swapaxes(cross, -1, -2)
-    eye = np.broadcast_to(np.eye(3), cross.shape)
-    return eye + sin[..., None, None] * cross + (1.0 - cos)[..., None, None] * (cross @ cross)
+    sin = np.linalg.norm(axis, axis=-1, keepdims=True)
+    return axis_angle_to_matrix(axis / np.maximum(sin, 1e-12) * np.arctan2(sin, ray[..., 2:3]))
 
 
 def crop_to_camera_axes(world_landmarks: np.ndarray, image_landmarks: np.ndarray, focal_px: float,
@@ -43,7 +37,8 @@ def crop_to_camera_axes(world_landmarks: np.ndarray, image_landmarks: np.ndarray
     """MediaPipe world landmarks (..., 33, 3), as seen from the crop, turned into the camera's axes about the
     hips (their origin), frame by frame, by the rotation of the ray through that frame's hips in
     image_landmarks (..., 33, >=2, px)."""
-    hips = 0.5 * (np.asarray(image_landmarks)[..., HIPS[0], :2] + np.asarray(image_landmarks)[..., HIPS[1], :2])
+    image = np.asarray(image_landmarks)
+    hips = 0.5 * (image[..., HIPS[0], :2] + image[..., HIPS[1], :2])
     rotation = ray_rotations(hips, float(focal_px), image_size)
     world = np.asarray(world_landmarks, dtype=np.float64)
     return np.einsum("...ij,...kj->...ki", rotation, world).astype(np.float32)

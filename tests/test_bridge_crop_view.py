@@ -19,10 +19,9 @@ def test_the_ray_rotation_is_a_rotation_onto_the_pixels_ray(pixel):
     rotation = ray_rotations(np.array(pixel), 500.0, SIZE)
     np.testing.assert_allclose(rotation @ rotation.T, np.eye(3), atol=1e-12)
     assert np.linalg.det(rotation) == pytest.approx(1.0)
-    axis = rotation @ np.array([0.0, 0.0, 1.0])
-    np.testing.assert_allclose(_project(5.0 * axis[None], 500.0)[0], pixel, atol=1e-9)
+    ray = rotation @ np.array([0.0, 0.0, 1.0])
+    np.testing.assert_allclose(_project(5.0 * ray[None], 500.0)[0], pixel, atol=1e-9)
     # the smallest such rotation: it keeps the direction perpendicular to both the axis and the ray
-    ray = axis
     normal = np.cross([0.0, 0.0, 1.0], ray)
     if np.linalg.norm(normal) > 1e-9:
         np.testing.assert_allclose(rotation @ normal, normal, atol=1e-12)

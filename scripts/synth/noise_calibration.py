@@ -27,6 +27,7 @@ from scipy.spatial.transform import Rotation
 
 from bridge.keypoints import MEDIAPIPE_FLIP
 from bridge.metrics import best_rotation
+from bridge.models.config import WORLD_FRAMES
 
 from .clip_file import load_clip, world_in_camera_axes
 
@@ -141,7 +142,7 @@ def main() -> None:
     parser.add_argument("--real", type=Path, required=True, help="clip files with real MediaPipe landmarks")
     parser.add_argument("--simulated", type=Path, required=True, help="clip files from the error model")
     parser.add_argument("--max-clips", type=int, default=200, help="per folder, spread over its files")
-    parser.add_argument("--world-frame", choices=("camera", "crop"), default="camera",
+    parser.add_argument("--world-frame", choices=WORLD_FRAMES, default="camera",
                         help="real world landmarks turned into camera axes (as training and the bridge do for a "
                              "network with world_frame camera) or as MediaPipe gives them (tables before session 21)")
     args = parser.parse_args()
