@@ -14,7 +14,9 @@ tracker (process_video's `track_person`), over a black video of the clip's size 
 reads frame rate and size from it; nothing is found in it, so looking again for missed frames changes
 nothing). Every --variant runs process_video with those options (foot lock off, smoothing none, the clip's
 own focal length) and is scored against the clip's exact joints as eval_rendered.py scores renders (same
-metrics, hip-aligned, frame-weighted over clips).
+metrics, hip-aligned, frame-weighted over clips). Detected clips that any compared network (or one it was
+fine-tuned from) trained on are left out before drawing (scripts/synth/trained_clips.py), so every variant is
+scored on the same clips and none on its own training data.
 
     python scripts/eval_simulated_bridge.py --data .cache/arts/data_v9 [--splits test,unseen] [--clips 40] \
         [--seed 0] [--variant 'no re-aim={"limb_reaim": 0}' --variant 're-aim 0.2={"limb_reaim": 0.2}' ...]
@@ -35,6 +37,7 @@ if str(REPO) not in sys.path:
 
 from bridge import tracking  # noqa: E402
 from scripts.eval_rendered import aggregate, format_pose_table, pose_scores  # noqa: E402
+from scripts.synth import trained_clips  # noqa: E402
 from scripts.synth.clip_file import load_clip  # noqa: E402
 
 SPLITS = ("test", "unseen")
@@ -55,11 +58,21 @@ def parse_variant(text: str) -> tuple[str, dict]:
     return name.strip(), parsed
 
 
-def choose_clips(data: Path, split: str, count: int, seed: int) -> list[Path]:
-    """`count` clip files of `split`, drawn without replacement, in a seed-fixed order."""
+def choose_clips(data: Path, split: str, count: int, seed: int, leave_out: set[str] = frozenset()) -> list[Path]:
+    """`count` clip files of `split` whose clip_id is not in `leave_out`, drawn without replacement, in a
+    seed-fixed order."""
     files = sorted(data.glob(f"{split}-*.npz"))
     if not files:
         raise SystemExit(f"no '{split}' clips in {data}: make them with scripts/synth/generate.py")
+    if leave_out:
+        kept = [f for f in files if trained_clips.clip_id(f) not in leave_out]
+        if len(kept) < len(files):
+            print(f"{data.name} '{split}': {len(files) - len(kept)} of {len(files)} clips left out: a compared "
+                  "network trained on them (scripts/synth/trained_clips.py)", file=sys.stderr)
+        if not kept:
+            raise SystemExit(f"every '{split}' clip in {data} was trained on by a compared network: render new "
+                             "ones with scripts/synth/detected_clips.py and another --seed")
+        files = kept
     order = np.random.default_rng(seed).permutation(len(files))[:count]
     return [files[k] for k in sorted(order)]
 
@@ -128,11 +141,13 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     parser.add_argument("--json", type=Path, default=None, help="also write the tables here")
     args = parser.parse_args(argv)
     variants = dict(args.variant or [parse_variant(v) for v in DEFAULT_VARIANTS])
+    leave_out = set().union(*(trained_clips.checkpoint_clip_ids(options.get("checkpoint"))
+                              for options in variants.values()))
     tables = {}
     with tempfile.TemporaryDirectory() as tmp:
         for split in [s.strip() for s in args.splits.split(",") if s.strip()]:
             scores: dict[str, list] = {name: [] for name in variants}
-            clips = choose_clips(args.data, split, args.clips, args.seed)
+            clips = choose_clips(args.data, split, args.clips, args.seed, leave_out)
             for number, path in enumerate(clips, start=1):
                 for name, row in score_clip(path, variants, Path(tmp)).items():
                     scores[name].append(row)

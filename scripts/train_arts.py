@@ -53,6 +53,7 @@ from bridge.models.config import WORLD_FRAMES, ArtsConfig  # noqa: E402
 from bridge.models.inputs import landmark_frame_vector, lifter_keypoints  # noqa: E402
 from bridge.models.losses import arts_loss, lifter_loss  # noqa: E402
 from scripts.synth.augment import hide_landmarks  # noqa: E402
+from scripts.synth import trained_clips  # noqa: E402
 from scripts.synth.dataset import SyntheticWindows  # noqa: E402
 from torch.utils.data import DataLoader, WeightedRandomSampler, default_collate  # noqa: E402
 
@@ -351,6 +352,7 @@ def train(args: argparse.Namespace) -> dict:
             "training_time_s": round(sum(spent.values()), 1),
             "stage_time_s": {k: round(v, 1) for k, v in spent.items()},
             "data": [str(d) for d in args.data], "data_shares": args.data_shares,
+            trained_clips.META_KEY: data.detected_clip_ids(args.data_shares),
             "threads": args.threads, "device": device,
             "world_dropout": args.world_dropout, "landmark_dropout": args.landmark_dropout,
             "world_frame": config.world_frame,

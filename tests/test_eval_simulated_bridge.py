@@ -58,3 +58,14 @@ def test_every_variant_runs_the_bridge_on_the_stored_track(clips_dir):
         assert off["Det %"] == on["Det %"] > 50.0  # the stored track, not a detector on the black video
         assert on["MPJPE-14"] != off["MPJPE-14"]  # the option reached the bridge
         assert off["Depth-14"] <= off["MPJPE-14"] and off["Plane-14"] <= off["MPJPE-14"]
+
+
+def test_clips_a_compared_network_trained_on_are_never_drawn(clips_dir):
+    from scripts.synth.trained_clips import clip_id
+
+    unseen = sorted(clips_dir.glob("unseen-*.npz"))
+    trained = {clip_id(unseen[0]), clip_id(unseen[2])}
+    chosen = choose_clips(clips_dir, "unseen", 1000, seed=3, leave_out=trained)
+    assert chosen == [f for k, f in enumerate(unseen) if k not in (0, 2)]
+    with pytest.raises(SystemExit, match="trained on by a compared network"):
+        choose_clips(clips_dir, "unseen", 1, seed=0, leave_out={clip_id(f) for f in unseen})

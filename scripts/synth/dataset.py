@@ -75,6 +75,13 @@ class SyntheticWindows(Dataset):
         self.index = [(c, start) for c, clip in enumerate(self.clips)
                       for start in range(0, clip["pose_aa"].shape[0] - window + 1, self.stride)]
 
+    def detected_clip_ids(self, shares: Sequence[float] | None = None) -> list[str]:
+        """Sorted ids of the clips of the detector's real output (landmark_source 'mediapipe') that training
+        draws from: every folder, or those with a share above 0 (trained_clips.py keeps them out of choosing)."""
+        return sorted({self.clip_ids[c] for c, clip in enumerate(self.clips)
+                       if str(clip.get("landmark_source", "simulated")) == "mediapipe"
+                       and (shares is None or shares[self.clip_folders[c]] > 0)})
+
     def window_weights(self, shares: Sequence[float]) -> np.ndarray:
         """Per-window sampling weights that draw a window from folder i with probability shares[i] (normalised),
         uniformly within the folder: a few hundred clips of MediaPipe's real output can then weigh as much as

@@ -1,0 +1,54 @@
+"""Which detected clips a checkpoint has learnt from, so that a choosing set can leave them out.
+
+Why: a detected clip (detected_clips.py: real MediaPipe output on a render) tells which of two networks
+generalises better only if neither trained on it. Sessions 20-21 compared fine-tunes with the shipped network
+on 89 seed-7 clips believed unseen, but the shipped run had read the whole seed-7 folder as it then was
+(plans 0-159), so it was scored on its own training clips and each fine-tune looked 8-9 mm worse than it was.
+
+How: train_arts.py records the ids of the detected clips it trains on in the checkpoint's meta (META_KEY); a
+fine-tune's meta holds its parent's under meta["init_model"]["meta"], so the whole lineage is known. The
+shipped checkpoint and its ancestors trained before ids were recorded: the model card lists the ids it is
+known to have trained on (CARD_KEY; from the archives still in the repository). torch is imported only to
+read a checkpoint.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+META_KEY = "detected_clip_ids"
+CARD_KEY = "trained_detected_clip_ids"
+MODEL_CARD = Path(__file__).resolve().parents[2] / "addon_manifest" / "models" / "arts_default.json"
+
+
+def lineage_clip_ids(sha256: str, meta: dict[str, Any] | None, card: dict[str, Any]) -> set[str]:
+    """Ids of the detected clips that a checkpoint (its file's sha256 and meta) or any checkpoint it was
+    fine-tuned from trained on; `card` (the shipped model card) answers for the shipped file."""
+    ids: set[str] = set()
+    while sha256 or meta:
+        if sha256 and sha256 == card.get("sha256"):
+            ids.update(card.get(CARD_KEY, []))
+        ids.update((meta or {}).get(META_KEY, []))
+        parent = (meta or {}).get("init_model") or {}
+        sha256, meta = parent.get("sha256"), parent.get("meta")
+    return ids
+
+
+def checkpoint_clip_ids(path: Path | None) -> set[str]:
+    """lineage_clip_ids of a checkpoint file (None: the shipped one)."""
+    from bridge.hashing import sha256_file
+    from bridge.models.checkpoint import load_checkpoint
+    from bridge.models.registry import DEFAULT_CHECKPOINT
+
+    path = Path(path) if path else DEFAULT_CHECKPOINT
+    card = json.loads(MODEL_CARD.read_text()) if MODEL_CARD.is_file() else {}
+    return lineage_clip_ids(sha256_file(path), load_checkpoint(path).meta, card)
+
+
+def clip_id(path: Path) -> str:
+    """The clip_id stored in a clip file, read without loading its arrays."""
+    with np.load(path, allow_pickle=False) as data:
+        return str(data["clip_id"])

@@ -1,0 +1,45 @@
+"""Which detected clips a checkpoint and its ancestors trained on (scripts/synth/trained_clips.py)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from scripts.synth import trained_clips
+from scripts.synth.clip_file import load_clip, write_clip
+from scripts.synth.dataset import SyntheticWindows
+from scripts.synth.generate import GenerateConfig, generate
+
+
+def test_a_fine_tune_answers_for_its_own_clips_its_ancestors_and_the_shipped_cards():
+    card = {"sha256": "shipped", trained_clips.CARD_KEY: ["seed7:a", "seed7:b"]}
+    grandparent = {trained_clips.META_KEY: ["old"], "init_model": None}
+    parent = {trained_clips.META_KEY: ["mid"], "init_model": {"sha256": "gp", "meta": grandparent}}
+    child = {trained_clips.META_KEY: ["new"], "init_model": {"sha256": "p", "meta": parent}}
+    assert trained_clips.lineage_clip_ids("c", child, card) == {"new", "mid", "old"}
+    assert trained_clips.lineage_clip_ids("shipped", {}, card) == {"seed7:a", "seed7:b"}
+    of_shipped = {trained_clips.META_KEY: ["new"], "init_model": {"sha256": "shipped", "meta": {"steps": 1}}}
+    assert trained_clips.lineage_clip_ids("c", of_shipped, card) == {"new", "seed7:a", "seed7:b"}
+    assert trained_clips.lineage_clip_ids("other", None, card) == set()
+
+
+def test_the_shipped_checkpoint_is_known_to_have_trained_on_the_early_seed_7_clips():
+    card = json.loads(trained_clips.MODEL_CARD.read_text())
+    ids = trained_clips.checkpoint_clip_ids(None)
+    assert ids == set(card[trained_clips.CARD_KEY]) and len(ids) == 153
+    assert "expmap:train/soccer/soccer_2@7#r1" in ids  # plan 1 of train-seed7-random-4s
+
+
+def test_training_records_the_detected_clips_it_draws_from(tmp_path):
+    simulated, detected = tmp_path / "simulated", tmp_path / "detected"
+    generate(simulated, None, GenerateConfig(clip_frames=20, procedural=6, seed=2), log=lambda _: None)
+    detected.mkdir()
+    sources = sorted(simulated.glob("train-*.npz"))[:2]
+    for source in sources:
+        write_clip(detected / source.name, {**load_clip(source), "landmark_source": np.array("mediapipe"),
+                                            "appearance": np.array("{}")})
+    ids = sorted(str(load_clip(s)["clip_id"]) for s in sources)
+    windows = SyntheticWindows([simulated, detected], window=8, split="train", world_frame="crop")
+    assert windows.detected_clip_ids() == ids
+    assert windows.detected_clip_ids([1.0, 0.0]) == []
+    assert trained_clips.clip_id(detected / sources[0].name) == str(load_clip(sources[0])["clip_id"])
