@@ -59,13 +59,13 @@ def parse_variant(text: str) -> tuple[str, dict]:
 
 
 def choose_clips(data: Path, split: str, count: int, seed: int, leave_out: set[str] = frozenset()) -> list[Path]:
-    """`count` clip files of `split` whose clip_id is not in `leave_out`, drawn without replacement, in a
-    seed-fixed order."""
+    """`count` clip files of `split` that show no motion piece of a clip id in `leave_out`, drawn without
+    replacement, in a seed-fixed order."""
     files = sorted(data.glob(f"{split}-*.npz"))
     if not files:
         raise SystemExit(f"no '{split}' clips in {data}: make them with scripts/synth/generate.py")
     if leave_out:
-        kept = [f for f in files if trained_clips.clip_id(f) not in leave_out]
+        kept = [f for f in files if not trained_clips.seen(f, leave_out)]
         if len(kept) < len(files):
             print(f"{data.name} '{split}': {len(files) - len(kept)} of {len(files)} clips left out: a compared "
                   "network trained on them (scripts/synth/trained_clips.py)", file=sys.stderr)

@@ -43,3 +43,12 @@ def test_training_records_the_detected_clips_it_draws_from(tmp_path):
     assert windows.detected_clip_ids() == ids
     assert windows.detected_clip_ids([1.0, 0.0]) == []
     assert trained_clips.clip_id(detected / sources[0].name) == str(load_clip(sources[0])["clip_id"])
+
+
+def test_a_tumbled_twin_counts_as_the_same_motion_piece(tmp_path):
+    generate(tmp_path, None, GenerateConfig(clip_frames=20, procedural=3, seed=4), log=lambda _: None)
+    path = sorted(tmp_path.glob("*.npz"))[0]
+    name = trained_clips.clip_id(path)
+    assert trained_clips.motion_piece(name + "~tumble") == name
+    assert trained_clips.seen(path, {name + "~tumble"}) and trained_clips.seen(path, {name})
+    assert not trained_clips.seen(path, {"procedural:walk:1@0#r9~tumble"})

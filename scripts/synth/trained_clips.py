@@ -3,7 +3,8 @@
 Why: a detected clip (detected_clips.py: real MediaPipe output on a render) tells which of two networks
 generalises better only if neither trained on it. Sessions 20-21 compared fine-tunes with the shipped network
 on 89 seed-7 clips believed unseen, but the shipped run had read the whole seed-7 folder as it then was
-(plans 0-159), so it was scored on its own training clips and each fine-tune looked 8-9 mm worse than it was.
+(plans 0-159), so it was scored on its own training clips and each fine-tune looked 8-9 mm worse than it was;
+and the fine-tunes had trained on the tumbled twins of every seed-8 upright clip they were then chosen on.
 
 How: train_arts.py records the ids of the detected clips it trains on in the checkpoint's meta (META_KEY); a
 fine-tune's meta holds its parent's under meta["init_model"]["meta"], so the whole lineage is known. The
@@ -22,6 +23,12 @@ import numpy as np
 META_KEY = "detected_clip_ids"
 CARD_KEY = "trained_detected_clip_ids"
 MODEL_CARD = Path(__file__).resolve().parents[2] / "addon_manifest" / "models" / "arts_default.json"
+
+
+def motion_piece(clip_id: str) -> str:
+    """The piece of motion, body and look a detected clip shows, without its variant (detected_clips.py marks a
+    clip turned head over heels '~tumble'): a network that trained on one variant has seen the piece."""
+    return clip_id.split("~", 1)[0]
 
 
 def lineage_clip_ids(sha256: str, meta: dict[str, Any] | None, card: dict[str, Any]) -> set[str]:
@@ -52,3 +59,8 @@ def clip_id(path: Path) -> str:
     """The clip_id stored in a clip file, read without loading its arrays."""
     with np.load(path, allow_pickle=False) as data:
         return str(data["clip_id"])
+
+
+def seen(path: Path, trained: set[str]) -> bool:
+    """Whether the clip file shows a motion piece of one of the `trained` clip ids."""
+    return motion_piece(clip_id(path)) in {motion_piece(i) for i in trained}
