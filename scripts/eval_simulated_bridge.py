@@ -19,7 +19,7 @@ fine-tuned from) trained on are left out before drawing (scripts/synth/trained_c
 scored on the same clips and none on its own training data.
 
     python scripts/eval_simulated_bridge.py --data .cache/arts/data_v9 [--splits test,unseen] [--clips 40] \
-        [--seed 0] [--variant 'no re-aim={"limb_reaim": 0}' --variant 're-aim 0.2={"limb_reaim": 0.2}' ...]
+        [--seed 0] [--per-clip] [--variant 'no re-aim={"limb_reaim": 0}' --variant 're-aim 0.2={"limb_reaim": 0.2}' ...]
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bridge import tracking  # noqa: E402
-from scripts.eval_rendered import aggregate, format_pose_table, pose_scores  # noqa: E402
+from scripts.eval_rendered import format_pose_table, pose_scores, table_rows  # noqa: E402
 from scripts.synth import trained_clips  # noqa: E402
 from scripts.synth.clip_file import load_clip  # noqa: E402
 
@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variant", type=parse_variant, action="append", default=None,
                         help="NAME={json ProcessOptions}; repeat (default: limb re-aim off and default)")
-    parser.add_argument("--json", type=Path, default=None, help="also write the tables here")
+    parser.add_argument("--per-clip", action="store_true", help="also one table row per clip")
+    parser.add_argument("--json", type=Path, default=None, help="also write the tables (and each clip's scores) here")
     args = parser.parse_args(argv)
     variants = dict(args.variant or [parse_variant(v) for v in DEFAULT_VARIANTS])
     leave_out = set().union(*(trained_clips.checkpoint_clip_ids(options.get("checkpoint"))
@@ -146,13 +147,13 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     tables = {}
     with tempfile.TemporaryDirectory() as tmp:
         for split in [s.strip() for s in args.splits.split(",") if s.strip()]:
-            scores: dict[str, list] = {name: [] for name in variants}
+            scores: dict[str, dict] = {name: {} for name in variants}
             clips = choose_clips(args.data, split, args.clips, args.seed, leave_out)
             for number, path in enumerate(clips, start=1):
                 for name, row in score_clip(path, variants, Path(tmp)).items():
-                    scores[name].append(row)
+                    scores[name][path.stem] = row
                 print(f"{split} {number}/{len(clips)} {path.name}", file=sys.stderr, flush=True)
-            tables[split] = {name: aggregate(rows) for name, rows in scores.items()}
+            tables[split] = table_rows(scores, args.per_clip)
             print(f"\n## {args.data.name}, split '{split}': {len(clips)} clips, foot lock off, smoothing none\n")
             print(format_pose_table(tables[split]))
     if args.json:

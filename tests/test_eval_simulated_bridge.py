@@ -50,10 +50,12 @@ def test_the_stored_track_has_nothing_where_the_detector_found_nobody(clips_dir)
 
 def test_every_variant_runs_the_bridge_on_the_stored_track(clips_dir):
     tables = main(["--data", str(clips_dir), "--clips", "1", "--variant", 'off={"limb_reaim": 0}',
-                   "--variant", 'on={"limb_reaim": 0.5}'])
+                   "--variant", 'on={"limb_reaim": 0.5}', "--per-clip"])
     assert set(tables) == {"test", "unseen"}
     for rows in tables.values():
         off, on = rows["off"], rows["on"]
+        (clip_row,) = [row for name, row in rows.items() if name.startswith("  off: ")]  # --per-clip, one clip
+        assert clip_row["MPJPE-14"] == off["MPJPE-14"]
         assert 0.0 < off["MPJPE-14"] < 400.0 and math.isfinite(off["Accel"])
         assert off["Det %"] == on["Det %"] > 50.0  # the stored track, not a detector on the black video
         assert on["MPJPE-14"] != off["MPJPE-14"]  # the option reached the bridge
