@@ -12,7 +12,7 @@ from scripts.synth.generate import GenerateConfig, generate
 
 
 def test_a_fine_tune_answers_for_its_own_clips_its_ancestors_and_the_shipped_cards():
-    card = {"sha256": "shipped", trained_clips.CARD_KEY: ["seed7:a", "seed7:b"]}
+    card = {"sha256": "newer", trained_clips.CARD_KEY: {"sha256": "shipped", "clip_ids": ["seed7:a", "seed7:b"]}}
     grandparent = {trained_clips.META_KEY: ["old"], "init_model": None}
     parent = {trained_clips.META_KEY: ["mid"], "init_model": {"sha256": "gp", "meta": grandparent}}
     child = {trained_clips.META_KEY: ["new"], "init_model": {"sha256": "p", "meta": parent}}
@@ -26,7 +26,7 @@ def test_a_fine_tune_answers_for_its_own_clips_its_ancestors_and_the_shipped_car
 def test_the_shipped_checkpoint_is_known_to_have_trained_on_the_early_seed_7_clips():
     card = json.loads(trained_clips.MODEL_CARD.read_text())
     ids = trained_clips.checkpoint_clip_ids(None)
-    assert ids == set(card[trained_clips.CARD_KEY]) and len(ids) == 153
+    assert ids == set(card[trained_clips.CARD_KEY]["clip_ids"]) and len(ids) == 153
     assert "expmap:train/soccer/soccer_2@7#r1" in ids  # plan 1 of train-seed7-random-4s
 
 

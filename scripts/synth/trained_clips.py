@@ -8,9 +8,9 @@ and the fine-tunes had trained on the tumbled twins of every seed-8 upright clip
 
 How: train_arts.py records the ids of the detected clips it trains on in the checkpoint's meta (META_KEY); a
 fine-tune's meta holds its parent's under meta["init_model"]["meta"], so the whole lineage is known. The
-shipped checkpoint and its ancestors trained before ids were recorded: the model card lists the ids it is
-known to have trained on (CARD_KEY; from the archives still in the repository). torch is imported only to
-read a checkpoint.
+checkpoint shipped in session 9 (ef7d72e3) and its ancestors trained before ids were recorded: the model card
+lists the ids that checkpoint is known to have trained on, with its sha256 (CARD_KEY; from the archives still
+in the repository), and every descendant of it inherits them. torch is imported only to read a checkpoint.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 META_KEY = "detected_clip_ids"
-CARD_KEY = "trained_detected_clip_ids"
+CARD_KEY = "trained_detected_clips"
 MODEL_CARD = Path(__file__).resolve().parents[2] / "addon_manifest" / "models" / "arts_default.json"
 
 
@@ -33,11 +33,12 @@ def motion_piece(clip_id: str) -> str:
 
 def lineage_clip_ids(sha256: str, meta: dict[str, Any] | None, card: dict[str, Any]) -> set[str]:
     """Ids of the detected clips that a checkpoint (its file's sha256 and meta) or any checkpoint it was
-    fine-tuned from trained on; `card` (the shipped model card) answers for the shipped file."""
+    fine-tuned from trained on; the model card's CARD_KEY entry answers for the checkpoint it names."""
+    legacy = card.get(CARD_KEY) or {}
     ids: set[str] = set()
     while sha256 or meta:
-        if sha256 and sha256 == card.get("sha256"):
-            ids.update(card.get(CARD_KEY, []))
+        if sha256 and sha256 == legacy.get("sha256"):
+            ids.update(legacy.get("clip_ids", []))
         ids.update((meta or {}).get(META_KEY, []))
         parent = (meta or {}).get("init_model") or {}
         sha256, meta = parent.get("sha256"), parent.get("meta")
