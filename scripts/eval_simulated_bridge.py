@@ -14,7 +14,8 @@ tracker (process_video's `track_person`), over a black video of the clip's size 
 reads frame rate and size from it; nothing is found in it, so looking again for missed frames changes
 nothing). Every --variant runs process_video with those options (foot lock off, smoothing none, the clip's
 own focal length) and is scored against the clip's exact joints as eval_rendered.py scores renders (same
-metrics, hip-aligned, frame-weighted over clips). Detected clips that any compared network (or one it was
+metrics, hip-aligned, frame-weighted over clips), beside MediaPipe's own world landmarks (the clip's mp_world
+read as the skeleton) on the same frames. Detected clips that any compared network (or one it was
 fine-tuned from) trained on are left out before drawing (scripts/synth/trained_clips.py), so every variant is
 scored on the same clips and none on its own training data.
 
@@ -36,7 +37,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bridge import tracking  # noqa: E402
-from scripts.eval_rendered import format_pose_table, pose_scores, table_rows  # noqa: E402
+from scripts.eval_rendered import (MEDIAPIPE_ROW, baseline_scores, format_pose_table, pose_scores,  # noqa: E402
+                                   table_rows)
 from scripts.synth import trained_clips  # noqa: E402
 from scripts.synth.clip_file import load_clip  # noqa: E402
 
@@ -114,7 +116,8 @@ def run_on_track(video: Path, track: tracking.TrackedClip, box: list[float], foc
 
 
 def score_clip(path: Path, variants: dict[str, dict], work: Path) -> dict[str, dict]:
-    """{variant: pose_scores} of one simulated clip."""
+    """{variant: pose_scores} of one simulated clip, and MediaPipe's world landmarks as the baseline row, all on
+    the frames where every variant and the track have the person."""
     clip = load_clip(path)
     track = simulated_track(clip)
     if not track.valid.any():
@@ -122,10 +125,11 @@ def score_clip(path: Path, variants: dict[str, dict], work: Path) -> dict[str, d
     size = (int(clip["image_size"][0]), int(clip["image_size"][1]))
     video = black_video(work / f"{path.stem}.mp4", len(track.valid), size, float(clip["fps"]))
     box = person_box(track)
-    out = {}
-    for name, options in variants.items():
-        joints, valid = run_on_track(video, track, box, float(clip["focal_px"]), **options)
-        out[name] = pose_scores(joints, clip["joints_3d"], valid)
+    answers = {name: run_on_track(video, track, box, float(clip["focal_px"]), **options)
+               for name, options in variants.items()}
+    both = np.logical_and.reduce([valid for _, valid in answers.values()])
+    out = {name: pose_scores(joints, clip["joints_3d"], both) for name, (joints, _) in answers.items()}
+    out[MEDIAPIPE_ROW] = baseline_scores(clip["mp_world"], clip["joints_3d"], both)
     return out
 
 
@@ -147,7 +151,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     tables = {}
     with tempfile.TemporaryDirectory() as tmp:
         for split in [s.strip() for s in args.splits.split(",") if s.strip()]:
-            scores: dict[str, dict] = {name: {} for name in variants}
+            scores: dict[str, dict] = {name: {} for name in [*variants, MEDIAPIPE_ROW]}
             clips = choose_clips(args.data, split, args.clips, args.seed, leave_out)
             for number, path in enumerate(clips, start=1):
                 for name, row in score_clip(path, variants, Path(tmp)).items():

@@ -60,6 +60,8 @@ def test_every_variant_runs_the_bridge_on_the_stored_track(clips_dir):
         assert off["Det %"] == on["Det %"] > 50.0  # the stored track, not a detector on the black video
         assert on["MPJPE-14"] != off["MPJPE-14"]  # the option reached the bridge
         assert off["Depth-14"] <= off["MPJPE-14"] and off["Plane-14"] <= off["MPJPE-14"]
+        baseline = rows["MediaPipe world landmarks"]  # the detector's own skeleton on the same frames
+        assert 0.0 < baseline["MPJPE-14"] < 400.0 and baseline["Det %"] == off["Det %"]
 
 
 def test_clips_a_compared_network_trained_on_are_never_drawn(clips_dir):
