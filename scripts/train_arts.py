@@ -19,7 +19,8 @@ simulated ones; without it every window of every folder is seen once per pass.
 --world-frame camera (the default) trains a network that reads MediaPipe's world landmarks in camera axes: the
 detector's real clips are turned from its crop view by the ray to the hips (bridge/crop_view.py), as the
 simulated ones already are and as the bridge turns the video's; a fine-tune of an older checkpoint (crop, as
-given) switches it. --world-frame crop repeats runs made before session 21.
+given) switches it. --world-frame crop repeats runs made before session 21. A new run turns the lean by
+crop_view.LEAN_SHARE of the ray (config world_lean_share; runs of sessions 21-22 turned it whole).
 
 Measured once on an H200 shared with a second run: 0.43 s per step of 256 windows, far below the chip's
 arithmetic rate (not profiled; the analytic IK walks the kinematic chain in many small kernels), so larger
@@ -45,6 +46,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bridge.crop_view import LEAN_SHARE  # noqa: E402
 from bridge.geometry.rotations import axis_angle_to_matrix  # noqa: E402
 from bridge.models.arts import ArtsModel, without_world_landmarks  # noqa: E402
 from bridge.hashing import sha256_file  # noqa: E402
@@ -262,12 +264,13 @@ def train(args: argparse.Namespace) -> dict:
         raise SystemExit(f"{args.init_model} was trained on body model {parent.body.model_id}, not this one")
     config = (ArtsConfig.from_dict(state["config"]) if state else parent.config if parent else make_config(args))
     if not state:
-        config = replace(config, world_frame=args.world_frame)
+        config = replace(config, world_frame=args.world_frame, world_lean_share=LEAN_SHARE)
     torch.manual_seed(args.seed)
     model = ArtsModel(config, body)
     smpl_layer = make_smpl_layer(body).to(device)
     data = SyntheticWindows(args.data, window=config.window, split="train", stride=args.stride, flip_prob=0.5,
-                            roll_prob=args.roll_prob, roll_max_deg=args.roll_max_deg, world_frame=config.world_frame)
+                            roll_prob=args.roll_prob, roll_max_deg=args.roll_max_deg, world_frame=config.world_frame,
+                            lean_share=config.world_lean_share)
     budget = {"lifter": (args.lifter_steps, args.lifter_minutes, args.lifter_lr),
               "full": (args.full_steps, args.full_minutes, args.full_lr)}
     stage, step, history = "lifter", 0, []
@@ -355,7 +358,7 @@ def train(args: argparse.Namespace) -> dict:
             trained_clips.META_KEY: data.detected_clip_ids(args.data_shares),
             "threads": args.threads, "device": device,
             "world_dropout": args.world_dropout, "landmark_dropout": args.landmark_dropout,
-            "world_frame": config.world_frame,
+            "world_frame": config.world_frame, "world_lean_share": config.world_lean_share,
             "roll": {"prob": args.roll_prob, "max_deg": args.roll_max_deg},
             "init_lifter": str(args.init_lifter) if args.init_lifter else None,
             "init_model": ({"path": str(args.init_model), "sha256": sha256_file(args.init_model),

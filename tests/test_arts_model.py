@@ -474,20 +474,22 @@ def test_predictor_contract(body, tmp_path):
 
 def test_the_focal_length_turns_world_landmarks_only_for_a_camera_axes_network(body):
     """world_frame "camera": MediaPipe's world landmarks are turned by the ray to the hips before the network
-    (what training does to the detector's real output); "crop" (every older checkpoint): they are read as given."""
+    (what training does to the detector's real output), the lean by the config's share; "crop" (every older
+    checkpoint): they are read as given."""
     from bridge.crop_view import crop_to_camera_axes
 
     rng = np.random.default_rng(4)
     image = np.concatenate([rng.uniform(400, 600, (2, 6, 33, 2)), rng.uniform(0.5, 1, (2, 6, 33, 2))], -1)
     world = rng.normal(scale=0.4, size=(2, 6, 33, 3))
     focal = 500.0
-    for frame in ("camera", "crop"):
+    for frame, share in (("camera", 0.5), ("camera", 1.0), ("crop", 0.5)):
         torch.manual_seed(0)
-        predictor = ArtsPredictor.from_config(small_config(window=6, world_frame=frame), body=body)
+        config = small_config(window=6, world_frame=frame, world_lean_share=share)
+        predictor = ArtsPredictor.from_config(config, body=body)
         given = predictor.predict_windows(image, world, (640, 480), flip_average=True, focal_px=focal)["pose_aa"]
         plain = predictor.predict_windows(image, world, (640, 480), flip_average=True)["pose_aa"]
-        turned = predictor.predict_windows(image, crop_to_camera_axes(world, image, focal, (640, 480)), (640, 480),
-                                           flip_average=True)["pose_aa"]
+        turned = predictor.predict_windows(image, crop_to_camera_axes(world, image, focal, (640, 480), share),
+                                           (640, 480), flip_average=True)["pose_aa"]
         np.testing.assert_allclose(given, turned if frame == "camera" else plain, atol=1e-5)
         assert np.abs(turned - plain).max() > 1e-3  # the person is off to the side: the turn is not nothing
 

@@ -245,6 +245,9 @@ def test_fine_tuning_starts_from_a_checkpoint_and_records_it(micro_run, tmp_path
     assert child.meta["steps"] == {"lifter": 0, "full": 2} and child.meta["roll"] == {"prob": 1.0, "max_deg": 180.0}
     assert child.meta["init_model"]["meta"] == parent.meta and len(child.meta["data"]) == 2
     assert child.meta["detected_clip_ids"] == []  # simulated clips only (scripts/synth/trained_clips.py)
+    from bridge.crop_view import LEAN_SHARE  # a new run turns the lean by the measured share
+
+    assert child.config.world_lean_share == child.meta["world_lean_share"] == LEAN_SHARE
     assert child.meta["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
     drift = max(float((value - parent.state_dict[name]).abs().max()) for name, value in child.state_dict.items())
     assert 0 < drift < 1e-2

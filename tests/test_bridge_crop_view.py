@@ -41,7 +41,26 @@ def test_a_skeleton_seen_from_its_crop_comes_back_in_camera_axes():
     image[:, :, :2] = _project(skeleton + hips_at[:, None], focal)
     image[:, HIPS, :2] = _project(hips_at, focal)[:, None]  # the hips' midpoint is where the ray goes
     crop_view = np.einsum("fji,fkj->fki", ray_rotations(image[:, HIPS[0], :2], focal, SIZE), skeleton)
-    back = crop_to_camera_axes(crop_view, image, focal, SIZE)
+    back = crop_to_camera_axes(crop_view, image, focal, SIZE, lean_share=1.0)
     np.testing.assert_allclose(back, skeleton, atol=1e-5)
     assert np.abs(crop_view[0] - skeleton[0]).max() > 0.05  # 18 degrees off axis: a visible turn
     np.testing.assert_allclose(crop_view[2], skeleton[2], atol=1e-6)  # on the axis: nothing to undo
+
+
+def test_the_lean_is_turned_by_its_share_of_the_ray_and_the_heading_whole():
+    """lean_share scales only the part about the camera's x axis (a ray above or below the axis); 1 is the
+    whole ray rotation, and crop_to_camera_axes uses LEAN_SHARE by default."""
+    from bridge.crop_view import LEAN_SHARE
+    from bridge.geometry.rotations import matrix_to_axis_angle
+
+    pixel = np.array([600.0, 60.0])  # right of and above the centre
+    whole = matrix_to_axis_angle(ray_rotations(pixel, 500.0, SIZE))
+    half = matrix_to_axis_angle(ray_rotations(pixel, 500.0, SIZE, lean_share=0.5))
+    np.testing.assert_allclose(half, whole * np.array([0.5, 1.0, 1.0]), atol=1e-12)
+    assert abs(whole[0]) > 0.2 and abs(whole[1]) > 0.3 and whole[2] == 0.0
+    skeleton = np.random.default_rng(1).normal(scale=0.3, size=(1, 33, 3))
+    image = np.zeros((1, 33, 4))
+    image[:, HIPS, :2] = pixel
+    turned = crop_to_camera_axes(skeleton, image, 500.0, SIZE)
+    expected = skeleton @ ray_rotations(pixel, 500.0, SIZE, lean_share=LEAN_SHARE).T
+    np.testing.assert_allclose(turned, expected, atol=1e-5)

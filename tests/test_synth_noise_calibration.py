@@ -33,13 +33,14 @@ def test_a_wandering_lean_is_spread_and_confusions_are_left_out():
 def test_the_crop_views_turn_is_taken_out_of_real_clips_only():
     """A real clip whose world skeleton is the truth seen from a crop off to the side: in camera axes (as the
     network reads it) there is no turn left; a simulated clip is never turned."""
-    from bridge.crop_view import ray_rotations
+    from bridge.crop_view import LEAN_SHARE, ray_rotations
     from scripts.synth.clip_file import world_in_camera_axes
 
     clip = _clip(np.zeros((30, 3)))
     image = np.zeros((30, 33, 4), np.float32)
     image[:, :, :2] = [560.0, 300.0]  # hips (and all) 240 px right of centre, focal 500: a 26-degree ray
-    crop = np.einsum("ji,fkj->fki", ray_rotations(np.array([560.0, 300.0]), 500.0, (640, 480)), clip["mp_world_clean"])
+    view = ray_rotations(np.array([560.0, 300.0]), 500.0, (640, 480), lean_share=LEAN_SHARE)  # as MediaPipe's is
+    crop = np.einsum("ji,fkj->fki", view, clip["mp_world_clean"])
     real = {**clip, "mp_world": crop.astype(np.float32), "mp_image": image, "focal_px": np.float32(500.0),
             "image_size": np.array([640, 480]), "landmark_source": np.array("mediapipe")}
     assert np.linalg.norm(clip_turn(real)[0]) > 20.0

@@ -40,6 +40,10 @@ class ArtsConfig:
     #: crop around the person; every checkpoint before session 21), or "camera", turned into the camera's axes
     #: by the ray to the hips first (bridge/crop_view.py), as the simulated training landmarks are.
     world_frame: str = "crop"
+    #: With world_frame "camera": the share of the ray's vertical part the landmarks are turned by
+    #: (bridge/crop_view.py). 1.0 in the checkpoints of sessions 21-22 (and any config without the key);
+    #: train_arts.py gives new runs crop_view.LEAN_SHARE.
+    world_lean_share: float = 1.0
     # temporal inverse kinematics (Sec. 3.3.1)
     tik_dim: int = 256
     tik_heads: int = 8

@@ -105,7 +105,8 @@ class ArtsPredictor:
         if columns.ndim != 1 or not len(columns) or columns.min() < 0 or columns.max() >= window:
             raise ValueError(f"offsets {offsets} must lie inside the {window}-frame window around its mid frame")
         if focal_px is not None and self.model.config.world_frame == "camera":
-            world_landmarks = crop_to_camera_axes(world_landmarks, image_landmarks, focal_px, image_size)
+            world_landmarks = crop_to_camera_axes(world_landmarks, image_landmarks, focal_px, image_size,
+                                                  self.model.config.world_lean_share)
         # Bodies far from upright in the picture are seen through a rolled camera (bridge/upright.py).
         roll = np.zeros(len(image_landmarks)) if resnet else upright_roll(image_landmarks)
         rolled = roll != 0.0

@@ -63,14 +63,16 @@ def check_clip(arrays: dict[str, np.ndarray], where: str = "clip") -> None:
                          f"{LANDMARK_SOURCES}")
 
 
-def world_in_camera_axes(clip: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def world_in_camera_axes(clip: dict[str, np.ndarray], lean_share: float | None = None) -> dict[str, np.ndarray]:
     """The clip with MediaPipe's real world landmarks (landmark_source 'mediapipe', seen from a crop around the
     person) turned into camera axes by the ray to the hips, with the clip's focal length, as the bridge turns
-    them for a network that reads them so (bridge/crop_view.py); a simulated clip is in camera axes already and
-    comes back as it is."""
+    them for a network that reads them so (bridge/crop_view.py; lean_share None: crop_view.LEAN_SHARE); a
+    simulated clip is in camera axes already and comes back as it is."""
     if str(clip.get("landmark_source", "simulated")) != "mediapipe":
         return clip
-    from bridge.crop_view import crop_to_camera_axes
+    from bridge.crop_view import LEAN_SHARE, crop_to_camera_axes
 
     size = tuple(int(v) for v in clip["image_size"])
-    return {**clip, "mp_world": crop_to_camera_axes(clip["mp_world"], clip["mp_image"], float(clip["focal_px"]), size)}
+    share = LEAN_SHARE if lean_share is None else lean_share
+    return {**clip, "mp_world": crop_to_camera_axes(clip["mp_world"], clip["mp_image"], float(clip["focal_px"]), size,
+                                                    share)}

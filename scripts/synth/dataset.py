@@ -33,12 +33,14 @@ class SyntheticWindows(Dataset):
     (into `self.clip_ids`) and `start` (first frame of the window in its clip).
     world_frame "camera": MediaPipe's real world landmarks (clips with landmark_source 'mediapipe') are turned
     from the crop's view into camera axes with the clip's focal length, as the bridge turns them for a network
-    with that config (bridge/crop_view.py); simulated ones are in camera axes already. "crop": all as stored.
+    with that config (bridge/crop_view.py; its lean by lean_share of the ray, None: crop_view.LEAN_SHARE);
+    simulated ones are in camera axes already. "crop": all as stored.
     """
 
     def __init__(self, folder: str | Path | Sequence[str | Path], window: int = 16, split: str | None = "train",
                  stride: int | None = None, random_crop: bool = True, flip_prob: float = 0.5,
-                 roll_prob: float = 0.0, roll_max_deg: float = 180.0, world_frame: str = "camera") -> None:
+                 roll_prob: float = 0.0, roll_max_deg: float = 180.0, world_frame: str = "camera",
+                 lean_share: float | None = None) -> None:
         if world_frame not in WORLD_FRAMES:
             raise ValueError(f"world_frame must be one of {WORLD_FRAMES}, got {world_frame!r}")
         folders = [Path(folder)] if isinstance(folder, (str, Path)) else [Path(f) for f in folder]
@@ -66,7 +68,7 @@ class SyntheticWindows(Dataset):
             if clip["pose_aa"].shape[0] < window:
                 continue
             if world_frame == "camera":
-                clip = world_in_camera_axes(clip)
+                clip = world_in_camera_axes(clip, lean_share)
             self.clips.append(clip)
             self.clip_ids.append(str(clip["clip_id"]))
             self.clip_folders.append(folder_index)
