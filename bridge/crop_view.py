@@ -4,8 +4,8 @@ Why: PoseLandmarker estimates its metric skeleton from a crop around the person 
 at the crop; it does not know the focal length, so the skeleton comes out turned by the angle between the
 camera's optical axis and the ray to the person. On 173 clips of its real output on renders (detected clips,
 issue #10) the skeleton's heading error follows the hips' horizontal ray angle (slope -0.9 degree per degree)
-and its lean the vertical one (0.8-1.0), and turning the true skeleton by the whole ray rotation is the share
-that best matches MediaPipe's (0.8-1.0 equally good; 0 and 0.5 worse). Someone at the side of a 55-degree
+and its lean the vertical one (0.8-1.0), and of one share for the whole ray rotation, 0.8-1.0 match
+MediaPipe's skeleton best (0 and 0.5 worse; the two parts apart: below). Someone at the side of a 55-degree
 picture is 20-27 degrees off axis. The network trains on skeletons in camera axes, so the bridge turns
 MediaPipe's back with the focal length it has (given, or assumed from the field of view) before the network
 reads them; training turns the detector's real output the same way with each clip's own focal length.
