@@ -39,7 +39,7 @@ def ray_rotations(points_px: np.ndarray, focal_px: float, image_size: tuple[int,
     part about the x axis (the ray's vertical part) scaled so."""
     ray = pixel_rays(points_px, focal_px, principal_point(image_size))
     axis = np.stack([-ray[..., 1] * lean_share, ray[..., 0], np.zeros(ray.shape[:-1])], axis=-1)  # z x ray
-    sin = np.linalg.norm(np.stack([ray[..., 0], ray[..., 1]], axis=-1), axis=-1, keepdims=True)
+    sin = np.hypot(ray[..., 0], ray[..., 1])[..., None]
     return axis_angle_to_matrix(axis / np.maximum(sin, 1e-12) * np.arctan2(sin, ray[..., 2:3]))
 
 

@@ -67,7 +67,8 @@ def choose_clips(data: Path, split: str, count: int, seed: int, leave_out: set[s
     if not files:
         raise SystemExit(f"no '{split}' clips in {data}: make them with scripts/synth/generate.py")
     if leave_out:
-        kept = [f for f in files if not trained_clips.seen(f, leave_out)]
+        pieces = trained_clips.motion_pieces(leave_out)
+        kept = [f for f in files if not trained_clips.seen(f, pieces)]
         if len(kept) < len(files):
             print(f"{data.name} '{split}': {len(files) - len(kept)} of {len(files)} clips left out: a compared "
                   "network trained on them (scripts/synth/trained_clips.py)", file=sys.stderr)
@@ -146,8 +147,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     parser.add_argument("--json", type=Path, default=None, help="also write the tables (and each clip's scores) here")
     args = parser.parse_args(argv)
     variants = dict(args.variant or [parse_variant(v) for v in DEFAULT_VARIANTS])
-    leave_out = set().union(*(trained_clips.checkpoint_clip_ids(options.get("checkpoint"))
-                              for options in variants.values()))
+    leave_out = set().union(*(trained_clips.checkpoint_clip_ids(checkpoint)
+                              for checkpoint in {options.get("checkpoint") for options in variants.values()}))
     tables = {}
     with tempfile.TemporaryDirectory() as tmp:
         for split in [s.strip() for s in args.splits.split(",") if s.strip()]:

@@ -62,6 +62,11 @@ def clip_id(path: Path) -> str:
         return str(data["clip_id"])
 
 
-def seen(path: Path, trained: set[str]) -> bool:
-    """Whether the clip file shows a motion piece of one of the `trained` clip ids."""
-    return motion_piece(clip_id(path)) in {motion_piece(i) for i in trained}
+def motion_pieces(clip_ids: set[str]) -> set[str]:
+    """The motion pieces of trained clip ids, to test many clip files against (seen)."""
+    return {motion_piece(i) for i in clip_ids}
+
+
+def seen(path: Path, pieces: set[str]) -> bool:
+    """Whether the clip file shows one of the motion `pieces` (motion_pieces of the trained clip ids)."""
+    return motion_piece(clip_id(path)) in pieces
