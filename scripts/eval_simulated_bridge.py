@@ -19,7 +19,12 @@ read as the skeleton) on the same frames. Detected clips that any compared netwo
 fine-tuned from) trained on are left out before drawing (scripts/synth/trained_clips.py), so every variant is
 scored on the same clips and none on its own training data.
 
-    python scripts/eval_simulated_bridge.py --data .cache/arts/data_v9 [--splits test,unseen] [--clips 40] \
+Several --data folders make one choosing set: --clips are drawn from each folder as from one, and the table
+pools all of them frame-weighted (clip rows are named FOLDER/CLIP), with one row per folder under each model.
+A choosing set is many renders (seeds and tumbled plans in several folders); a candidate is judged on the
+pooled row, so the number comes from one command.
+
+    python scripts/eval_simulated_bridge.py --data .cache/arts/data_v9 [DIR ...] [--splits test,unseen] [--clips 40] \
         [--seed 0] [--per-clip] [--variant 'no re-aim={"limb_reaim": 0}' --variant 're-aim 0.2={"limb_reaim": 0.2}' ...]
 """
 from __future__ import annotations
@@ -37,8 +42,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bridge import tracking  # noqa: E402
-from scripts.eval_rendered import (MEDIAPIPE_ROW, baseline_scores, format_pose_table, pose_scores,  # noqa: E402
-                                   table_rows)
+from scripts.eval_rendered import (MEDIAPIPE_ROW, aggregate, baseline_scores, format_pose_table,  # noqa: E402
+                                   pose_scores)
 from scripts.synth import trained_clips  # noqa: E402
 from scripts.synth.clip_file import load_clip  # noqa: E402
 
@@ -134,9 +139,26 @@ def score_clip(path: Path, variants: dict[str, dict], work: Path) -> dict[str, d
     return out
 
 
+def pooled_rows(scores: dict[str, dict[str, dict]], folders: list[str], per_clip: bool) -> dict[str, dict[str, float]]:
+    """Per model: its row pooled over every clip (frame-weighted), one row per folder when there are several
+    (clip keys are FOLDER/CLIP), then with per_clip one row per clip."""
+    rows = {}
+    for model, clips in scores.items():
+        rows[model] = aggregate(list(clips.values()))
+        if len(folders) > 1:
+            for folder in folders:
+                mine = [row for key, row in clips.items() if key.partition("/")[0] == folder]
+                if mine:
+                    rows[f"  {model} [{folder}]"] = aggregate(mine)
+        if per_clip:
+            rows.update({f"  {model}: {clip}": aggregate([row]) for clip, row in clips.items()})
+    return rows
+
+
 def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, required=True, help="synthetic data folder (generate.py)")
+    parser.add_argument("--data", type=Path, nargs="+", required=True,
+                        help="synthetic or detected clip folders (generate.py, detected_clips.py); several are pooled")
     parser.add_argument("--splits", default=",".join(SPLITS),
                         help="comma-separated splits (file name prefixes) to score, e.g. 'train' for detected clips")
     parser.add_argument("--clips", type=int, default=40, help="clips per split")
@@ -147,19 +169,23 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     parser.add_argument("--json", type=Path, default=None, help="also write the tables (and each clip's scores) here")
     args = parser.parse_args(argv)
     variants = dict(args.variant or [parse_variant(v) for v in DEFAULT_VARIANTS])
+    folders = [folder.name for folder in args.data]
+    if len(set(folders)) < len(folders):
+        parser.error(f"--data folders must have distinct names (clip rows are named by them): {folders}")
     leave_out = set().union(*(trained_clips.checkpoint_clip_ids(checkpoint)
                               for checkpoint in {options.get("checkpoint") for options in variants.values()}))
     tables = {}
     with tempfile.TemporaryDirectory() as tmp:
         for split in [s.strip() for s in args.splits.split(",") if s.strip()]:
             scores: dict[str, dict] = {name: {} for name in [*variants, MEDIAPIPE_ROW]}
-            clips = choose_clips(args.data, split, args.clips, args.seed, leave_out)
+            clips = [path for data in args.data for path in choose_clips(data, split, args.clips, args.seed, leave_out)]
             for number, path in enumerate(clips, start=1):
+                key = path.stem if len(folders) == 1 else f"{path.parent.name}/{path.stem}"
                 for name, row in score_clip(path, variants, Path(tmp)).items():
-                    scores[name][path.stem] = row
-                print(f"{split} {number}/{len(clips)} {path.name}", file=sys.stderr, flush=True)
-            tables[split] = table_rows(scores, args.per_clip)
-            print(f"\n## {args.data.name}, split '{split}': {len(clips)} clips, foot lock off, smoothing none\n")
+                    scores[name][key] = row
+                print(f"{split} {number}/{len(clips)} {key}", file=sys.stderr, flush=True)
+            tables[split] = pooled_rows(scores, folders, args.per_clip)
+            print(f"\n## {' + '.join(folders)}, split '{split}': {len(clips)} clips, foot lock off, smoothing none\n")
             print(format_pose_table(tables[split]))
     if args.json:
         args.json.write_text(json.dumps({"config": {k: str(v) for k, v in vars(args).items()}, "tables": tables},

@@ -73,3 +73,27 @@ def test_clips_a_compared_network_trained_on_are_never_drawn(clips_dir):
     assert chosen == [f for k, f in enumerate(unseen) if k not in (0, 2)]
     with pytest.raises(SystemExit, match="trained on by a compared network"):
         choose_clips(clips_dir, "unseen", 1, seed=0, leave_out={clip_id(f) for f in unseen})
+
+
+def test_several_folders_are_drawn_each_and_pooled_by_frames(clips_dir, tmp_path):
+    import shutil
+
+    unseen = sorted(clips_dir.glob("unseen-*.npz"))
+    first, second = tmp_path / "seed_a", tmp_path / "seed_b"
+    for folder, files in ((first, unseen[:2]), (second, unseen[2:4])):
+        folder.mkdir()
+        for path in files:
+            shutil.copy(path, folder / path.name)
+    rows = main(["--data", str(first), str(second), "--splits", "unseen", "--clips", "1",
+                 "--variant", 'off={"limb_reaim": 0}', "--per-clip"])["unseen"]
+    clip_rows = {name.split(": ", 1)[1]: row for name, row in rows.items() if name.startswith("  off: ")}
+    assert sorted(key.partition("/")[0] for key in clip_rows) == ["seed_a", "seed_b"]  # one clip drawn from each
+    for folder in ("seed_a", "seed_b"):
+        (own,) = [row for key, row in clip_rows.items() if key.startswith(folder + "/")]
+        assert rows[f"  off [{folder}]"]["MPJPE-14"] == own["MPJPE-14"]
+    a, b = clip_rows.values()  # equal-length clips: frames found are proportional to Det %
+    pooled = (a["MPJPE-14"] * a["Det %"] + b["MPJPE-14"] * b["Det %"]) / (a["Det %"] + b["Det %"])
+    assert rows["off"]["MPJPE-14"] == pytest.approx(pooled)
+    assert rows["  MediaPipe world landmarks [seed_b]"]["Det %"] == b["Det %"]
+    with pytest.raises(SystemExit):
+        main(["--data", str(first), str(tmp_path / "x" / "seed_a"), "--splits", "unseen"])  # names must differ
