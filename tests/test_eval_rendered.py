@@ -202,3 +202,19 @@ def test_a_committed_render_is_reused_only_while_its_ground_truth_rebuilds(tmp_p
     said = []
     assert render_spec(spec, third, body, None, stored, said.append)[2] == "rendered"
     assert renders == [spec.name] * 2 and "no longer matches" in said[0]
+
+
+def test_tracking_time_is_counted_once_per_clip_apart_from_the_bridge(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    import scripts.eval_rendered as eval_rendered
+
+    clock = iter([0.0, 2.5])  # one pass of 2.5 s; the cached call reads no clock (a third read would raise)
+    calls = []
+    monkeypatch.setattr(eval_rendered, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    monkeypatch.setattr(eval_rendered, "track_person_parallel",
+                        lambda info, start, end, workers, **kw: calls.append(info.path) or f"track of {info.path}")
+    track_once = eval_rendered.TrackOnce()
+    info = SimpleNamespace(path=str(tmp_path / "clip.mp4"))
+    assert track_once(info) == track_once(info) == f"track of {info.path}"
+    assert len(calls) == 1 and track_once.seconds == 2.5
