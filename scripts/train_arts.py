@@ -54,6 +54,7 @@ from bridge.models.checkpoint import body_arrays, load_checkpoint, save_checkpoi
 from bridge.models.config import WORLD_FRAMES, ArtsConfig  # noqa: E402
 from bridge.models.inputs import landmark_frame_vector, lifter_keypoints  # noqa: E402
 from bridge.models.losses import arts_loss, lifter_loss  # noqa: E402
+from bridge.models.vertex_subset import VertexSubsetSkinner  # noqa: E402
 from scripts.synth.augment import hide_landmarks  # noqa: E402
 from scripts.synth import trained_clips  # noqa: E402
 from scripts.synth.dataset import SyntheticWindows  # noqa: E402
@@ -198,6 +199,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "by the ray to the hips, bridge/crop_view.py) or crop (as MediaPipe gives them: every "
                              "run before session 21); a resumed run keeps its own")
     parser.add_argument("--stride", type=int, default=4, help="frames between training windows (plus a random crop)")
+    parser.add_argument("--mesh-vertex-stride", type=int, default=1,
+                        help="L_mesh over every n-th vertex only (bridge/models/vertex_subset.py): a cheaper CPU step; "
+                             "1 = the whole mesh, as every run before session 24")
     parser.add_argument("--checkpoint-every", type=int, default=200)
     parser.add_argument("--log-every", type=int, default=20)
     parser.add_argument("--time-limit-min", type=float, default=0.0,
@@ -268,6 +272,8 @@ def train(args: argparse.Namespace) -> dict:
     torch.manual_seed(args.seed)
     model = ArtsModel(config, body)
     smpl_layer = make_smpl_layer(body).to(device)
+    if args.mesh_vertex_stride > 1:
+        smpl_layer = VertexSubsetSkinner(smpl_layer, args.mesh_vertex_stride)
     data = SyntheticWindows(args.data, window=config.window, split="train", stride=args.stride, flip_prob=0.5,
                             roll_prob=args.roll_prob, roll_max_deg=args.roll_max_deg, world_frame=config.world_frame,
                             lean_share=config.world_lean_share)
@@ -355,6 +361,7 @@ def train(args: argparse.Namespace) -> dict:
             "training_time_s": round(sum(spent.values()), 1),
             "stage_time_s": {k: round(v, 1) for k, v in spent.items()},
             "data": [str(d) for d in args.data], "data_shares": args.data_shares,
+            "mesh_vertex_stride": args.mesh_vertex_stride,
             trained_clips.META_KEY: data.detected_clip_ids(args.data_shares),
             "threads": args.threads, "device": device,
             "world_dropout": args.world_dropout, "landmark_dropout": args.landmark_dropout,

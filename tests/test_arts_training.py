@@ -231,20 +231,22 @@ def test_stage_two_variants_start_from_a_shared_lifter(micro_run, tmp_path):
 
 def test_fine_tuning_starts_from_a_checkpoint_and_records_it(micro_run, tmp_path):
     """--init-model: stage 2 only, from the parent's weights and config, with camera-roll augmentation, world
-    dropout, two data folders and batches prepared by two loader processes; the parent (path, sha256, its own
-    training facts) is in the new checkpoint's meta."""
+    dropout, two data folders, batches prepared by two loader processes and L_mesh on every 3rd vertex; the
+    parent (path, sha256, its own training facts) is in the new checkpoint's meta."""
     from scripts import train_arts
 
     data, out, _, _ = micro_run
     parent = load_checkpoint(out / "arts.pt")
     summary = train_arts.main(["--data", str(data), str(data), "--out", str(tmp_path / "ft"), "--full-steps", "2",
                                "--batch-size", "4", "--threads", "1", "--init-model", str(out / "arts.pt"),
-                               "--roll-prob", "1.0", "--workers", "2", "--world-dropout", "0.5", "--device", "auto"])
+                               "--roll-prob", "1.0", "--workers", "2", "--world-dropout", "0.5", "--device", "auto",
+                               "--mesh-vertex-stride", "3"])
     child = load_checkpoint(tmp_path / "ft" / "arts.pt")
     assert summary["finished"] and child.config == parent.config
     assert child.meta["steps"] == {"lifter": 0, "full": 2} and child.meta["roll"] == {"prob": 1.0, "max_deg": 180.0}
     assert child.meta["init_model"]["meta"] == parent.meta and len(child.meta["data"]) == 2
     assert child.meta["detected_clip_ids"] == []  # simulated clips only (scripts/synth/trained_clips.py)
+    assert child.meta["mesh_vertex_stride"] == 3 and parent.meta["mesh_vertex_stride"] == 1
     from bridge.crop_view import LEAN_SHARE  # a new run turns the lean by the measured share
 
     assert child.config.world_lean_share == child.meta["world_lean_share"] == LEAN_SHARE

@@ -18,6 +18,7 @@ from ..geometry.analytic_ik import twist_angles_from_rotmats
 from ..skeleton import NUM_JOINTS, SMPL_PARENTS
 from .config import ArtsConfig
 from .tik import twist_mask
+from .vertex_subset import VertexSubsetSkinner
 
 
 def joint_distance(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
@@ -32,11 +33,15 @@ def lifter_loss(pred_joints: torch.Tensor, gt_joints: torch.Tensor) -> torch.Ten
 
 def smpl_mesh(smpl_layer: torch.nn.Module, rotmats: torch.Tensor, betas: torch.Tensor
               ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pelvis-relative vertices (N, V, 3) and joints (N, 24, 3) of local rotmats (N, 24, 3, 3) and betas (N, 10)."""
-    output = smpl_layer(betas=betas, global_orient=rotmats[:, :1], body_pose=rotmats[:, 1:], pose2rot=False)
-    joints = output.joints[:, :NUM_JOINTS]
+    """Pelvis-relative vertices (N, V, 3) and joints (N, 24, 3) of local rotmats (N, 24, 3, 3) and betas (N, 10).
+    smpl_layer: an smplx.SMPL layer, or a VertexSubsetSkinner of one (every n-th vertex, the same joints)."""
+    if isinstance(smpl_layer, VertexSubsetSkinner):
+        vertices, joints = smpl_layer(rotmats, betas)
+    else:
+        output = smpl_layer(betas=betas, global_orient=rotmats[:, :1], body_pose=rotmats[:, 1:], pose2rot=False)
+        vertices, joints = output.vertices, output.joints[:, :NUM_JOINTS]
     pelvis = joints[:, :1]
-    return output.vertices - pelvis, joints - pelvis
+    return vertices - pelvis, joints - pelvis
 
 
 def twist_loss(pred_twist: torch.Tensor, gt_rotmats: torch.Tensor, rest_joints: torch.Tensor) -> torch.Tensor:
