@@ -43,7 +43,7 @@ if str(REPO) not in sys.path:
 
 from bridge import tracking  # noqa: E402
 from scripts.eval_rendered import (MEDIAPIPE_ROW, aggregate, baseline_scores, format_pose_table,  # noqa: E402
-                                   pose_scores)
+                                   pose_scores, table_rows)
 from scripts.synth import trained_clips  # noqa: E402
 from scripts.synth.clip_file import load_clip  # noqa: E402
 
@@ -140,18 +140,18 @@ def score_clip(path: Path, variants: dict[str, dict], work: Path) -> dict[str, d
 
 
 def pooled_rows(scores: dict[str, dict[str, dict]], folders: list[str], per_clip: bool) -> dict[str, dict[str, float]]:
-    """Per model: its row pooled over every clip (frame-weighted), one row per folder when there are several
-    (clip keys are FOLDER/CLIP), then with per_clip one row per clip."""
+    """eval_rendered.table_rows with, under each model's pooled row, one row per folder when there are several
+    (clip keys are FOLDER/CLIP)."""
     rows = {}
     for model, clips in scores.items():
-        rows[model] = aggregate(list(clips.values()))
+        own = table_rows({model: clips}, per_clip)
+        rows[model] = own.pop(model)
         if len(folders) > 1:
             for folder in folders:
                 mine = [row for key, row in clips.items() if key.partition("/")[0] == folder]
                 if mine:
                     rows[f"  {model} [{folder}]"] = aggregate(mine)
-        if per_clip:
-            rows.update({f"  {model}: {clip}": aggregate([row]) for clip, row in clips.items()})
+        rows.update(own)
     return rows
 
 

@@ -23,8 +23,8 @@ class VertexSubsetSkinner(nn.Module):
         if vertex_stride < 1:
             raise ValueError(f"the vertex stride must be >= 1, got {vertex_stride}")
         self.vertex_stride = vertex_stride
-        keep = torch.arange(0, layer.v_template.shape[0], vertex_stride, device=layer.v_template.device)
         num_vertices = layer.v_template.shape[0]
+        keep = torch.arange(0, num_vertices, vertex_stride, device=layer.v_template.device)
         self.register_buffer("v_template", layer.v_template[keep])
         self.register_buffer("shapedirs", layer.shapedirs[keep])
         posedirs = layer.posedirs.reshape(layer.posedirs.shape[0], num_vertices, 3)  # (207, V * 3) in smplx
