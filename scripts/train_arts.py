@@ -201,7 +201,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--stride", type=int, default=4, help="frames between training windows (plus a random crop)")
     parser.add_argument("--mesh-vertex-stride", type=int, default=1,
                         help="L_mesh over every n-th vertex only (bridge/models/vertex_subset.py): a cheaper CPU step; "
-                             "1 = the whole mesh, as every run before session 24")
+                             "1 = the whole mesh, as every run before session 24; a resumed run keeps its own")
     parser.add_argument("--checkpoint-every", type=int, default=200)
     parser.add_argument("--log-every", type=int, default=20)
     parser.add_argument("--time-limit-min", type=float, default=0.0,
@@ -272,8 +272,9 @@ def train(args: argparse.Namespace) -> dict:
     torch.manual_seed(args.seed)
     model = ArtsModel(config, body)
     smpl_layer = make_smpl_layer(body).to(device)
-    if args.mesh_vertex_stride > 1:
-        smpl_layer = VertexSubsetSkinner(smpl_layer, args.mesh_vertex_stride)
+    vertex_stride = int(state.get("mesh_vertex_stride", args.mesh_vertex_stride)) if state else args.mesh_vertex_stride
+    if vertex_stride > 1:
+        smpl_layer = VertexSubsetSkinner(smpl_layer, vertex_stride)
     data = SyntheticWindows(args.data, window=config.window, split="train", stride=args.stride, flip_prob=0.5,
                             roll_prob=args.roll_prob, roll_max_deg=args.roll_max_deg, world_frame=config.world_frame,
                             lean_share=config.world_lean_share)
@@ -305,7 +306,8 @@ def train(args: argparse.Namespace) -> dict:
 
     def save_state() -> None:
         torch.save({"config": config.to_dict(), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "stage": stage, "step": step, "spent_s": spent, "steps_done": steps_done, "history": history},
+                    "stage": stage, "step": step, "spent_s": spent, "steps_done": steps_done, "history": history,
+                    "mesh_vertex_stride": vertex_stride},
                    str(state_path) + ".tmp")
         os.replace(str(state_path) + ".tmp", state_path)
 
@@ -361,7 +363,7 @@ def train(args: argparse.Namespace) -> dict:
             "training_time_s": round(sum(spent.values()), 1),
             "stage_time_s": {k: round(v, 1) for k, v in spent.items()},
             "data": [str(d) for d in args.data], "data_shares": args.data_shares,
-            "mesh_vertex_stride": args.mesh_vertex_stride,
+            "mesh_vertex_stride": vertex_stride,
             trained_clips.META_KEY: data.detected_clip_ids(args.data_shares),
             "threads": args.threads, "device": device,
             "world_dropout": args.world_dropout, "landmark_dropout": args.landmark_dropout,

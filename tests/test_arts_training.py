@@ -161,15 +161,17 @@ def test_training_resumes_from_its_state(micro_run, tmp_path):
     shutil.copytree(out, resumed_out)
     state = torch.load(resumed_out / train_arts.STATE_FILE, weights_only=True)
     assert state["stage"] == "done"
-    # Pretend the run was interrupted in stage 2 after 3 steps, then resume it.
-    state["stage"], state["step"] = "full", 3
+    # Pretend the run was interrupted in stage 2 after 3 steps, then resume it with another vertex stride:
+    # the run keeps the one it started with.
+    state["stage"], state["step"], state["mesh_vertex_stride"] = "full", 3, 2
     torch.save(state, resumed_out / train_arts.STATE_FILE)
-    argv = [a if a != str(out) else str(resumed_out) for a in argv] + ["--resume"]
+    argv = [a if a != str(out) else str(resumed_out) for a in argv] + ["--resume", "--mesh-vertex-stride", "5"]
     summary = train_arts.main(argv)
     records = [json.loads(line) for line in (resumed_out / "log.jsonl").read_text().splitlines()]
     starts = [r for r in records if r.get("event") == "start"]
     assert starts[-1]["stage"] == "full" and starts[-1]["step"] == 3
     assert summary["finished"] and [r["step"] for r in summary["history"] if r["stage"] == "full"][-3:] == [4, 5, 6]
+    assert load_checkpoint(resumed_out / "arts.pt").meta["mesh_vertex_stride"] == 2
 
 
 def test_evaluation_table(micro_run, free_body, free_smpl_layer):
