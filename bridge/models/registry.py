@@ -6,4 +6,4 @@ from pathlib import Path
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "arts_default.pt"
 DEFAULT_MODEL_ID = "arts-default"
 #: sha256 of DEFAULT_CHECKPOINT; update together with the model card whenever the checkpoint is retrained.
-DEFAULT_SHA256 = "ad9313618f47f32c9fa5498aa95d46802fa345a787fdba09cba4da3f101a0632"
+DEFAULT_SHA256 = "60c6cc0267e9a1b446fcaf5d6ca48195208acb0567e3857c93c6655d0fa8bf37"
