@@ -25,7 +25,8 @@ How:
    the hips' midpoint) and all 24 joints (pelvis-aligned), MPJPE-14's depth and image-plane parts
    (Depth-14, Plane-14: mean |dz| and |(dx, dy)| of the same errors), the part that the whole body's
    orientation holds (Turned-14: MPJPE-14 after turning each frame's prediction about the hips to fit best;
-   Turn: that turn's angle, deg), MPVPE (free body model meshes, pelvis-aligned), Accel (the hip-aligned
+   Turn: that turn's angle, deg; Flip %: the share of frames turned more than 90 degrees, the body facing the
+   wrong way, which MediaPipe's world skeleton does for runs of frames and the network can copy), MPVPE (free body model meshes, pelvis-aligned), Accel (the hip-aligned
    LSP joints, over runs of consecutive scored frames), the root (pelvis) position error in camera space and
    its depth bias (m), and the camera-space root orientation error (deg). Means over clips are frame-weighted. MediaPipe runs once per clip; later checkpoints reuse
    its landmarks.
@@ -116,7 +117,10 @@ EVALUATION_DEFINITIONS = (
     "the second-difference error of those hip-aligned joints over runs of consecutive frames, mm/frame^2 at "
     "30 fps. mediapipe_world: MediaPipe's world landmarks read as the skeleton, same frames and joints. "
     "Means are frame-weighted over clips.")
-POSE_COLUMNS = ("Det %", "MPJPE-14", "Depth-14", "Plane-14", "Turned-14", "Turn (deg)", "PA-MPJPE-14", "MPJPE-24",
+#: A frame whose whole body is turned more than this from the truth faces the wrong way (front for back).
+FLIP_RAD = 0.5 * np.pi
+POSE_COLUMNS = ("Det %", "MPJPE-14", "Depth-14", "Plane-14", "Turned-14", "Turn (deg)", "Flip %", "PA-MPJPE-14",
+                "MPJPE-24",
                 "PA-MPJPE-24", "MPVPE", "Accel", "Root (m)", "Depth bias (m)", "Root rot (deg)", "Rot (deg)",
                 "Twist (deg)")
 
@@ -357,6 +361,7 @@ def pose_scores(pred_joints: np.ndarray, gt_joints: np.ndarray, valid: np.ndarra
         "Plane-14": (MM * plane, count),
         "Turned-14": (MM * turn_aligned, count),
         "Turn (deg)": (float(np.degrees(turn.mean())), count),
+        "Flip %": (100.0 * float((turn > FLIP_RAD).mean()), count),
         "PA-MPJPE-14": (MM * metrics.pa_mpjpe14(pred, gt), count),
         "MPJPE-24": (MM * metrics.mpjpe(pred, gt), count),
         "PA-MPJPE-24": (MM * metrics.pa_mpjpe(pred, gt), count),

@@ -68,10 +68,32 @@ def test_pose_scores_and_frame_weighted_aggregation():
     # The 0.5 m is the root's; hip-aligned, the only error is the knee's ±1 cm across the image.
     assert scores["Depth-14"][0] == pytest.approx(0.0) and scores["Plane-14"][0] == pytest.approx(1000 * err / 14)
 
+    assert scores["Flip %"] == (0.0, 9)
+
     rows = [{"MPJPE-24": (10.0, 1), "Det %": (100.0, 4)}, {"MPJPE-24": (30.0, 3), "Det %": (50.0, 4)}]
     mean = aggregate(rows)
     assert mean["MPJPE-24"] == pytest.approx(25.0) and mean["Det %"] == pytest.approx(75.0)
     assert np.isnan(aggregate([{"MPJPE-24": (5.0, 0)}])["MPJPE-24"])  # no weight anywhere: no value
+
+
+def test_a_body_facing_the_wrong_way_counts_as_flipped():
+    """Flip %: frames whose best whole-body turn about the hips exceeds 90 degrees (front for back), not
+    frames that lean or turn less."""
+    rng = np.random.default_rng(3)
+    gt = rng.normal(scale=0.3, size=(8, 24, 3)) + np.array([0.0, 0.0, 4.0])
+    hips = 0.5 * (gt[:, 1:2] + gt[:, 2:3])
+
+    def turned(frames: np.ndarray, degrees: float) -> np.ndarray:
+        c, s = np.cos(np.radians(degrees)), np.sin(np.radians(degrees))
+        about_y = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+        return (frames - hips) @ about_y.T + hips
+
+    pred = gt.copy()
+    pred[:3] = turned(gt, 180.0)[:3]  # three frames facing back
+    pred[3:5] = turned(gt, 60.0)[3:5]  # two turned, not flipped
+    scores = pose_scores(pred, gt, np.ones(8, bool))
+    assert scores["Flip %"] == (pytest.approx(100.0 * 3 / 8), 8)
+    assert scores["Turn (deg)"][0] == pytest.approx((3 * 180.0 + 2 * 60.0) / 8, abs=1e-6)
 
 
 def test_mediapipe_baseline_row_is_scored_on_the_same_frames():
