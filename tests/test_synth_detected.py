@@ -261,3 +261,47 @@ def test_tumbled_clips_turn_and_rest_on_the_floor(free_body):
     assert "tumble_share" not in detected_clips.defining_settings(plain, free_body)
     rebuilt = detected_clips.config_of(detected_clips.defining_settings(tumbling, free_body))
     assert rebuilt == dataclasses.replace(tumbling, clips=rebuilt.clips)  # the count is not a defining setting
+
+
+def _trial(source: str, frames: int, seed: int, upside_down: bool = False) -> "MotionClip":
+    from scripts.synth.motion import MotionClip
+
+    pose = np.random.default_rng(seed).normal(scale=0.2, size=(frames, 24, 3)).astype(np.float32)
+    pose[:, 0] = (np.pi, 0.0, 0.0) if upside_down else 0.0
+    return MotionClip(pose, np.zeros((frames, 3), np.float32), 30.0, source, source)
+
+
+def test_spliced_clips_take_the_upper_body_of_another_upright_trial(free_body):
+    """--splice-share: a mocap clip keeps its legs, root and path and takes the spine, arms and head of a piece
+    of another upright trial; the rest of every plan stays what it was without splices, and a folder's
+    settings rebuild the same plans."""
+    from scripts.synth import detected_clips
+    from scripts.synth.motion_mix import LOWER_BODY_JOINTS
+
+    mocap = [_trial("cmu:a", 60, 0), _trial("cmu:b", 45, 1), _trial("cmu:flip", 60, 2, upside_down=True)]
+    plain = detected_clips.RunConfig(clips=1, seconds=1.0, seed=5)
+    splicing = dataclasses.replace(plain, splice_share=1.0)
+    before = [detected_clips.plan_clip(k, plain, mocap) for k in range(12)]
+    after = [detected_clips.plan_clip(k, splicing, mocap) for k in range(12)]
+    assert [dataclasses.replace(p, splice=None) for p in after] == before
+    spliced_plans = [p for p in after if p.splice is not None]
+    assert spliced_plans and all(p.source in ("cmu:a", "cmu:b") for p in spliced_plans)
+    # Never from itself, never from (or onto) a trial upside down, never onto procedural motion.
+    assert all(p.splice[0] in ("cmu:a", "cmu:b") and p.splice[0] != p.source for p in spliced_plans)
+    assert all(p.splice is None for p in after if p.source.startswith("procedural:") or p.source == "cmu:flip")
+    plan = spliced_plans[0]
+    assert plan.clip_id == before[plan.index].clip_id + "~splice"
+    by_source = {m.source: m for m in mocap}
+    motion = detected_clips.plan_motion(plan, by_source, shaped_rest(free_body, None)[1])
+    legs = by_source[plan.source].slice(plan.start, plan.start + plan.frames)
+    donor = by_source[plan.splice[0]].slice(plan.splice[1], plan.splice[1] + plan.frames)
+    lower = list(LOWER_BODY_JOINTS)
+    upper = [j for j in range(24) if j not in lower]
+    assert motion.num_frames == plan.frames and motion.source == plan.source
+    np.testing.assert_array_equal(motion.pose_aa[:, lower], legs.pose_aa[:, lower])
+    np.testing.assert_array_equal(motion.pose_aa[:, upper], donor.pose_aa[:, upper])
+    np.testing.assert_array_equal(motion.root_pos_m, legs.root_pos_m)
+    defining = detected_clips.defining_settings(splicing, free_body)
+    assert defining["splice_share"] == 1.0 and "splice_share" not in detected_clips.defining_settings(plain, free_body)
+    rebuilt = detected_clips.config_of(defining)
+    assert rebuilt == dataclasses.replace(splicing, clips=rebuilt.clips)

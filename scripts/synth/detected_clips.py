@@ -2,7 +2,7 @@
 
     python -m scripts.synth.detected_clips --out DIR --motion-dir ../shared/motion [--clips N] [--seconds 4]
         [--seed 0] [--split train] [--look random|plain] [--size WxH] [--keep-video] [--tumble-share 0]
-        [--archive scripts/synth/detections/NAME]
+        [--splice-share 0] [--archive scripts/synth/detections/NAME]
 
 Why: the simulated clips (generate.py) model MediaPipe's errors by hand, and real MediaPipe output differs
 from that model. Here each clip is a motion posed on a body of random shape, dressed and lit at random in a
@@ -17,7 +17,10 @@ Clip k is planned from (--seed, k) alone: a motion of the requested split (mocap
 generate.py's loader and cache, weighted by the square root of their length, and a quarter procedural), a
 start frame, a shape β ~ N(0, 1) clipped to ±2.5, a look and, for --tumble-share of the clips, a turn head
 over heels (motion_mix.tumbled: flips, cartwheels, held tilts), the body's lowest point on the floor: what
-MediaPipe does with bodies at odd angles to gravity is what the detector-noise model knows least. A clip in
+MediaPipe does with bodies at odd angles to gravity is what the detector-noise model knows least; and, for
+--splice-share of the mocap clips, the spine, arms and head of a piece of another upright trial of the split
+on the legs (motion_mix.spliced): body configurations that no single trial has, as generate.py's splices give
+the simulated clips, but with the real detector's answer to them. A clip in
 which MediaPipe found nobody at all is written to OUT/nobody/ instead. The run is resumable: a clip whose
 file exists is skipped, files are written atomically, index.json is rewritten after every clip, so a kill
 loses at most the clip in progress; a folder made with other settings is refused.
@@ -48,7 +51,7 @@ from .dress import DressedBody, dress
 from .generate import BETA_LIMIT, FPS, load_motions, split_of
 from .landmarks import world_landmarks
 from .motion import MotionClip
-from .motion_mix import tumbled
+from .motion_mix import spliced, tumbled, upright_fraction
 from .procedural import MOTION_KINDS, procedural_motion
 from .retarget import DEFAULT_CACHE_DIR
 from .staging import SetPiece, facing_yaw, layout_set, place_camera
@@ -62,7 +65,9 @@ LOOKS = ("random", "plain")
 #: folder (their landmarks are all zeros, and the bridge refuses such a video rather than run the model).
 NOBODY_DIR = "nobody"
 #: Settings that decide what clip k is; a folder holds clips of one setting only.
-DEFINING = ("seed", "seconds", "split", "look", "size", "body_model_id", "tumble_share")
+DEFINING = ("seed", "seconds", "split", "look", "size", "body_model_id", "tumble_share", "splice_share")
+#: Spliced clips take both halves from trials upright at least this much of the time (as generate.py's).
+SPLICE_UPRIGHT = 0.9
 
 
 @dataclass(frozen=True)
@@ -78,10 +83,12 @@ class ClipPlan:
     betas: tuple[float, ...]
     appearance: Appearance
     tumble_seed: int | None = None  # the motion turned head over heels (motion_mix.tumbled) with this seed
+    splice: tuple[str, int] | None = None  # upper body from this trial's frames from this start (motion_mix.spliced)
 
     @property
     def clip_id(self) -> str:
-        return f"{self.source}@{self.start}#r{self.index}" + ("~tumble" if self.tumble_seed is not None else "")
+        return (f"{self.source}@{self.start}#r{self.index}" + ("~splice" if self.splice is not None else "")
+                + ("~tumble" if self.tumble_seed is not None else ""))
 
     @property
     def file_name(self) -> str:
@@ -101,6 +108,7 @@ class RunConfig:
     size: tuple[int, int] | None = None  # every clip at this size instead of the sampled one
     keep_video: bool = False
     tumble_share: float = 0.0  # share of clips whose motion is turned head over heels
+    splice_share: float = 0.0  # share of mocap clips whose upper body comes from another trial
 
     @property
     def frames(self) -> int:
@@ -145,8 +153,15 @@ def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip]) -> ClipPla
     # Drawn last, and only when asked for, so the plans of runs without tumbles stay what they were.
     tumble_seed = (int(rng.integers(2**31)) if config.tumble_share > 0 and rng.random() < config.tumble_share
                    else None)
+    splice = None
+    if config.splice_share > 0 and not use_procedural and rng.random() < config.splice_share:
+        donors = [m for m in mocap if m.source != source and upright_fraction(m) > SPLICE_UPRIGHT]
+        legs = next(m for m in mocap if m.source == source)
+        if donors and upright_fraction(legs) > SPLICE_UPRIGHT:
+            donor = donors[int(rng.integers(len(donors)))]
+            splice = (donor.source, int(rng.integers(0, donor.num_frames - config.frames + 1)))
     return ClipPlan(index, source, group, config.split, start, config.frames,
-                    tuple(round(float(b), 6) for b in betas), look, tumble_seed)
+                    tuple(round(float(b), 6) for b in betas), look, tumble_seed, splice)
 
 
 def plan_motion(plan: ClipPlan, mocap: dict[str, MotionClip], rest_joints: np.ndarray) -> MotionClip:
@@ -156,6 +171,9 @@ def plan_motion(plan: ClipPlan, mocap: dict[str, MotionClip], rest_joints: np.nd
         motion = procedural_motion(kind, int(seed), rest_joints, plan.frames, FPS)
     else:
         motion = mocap[plan.source].slice(plan.start, plan.start + plan.frames)
+    if plan.splice is not None:
+        donor, start = plan.splice
+        motion = spliced(motion, mocap[donor].slice(start, start + plan.frames), motion.source, motion.group)
     if plan.tumble_seed is None:
         return motion
     return tumbled(motion, np.random.default_rng(plan.tumble_seed), motion.source, motion.group)
@@ -320,12 +338,13 @@ def split_motions(motion_dir: Path | None, rest_joints: np.ndarray, config: RunC
 
 
 def defining_settings(config: RunConfig, body: BodyModelArrays) -> dict:
-    """The settings that decide what each clip is (index.json's `defining`; tumble_share only when used, so
-    folders made before it existed stay valid)."""
+    """The settings that decide what each clip is (index.json's `defining`; tumble_share and splice_share only
+    when used, so folders made before they existed stay valid)."""
     defining = {**{k: v for k, v in asdict(config).items() if k in DEFINING}, "body_model_id": body.model_id,
                 "size": list(config.size) if config.size else None}
-    if not config.tumble_share:
-        del defining["tumble_share"]
+    for optional in ("tumble_share", "splice_share"):
+        if not getattr(config, optional):
+            del defining[optional]
     return defining
 
 
@@ -333,7 +352,8 @@ def config_of(defining: dict) -> RunConfig:
     """The run settings that plan the same clips as a folder with these `defining` settings."""
     size = tuple(defining["size"]) if defining.get("size") else None
     return RunConfig(seconds=defining["seconds"], seed=defining["seed"], split=defining["split"],
-                     look=defining["look"], size=size, tumble_share=defining.get("tumble_share", 0.0))
+                     look=defining["look"], size=size, tumble_share=defining.get("tumble_share", 0.0),
+                     splice_share=defining.get("splice_share", 0.0))
 
 
 def _existing(out_dir: Path, plan: ClipPlan) -> Path | None:
@@ -432,12 +452,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="also save each clip's landmarks to this detection archive (detection_archive.py)")
     parser.add_argument("--tumble-share", type=float, default=defaults.tumble_share,
                         help="share of clips turned head over heels (motion_mix.tumbled), resting on the floor")
+    parser.add_argument("--splice-share", type=float, default=defaults.splice_share,
+                        help="share of mocap clips with the upper body of another upright trial (motion_mix.spliced)")
     args = parser.parse_args(argv)
-    if args.clips < 1 or args.seconds * FPS < 16 or not 0.0 <= args.tumble_share <= 1.0:
-        parser.error("--clips must be >= 1, --seconds long enough for 16 frames, --tumble-share within 0-1")
+    shares_ok = all(0.0 <= share <= 1.0 for share in (args.tumble_share, args.splice_share))
+    if args.clips < 1 or args.seconds * FPS < 16 or not shares_ok:
+        parser.error("--clips must be >= 1, --seconds long enough for 16 frames, --tumble-share and "
+                     "--splice-share within 0-1")
     size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
     config = RunConfig(clips=args.clips, seconds=args.seconds, seed=args.seed, split=args.split, look=args.look,
-                       size=size, keep_video=args.keep_video, tumble_share=args.tumble_share)
+                       size=size, keep_video=args.keep_video, tumble_share=args.tumble_share,
+                       splice_share=args.splice_share)
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     summary = run(args.out, args.motion_dir, config, args.body_model, args.cache_dir, log, args.archive)
     print(f"{summary['clips']} clips ({summary['nobody_clips']} with nobody found, in {NOBODY_DIR}/), "
