@@ -26,10 +26,11 @@ How:
    (Depth-14, Plane-14: mean |dz| and |(dx, dy)| of the same errors), the part that the whole body's
    orientation holds (Turned-14: MPJPE-14 after turning each frame's prediction about the hips to fit best;
    Turn: that turn's angle, deg; Flip %: the share of frames turned more than 90 degrees, the body facing the
-   wrong way, which MediaPipe's world skeleton does for runs of frames and the network can copy), MPVPE (free body model meshes, pelvis-aligned), Accel (the hip-aligned
-   LSP joints, over runs of consecutive scored frames), the root (pelvis) position error in camera space and
-   its depth bias (m), and the camera-space root orientation error (deg). Means over clips are frame-weighted. MediaPipe runs once per clip; later checkpoints reuse
-   its landmarks.
+   wrong way, which MediaPipe's world skeleton does for runs of frames and the network can copy), MPVPE
+   (free body model meshes, pelvis-aligned), Accel (the hip-aligned LSP joints, over runs of consecutive
+   scored frames), the root (pelvis) position error in camera space and its depth bias (m), and the
+   camera-space root orientation error (deg). Means over clips are frame-weighted. MediaPipe runs once per
+   clip; later checkpoints reuse its landmarks.
 4. Landmark calibration: the synthetic model's noise-free landmarks for the same frames
    (scripts/synth/landmarks.py), projected with the render's camera, minus MediaPipe's image landmarks
    (confidence >= --min-confidence): per landmark group, mean distance in px and in % of the person's 2D
@@ -120,8 +121,7 @@ EVALUATION_DEFINITIONS = (
 #: A frame whose whole body is turned more than this from the truth faces the wrong way (front for back).
 FLIP_RAD = 0.5 * np.pi
 POSE_COLUMNS = ("Det %", "MPJPE-14", "Depth-14", "Plane-14", "Turned-14", "Turn (deg)", "Flip %", "PA-MPJPE-14",
-                "MPJPE-24",
-                "PA-MPJPE-24", "MPVPE", "Accel", "Root (m)", "Depth bias (m)", "Root rot (deg)", "Rot (deg)",
+                "MPJPE-24", "PA-MPJPE-24", "MPVPE", "Accel", "Root (m)", "Depth bias (m)", "Root rot (deg)", "Rot (deg)",
                 "Twist (deg)")
 
 

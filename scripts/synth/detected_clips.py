@@ -154,10 +154,10 @@ def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip]) -> ClipPla
     tumble_seed = (int(rng.integers(2**31)) if config.tumble_share > 0 and rng.random() < config.tumble_share
                    else None)
     splice = None
-    if config.splice_share > 0 and not use_procedural and rng.random() < config.splice_share:
+    if (config.splice_share > 0 and not use_procedural and rng.random() < config.splice_share
+            and upright_fraction(motion) > SPLICE_UPRIGHT):
         donors = [m for m in mocap if m.source != source and upright_fraction(m) > SPLICE_UPRIGHT]
-        legs = next(m for m in mocap if m.source == source)
-        if donors and upright_fraction(legs) > SPLICE_UPRIGHT:
+        if donors:
             donor = donors[int(rng.integers(len(donors)))]
             splice = (donor.source, int(rng.integers(0, donor.num_frames - config.frames + 1)))
     return ClipPlan(index, source, group, config.split, start, config.frames,
