@@ -128,9 +128,18 @@ def procedural_sources(split: str, count: int = PROCEDURAL_SEEDS) -> list[tuple[
     return out
 
 
-def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip]) -> ClipPlan:
+def splice_donors(mocap: list[MotionClip]) -> list[MotionClip]:
+    """The trials a splice joins, in `mocap`'s order: mostly upright ones (splicing a handstand's arms onto
+    a walk's legs makes nonsense). Worked out once per run and handed to every plan_clip call, since it
+    reads every frame of every trial."""
+    return [m for m in mocap if upright_fraction(m) > SPLICE_UPRIGHT]
+
+
+def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip],
+              donors: list[MotionClip] | None = None) -> ClipPlan:
     """Clip `index`'s motion, start, shape and look, from (config.seed, index) alone. `mocap`: the
-    retargeted trials of config.split at least config.frames long (empty: procedural motion only)."""
+    retargeted trials of config.split at least config.frames long (empty: procedural motion only);
+    `donors`: splice_donors(mocap), worked out here when not given."""
     rng = np.random.default_rng([config.seed, index])
     procedural = procedural_sources(config.split)
     use_procedural = not mocap or (procedural and rng.random() < PROCEDURAL_SHARE)
@@ -154,11 +163,11 @@ def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip]) -> ClipPla
     tumble_seed = (int(rng.integers(2**31)) if config.tumble_share > 0 and rng.random() < config.tumble_share
                    else None)
     splice = None
-    if (config.splice_share > 0 and not use_procedural and rng.random() < config.splice_share
-            and upright_fraction(motion) > SPLICE_UPRIGHT):
-        donors = [m for m in mocap if m.source != source and upright_fraction(m) > SPLICE_UPRIGHT]
-        if donors:
-            donor = donors[int(rng.integers(len(donors)))]
+    if config.splice_share > 0 and not use_procedural and rng.random() < config.splice_share:
+        donors = splice_donors(mocap) if donors is None else donors
+        others = [m for m in donors if m.source != source]
+        if others and len(others) < len(donors):  # the drawn trial is itself upright enough
+            donor = others[int(rng.integers(len(others)))]
             splice = (donor.source, int(rng.integers(0, donor.num_frames - config.frames + 1)))
     return ClipPlan(index, source, group, config.split, start, config.frames,
                     tuple(round(float(b), 6) for b in betas), look, tumble_seed, splice)
@@ -386,7 +395,8 @@ def run(out_dir: Path, motion_dir: Path | None, config: RunConfig, body_model: P
     rest_joints = shaped_rest(body, None)[1]
     motions = split_motions(motion_dir, rest_joints, config, cache_dir, log)
     by_source = {m.source: m for m in motions}
-    plans = [plan_clip(k, config, motions) for k in range(config.clips)]
+    donors = splice_donors(motions)
+    plans = [plan_clip(k, config, motions, donors) for k in range(config.clips)]
     todo = [p for p in plans if _existing(out_dir, p) is None]
     for plan in plans:  # finished before a kill, but not yet indexed
         path = _existing(out_dir, plan)
