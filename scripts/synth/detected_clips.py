@@ -128,10 +128,12 @@ def procedural_sources(split: str, count: int = PROCEDURAL_SEEDS) -> list[tuple[
     return out
 
 
-def splice_donors(mocap: list[MotionClip]) -> list[MotionClip]:
+def splice_donors(config: RunConfig, mocap: list[MotionClip]) -> list[MotionClip]:
     """The trials a splice joins, in `mocap`'s order: mostly upright ones (splicing a handstand's arms onto
-    a walk's legs makes nonsense). Worked out once per run and handed to every plan_clip call, since it
-    reads every frame of every trial."""
+    a walk's legs makes nonsense); none for a run that does not splice. Worked out once per run and handed to
+    every plan_clip call, since it reads every frame of every trial."""
+    if config.splice_share <= 0:
+        return []
     return [m for m in mocap if upright_fraction(m) > SPLICE_UPRIGHT]
 
 
@@ -139,7 +141,7 @@ def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip],
               donors: list[MotionClip] | None = None) -> ClipPlan:
     """Clip `index`'s motion, start, shape and look, from (config.seed, index) alone. `mocap`: the
     retargeted trials of config.split at least config.frames long (empty: procedural motion only);
-    `donors`: splice_donors(mocap), worked out here when not given."""
+    `donors`: splice_donors(config, mocap), worked out here when not given."""
     rng = np.random.default_rng([config.seed, index])
     procedural = procedural_sources(config.split)
     use_procedural = not mocap or (procedural and rng.random() < PROCEDURAL_SHARE)
@@ -164,7 +166,7 @@ def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip],
                    else None)
     splice = None
     if config.splice_share > 0 and not use_procedural and rng.random() < config.splice_share:
-        donors = splice_donors(mocap) if donors is None else donors
+        donors = splice_donors(config, mocap) if donors is None else donors
         others = [m for m in donors if m.source != source]
         if others and len(others) < len(donors):  # the drawn trial is itself upright enough
             donor = others[int(rng.integers(len(others)))]
@@ -395,7 +397,7 @@ def run(out_dir: Path, motion_dir: Path | None, config: RunConfig, body_model: P
     rest_joints = shaped_rest(body, None)[1]
     motions = split_motions(motion_dir, rest_joints, config, cache_dir, log)
     by_source = {m.source: m for m in motions}
-    donors = splice_donors(motions)
+    donors = splice_donors(config, motions)
     plans = [plan_clip(k, config, motions, donors) for k in range(config.clips)]
     todo = [p for p in plans if _existing(out_dir, p) is None]
     for plan in plans:  # finished before a kill, but not yet indexed

@@ -138,7 +138,7 @@ def restore(archive_dir: Path, out_dir: Path, motion_dir: Path | None, body_mode
     rest_joints = shaped_rest(body, None)[1]
     motions = split_motions(motion_dir, rest_joints, config, cache_dir, log)
     by_source = {m.source: m for m in motions}
-    donors = splice_donors(motions)
+    donors = splice_donors(config, motions)
     restored, present, mismatched = 0, 0, []
     for entry in stored["clips_index"]:
         target = out_dir / entry["file"]
