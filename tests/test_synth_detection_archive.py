@@ -65,6 +65,22 @@ def test_restored_clips_equal_the_detected_ones(made, tmp_path):
     assert detection_archive.restore(archive, out, None, log=lambda _: None)["present"] == 3
 
 
+def test_a_range_of_plans_restores_only_those(made, tmp_path):
+    """The model card's subsets (seed-7 plans 160 on, seed-8 tumbled plans 0-43, ...) come from one command."""
+    clips_dir, _ = made
+    archive = tmp_path / "archive"
+    detection_archive.save(clips_dir, archive, log=lambda _: None)
+    out = tmp_path / "subset"
+    result = detection_archive.restore(archive, out, None, log=lambda _: None,
+                                       plans=detection_archive.plan_range("1:"))
+    assert result == {"restored": 2, "present": 0, "mismatched": []}
+    assert [e["index"] for e in json.loads((out / "index.json").read_text())["clips_index"]] == [1, 2]
+    assert len(list(out.glob("*.npz"))) == 2
+    assert list(detection_archive.plan_range(":2")) == [0, 1]
+    with pytest.raises(SystemExit):
+        detection_archive.main(["restore", "--archive", str(archive), "--out", str(out), "--plans", "160"])
+
+
 def test_a_run_can_archive_each_clip_as_it_finishes(tmp_path, monkeypatch):
     monkeypatch.setattr(detected_clips, "render_and_detect", _fake_detection)
     config = detected_clips.RunConfig(clips=2, seconds=0.6, seed=5)

@@ -2,7 +2,7 @@
 
     python -m scripts.synth.detection_archive save --clips .cache/arts/detected_s7 --archive ARCHIVE
     python -m scripts.synth.detection_archive restore --archive ARCHIVE --out .cache/arts/detected_s7 \\
-        --motion-dir ../shared/motion
+        --motion-dir ../shared/motion [--plans 160:]
 
 Why: a detected clip costs about 80 CPU-seconds of rendering and tracking, and `.cache/` does not outlive a
 machine. Clip files cannot be committed: their ground truth is the CMU motion itself, which the corpus's terms
@@ -16,6 +16,11 @@ as float32; visibility and presence as uint8 / 255; world landmarks as float16, 
 and two frames of the ground-truth joints that `restore` checks the rebuilt truth against, so a change to
 retargeting, staging or the body model cannot pair old detections with a different motion: such clips are
 skipped and reported, never restored.
+
+--plans START:STOP restores only the plans numbered START to STOP - 1 (either end may be left out), so the
+subsets that the model card's training and choosing commands name (detected_s7_160: seed-7 plans 160 on,
+detected_t8_train: seed-8 tumbled plans 0-43, ...) are rebuilt by a command rather than by hand. Such a folder
+is for reading: detected_clips.py would make the plans left out again if pointed at it.
 """
 from __future__ import annotations
 
@@ -122,10 +127,12 @@ def save(clips_dir: Path, archive_dir: Path, log: Callable[[str], None] = print)
 
 
 def restore(archive_dir: Path, out_dir: Path, motion_dir: Path | None, body_model: Path | None = None,
-            cache_dir: Path | None = DEFAULT_CACHE_DIR, log: Callable[[str], None] = print) -> dict:
+            cache_dir: Path | None = DEFAULT_CACHE_DIR, log: Callable[[str], None] = print,
+            plans: range | None = None) -> dict:
     """Rebuild the archived clips that `out_dir` lacks (ground truth from the motion, landmarks from the
-    archive); returns {'restored', 'present', 'mismatched': [files]}. `out_dir` stays a detected_clips.py
-    folder of the same settings, so that script resumes there with the clips after the archived ones."""
+    archive), or only those whose plan number is in `plans`; returns {'restored', 'present', 'mismatched':
+    [files]}. Restored whole, `out_dir` stays a detected_clips.py folder of the same settings, so that script
+    resumes there with the clips after the archived ones."""
     stored = read_index(archive_dir)
     defining = stored["defining"]
     body = load_body_model_arrays(body_model)
@@ -141,6 +148,8 @@ def restore(archive_dir: Path, out_dir: Path, motion_dir: Path | None, body_mode
     donors = splice_donors(config, motions)
     restored, present, mismatched = 0, 0, []
     for entry in stored["clips_index"]:
+        if plans is not None and entry["index"] not in plans:
+            continue
         target = out_dir / entry["file"]
         if target.is_file():
             present += 1
@@ -167,6 +176,17 @@ def restore(archive_dir: Path, out_dir: Path, motion_dir: Path | None, body_mode
     return {"restored": restored, "present": present, "mismatched": mismatched}
 
 
+def plan_range(text: str) -> range:
+    """'START:STOP' (either may be empty) -> the plan numbers START..STOP-1."""
+    start, sep, stop = text.partition(":")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected START:STOP (e.g. 160: or 0:44), got {text!r}")
+    try:
+        return range(int(start or 0), int(stop) if stop else sys.maxsize)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"plan numbers must be integers: {text!r}") from exc
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.synth.detection_archive",
                                      description=__doc__.split("\n\n")[0])
@@ -180,12 +200,14 @@ def main(argv: list[str] | None = None) -> int:
     restore_cmd.add_argument("--motion-dir", type=Path, default=None, help="the corpus, e.g. ../shared/motion")
     restore_cmd.add_argument("--body-model", type=Path, default=None, help="body model (default: bundled)")
     restore_cmd.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="retargeted-motion cache")
+    restore_cmd.add_argument("--plans", type=plan_range, default=None,
+                             help="only plans START to STOP-1, e.g. 160: or 0:44 (default: all)")
     args = parser.parse_args(argv)
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     if args.command == "save":
         save(args.clips, args.archive, log)
         return 0
-    result = restore(args.archive, args.out, args.motion_dir, args.body_model, args.cache_dir, log)
+    result = restore(args.archive, args.out, args.motion_dir, args.body_model, args.cache_dir, log, args.plans)
     return 1 if result["mismatched"] and not result["restored"] and not result["present"] else 0
 
 
