@@ -77,6 +77,22 @@ def turn_aligned14(pred24: np.ndarray, gt24: np.ndarray) -> tuple[float, np.ndar
     return float(_distances(aligned, gt).mean()), angle
 
 
+def slow_turn_aligned14(pred24: np.ndarray, gt24: np.ndarray, half_frames: int) -> float:
+    """MPJPE-14 after turning each frame about the hips' midpoint by the one rotation that best fits all frames
+    within half_frames of it; pred24, gt24 (F, 24, 3) consecutive frames.
+
+    Why: Turned-14 fits a turn to every frame, so it cannot tell an orientation error held for a second or
+    more (a lean or heading that a fix working over time, such as the floor or the clip's average, could
+    reach) from one that changes from moment to moment; this keeps only the slow part out."""
+    pred, gt = lsp14_hip_aligned(pred24), lsp14_hip_aligned(gt24)
+    frames = len(pred)
+    summed = np.concatenate([np.zeros((1, 3, 3)), np.cumsum(np.swapaxes(gt, -1, -2) @ pred, axis=0)])
+    index = np.arange(frames)
+    window = summed[np.minimum(index + half_frames + 1, frames)] - summed[np.maximum(index - half_frames, 0)]
+    turn, _ = _rotation_from_covariance(window)
+    return float(_distances(pred @ np.swapaxes(turn, -1, -2), gt).mean())
+
+
 def accel14(pred24: np.ndarray, gt24: np.ndarray) -> float:
     """Accel error on the 14 hip-aligned LSP joints; pred24, gt24 (F, 24, 3) consecutive frames, F >= 3."""
     return accel_error(lsp14_hip_aligned(pred24), lsp14_hip_aligned(gt24))
@@ -96,7 +112,12 @@ def procrustes_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
 def best_rotation(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The proper rotation R (..., 3, 3) minimising Σ |R x_k - y_k|² for point sets (..., J, 3), and
     trace(R Σ x_k y_kᵀ) (...,), which sets the least-squares scale of a similarity fit."""
-    u, sigma, vh = np.linalg.svd(np.swapaxes(y, -1, -2) @ x)  # Σ y_k x_kᵀ = U S Vᵀ
+    return _rotation_from_covariance(np.swapaxes(y, -1, -2) @ x)
+
+
+def _rotation_from_covariance(covariance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """best_rotation from Σ y_k x_kᵀ (..., 3, 3), which sums over several frames' joints as over one's."""
+    u, sigma, vh = np.linalg.svd(covariance)  # Σ y_k x_kᵀ = U S Vᵀ
     d = np.ones_like(sigma)
     d[..., -1] = np.sign(np.linalg.det(u @ vh))
     return u @ (d[..., :, None] * vh), (sigma * d).sum(axis=-1)

@@ -25,7 +25,9 @@ How:
    the hips' midpoint) and all 24 joints (pelvis-aligned), MPJPE-14's depth and image-plane parts
    (Depth-14, Plane-14: mean |dz| and |(dx, dy)| of the same errors), the part that the whole body's
    orientation holds (Turned-14: MPJPE-14 after turning each frame's prediction about the hips to fit best;
-   Turn: that turn's angle, deg; Flip %: the share of frames turned more than 90 degrees, the body facing the
+   Slow-turned-14: the same with one turn fitted over each second of consecutive frames, so Turned-14 to
+   Slow-turned-14 is the part that changes within a second and Slow-turned-14 to MPJPE-14 the part held
+   longer; Turn: that turn's angle, deg; Flip %: the share of frames turned more than 90 degrees, the body facing the
    wrong way, which MediaPipe's world skeleton does for runs of frames and the network can copy), MPVPE
    (free body model meshes, pelvis-aligned), Accel (the hip-aligned LSP joints, over runs of consecutive
    scored frames), the root (pelvis) position error in camera space and its depth bias (m), and the
@@ -120,7 +122,9 @@ EVALUATION_DEFINITIONS = (
     "Means are frame-weighted over clips.")
 #: A frame whose whole body is turned more than this from the truth faces the wrong way (front for back).
 FLIP_RAD = 0.5 * np.pi
-POSE_COLUMNS = ("Det %", "MPJPE-14", "Depth-14", "Plane-14", "Turned-14", "Turn (deg)", "Flip %", "PA-MPJPE-14",
+#: Slow-turned-14 fits one whole-body turn over the frames within this many of each frame (1 s at 30 fps).
+SLOW_TURN_HALF_FRAMES = 15
+POSE_COLUMNS = ("Det %", "MPJPE-14", "Depth-14", "Plane-14", "Turned-14", "Slow-turned-14", "Turn (deg)", "Flip %", "PA-MPJPE-14",
                 "MPJPE-24", "PA-MPJPE-24", "MPVPE", "Accel", "Root (m)", "Depth bias (m)", "Root rot (deg)", "Rot (deg)",
                 "Twist (deg)")
 
@@ -369,11 +373,14 @@ def pose_scores(pred_joints: np.ndarray, gt_joints: np.ndarray, valid: np.ndarra
         "Depth bias (m)": (float((pred[:, 0, 2] - gt[:, 0, 2]).mean()), count),
     })
     all_pred, all_gt = np.asarray(pred_joints, np.float64), np.asarray(gt_joints, np.float64)
-    accel = []
+    accel, slow = [], []
     for a, b in tracking.runs_of(valid):  # consecutive detected frames only; a run needs 3 for one acceleration
+        p, g = all_pred[a:b], all_gt[a:b]
+        slow.append((metrics.slow_turn_aligned14(p, g, SLOW_TURN_HALF_FRAMES), b - a))
         if b - a >= 3:
-            p, g = all_pred[a:b], all_gt[a:b]
             accel.append((metrics.accel14(p, g), b - a - 2))
+    values, weights = zip(*slow)
+    scores["Slow-turned-14"] = (MM * float(np.average(values, weights=weights)), float(sum(weights)))
     if accel:
         values, weights = zip(*accel)
         scores["Accel"] = (MM * float(np.average(values, weights=weights)), float(sum(weights)))

@@ -128,3 +128,21 @@ def test_turn_aligned_mpjpe14_takes_out_the_whole_body_turn_and_nothing_else():
     bent[:, 20] += [0.0, 0.0, 0.14]  # a wrist 14 cm off: no turn of the body explains it
     error, angle = metrics.turn_aligned14(bent, gt)
     assert error > 0.005 and np.all(angle < 0.1)
+
+
+def test_slow_turn_aligned_mpjpe14_takes_out_a_held_turn_but_not_a_flickering_one():
+    from bridge.geometry import rotations
+
+    rng = np.random.default_rng(5)
+    gt = rng.normal(scale=0.3, size=(40, 24, 3))
+    hips = 0.5 * (gt[:, 1:2] + gt[:, 2:3])
+
+    def turned(angles: np.ndarray) -> np.ndarray:
+        turns = rotations.axis_angle_to_matrix(np.stack([np.zeros(40), angles, np.zeros(40)], -1))
+        return np.einsum("fab,fjb->fja", turns, gt - hips) + hips
+
+    held = turned(np.full(40, 0.2))  # one heading error for the whole clip
+    assert metrics.slow_turn_aligned14(held, gt, 15) == pytest.approx(0.0, abs=1e-9)
+    flicker = turned(np.where(np.arange(40) % 2 == 0, 0.2, -0.2))  # the same size, changing every frame
+    assert metrics.slow_turn_aligned14(flicker, gt, 15) > 0.5 * metrics.mpjpe14(flicker, gt)
+    assert metrics.slow_turn_aligned14(flicker, gt, 0) == pytest.approx(metrics.turn_aligned14(flicker, gt)[0])
