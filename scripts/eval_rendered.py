@@ -25,10 +25,11 @@ How:
    the hips' midpoint) and all 24 joints (pelvis-aligned), MPJPE-14's depth and image-plane parts
    (Depth-14, Plane-14: mean |dz| and |(dx, dy)| of the same errors), the part that the whole body's
    orientation holds (Turned-14: MPJPE-14 after turning each frame's prediction about the hips to fit best;
-   Slow-turned-14: the same with one turn fitted over each second of consecutive frames, so Turned-14 to
-   Slow-turned-14 is the part that changes within a second and Slow-turned-14 to MPJPE-14 the part held
-   longer; Turn: that turn's angle, deg; Flip %: the share of frames turned more than 90 degrees, the body facing the
-   wrong way, which MediaPipe's world skeleton does for runs of frames and the network can copy), MPVPE
+   Turn: that turn's angle, deg; Slow-turned-14: the same with one turn fitted over each second of
+   consecutive frames, so Turned-14 to Slow-turned-14 is the part that changes within a second and
+   Slow-turned-14 to MPJPE-14 the part held longer; Flip %: the share of frames turned more than 90
+   degrees, the body facing the wrong way, which MediaPipe's world skeleton does for runs of frames and the
+   network can copy), MPVPE
    (free body model meshes, pelvis-aligned), Accel (the hip-aligned LSP joints, over runs of consecutive
    scored frames), the root (pelvis) position error in camera space and its depth bias (m), and the
    camera-space root orientation error (deg). Means over clips are frame-weighted. MediaPipe runs once per
@@ -124,9 +125,9 @@ EVALUATION_DEFINITIONS = (
 FLIP_RAD = 0.5 * np.pi
 #: Slow-turned-14 fits one whole-body turn over the frames within this many of each frame (1 s at 30 fps).
 SLOW_TURN_HALF_FRAMES = 15
-POSE_COLUMNS = ("Det %", "MPJPE-14", "Depth-14", "Plane-14", "Turned-14", "Slow-turned-14", "Turn (deg)", "Flip %", "PA-MPJPE-14",
-                "MPJPE-24", "PA-MPJPE-24", "MPVPE", "Accel", "Root (m)", "Depth bias (m)", "Root rot (deg)", "Rot (deg)",
-                "Twist (deg)")
+POSE_COLUMNS = ("Det %", "MPJPE-14", "Depth-14", "Plane-14", "Turned-14", "Slow-turned-14", "Turn (deg)", "Flip %",
+                "PA-MPJPE-14", "MPJPE-24", "PA-MPJPE-24", "MPVPE", "Accel", "Root (m)", "Depth bias (m)",
+                "Root rot (deg)", "Rot (deg)", "Twist (deg)")
 
 
 # ---------------------------------------------------------------------------------------------------------
