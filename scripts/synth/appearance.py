@@ -64,7 +64,8 @@ SET_SHARES = (0.2, 0.5, 0.3)
 class Outfit:
     """The person. Reaches are fractions of a limb from its root joint: sleeves from the shoulder to the
     wrist (below 0: sleeveless, 1: long), the lower garment from the hip to the ankle. `lower` is
-    'trousers', 'shorts' or 'skirt' (a skirt is extra geometry hanging from the hips, dress.py)."""
+    'trousers', 'shorts' or 'skirt' (a skirt is extra geometry hanging from the hips, dress.py). `face`: painted
+    eyes, brows and lips (face_paint.py), or none (bare skin, as every clip rendered before they existed)."""
 
     skin: Pattern
     hair: Pattern
@@ -77,6 +78,7 @@ class Outfit:
     shoes: Pattern
     shoe_height_m: float  # how far above the ankle joint the shoe reaches
     waist_m: float  # where the top meets the lower garment, metres above the pelvis joint at rest
+    face: Pattern | None = None
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
     python -m scripts.synth.detected_clips --out DIR --motion-dir ../shared/motion [--clips N] [--seconds 4]
         [--seed 0] [--split train] [--look random|plain] [--size WxH] [--keep-video] [--tumble-share 0]
-        [--splice-share 0] [--archive scripts/synth/detections/NAME]
+        [--splice-share 0] [--face-share 0] [--archive scripts/synth/detections/NAME]
 
 Why: the simulated clips (generate.py) model MediaPipe's errors by hand, and real MediaPipe output differs
 from that model. Here each clip is a motion posed on a body of random shape, dressed and lit at random in a
@@ -20,7 +20,8 @@ over heels (motion_mix.tumbled: flips, cartwheels, held tilts), the body's lowes
 MediaPipe does with bodies at odd angles to gravity is what the detector-noise model knows least; and, for
 --splice-share of the mocap clips, the spine, arms and head of a piece of another upright trial of the split
 on the legs (motion_mix.spliced): body configurations that no single trial has, as generate.py's splices give
-the simulated clips, but with the real detector's answer to them. A clip in
+the simulated clips, but with the real detector's answer to them; and, for --face-share of the random looks,
+painted eyes, brows and lips (face_paint.py; without them the head is bare skin). A clip in
 which MediaPipe found nobody at all is written to OUT/nobody/ instead. The run is resumable: a clip whose
 file exists is skipped, files are written atomically, index.json is rewritten after every clip, so a kill
 loses at most the clip in progress; a folder made with other settings is refused.
@@ -48,6 +49,7 @@ from .appearance import Appearance, plain_appearance, sample_appearance
 from .camera import Camera
 from .clip_file import CLIP_FORMAT, load_clip, write_clip
 from .dress import DressedBody, dress
+from .face_paint import sample_face
 from .generate import BETA_LIMIT, FPS, load_motions, split_of
 from .landmarks import world_landmarks
 from .motion import MotionClip
@@ -65,7 +67,11 @@ LOOKS = ("random", "plain")
 #: folder (their landmarks are all zeros, and the bridge refuses such a video rather than run the model).
 NOBODY_DIR = "nobody"
 #: Settings that decide what clip k is; a folder holds clips of one setting only.
-DEFINING = ("seed", "seconds", "split", "look", "size", "body_model_id", "tumble_share", "splice_share")
+DEFINING = ("seed", "seconds", "split", "look", "size", "body_model_id", "tumble_share", "splice_share",
+            "face_share")
+#: Faces are drawn from their own stream, (seed, index, FACE_STREAM), so that painting them changes nothing
+#: else about a plan: the same plan with and without a face is the same clip otherwise.
+FACE_STREAM = 1
 #: Spliced clips take both halves from trials upright at least this much of the time (as generate.py's).
 SPLICE_UPRIGHT = 0.9
 
@@ -109,6 +115,7 @@ class RunConfig:
     keep_video: bool = False
     tumble_share: float = 0.0  # share of clips whose motion is turned head over heels
     splice_share: float = 0.0  # share of mocap clips whose upper body comes from another trial
+    face_share: float = 0.0  # share of random looks with painted eyes, brows and lips (face_paint.py)
 
     @property
     def frames(self) -> int:
@@ -171,6 +178,11 @@ def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip],
         if others and len(others) < len(donors):  # the drawn trial is itself upright enough
             donor = others[int(rng.integers(len(others)))]
             splice = (donor.source, int(rng.integers(0, donor.num_frames - config.frames + 1)))
+    face_rng = np.random.default_rng([config.seed, index, FACE_STREAM])
+    if config.look == "random" and config.face_share > 0 and face_rng.random() < config.face_share:
+        outfit = look.outfit
+        look = dataclasses.replace(look, outfit=dataclasses.replace(
+            outfit, face=sample_face(face_rng, outfit.skin, outfit.hair.colours[0], outfit.bald)))
     return ClipPlan(index, source, group, config.split, start, config.frames,
                     tuple(round(float(b), 6) for b in betas), look, tumble_seed, splice)
 
@@ -349,11 +361,11 @@ def split_motions(motion_dir: Path | None, rest_joints: np.ndarray, config: RunC
 
 
 def defining_settings(config: RunConfig, body: BodyModelArrays) -> dict:
-    """The settings that decide what each clip is (index.json's `defining`; tumble_share and splice_share only
-    when used, so folders made before they existed stay valid)."""
+    """The settings that decide what each clip is (index.json's `defining`; tumble_share, splice_share and
+    face_share only when used, so folders made before they existed stay valid)."""
     defining = {**{k: v for k, v in asdict(config).items() if k in DEFINING}, "body_model_id": body.model_id,
                 "size": list(config.size) if config.size else None}
-    for optional in ("tumble_share", "splice_share"):
+    for optional in ("tumble_share", "splice_share", "face_share"):
         if not getattr(config, optional):
             del defining[optional]
     return defining
@@ -364,7 +376,7 @@ def config_of(defining: dict) -> RunConfig:
     size = tuple(defining["size"]) if defining.get("size") else None
     return RunConfig(seconds=defining["seconds"], seed=defining["seed"], split=defining["split"],
                      look=defining["look"], size=size, tumble_share=defining.get("tumble_share", 0.0),
-                     splice_share=defining.get("splice_share", 0.0))
+                     splice_share=defining.get("splice_share", 0.0), face_share=defining.get("face_share", 0.0))
 
 
 def _existing(out_dir: Path, plan: ClipPlan) -> Path | None:
@@ -466,15 +478,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="share of clips turned head over heels (motion_mix.tumbled), resting on the floor")
     parser.add_argument("--splice-share", type=float, default=defaults.splice_share,
                         help="share of mocap clips with the upper body of another upright trial (motion_mix.spliced)")
+    parser.add_argument("--face-share", type=float, default=defaults.face_share,
+                        help="share of random looks with painted eyes, brows and lips (face_paint.py)")
     args = parser.parse_args(argv)
-    shares_ok = all(0.0 <= share <= 1.0 for share in (args.tumble_share, args.splice_share))
+    shares_ok = all(0.0 <= share <= 1.0 for share in (args.tumble_share, args.splice_share, args.face_share))
     if args.clips < 1 or args.seconds * FPS < 16 or not shares_ok:
-        parser.error("--clips must be >= 1, --seconds long enough for 16 frames, --tumble-share and "
-                     "--splice-share within 0-1")
+        parser.error("--clips must be >= 1, --seconds long enough for 16 frames, --tumble-share, "
+                     "--splice-share and --face-share within 0-1")
     size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
     config = RunConfig(clips=args.clips, seconds=args.seconds, seed=args.seed, split=args.split, look=args.look,
                        size=size, keep_video=args.keep_video, tumble_share=args.tumble_share,
-                       splice_share=args.splice_share)
+                       splice_share=args.splice_share, face_share=args.face_share)
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     summary = run(args.out, args.motion_dir, config, args.body_model, args.cache_dir, log, args.archive)
     print(f"{summary['clips']} clips ({summary['nobody_clips']} with nobody found, in {NOBODY_DIR}/), "

@@ -6,7 +6,8 @@ which body part it is (render_test_clip.py dresses its one look the same way), a
 end anywhere along the arm or leg. Texture coordinates wrap each part (trunk, each leg, each arm) as a
 cylinder around its own axis, a whole number of tiles around, so tileable patterns meet without a seam.
 A skirt is extra geometry: rings hanging from the hips, skinned to the pelvis and the thighs, appended to
-the body model's arrays so the same skinning poses it. numpy only.
+the body model's arrays so the same skinning poses it. A painted face (face_paint.py) is the skin in front of
+the ears below the hairline, its texture laid flat over it from the front. numpy only.
 """
 from __future__ import annotations
 
@@ -17,13 +18,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from bridge.body_model import BodyModelArrays, shaped_rest
+from bridge.keypoints import MEDIAPIPE_LANDMARK_NAMES
 
 from .appearance import Outfit
+from .face_paint import face_uv
+from .landmarks import landmark_vertex_ids
 from .textures import Pattern
 
-#: Material slots of the dressed body, in this order.
-REGIONS = ("skin", "hair", "top", "lower", "shoes")
-SKIN, HAIR, TOP, LOWER, SHOES = range(len(REGIONS))
+#: Material slots of the dressed body, in this order ("face": the painted face, when the outfit has one).
+REGIONS = ("skin", "hair", "top", "lower", "shoes", "face")
+SKIN, HAIR, TOP, LOWER, SHOES, FACE = range(len(REGIONS))
+#: The painted face starts this far in front of the ears (m, rest pose), so it never wraps round the head.
+FACE_FRONT_OF_EARS_M = 0.03
 _TRUNK_JOINTS = (0, 3, 6, 9, 12, 13, 14, 15)
 _LEFT_LEG, _RIGHT_LEG = (1, 4, 7, 10), (2, 5, 8, 11)
 _LEFT_ARM, _RIGHT_ARM = (16, 18, 20, 22), (17, 19, 21, 23)
@@ -40,8 +46,9 @@ SKIRT_THIGH_WEIGHT = 0.4
 @dataclass
 class DressedBody:
     """The body model with any garment geometry appended (`arrays`: same joints and landmark vertex ids;
-    pose it with render_test_clip.skin_vertices), each face's region (REGIONS index, (N_faces,)), and
-    per-corner texture coordinates in tiles of that region's pattern, (N_faces, 3, 2)."""
+    pose it with render_test_clip.skin_vertices), each mesh face's region (REGIONS index, (N_faces,)), and
+    per-corner texture coordinates in tiles of that region's pattern, (N_faces, 3, 2) (the painted face's:
+    in its one texture)."""
 
     arrays: BodyModelArrays
     face_region: np.ndarray
@@ -54,6 +61,9 @@ def dress(body: BodyModelArrays, outfit: Outfit) -> DressedBody:
     vertices, joints = (np.asarray(a, np.float64) for a in shaped_rest(body, None))
     dominant = np.asarray(body.weights).argmax(axis=1)
     region = vertex_regions(vertices, joints, dominant, outfit)
+    face_points = _face_points(body, vertices) if outfit.face is not None else None
+    if face_points is not None:
+        region[(region == SKIN) & _painted_face(vertices, dominant, face_points)] = FACE
     part = _vertex_parts(dominant)
     arrays, faces = body, np.asarray(body.faces)
     if outfit.lower == "skirt":
@@ -65,10 +75,29 @@ def dress(body: BodyModelArrays, outfit: Outfit) -> DressedBody:
         vertices = np.asarray(arrays.v_template, np.float64)
     corner_region = region[faces]
     face_region = np.where(corner_region[:, 1] == corner_region[:, 2], corner_region[:, 1], corner_region[:, 0])
-    patterns = (outfit.skin, outfit.hair, outfit.top, outfit.bottom, outfit.shoes)
+    patterns = (outfit.skin, outfit.hair, outfit.top, outfit.bottom, outfit.shoes, outfit.face or outfit.skin)
     periods = np.array([p.period_m for p in patterns])[face_region]
     loop_uv = cylinder_uv(vertices, joints, part, faces, periods)
+    if face_points is not None:
+        painted = face_region == FACE
+        loop_uv[painted] = face_uv(vertices[faces[painted]], *face_points[:2])
     return DressedBody(arrays, face_region.astype(np.int64), loop_uv, patterns)
+
+
+def _face_points(body: BodyModelArrays, vertices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rest-pose eye centres (2, 3), mouth corners (2, 3) and ears (2, 3): the body's own landmark vertices."""
+    ids = landmark_vertex_ids(body)
+    at = lambda *names: vertices[[ids[MEDIAPIPE_LANDMARK_NAMES.index(n)] for n in names]]  # noqa: E731
+    return at("left_eye", "right_eye"), at("mouth_left", "mouth_right"), at("left_ear", "right_ear")
+
+
+def _painted_face(vertices: np.ndarray, dominant: np.ndarray,
+                  face_points: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    """(V,) head vertices that the face texture covers: in front of the ears, inside the texture."""
+    eyes, mouth, ears = face_points
+    uv = face_uv(vertices, eyes, mouth)
+    front = vertices[:, 2] > ears[:, 2].mean() + FACE_FRONT_OF_EARS_M
+    return (dominant == 15) & front & np.all((uv >= 0.0) & (uv <= 1.0), axis=1)
 
 
 def vertex_regions(vertices: np.ndarray, joints: np.ndarray, dominant: np.ndarray, outfit: Outfit) -> np.ndarray:

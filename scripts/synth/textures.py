@@ -43,8 +43,14 @@ def plain(colour: RGB) -> Pattern:
     return Pattern("plain", (tuple(float(c) for c in colour),))
 
 
-def pattern_image(pattern: Pattern, size_px: int = TILE_PX) -> np.ndarray:
-    """The tile as (size_px, size_px, 4) float32 sRGB RGBA in [0, 1]; u along columns, v along rows."""
+def pattern_image(pattern: Pattern, size_px: int | None = None) -> np.ndarray:
+    """The tile as (size_px, size_px, 4) float32 sRGB RGBA in [0, 1]; u along columns, v along rows. A painted
+    face (face_paint.py) is drawn at its own default size, finer than a garment's tile."""
+    from .face_paint import FACE_KIND, FACE_PX, face_image
+
+    if pattern.kind == FACE_KIND:
+        return face_image(pattern, size_px or FACE_PX)
+    size_px = size_px or TILE_PX
     u, v = np.meshgrid((np.arange(size_px) + 0.5) / size_px, (np.arange(size_px) + 0.5) / size_px)
     colours = np.asarray(pattern.colours, np.float64).reshape(-1, 3)
     rng = np.random.default_rng(pattern.seed)
