@@ -178,11 +178,12 @@ def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip],
         if others and len(others) < len(donors):  # the drawn trial is itself upright enough
             donor = others[int(rng.integers(len(others)))]
             splice = (donor.source, int(rng.integers(0, donor.num_frames - config.frames + 1)))
-    face_rng = np.random.default_rng([config.seed, index, FACE_STREAM])
-    if config.look == "random" and config.face_share > 0 and face_rng.random() < config.face_share:
-        outfit = look.outfit
-        look = dataclasses.replace(look, outfit=dataclasses.replace(
-            outfit, face=sample_face(face_rng, outfit.skin, outfit.hair.colours[0], outfit.bald)))
+    if config.look == "random" and config.face_share > 0:
+        face_rng = np.random.default_rng([config.seed, index, FACE_STREAM])
+        if face_rng.random() < config.face_share:
+            outfit = look.outfit
+            look = dataclasses.replace(look, outfit=dataclasses.replace(
+                outfit, face=sample_face(face_rng, outfit.skin, outfit.hair.colours[0], outfit.bald)))
     return ClipPlan(index, source, group, config.split, start, config.frames,
                     tuple(round(float(b), 6) for b in betas), look, tumble_seed, splice)
 

@@ -80,24 +80,23 @@ def face_image(pattern: Pattern, size_px: int = FACE_PX) -> np.ndarray:
     brow_gap, brow_thick, arch = rng.uniform(0.011, 0.017), rng.uniform(0.003, 0.006), rng.uniform(0.0, 0.004)
     mouth_w, lip_h = rng.uniform(0.040, 0.052), rng.uniform(0.008, 0.014)
     sclera = np.array([0.92, 0.9, 0.86]) * min(1.0, 0.6 + np.mean(skin))
+    iris_r = 0.45 * eye_h + 0.0015
     for side in (-1.0, 1.0):
-        ex, ey = x - side * spacing, y
-        almond = np.hypot(ex / (eye_w / 2), ey / (eye_h / 2)) - 1.0  # < 0 inside the eye opening
+        ex = x - side * spacing
+        almond = np.hypot(ex / (eye_w / 2), y / (eye_h / 2)) - 1.0  # < 0 inside the eye opening
         opening = inside(almond * eye_h / 2)
         paint(opening, sclera)
-        iris_r = 0.45 * eye_h + 0.0015
-        paint(opening * inside(np.hypot(ex - gaze[0], ey - gaze[1]) - iris_r), iris)
-        paint(opening * inside(np.hypot(ex - gaze[0], ey - gaze[1]) - 0.4 * iris_r), np.zeros(3))
-        lid = inside(np.abs(almond * eye_h / 2) - 0.0008) * (ey > 0)  # lashes along the upper lid
-        paint(lid, 0.4 * brow)
-        # Brow: an arched band above the eye, thicker towards the nose.
-        along = (np.abs(x) - spacing - 0.002) / 0.02  # -1 at the inner end, 1 at the outer end
-        centre_y = eye_h / 2 + brow_gap + arch * (1.0 - along ** 2)
-        half_thick = brow_thick / 2 * (1.15 - 0.3 * along)
-        band = inside(np.abs(y - centre_y) - half_thick) * inside(np.abs(along) - 1.0)
-        paint(band * (side * x > 0), brow)
+        from_pupil = np.hypot(ex - gaze[0], y - gaze[1])
+        paint(opening * inside(from_pupil - iris_r), iris)
+        paint(opening * inside(from_pupil - 0.4 * iris_r), np.zeros(3))
+        paint(inside(np.abs(almond * eye_h / 2) - 0.0008) * (y > 0), 0.4 * brow)  # lashes along the upper lid
         # Nostril: a small dark oval either side of the nose tip.
         paint(0.8 * inside(np.hypot((x - side * 0.0085) / 0.0032, (y + 0.046) / 0.0019) - 1.0), 0.45 * skin)
+    # Brows: an arched band above each eye, thicker towards the nose (clear of the eyes and nostrils).
+    along = (np.abs(x) - spacing - 0.002) / 0.02  # -1 at the inner end, 1 at the outer end
+    centre_y = eye_h / 2 + brow_gap + arch * (1.0 - along ** 2)
+    half_thick = brow_thick / 2 * (1.15 - 0.3 * along)
+    paint(inside(np.abs(y - centre_y) - half_thick) * inside(np.abs(along) - 1.0), brow)
     # Lips: an upper and a lower lip meeting on a dark line at the mouth.
     mouth_y = -EYE_TO_MOUTH_M
     lip_shape = np.hypot(x / (mouth_w / 2), (y - mouth_y) / (lip_h / 2)) - 1.0
