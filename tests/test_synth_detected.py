@@ -305,3 +305,35 @@ def test_spliced_clips_take_the_upper_body_of_another_upright_trial(free_body):
     assert defining["splice_share"] == 1.0 and "splice_share" not in detected_clips.defining_settings(plain, free_body)
     rebuilt = detected_clips.config_of(defining)
     assert rebuilt == dataclasses.replace(splicing, clips=rebuilt.clips)
+
+
+def test_limit_clips_replace_the_motion_and_keep_the_rest_of_the_plan(free_body):
+    """--limits-share: that share of the plans moves over the full joint limits (procedural 'limits', a seed of
+    the plan's split, whole from frame 0, never spliced); body, look, camera and tumble stay what they were
+    without it, and a folder's settings rebuild the same plans."""
+    from scripts.synth import detected_clips
+
+    mocap = [_trial("cmu:a", 60, 0), _trial("cmu:b", 45, 1)]
+    plain = detected_clips.RunConfig(clips=1, seconds=1.0, seed=7, splice_share=1.0, tumble_share=0.5)
+    limits = dataclasses.replace(plain, limits_share=0.5)
+    before = [detected_clips.plan_clip(k, plain, mocap) for k in range(24)]
+    after = [detected_clips.plan_clip(k, limits, mocap) for k in range(24)]
+    moved = [p for p in after if p.source.startswith("procedural:limits:")]
+    assert 4 <= len(moved) <= 20
+    for old, new in zip(before, after):
+        if new in moved:
+            assert new.start == 0 and new.splice is None and split_of(new.source, new.group) == "train"
+            new = dataclasses.replace(new, source=old.source, group=old.group, start=old.start, splice=old.splice)
+        assert new == old
+    assert any(p.tumble_seed is not None for p in moved)
+    motion = detected_clips.plan_motion(moved[0], {}, shaped_rest(free_body, None)[1])
+    assert motion.num_frames == moved[0].frames and motion.source == moved[0].source
+    test_plans = [detected_clips.plan_clip(k, dataclasses.replace(limits, split="test", limits_share=1.0), [])
+                  for k in range(4)]
+    assert all(split_of(p.source, p.group) == "test" for p in test_plans)
+    with pytest.raises(ValueError, match="joint-limit"):
+        detected_clips.plan_clip(0, dataclasses.replace(limits, split="unseen", limits_share=1.0), [])
+    defining = detected_clips.defining_settings(limits, free_body)
+    assert defining["limits_share"] == 0.5 and "limits_share" not in detected_clips.defining_settings(plain, free_body)
+    rebuilt = detected_clips.config_of(defining)
+    assert rebuilt == dataclasses.replace(limits, clips=rebuilt.clips)

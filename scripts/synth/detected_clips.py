@@ -50,7 +50,7 @@ from .camera import Camera
 from .clip_file import CLIP_FORMAT, load_clip, write_clip
 from .dress import DressedBody, dress
 from .face_paint import sample_face
-from .generate import BETA_LIMIT, FPS, load_motions, split_of
+from .generate import BETA_LIMIT, FPS, LIMITS_SEED0, load_motions, split_of
 from .landmarks import world_landmarks
 from .motion import MotionClip
 from .motion_mix import spliced, tumbled, upright_fraction
@@ -68,10 +68,14 @@ LOOKS = ("random", "plain")
 NOBODY_DIR = "nobody"
 #: Settings that decide what clip k is; a folder holds clips of one setting only.
 DEFINING = ("seed", "seconds", "split", "look", "size", "body_model_id", "tumble_share", "splice_share",
-            "face_share")
+            "face_share", "limits_share")
 #: Faces are drawn from their own stream, (seed, index, FACE_STREAM), so that painting them changes nothing
 #: else about a plan: the same plan with and without a face is the same clip otherwise.
 FACE_STREAM = 1
+#: Joint-limit motion replaces a plan's motion from its own stream too, (seed, index, LIMITS_STREAM), drawn from
+#: LIMITS_SEEDS seeds from generate.py's LIMITS_SEED0 (its split rule; far more than generate.py's own 480).
+LIMITS_STREAM = 2
+LIMITS_SEEDS = 100_000
 #: Spliced clips take both halves from trials upright at least this much of the time (as generate.py's).
 SPLICE_UPRIGHT = 0.9
 
@@ -116,6 +120,7 @@ class RunConfig:
     tumble_share: float = 0.0  # share of clips whose motion is turned head over heels
     splice_share: float = 0.0  # share of mocap clips whose upper body comes from another trial
     face_share: float = 0.0  # share of random looks with painted eyes, brows and lips (face_paint.py)
+    limits_share: float = 0.0  # share of clips moving over the full joint limits (procedural "limits")
 
     @property
     def frames(self) -> int:
@@ -184,8 +189,25 @@ def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip],
             outfit = look.outfit
             look = dataclasses.replace(look, outfit=dataclasses.replace(
                 outfit, face=sample_face(face_rng, outfit.skin, outfit.hair.colours[0], outfit.bald)))
+    if config.limits_share > 0:
+        limits_rng = np.random.default_rng([config.seed, index, LIMITS_STREAM])
+        if limits_rng.random() < config.limits_share:
+            source, group = limits_source(limits_rng, config.split)
+            start, splice = 0, None
     return ClipPlan(index, source, group, config.split, start, config.frames,
                     tuple(round(float(b), 6) for b in betas), look, tumble_seed, splice)
+
+
+def limits_source(rng: np.random.Generator, split: str) -> tuple[str, str]:
+    """(source, group) of a procedural joint-limit motion of `split`, drawn by `rng`. Why: every other clip's
+    body holds poses some activity in the corpus has; MediaPipe's real errors on poses no activity has (and
+    the truth beside them) are what a network needs for motion unlike its training set."""
+    for _ in range(1000):
+        seed = LIMITS_SEED0 + int(rng.integers(LIMITS_SEEDS))
+        source, group = f"procedural:limits:{seed}", f"procedural:{seed}"
+        if split_of(source, group) == split:
+            return source, group
+    raise ValueError(f"no joint-limit motion of split {split!r}")
 
 
 def plan_motion(plan: ClipPlan, mocap: dict[str, MotionClip], rest_joints: np.ndarray) -> MotionClip:
@@ -362,11 +384,11 @@ def split_motions(motion_dir: Path | None, rest_joints: np.ndarray, config: RunC
 
 
 def defining_settings(config: RunConfig, body: BodyModelArrays) -> dict:
-    """The settings that decide what each clip is (index.json's `defining`; tumble_share, splice_share and
-    face_share only when used, so folders made before they existed stay valid)."""
+    """The settings that decide what each clip is (index.json's `defining`; tumble_share, splice_share,
+    face_share and limits_share only when used, so folders made before they existed stay valid)."""
     defining = {**{k: v for k, v in asdict(config).items() if k in DEFINING}, "body_model_id": body.model_id,
                 "size": list(config.size) if config.size else None}
-    for optional in ("tumble_share", "splice_share", "face_share"):
+    for optional in ("tumble_share", "splice_share", "face_share", "limits_share"):
         if not getattr(config, optional):
             del defining[optional]
     return defining
@@ -377,7 +399,8 @@ def config_of(defining: dict) -> RunConfig:
     size = tuple(defining["size"]) if defining.get("size") else None
     return RunConfig(seconds=defining["seconds"], seed=defining["seed"], split=defining["split"],
                      look=defining["look"], size=size, tumble_share=defining.get("tumble_share", 0.0),
-                     splice_share=defining.get("splice_share", 0.0), face_share=defining.get("face_share", 0.0))
+                     splice_share=defining.get("splice_share", 0.0), face_share=defining.get("face_share", 0.0),
+                     limits_share=defining.get("limits_share", 0.0))
 
 
 def _existing(out_dir: Path, plan: ClipPlan) -> Path | None:
@@ -481,15 +504,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="share of mocap clips with the upper body of another upright trial (motion_mix.spliced)")
     parser.add_argument("--face-share", type=float, default=defaults.face_share,
                         help="share of random looks with painted eyes, brows and lips (face_paint.py)")
+    parser.add_argument("--limits-share", type=float, default=defaults.limits_share,
+                        help="share of clips moving over the full joint limits (procedural 'limits' motion)")
     args = parser.parse_args(argv)
-    shares_ok = all(0.0 <= share <= 1.0 for share in (args.tumble_share, args.splice_share, args.face_share))
+    shares = (args.tumble_share, args.splice_share, args.face_share, args.limits_share)
+    shares_ok = all(0.0 <= share <= 1.0 for share in shares)
     if args.clips < 1 or args.seconds * FPS < 16 or not shares_ok:
         parser.error("--clips must be >= 1, --seconds long enough for 16 frames, --tumble-share, "
-                     "--splice-share and --face-share within 0-1")
+                     "--splice-share, --face-share and --limits-share within 0-1")
     size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
     config = RunConfig(clips=args.clips, seconds=args.seconds, seed=args.seed, split=args.split, look=args.look,
                        size=size, keep_video=args.keep_video, tumble_share=args.tumble_share,
-                       splice_share=args.splice_share, face_share=args.face_share)
+                       splice_share=args.splice_share, face_share=args.face_share,
+                       limits_share=args.limits_share)
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     summary = run(args.out, args.motion_dir, config, args.body_model, args.cache_dir, log, args.archive)
     print(f"{summary['clips']} clips ({summary['nobody_clips']} with nobody found, in {NOBODY_DIR}/), "
