@@ -67,8 +67,9 @@ LOOKS = ("random", "plain")
 #: folder (their landmarks are all zeros, and the bridge refuses such a video rather than run the model).
 NOBODY_DIR = "nobody"
 #: Settings that decide what clip k is; a folder holds clips of one setting only.
-DEFINING = ("seed", "seconds", "split", "look", "size", "body_model_id", "tumble_share", "splice_share",
-            "face_share", "limits_share")
+#: Shares that define clips only when above 0 (each was added after folders without it existed).
+OPTIONAL_SHARES = ("tumble_share", "splice_share", "face_share", "limits_share")
+DEFINING = ("seed", "seconds", "split", "look", "size", "body_model_id") + OPTIONAL_SHARES
 #: Faces are drawn from their own stream, (seed, index, FACE_STREAM), so that painting them changes nothing
 #: else about a plan: the same plan with and without a face is the same clip otherwise.
 FACE_STREAM = 1
@@ -388,7 +389,7 @@ def defining_settings(config: RunConfig, body: BodyModelArrays) -> dict:
     face_share and limits_share only when used, so folders made before they existed stay valid)."""
     defining = {**{k: v for k, v in asdict(config).items() if k in DEFINING}, "body_model_id": body.model_id,
                 "size": list(config.size) if config.size else None}
-    for optional in ("tumble_share", "splice_share", "face_share", "limits_share"):
+    for optional in OPTIONAL_SHARES:
         if not getattr(config, optional):
             del defining[optional]
     return defining
@@ -398,9 +399,7 @@ def config_of(defining: dict) -> RunConfig:
     """The run settings that plan the same clips as a folder with these `defining` settings."""
     size = tuple(defining["size"]) if defining.get("size") else None
     return RunConfig(seconds=defining["seconds"], seed=defining["seed"], split=defining["split"],
-                     look=defining["look"], size=size, tumble_share=defining.get("tumble_share", 0.0),
-                     splice_share=defining.get("splice_share", 0.0), face_share=defining.get("face_share", 0.0),
-                     limits_share=defining.get("limits_share", 0.0))
+                     look=defining["look"], size=size, **{k: defining.get(k, 0.0) for k in OPTIONAL_SHARES})
 
 
 def _existing(out_dir: Path, plan: ClipPlan) -> Path | None:
@@ -507,16 +506,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limits-share", type=float, default=defaults.limits_share,
                         help="share of clips moving over the full joint limits (procedural 'limits' motion)")
     args = parser.parse_args(argv)
-    shares = (args.tumble_share, args.splice_share, args.face_share, args.limits_share)
-    shares_ok = all(0.0 <= share <= 1.0 for share in shares)
+    shares = {k: getattr(args, k) for k in OPTIONAL_SHARES}
+    shares_ok = all(0.0 <= share <= 1.0 for share in shares.values())
     if args.clips < 1 or args.seconds * FPS < 16 or not shares_ok:
         parser.error("--clips must be >= 1, --seconds long enough for 16 frames, --tumble-share, "
                      "--splice-share, --face-share and --limits-share within 0-1")
     size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
     config = RunConfig(clips=args.clips, seconds=args.seconds, seed=args.seed, split=args.split, look=args.look,
-                       size=size, keep_video=args.keep_video, tumble_share=args.tumble_share,
-                       splice_share=args.splice_share, face_share=args.face_share,
-                       limits_share=args.limits_share)
+                       size=size, keep_video=args.keep_video, **shares)
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     summary = run(args.out, args.motion_dir, config, args.body_model, args.cache_dir, log, args.archive)
     print(f"{summary['clips']} clips ({summary['nobody_clips']} with nobody found, in {NOBODY_DIR}/), "
