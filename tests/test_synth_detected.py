@@ -18,7 +18,7 @@ from scripts.synth import appearance as looks
 from scripts.synth.appearance import CameraPlan, sample_appearance
 from scripts.synth.clip_file import check_clip, load_clip
 from scripts.synth.dress import LOWER, REGIONS, SKIN, TOP, dress
-from scripts.synth.generate import split_of
+from scripts.synth.generate import CROUCH_SEED0, split_of
 from scripts.synth.staging import NEAREST_M, layout_set, path_extent, place_camera
 from scripts.synth.textures import PATTERN_KINDS, Pattern, pattern_image
 
@@ -331,9 +331,35 @@ def test_limit_clips_replace_the_motion_and_keep_the_rest_of_the_plan(free_body)
     test_plans = [detected_clips.plan_clip(k, dataclasses.replace(limits, split="test", limits_share=1.0), [])
                   for k in range(4)]
     assert all(split_of(p.source, p.group) == "test" for p in test_plans)
-    with pytest.raises(ValueError, match="joint-limit"):
+    with pytest.raises(ValueError, match="no joint-limit motion of split 'unseen'"):
         detected_clips.plan_clip(0, dataclasses.replace(limits, split="unseen", limits_share=1.0), [])
     defining = detected_clips.defining_settings(limits, free_body)
     assert defining["limits_share"] == 0.5 and "limits_share" not in detected_clips.defining_settings(plain, free_body)
     rebuilt = detected_clips.config_of(defining)
     assert rebuilt == dataclasses.replace(limits, clips=rebuilt.clips)
+
+
+def test_crouch_clips_take_the_plans_limits_leave(free_body):
+    """--crouch-share: low-posture plans replace the motion from a stream of their own; a plan already drawn
+    for --limits-share stays a joint-limit plan, and the plans neither draws are what they were without it."""
+    from scripts.synth import detected_clips
+
+    mocap = [_trial("cmu:a", 60, 0), _trial("cmu:b", 45, 1)]
+    limits = detected_clips.RunConfig(clips=1, seconds=1.0, seed=7, splice_share=1.0, limits_share=0.3)
+    both = dataclasses.replace(limits, crouch_share=0.5)
+    before = [detected_clips.plan_clip(k, limits, mocap) for k in range(30)]
+    after = [detected_clips.plan_clip(k, both, mocap) for k in range(30)]
+    crouched = [p for p in after if p.source.startswith("procedural:crouch:")]
+    assert 4 <= len(crouched) <= 24
+    for old, new in zip(before, after):
+        if new in crouched:
+            assert not old.source.startswith("procedural:limits:") and new.start == 0 and new.splice is None
+            assert int(new.source.split(":")[2]) >= CROUCH_SEED0 and split_of(new.source, new.group) == "train"
+            new = dataclasses.replace(new, source=old.source, group=old.group, start=old.start, splice=old.splice)
+        assert new == old
+    motion = detected_clips.plan_motion(crouched[0], {}, shaped_rest(free_body, None)[1])
+    assert motion.num_frames == crouched[0].frames and motion.source == crouched[0].source
+    defining = detected_clips.defining_settings(both, free_body)
+    assert defining["crouch_share"] == 0.5 and "crouch_share" not in detected_clips.defining_settings(limits, free_body)
+    rebuilt = detected_clips.config_of(defining)
+    assert rebuilt == dataclasses.replace(both, clips=rebuilt.clips)

@@ -7,7 +7,9 @@ import pytest
 from bridge.body_model import load_body_model_arrays, shaped_rest
 from bridge.geometry import kinematics, rotations
 from bridge.skeleton import SMPL_PARENTS
-from scripts.synth.procedural import FOOT_JOINT_HEIGHT_M, MOTION_KINDS, procedural_motion
+from scripts.synth.generate import CROUCH_SEED0
+from scripts.synth.procedural import (
+    DEEP_LEG_LIMITS, FOOT_JOINT_HEIGHT_M, KNEE_JOINT_HEIGHT_M, MOTION_KINDS, _edge_clip, procedural_motion)
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +95,39 @@ def test_supporting_foot_does_not_skate(kind, rest_joints):
         facing = rotations.axis_angle_to_matrix(clip.pose_aa[:, 0].astype(np.float64))[:, [0, 2], 2]
         velocity = np.gradient(clip.root_pos_m[:, [0, 2]].astype(np.float64), axis=0)
         assert (np.sum(facing * velocity, axis=1) > 0).mean() > 0.9
+
+
+def test_crouch_folds_the_legs_deeply_and_rests_on_feet_or_knees(rest_joints):
+    """The low-posture kind: knees bent past 140 degrees in some frames (kneeling, sitting back on the heels),
+    never past their limit; the lowest foot joint or knee on the ground, nothing below it; smooth; its own
+    seeds' motions differ and repeat exactly."""
+    clip = procedural_motion("crouch", CROUCH_SEED0 + 3, rest_joints, 300, 30.0)
+    assert clip.source == f"procedural:crouch:{CROUCH_SEED0 + 3}"
+    np.testing.assert_array_equal(clip.pose_aa, procedural_motion("crouch", CROUCH_SEED0 + 3, rest_joints, 300).pose_aa)
+    assert not np.allclose(clip.pose_aa, procedural_motion("crouch", CROUCH_SEED0 + 4, rest_joints, 300).pose_aa)
+    joints = _world_joints(clip, rest_joints)
+
+    def flexion(hip, knee, ankle):
+        thigh, shin = joints[:, knee] - joints[:, hip], joints[:, ankle] - joints[:, knee]
+        cos = (thigh * shin).sum(-1) / np.linalg.norm(thigh, axis=-1) / np.linalg.norm(shin, axis=-1)
+        return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+    knees = np.concatenate([flexion(1, 4, 7), flexion(2, 5, 8)])
+    assert knees.max() > 140.0 and np.median(knees) > 60.0
+    assert np.abs(clip.pose_aa[:, [4, 5]]).max() <= DEEP_LEG_LIMITS["knee"][1] + 0.05
+    feet = joints[:, [7, 8, 10, 11], 1].min(axis=1) - FOOT_JOINT_HEIGHT_M
+    kneecaps = joints[:, [4, 5], 1].min(axis=1) - KNEE_JOINT_HEIGHT_M
+    resting = np.minimum(feet, kneecaps)
+    assert resting.min() > -0.02 and np.abs(resting).max() < 0.03
+    assert (kneecaps < 0.03).any()  # some frames kneel
+    accel = np.linalg.norm(np.diff(joints, 2, axis=0), axis=-1) * 30.0 ** 2
+    assert np.percentile(accel[:, :20], 99) < 40.0  # trunk and legs; hands may gesture fast
+
+
+def test_edge_clip_keeps_the_middle_and_squashes_the_ends():
+    values = np.linspace(-1.0, 4.0, 501)
+    clipped = _edge_clip(values, (0.0, 2.8))
+    middle = (values > 0.3) & (values < 2.5)
+    np.testing.assert_array_equal(clipped[middle], values[middle])
+    assert clipped.min() > 0.0 and clipped.max() < 2.8
+    assert (np.diff(clipped) > 0).all() and np.abs(np.diff(clipped, 2)).max() < 1e-3  # monotonic, no kink

@@ -2,7 +2,8 @@
 
     python -m scripts.synth.detected_clips --out DIR --motion-dir ../shared/motion [--clips N] [--seconds 4]
         [--seed 0] [--split train] [--look random|plain] [--size WxH] [--keep-video] [--tumble-share 0]
-        [--splice-share 0] [--face-share 0] [--archive scripts/synth/detections/NAME]
+        [--splice-share 0] [--face-share 0] [--limits-share 0] [--crouch-share 0]
+        [--archive scripts/synth/detections/NAME]
 
 Why: the simulated clips (generate.py) model MediaPipe's errors by hand, and real MediaPipe output differs
 from that model. Here each clip is a motion posed on a body of random shape, dressed and lit at random in a
@@ -21,7 +22,9 @@ MediaPipe does with bodies at odd angles to gravity is what the detector-noise m
 --splice-share of the mocap clips, the spine, arms and head of a piece of another upright trial of the split
 on the legs (motion_mix.spliced): body configurations that no single trial has, as generate.py's splices give
 the simulated clips, but with the real detector's answer to them; and, for --face-share of the random looks,
-painted eyes, brows and lips (face_paint.py; without them the head is bare skin). A clip in
+painted eyes, brows and lips (face_paint.py; without them the head is bare skin); and, for --limits-share
+or --crouch-share of the plans, procedural motion instead (procedural.py): every joint over its whole range,
+or postures low to the ground (kneeling, sitting back on the heels, lunges), poses few trials hold. A clip in
 which MediaPipe found nobody at all is written to OUT/nobody/ instead. The run is resumable: a clip whose
 file exists is skipped, files are written atomically, index.json is rewritten after every clip, so a kill
 loses at most the clip in progress; a folder made with other settings is refused.
@@ -50,7 +53,7 @@ from .camera import Camera
 from .clip_file import CLIP_FORMAT, load_clip, write_clip
 from .dress import DressedBody, dress
 from .face_paint import sample_face
-from .generate import BETA_LIMIT, FPS, LIMITS_SEED0, load_motions, split_of
+from .generate import BETA_LIMIT, CROUCH_SEED0, FPS, LIMITS_SEED0, load_motions, split_of
 from .landmarks import world_landmarks
 from .motion import MotionClip
 from .motion_mix import spliced, tumbled, upright_fraction
@@ -68,15 +71,17 @@ LOOKS = ("random", "plain")
 NOBODY_DIR = "nobody"
 #: Settings that decide what clip k is; a folder holds clips of one setting only.
 #: Shares that define clips only when above 0 (each was added after folders without it existed).
-OPTIONAL_SHARES = ("tumble_share", "splice_share", "face_share", "limits_share")
+OPTIONAL_SHARES = ("tumble_share", "splice_share", "face_share", "limits_share", "crouch_share")
 DEFINING = ("seed", "seconds", "split", "look", "size", "body_model_id") + OPTIONAL_SHARES
 #: Faces are drawn from their own stream, (seed, index, FACE_STREAM), so that painting them changes nothing
 #: else about a plan: the same plan with and without a face is the same clip otherwise.
 FACE_STREAM = 1
-#: Joint-limit motion replaces a plan's motion from its own stream too, (seed, index, LIMITS_STREAM), drawn from
-#: LIMITS_SEEDS seeds from generate.py's LIMITS_SEED0 (its split rule; far more than generate.py's own 480).
-LIMITS_STREAM = 2
-LIMITS_SEEDS = 100_000
+#: Procedural kinds that replace a plan's motion, each drawn from its own stream, (seed, index, stream), from
+#: EXTRA_SEEDS seeds on from its first seed in generate.py (its split rule; far more than generate.py's own 480):
+#: kind -> (stream, first seed, what it is). A plan drawn for one is not drawn for the next.
+EXTRA_MOTIONS: dict[str, tuple[int, int, str]] = {
+    "limits": (2, LIMITS_SEED0, "joint-limit"), "crouch": (3, CROUCH_SEED0, "low-posture")}
+EXTRA_SEEDS = 100_000
 #: Spliced clips take both halves from trials upright at least this much of the time (as generate.py's).
 SPLICE_UPRIGHT = 0.9
 
@@ -122,6 +127,7 @@ class RunConfig:
     splice_share: float = 0.0  # share of mocap clips whose upper body comes from another trial
     face_share: float = 0.0  # share of random looks with painted eyes, brows and lips (face_paint.py)
     limits_share: float = 0.0  # share of clips moving over the full joint limits (procedural "limits")
+    crouch_share: float = 0.0  # share of clips in low postures: kneeling, sitting back, lunges (procedural "crouch")
 
     @property
     def frames(self) -> int:
@@ -190,25 +196,29 @@ def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip],
             outfit = look.outfit
             look = dataclasses.replace(look, outfit=dataclasses.replace(
                 outfit, face=sample_face(face_rng, outfit.skin, outfit.hair.colours[0], outfit.bald)))
-    if config.limits_share > 0:
-        limits_rng = np.random.default_rng([config.seed, index, LIMITS_STREAM])
-        if limits_rng.random() < config.limits_share:
-            source, group = limits_source(limits_rng, config.split)
-            start, splice = 0, None
+    for kind, share in (("limits", config.limits_share), ("crouch", config.crouch_share)):
+        if share > 0:
+            extra_rng = np.random.default_rng([config.seed, index, EXTRA_MOTIONS[kind][0]])
+            if extra_rng.random() < share:
+                source, group = extra_source(kind, extra_rng, config.split)
+                start, splice = 0, None
+                break
     return ClipPlan(index, source, group, config.split, start, config.frames,
                     tuple(round(float(b), 6) for b in betas), look, tumble_seed, splice)
 
 
-def limits_source(rng: np.random.Generator, split: str) -> tuple[str, str]:
-    """(source, group) of a procedural joint-limit motion of `split`, drawn by `rng`. Why: every other clip's
-    body holds poses some activity in the corpus has; MediaPipe's real errors on poses no activity has (and
-    the truth beside them) are what a network needs for motion unlike its training set."""
+def extra_source(kind: str, rng: np.random.Generator, split: str) -> tuple[str, str]:
+    """(source, group) of a procedural motion of EXTRA_MOTIONS `kind` and of `split`, drawn by `rng`. Why:
+    every other clip's body holds poses some activity in the corpus has; MediaPipe's real errors on poses no
+    activity has, or that few trials hold (kneeling, sitting back on the heels), and the truth beside them,
+    are what a network needs for motion unlike its training set."""
+    _, seed0, what = EXTRA_MOTIONS[kind]
     for _ in range(1000):
-        seed = LIMITS_SEED0 + int(rng.integers(LIMITS_SEEDS))
-        source, group = f"procedural:limits:{seed}", f"procedural:{seed}"
+        seed = seed0 + int(rng.integers(EXTRA_SEEDS))
+        source, group = f"procedural:{kind}:{seed}", f"procedural:{seed}"
         if split_of(source, group) == split:
             return source, group
-    raise ValueError(f"no joint-limit motion of split {split!r}")
+    raise ValueError(f"no {what} motion of split {split!r}")
 
 
 def plan_motion(plan: ClipPlan, mocap: dict[str, MotionClip], rest_joints: np.ndarray) -> MotionClip:
@@ -386,7 +396,8 @@ def split_motions(motion_dir: Path | None, rest_joints: np.ndarray, config: RunC
 
 def defining_settings(config: RunConfig, body: BodyModelArrays) -> dict:
     """The settings that decide what each clip is (index.json's `defining`; tumble_share, splice_share,
-    face_share and limits_share only when used, so folders made before they existed stay valid)."""
+    face_share, limits_share and crouch_share only when used, so folders made before they existed stay
+    valid)."""
     defining = {**{k: v for k, v in asdict(config).items() if k in DEFINING}, "body_model_id": body.model_id,
                 "size": list(config.size) if config.size else None}
     for optional in OPTIONAL_SHARES:
@@ -505,12 +516,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="share of random looks with painted eyes, brows and lips (face_paint.py)")
     parser.add_argument("--limits-share", type=float, default=defaults.limits_share,
                         help="share of clips moving over the full joint limits (procedural 'limits' motion)")
+    parser.add_argument("--crouch-share", type=float, default=defaults.crouch_share,
+                        help="share of clips in low postures: crouching, kneeling, sitting back on the heels, "
+                             "lunges (procedural 'crouch' motion; a plan drawn for --limits-share keeps that)")
     args = parser.parse_args(argv)
     shares = {k: getattr(args, k) for k in OPTIONAL_SHARES}
     shares_ok = all(0.0 <= share <= 1.0 for share in shares.values())
     if args.clips < 1 or args.seconds * FPS < 16 or not shares_ok:
         parser.error("--clips must be >= 1, --seconds long enough for 16 frames, --tumble-share, "
-                     "--splice-share, --face-share and --limits-share within 0-1")
+                     "--splice-share, --face-share, --limits-share and --crouch-share within 0-1")
     size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
     config = RunConfig(clips=args.clips, seconds=args.seconds, seed=args.seed, split=args.split, look=args.look,
                        size=size, keep_video=args.keep_video, **shares)

@@ -41,6 +41,8 @@ FPS = 30.0
 BETA_LIMIT = 2.5
 #: First seed of the "limits" procedural motions: apart from the kind-rotating seeds, same test rule (s % 10 == 9).
 LIMITS_SEED0 = 100_000
+#: First seed of the "crouch" procedural motions (low postures), same test rule.
+CROUCH_SEED0 = 200_000
 #: Motion groups held out whole for testing.
 TEST_GROUPS: frozenset[str] = frozenset({"cmu:007"})
 PROCEDURAL_TEST_SEED_MOD = (10, 9)  # procedural seeds s with s % 10 == 9 are test clips

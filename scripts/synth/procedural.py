@@ -1,4 +1,5 @@
-"""Procedural SMPL motion: idle sway, walking and jogging, waves, squats, turning on the spot, reaching.
+"""Procedural SMPL motion: idle sway, walking and jogging, waves, squats, turning on the spot, reaching; on
+request, sweeps over the joint limits and low postures (crouching, kneeling, sitting back on the heels).
 
 A permanent augmentation source beside mocap: poses the corpus lacks (arms overhead, deep squats, turns)
 in any amount. Each motion is a set of joint parameters over time, built from smooth periodic patterns,
@@ -11,7 +12,8 @@ limit (so the result stays inside the limits and stays smooth). Parameters are a
   rotations (flexion about +X, twist about +Y, side bend about +Z in the joint's rest frame).
 Left-side values are given; the right side mirrors them (x kept, y and z negated). The pelvis height
 follows the lowest foot, so feet stay on the ground, and the pelvis travels as the supporting foot pushes it,
-so a planted foot stays where it is (walks, turns on the spot and stepping about never skate). numpy only.
+so a planted foot stays where it is (walks, turns on the spot and stepping about never skate); in kinds that
+kneel, a knee on the ground counts as a foot. numpy only.
 """
 from __future__ import annotations
 
@@ -27,12 +29,18 @@ from .motion import MotionClip
 
 MOTION_KINDS: tuple[str, ...] = ("idle", "walk", "wave", "squat", "turn", "reach")
 #: Kinds made on request only (not in generate.py's seed -> kind rotation, which fixes the test split):
-#: "limits" moves every joint parameter independently over its whole range (poses no activity has).
-EXTRA_KINDS: tuple[str, ...] = ("limits",)
+#: "limits" moves every joint parameter independently over its whole range (poses no activity has);
+#: "crouch" goes from one posture low to the ground to the next (kneeling, sitting on the heels, lunges).
+EXTRA_KINDS: tuple[str, ...] = ("limits", "crouch")
 #: Height (m) at which the lowest ankle/foot joint is held above the ground.
 FOOT_JOINT_HEIGHT_M = 0.06
+#: Height (m) of a knee joint resting on the ground (kinds that kneel: KNEELING_KINDS).
+KNEE_JOINT_HEIGHT_M = 0.05
+KNEE_JOINTS: tuple[int, int] = (4, 5)
 #: Softness (m) of the share of weight between the feet by how much lower one is than the other.
 SUPPORT_BLEND_M = 0.005
+#: The same among the feet and knees of kinds that kneel, wider: a knee meets the floor at speed.
+KNEELING_BLEND_M = 0.02
 
 #: Joint limits per parameter (radians), left side.
 LIMITS: dict[str, tuple[float, float]] = {
@@ -45,6 +53,12 @@ LIMITS: dict[str, tuple[float, float]] = {
     "head_flex": (-0.6, 0.8), "head_twist": (-1.2, 1.2), "head_side": (-0.5, 0.5),
     "pelvis_tilt": (-0.3, 0.6), "pelvis_roll": (-0.2, 0.2),
 }
+#: Wider leg limits for the kinds that fold the legs fully (knees to about 160 degrees, thighs to the chest,
+#: insteps flat on the floor); a kind of its own, so the motion of every other kind stays what it was.
+DEEP_LEG_LIMITS: dict[str, tuple[float, float]] = {
+    **LIMITS, "knee": (0.0, 2.8), "leg_flex": (-0.45, 2.4), "ankle_x": (-0.6, 1.1)}
+#: Kinds whose knees may rest on the ground (the pelvis height keeps them above it too).
+KNEELING_KINDS: frozenset[str] = frozenset({"crouch"})
 _SIDED = ("arm_flex", "arm_abduct", "arm_twist", "elbow", "wrist_x", "wrist_y", "wrist_z", "collar_y",
           "collar_z", "leg_flex", "leg_abduct", "leg_twist", "knee", "ankle_x", "ankle_y", "ankle_z", "toes_x")
 _MIRROR = np.array([1.0, -1.0, -1.0])  # axis-angle of a mirrored joint (reflection in the x = 0 plane)
@@ -78,6 +92,8 @@ def procedural_motion(kind: str, seed: int, rest_joints: np.ndarray, num_frames:
         yaw = _turn(rng, t, params, yaw)
     elif kind == "limits":
         yaw = _limits(rng, t, params, yaw)
+    elif kind == "crouch":
+        yaw = _crouch(rng, t, params, yaw)
     else:
         _idle(rng, t, params)
         _reach(rng, t, params)
@@ -85,8 +101,12 @@ def procedural_motion(kind: str, seed: int, rest_joints: np.ndarray, num_frames:
         params[name] = values + 0.04 * _smooth_noise(rng, num_frames, fps, 0.6)
     for side in ("l_", "r_"):  # leg directions are meant relative to the upright trunk, not the tilted pelvis
         params[side + "leg_flex"] = params[side + "leg_flex"] + params["pelvis_tilt"]
-    pose_aa = _pose_from_params(params, yaw, rest_joints)
-    root = _grounded_root(pose_aa, rest_joints)
+    if kind == "crouch":  # postures drawn near the ends of their ranges stay there
+        clipped = {name: _edge_clip(values, DEEP_LEG_LIMITS[_base(name)]) for name, values in params.items()}
+    else:
+        clipped = {name: _soft_clip(values, LIMITS[_base(name)]) for name, values in params.items()}
+    pose_aa = _pose_from_params(clipped, yaw, rest_joints)
+    root = _grounded_root(pose_aa, rest_joints, knees=kind in KNEELING_KINDS)
     return MotionClip(pose_aa.astype(np.float32), root.astype(np.float32), float(fps),
                       f"procedural:{kind}:{seed}", f"procedural:{seed}")
 
@@ -255,11 +275,82 @@ def _limits(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray], y
     freely. Combinations no activity in the corpus has, for the network's coverage of the pose space."""
     for name in p:
         if rng.random() < 0.6:
-            lo, hi = LIMITS[name[2:] if name[:2] in ("l_", "r_") else name]
+            lo, hi = LIMITS[_base(name)]
             margin = 0.1 * (hi - lo)
             p[name] = _eased_targets(rng, t, (0.5, 1.5), lambda: rng.uniform(lo - margin, hi + margin))[:, 0]
     turn = _eased_targets(rng, t, (1.0, 3.0), lambda: rng.uniform(-np.pi, np.pi))[:, 0]
     return yaw + turn
+
+
+def _crouch(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray], yaw: np.ndarray) -> np.ndarray:
+    """Eased from one low posture to the next, each held a moment: a deep crouch, kneeling up on both knees,
+    sitting back on the heels, a lunge or a kneel on one knee, a turned-out half-sit (as in Indian classical
+    dance). The trunk leans to balance; the arms and head move freely; the body turns now and then. Leg
+    folding deeper than any other kind (DEEP_LEG_LIMITS), for the poses real footage has and the corpus lacks."""
+    def posture() -> np.ndarray:
+        """Left and right (hip flex, hip abduct, leg twist, knee, ankle), then spine flex and pelvis tilt."""
+        legs = np.zeros((2, 5))
+        kind = rng.integers(5)
+        if kind == 0:  # deep crouch, heels down or up
+            knee = rng.uniform(1.8, 2.7) + rng.uniform(-0.15, 0.15, 2)
+            legs[:] = np.column_stack([knee * rng.uniform(0.7, 0.95, 2), rng.uniform(0.05, 0.6, 2),
+                                       rng.uniform(-0.1, 0.5, 2), knee, rng.uniform(-0.6, 0.3, 2)])
+            trunk = (rng.uniform(0.3, 1.0), rng.uniform(0.1, 0.5))
+        elif kind == 1:  # kneeling up, thighs near vertical, insteps on the floor
+            knee = rng.uniform(1.4, 1.8, 2)
+            legs[:] = np.column_stack([rng.uniform(-0.2, 0.4, 2), rng.uniform(0.0, 0.3, 2),
+                                       rng.uniform(-0.2, 0.3, 2), knee, rng.uniform(0.5, 1.0, 2)])
+            trunk = (rng.uniform(-0.2, 0.5), rng.uniform(-0.1, 0.3))
+        elif kind == 2:  # sitting back on the heels
+            knee = rng.uniform(2.45, 2.75, 2)
+            legs[:] = np.column_stack([rng.uniform(1.0, 1.6, 2), rng.uniform(0.0, 0.35, 2),
+                                       rng.uniform(-0.2, 0.3, 2), knee, rng.uniform(0.6, 1.0, 2)])
+            trunk = (rng.uniform(-0.1, 0.8), rng.uniform(0.0, 0.4))
+        elif kind == 3:  # lunge, or a kneel on the back knee: one leg forward, the other back
+            front, back = rng.permutation(2)
+            legs[front] = [rng.uniform(1.2, 1.9), rng.uniform(0.0, 0.3), rng.uniform(-0.1, 0.3),
+                           rng.uniform(1.2, 2.2), rng.uniform(-0.5, 0.0)]
+            legs[back] = [rng.uniform(-0.45, 0.15), rng.uniform(0.0, 0.3), rng.uniform(-0.2, 0.3),
+                          rng.uniform(0.2, 1.8), rng.uniform(-0.2, 0.8)]
+            trunk = (rng.uniform(-0.1, 0.7), rng.uniform(0.0, 0.3))
+        else:  # turned-out half-sit: thighs out to the sides, knees over the toes
+            knee = rng.uniform(1.0, 2.0) + rng.uniform(-0.1, 0.1, 2)
+            legs[:] = np.column_stack([knee * rng.uniform(0.45, 0.8, 2), rng.uniform(0.4, 0.8, 2),
+                                       rng.uniform(0.3, 0.6, 2), knee, rng.uniform(-0.4, 0.1, 2)])
+            trunk = (rng.uniform(-0.1, 0.4), rng.uniform(-0.1, 0.3))
+        return np.concatenate([legs.ravel(), trunk])
+
+    targets = _eased_targets(rng, t, (1.2, 2.5), posture)
+    for i, side in enumerate(("l_", "r_")):
+        for j, name in enumerate(("leg_flex", "leg_abduct", "leg_twist", "knee", "ankle_x")):
+            p[side + name] = p[side + name] + targets[:, 5 * i + j]
+    p["spine_flex"] = p["spine_flex"] + targets[:, 10]
+    p["pelvis_tilt"] = p["pelvis_tilt"] + targets[:, 11]
+    for name in p:  # arms and head anywhere in their limits, as "limits" moves them
+        base = _base(name)
+        if base.startswith(("arm_", "elbow", "wrist_", "collar_", "head_")) and rng.random() < 0.7:
+            lo, hi = LIMITS[base]
+            p[name] = _eased_targets(rng, t, (0.8, 2.0), lambda: rng.uniform(lo, hi))[:, 0]
+    turn = _eased_targets(rng, t, (1.5, 4.0), lambda: rng.uniform(-1.0, 1.0))[:, 0]
+    return yaw + turn
+
+
+def _base(name: str) -> str:
+    """The LIMITS key of a parameter ('l_knee' -> 'knee')."""
+    return name[2:] if name[:2] in ("l_", "r_") else name
+
+
+def _edge_clip(values: np.ndarray, limits: tuple[float, float], soft: float = 0.1) -> np.ndarray:
+    """Values unchanged inside the limits but for the last `soft` of the range at each end, where they are
+    squashed smoothly (continuous slope) into the limit: a posture drawn near a limit keeps its depth."""
+    lo, hi = limits
+    margin = soft * (hi - lo)
+    top, bottom = hi - margin, lo + margin
+    out = np.array(values, dtype=np.float64, copy=True)
+    over, under = out > top, out < bottom
+    out[over] = top + margin * np.tanh((out[over] - top) / margin)
+    out[under] = bottom - margin * np.tanh((bottom - out[under]) / margin)
+    return out
 
 
 def _soft_clip(values: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
@@ -277,13 +368,9 @@ def _limb_direction(flex: np.ndarray, abduct: np.ndarray, mirror: bool) -> np.nd
 
 
 def _pose_from_params(p: dict[str, np.ndarray], yaw: np.ndarray, rest_joints: np.ndarray) -> np.ndarray:
-    """Joint parameters -> (F, 24, 3) SMPL local axis-angle with the root orientation in the world."""
+    """Joint parameters (already inside their limits) -> (F, 24, 3) SMPL local axis-angle with the root
+    orientation in the world."""
     num_frames = len(yaw)
-    clipped = {}
-    for name, values in p.items():
-        base = name[2:] if name[:2] in ("l_", "r_") else name
-        clipped[name] = _soft_clip(values, LIMITS[base])
-    p = clipped
     rest = np.asarray(rest_joints, dtype=np.float64)
     local = np.zeros((num_frames, NUM_JOINTS, 3))
 
@@ -318,14 +405,18 @@ def _pose_from_params(p: dict[str, np.ndarray], yaw: np.ndarray, rest_joints: np
     return local
 
 
-def _grounded_root(pose_aa: np.ndarray, rest_joints: np.ndarray) -> np.ndarray:
+def _grounded_root(pose_aa: np.ndarray, rest_joints: np.ndarray, knees: bool = False) -> np.ndarray:
     """Pelvis world positions (F, 3): the horizontal path of _planted_xz, height keeping the lowest ankle or
-    foot joint at FOOT_JOINT_HEIGHT_M."""
+    foot joint at FOOT_JOINT_HEIGHT_M (and, with `knees`, the knees at least KNEE_JOINT_HEIGHT_M up)."""
     posed, _ = kinematics.forward_kinematics(rotations.axis_angle_to_matrix(pose_aa.astype(np.float64)),
                                              np.asarray(rest_joints, dtype=np.float64), SMPL_PARENTS)
     lowest = posed[:, FOOT_JOINTS, 1].min(axis=1) - posed[:, 0, 1]
-    height = gaussian_filter1d(FOOT_JOINT_HEIGHT_M - lowest, 1.0, mode="nearest")
-    xz = _planted_xz(posed - posed[:, :1])
+    height = FOOT_JOINT_HEIGHT_M - lowest
+    if knees:
+        height = np.maximum(height, KNEE_JOINT_HEIGHT_M - (posed[:, KNEE_JOINTS, 1].min(axis=1) - posed[:, 0, 1]))
+    height = gaussian_filter1d(height, 1.0, mode="nearest")
+    relative = posed - posed[:, :1]
+    xz = _planted_xz_kneeling(relative) if knees else _planted_xz(relative)
     return np.column_stack([xz[:, 0], height, xz[:, 1]])
 
 
@@ -347,4 +438,20 @@ def _planted_xz(relative: np.ndarray) -> np.ndarray:
     left_share = 1.0 / (1.0 + np.exp(np.clip((heights[0] - heights[1]) / SUPPORT_BLEND_M, -50.0, 50.0)))[1:, None]
     xz = np.zeros((len(relative), 2))
     xz[1:] = -np.cumsum(left_share * moves[0] + (1.0 - left_share) * moves[1], axis=0)
+    return xz
+
+
+def _planted_xz_kneeling(relative: np.ndarray) -> np.ndarray:
+    """_planted_xz for bodies that may kneel: the weight rests on whichever of the ankles, toes and knees are
+    lowest (a knee counted at its resting height, KNEE_JOINT_HEIGHT_M, against the feet's), shared smoothly
+    between those within a few KNEELING_BLEND_M of the lowest, so the pelvis does not jolt as a knee goes down
+    or a foot takes the weight back."""
+    contacts = relative[:, FOOT_JOINTS + KNEE_JOINTS]
+    heights = contacts[:, :, 1] - np.array([0.0] * len(FOOT_JOINTS) + [KNEE_JOINT_HEIGHT_M - FOOT_JOINT_HEIGHT_M]
+                                           * len(KNEE_JOINTS))
+    weights = np.exp(-np.clip((heights - heights.min(axis=1, keepdims=True)) / KNEELING_BLEND_M, 0.0, 50.0))
+    weights = (weights / weights.sum(axis=1, keepdims=True))[1:, :, None]
+    moves = contacts[1:, :, [0, 2]] - contacts[:-1, :, [0, 2]]
+    xz = np.zeros((len(relative), 2))
+    xz[1:] = -np.cumsum((weights * moves).sum(axis=1), axis=0)
     return xz
