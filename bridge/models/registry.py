@@ -6,4 +6,4 @@ from pathlib import Path
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "arts_default.pt"
 DEFAULT_MODEL_ID = "arts-default"
 #: sha256 of DEFAULT_CHECKPOINT; update together with the model card whenever the checkpoint is retrained.
-DEFAULT_SHA256 = "713f9e33d08078275f6c81f0bf74024f993fee9dad2c80524e1c828415dd34fd"
+DEFAULT_SHA256 = "192f1e1d3bb5aca023019e1feda5f8d7f1749db21dd8efe4f43e684cbb378417"
