@@ -78,7 +78,8 @@ DEFINING = ("seed", "seconds", "split", "look", "size", "body_model_id") + OPTIO
 FACE_STREAM = 1
 #: Procedural kinds that replace a plan's motion, each drawn from its own stream, (seed, index, stream), from
 #: EXTRA_SEEDS seeds on from its first seed in generate.py (its split rule; far more than generate.py's own 480):
-#: kind -> (stream, first seed, what it is). A plan drawn for one is not drawn for the next.
+#: kind -> (stream, first seed, what it is), its share RunConfig.<kind>_share. A plan drawn for one is not drawn
+#: for the next.
 EXTRA_MOTIONS: dict[str, tuple[int, int, str]] = {
     "limits": (2, LIMITS_SEED0, "joint-limit"), "crouch": (3, CROUCH_SEED0, "low-posture")}
 EXTRA_SEEDS = 100_000
@@ -196,9 +197,10 @@ def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip],
             outfit = look.outfit
             look = dataclasses.replace(look, outfit=dataclasses.replace(
                 outfit, face=sample_face(face_rng, outfit.skin, outfit.hair.colours[0], outfit.bald)))
-    for kind, share in (("limits", config.limits_share), ("crouch", config.crouch_share)):
+    for kind, (stream, _, _) in EXTRA_MOTIONS.items():
+        share = getattr(config, f"{kind}_share")
         if share > 0:
-            extra_rng = np.random.default_rng([config.seed, index, EXTRA_MOTIONS[kind][0]])
+            extra_rng = np.random.default_rng([config.seed, index, stream])
             if extra_rng.random() < share:
                 source, group = extra_source(kind, extra_rng, config.split)
                 start, splice = 0, None

@@ -34,7 +34,7 @@ MOTION_KINDS: tuple[str, ...] = ("idle", "walk", "wave", "squat", "turn", "reach
 EXTRA_KINDS: tuple[str, ...] = ("limits", "crouch")
 #: Height (m) at which the lowest ankle/foot joint is held above the ground.
 FOOT_JOINT_HEIGHT_M = 0.06
-#: Height (m) of a knee joint resting on the ground (kinds that kneel: KNEELING_KINDS).
+#: Height (m) of a knee joint resting on the ground (kinds that kneel: DEEP_LEG_KINDS).
 KNEE_JOINT_HEIGHT_M = 0.05
 KNEE_JOINTS: tuple[int, int] = (4, 5)
 #: Softness (m) of the share of weight between the feet by how much lower one is than the other.
@@ -57,8 +57,9 @@ LIMITS: dict[str, tuple[float, float]] = {
 #: insteps flat on the floor); a kind of its own, so the motion of every other kind stays what it was.
 DEEP_LEG_LIMITS: dict[str, tuple[float, float]] = {
     **LIMITS, "knee": (0.0, 2.8), "leg_flex": (-0.45, 2.4), "ankle_x": (-0.6, 1.1)}
-#: Kinds whose knees may rest on the ground (the pelvis height keeps them above it too).
-KNEELING_KINDS: frozenset[str] = frozenset({"crouch"})
+#: Kinds that fold the legs fully: DEEP_LEG_LIMITS with an edge clip instead of the soft clip, and knees that
+#: may rest on the ground (the pelvis height and path treat them as feet).
+DEEP_LEG_KINDS: frozenset[str] = frozenset({"crouch"})
 _SIDED = ("arm_flex", "arm_abduct", "arm_twist", "elbow", "wrist_x", "wrist_y", "wrist_z", "collar_y",
           "collar_z", "leg_flex", "leg_abduct", "leg_twist", "knee", "ankle_x", "ankle_y", "ankle_z", "toes_x")
 _MIRROR = np.array([1.0, -1.0, -1.0])  # axis-angle of a mirrored joint (reflection in the x = 0 plane)
@@ -101,12 +102,13 @@ def procedural_motion(kind: str, seed: int, rest_joints: np.ndarray, num_frames:
         params[name] = values + 0.04 * _smooth_noise(rng, num_frames, fps, 0.6)
     for side in ("l_", "r_"):  # leg directions are meant relative to the upright trunk, not the tilted pelvis
         params[side + "leg_flex"] = params[side + "leg_flex"] + params["pelvis_tilt"]
-    if kind == "crouch":  # postures drawn near the ends of their ranges stay there
+    deep = kind in DEEP_LEG_KINDS
+    if deep:  # postures drawn near the ends of their ranges stay there
         clipped = {name: _edge_clip(values, DEEP_LEG_LIMITS[_base(name)]) for name, values in params.items()}
     else:
         clipped = {name: _soft_clip(values, LIMITS[_base(name)]) for name, values in params.items()}
     pose_aa = _pose_from_params(clipped, yaw, rest_joints)
-    root = _grounded_root(pose_aa, rest_joints, knees=kind in KNEELING_KINDS)
+    root = _grounded_root(pose_aa, rest_joints, knees=deep)
     return MotionClip(pose_aa.astype(np.float32), root.astype(np.float32), float(fps),
                       f"procedural:{kind}:{seed}", f"procedural:{seed}")
 
@@ -445,7 +447,8 @@ def _planted_xz_kneeling(relative: np.ndarray) -> np.ndarray:
     """_planted_xz for bodies that may kneel: the weight rests on whichever of the ankles, toes and knees are
     lowest (a knee counted at its resting height, KNEE_JOINT_HEIGHT_M, against the feet's), shared smoothly
     between those within a few KNEELING_BLEND_M of the lowest, so the pelvis does not jolt as a knee goes down
-    or a foot takes the weight back."""
+    or a foot takes the weight back. (Feet-only kinds keep _planted_xz, so their motion stays bit for bit what
+    the committed detection archives were rendered from.)"""
     contacts = relative[:, FOOT_JOINTS + KNEE_JOINTS]
     heights = contacts[:, :, 1] - np.array([0.0] * len(FOOT_JOINTS) + [KNEE_JOINT_HEIGHT_M - FOOT_JOINT_HEIGHT_M]
                                            * len(KNEE_JOINTS))
