@@ -363,3 +363,29 @@ def test_crouch_clips_take_the_plans_limits_leave(free_body):
     assert defining["crouch_share"] == 0.5 and "crouch_share" not in detected_clips.defining_settings(limits, free_body)
     rebuilt = detected_clips.config_of(defining)
     assert rebuilt == dataclasses.replace(both, clips=rebuilt.clips)
+
+
+def test_acrobatic_clips_draw_only_trials_that_leave_upright(free_body):
+    """--acrobatic-share: that share of the plans takes a piece of a trial that is not upright most of the
+    time (never spliced); a plan drawn for a procedural kind keeps it, and the rest of every plan is what it
+    was without the share."""
+    from scripts.synth import detected_clips
+
+    mocap = [_trial("cmu:a", 60, 0), _trial("cmu:b", 45, 1), _trial("cmu:flip", 60, 2, upside_down=True)]
+    plain = detected_clips.RunConfig(clips=1, seconds=1.0, seed=9, splice_share=1.0, crouch_share=0.3)
+    acrobatic = dataclasses.replace(plain, acrobatic_share=0.5)
+    before = [detected_clips.plan_clip(k, plain, mocap) for k in range(30)]
+    after = [detected_clips.plan_clip(k, acrobatic, mocap) for k in range(30)]
+    moved = [(old, new) for old, new in zip(before, after) if new != old]
+    assert 4 <= len(moved) <= 24
+    for old, new in moved:
+        assert new.source == "cmu:flip" and new.splice is None and 0 <= new.start <= 60 - new.frames
+        assert not old.source.startswith("procedural:crouch:")
+        assert dataclasses.replace(new, source=old.source, group=old.group, start=old.start, splice=old.splice) == old
+    with pytest.raises(ValueError, match="no acrobatic trial of split 'train'"):
+        detected_clips.plan_clip(0, dataclasses.replace(plain, acrobatic_share=1.0, crouch_share=0.0), mocap[:2])
+    defining = detected_clips.defining_settings(acrobatic, free_body)
+    assert defining["acrobatic_share"] == 0.5
+    assert "acrobatic_share" not in detected_clips.defining_settings(plain, free_body)
+    rebuilt = detected_clips.config_of(defining)
+    assert rebuilt == dataclasses.replace(acrobatic, clips=rebuilt.clips)

@@ -71,7 +71,7 @@ LOOKS = ("random", "plain")
 NOBODY_DIR = "nobody"
 #: Settings that decide what clip k is; a folder holds clips of one setting only.
 #: Shares that define clips only when above 0 (each was added after folders without it existed).
-OPTIONAL_SHARES = ("tumble_share", "splice_share", "face_share", "limits_share", "crouch_share")
+OPTIONAL_SHARES = ("tumble_share", "splice_share", "face_share", "limits_share", "crouch_share", "acrobatic_share")
 DEFINING = ("seed", "seconds", "split", "look", "size", "body_model_id") + OPTIONAL_SHARES
 #: Faces are drawn from their own stream, (seed, index, FACE_STREAM), so that painting them changes nothing
 #: else about a plan: the same plan with and without a face is the same clip otherwise.
@@ -83,8 +83,11 @@ FACE_STREAM = 1
 EXTRA_MOTIONS: dict[str, tuple[int, int, str]] = {
     "limits": (2, LIMITS_SEED0, "joint-limit"), "crouch": (3, CROUCH_SEED0, "low-posture")}
 EXTRA_SEEDS = 100_000
-#: Spliced clips take both halves from trials upright at least this much of the time (as generate.py's).
-SPLICE_UPRIGHT = 0.9
+#: A trial is upright when its pelvis is upright (motion_mix.upright_fraction) more than this share of its frames
+#: (generate.py's splice rule): splices join only upright trials, --acrobatic-share plans draw only the others.
+UPRIGHT_TRIAL = 0.9
+#: Acrobatic plans (--acrobatic-share) are drawn from their own stream, (seed, index, ACROBATIC_STREAM).
+ACROBATIC_STREAM = 4
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ class RunConfig:
     face_share: float = 0.0  # share of random looks with painted eyes, brows and lips (face_paint.py)
     limits_share: float = 0.0  # share of clips moving over the full joint limits (procedural "limits")
     crouch_share: float = 0.0  # share of clips in low postures: kneeling, sitting back, lunges (procedural "crouch")
+    acrobatic_share: float = 0.0  # share of clips whose motion is a trial that leaves upright (flips, floor work)
 
     @property
     def frames(self) -> int:
@@ -148,20 +152,28 @@ def procedural_sources(split: str, count: int = PROCEDURAL_SEEDS) -> list[tuple[
     return out
 
 
-def splice_donors(config: RunConfig, mocap: list[MotionClip]) -> list[MotionClip]:
-    """The trials a splice joins, in `mocap`'s order: mostly upright ones (splicing a handstand's arms onto
-    a walk's legs makes nonsense); none for a run that does not splice. Worked out once per run and handed to
-    every plan_clip call, since it reads every frame of every trial."""
-    if config.splice_share <= 0:
-        return []
-    return [m for m in mocap if upright_fraction(m) > SPLICE_UPRIGHT]
+@dataclass(frozen=True)
+class TrialPools:
+    """The trials, in `mocap`'s order, that splices join (upright ones: splicing a handstand's arms onto a
+    walk's legs makes nonsense) and that acrobatic plans draw from (the others); each empty for a run that
+    does not use it. Worked out once per run and handed to every plan_clip call, since it reads every frame
+    of every trial."""
+
+    donors: list[MotionClip]
+    acrobatic: list[MotionClip]
 
 
-def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip],
-              donors: list[MotionClip] | None = None) -> ClipPlan:
+def trial_pools(config: RunConfig, mocap: list[MotionClip]) -> TrialPools:
+    splicing, acrobatic = config.splice_share > 0, config.acrobatic_share > 0
+    upright = [upright_fraction(m) if splicing or acrobatic else 1.0 for m in mocap]
+    return TrialPools([m for m, u in zip(mocap, upright) if splicing and u > UPRIGHT_TRIAL],
+                      [m for m, u in zip(mocap, upright) if acrobatic and u < UPRIGHT_TRIAL])
+
+
+def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip], pools: TrialPools | None = None) -> ClipPlan:
     """Clip `index`'s motion, start, shape and look, from (config.seed, index) alone. `mocap`: the
     retargeted trials of config.split at least config.frames long (empty: procedural motion only);
-    `donors`: splice_donors(config, mocap), worked out here when not given."""
+    `pools`: trial_pools(config, mocap), worked out here when needed and not given."""
     rng = np.random.default_rng([config.seed, index])
     procedural = procedural_sources(config.split)
     use_procedural = not mocap or (procedural and rng.random() < PROCEDURAL_SHARE)
@@ -186,9 +198,9 @@ def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip],
                    else None)
     splice = None
     if config.splice_share > 0 and not use_procedural and rng.random() < config.splice_share:
-        donors = splice_donors(config, mocap) if donors is None else donors
-        others = [m for m in donors if m.source != source]
-        if others and len(others) < len(donors):  # the drawn trial is itself upright enough
+        pools = trial_pools(config, mocap) if pools is None else pools
+        others = [m for m in pools.donors if m.source != source]
+        if others and len(others) < len(pools.donors):  # the drawn trial is itself upright enough
             donor = others[int(rng.integers(len(others)))]
             splice = (donor.source, int(rng.integers(0, donor.num_frames - config.frames + 1)))
     if config.look == "random" and config.face_share > 0:
@@ -205,6 +217,13 @@ def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip],
                 source, group = extra_source(kind, extra_rng, config.split)
                 start, splice = 0, None
                 break
+    else:  # no procedural kind took the plan
+        acrobatic_rng = np.random.default_rng([config.seed, index, ACROBATIC_STREAM])
+        if config.acrobatic_share > 0 and acrobatic_rng.random() < config.acrobatic_share:
+            pools = trial_pools(config, mocap) if pools is None else pools
+            motion = acrobatic_trial(pools.acrobatic, acrobatic_rng, config.split)
+            source, group, splice = motion.source, motion.group, None
+            start = int(acrobatic_rng.integers(0, motion.num_frames - config.frames + 1))
     return ClipPlan(index, source, group, config.split, start, config.frames,
                     tuple(round(float(b), 6) for b in betas), look, tumble_seed, splice)
 
@@ -221,6 +240,16 @@ def extra_source(kind: str, rng: np.random.Generator, split: str) -> tuple[str, 
         if split_of(source, group) == split:
             return source, group
     raise ValueError(f"no {what} motion of split {split!r}")
+
+
+def acrobatic_trial(pool: list[MotionClip], rng: np.random.Generator, split: str) -> MotionClip:
+    """A trial of `pool` drawn by `rng`, longer trials more often (as plan_clip's). Why: about 7 % of the
+    training trials' draws leave upright (flips, breakdance, rolling and getting up from the floor), and
+    tumbled walks turn the body without the limbs doing what they do when the hands or back carry it."""
+    if not pool:
+        raise ValueError(f"no acrobatic trial of split {split!r}")
+    weights = np.sqrt([m.num_frames for m in pool])
+    return pool[rng.choice(len(pool), p=weights / weights.sum())]
 
 
 def plan_motion(plan: ClipPlan, mocap: dict[str, MotionClip], rest_joints: np.ndarray) -> MotionClip:
@@ -397,9 +426,8 @@ def split_motions(motion_dir: Path | None, rest_joints: np.ndarray, config: RunC
 
 
 def defining_settings(config: RunConfig, body: BodyModelArrays) -> dict:
-    """The settings that decide what each clip is (index.json's `defining`; tumble_share, splice_share,
-    face_share, limits_share and crouch_share only when used, so folders made before they existed stay
-    valid)."""
+    """The settings that decide what each clip is (index.json's `defining`; the OPTIONAL_SHARES only when
+    used, so folders made before they existed stay valid)."""
     defining = {**{k: v for k, v in asdict(config).items() if k in DEFINING}, "body_model_id": body.model_id,
                 "size": list(config.size) if config.size else None}
     for optional in OPTIONAL_SHARES:
@@ -445,8 +473,8 @@ def run(out_dir: Path, motion_dir: Path | None, config: RunConfig, body_model: P
     rest_joints = shaped_rest(body, None)[1]
     motions = split_motions(motion_dir, rest_joints, config, cache_dir, log)
     by_source = {m.source: m for m in motions}
-    donors = splice_donors(config, motions)
-    plans = [plan_clip(k, config, motions, donors) for k in range(config.clips)]
+    pools = trial_pools(config, motions)
+    plans = [plan_clip(k, config, motions, pools) for k in range(config.clips)]
     todo = [p for p in plans if _existing(out_dir, p) is None]
     for plan in plans:  # finished before a kill, but not yet indexed
         path = _existing(out_dir, plan)
@@ -521,12 +549,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crouch-share", type=float, default=defaults.crouch_share,
                         help="share of clips in low postures: crouching, kneeling, sitting back on the heels, "
                              "lunges (procedural 'crouch' motion; a plan drawn for --limits-share keeps that)")
+    parser.add_argument("--acrobatic-share", type=float, default=defaults.acrobatic_share,
+                        help="share of clips whose motion is a mocap trial that leaves upright: flips, breakdance, "
+                             "floor work (a plan drawn for --limits-share or --crouch-share keeps that)")
     args = parser.parse_args(argv)
     shares = {k: getattr(args, k) for k in OPTIONAL_SHARES}
     shares_ok = all(0.0 <= share <= 1.0 for share in shares.values())
     if args.clips < 1 or args.seconds * FPS < 16 or not shares_ok:
-        parser.error("--clips must be >= 1, --seconds long enough for 16 frames, --tumble-share, "
-                     "--splice-share, --face-share, --limits-share and --crouch-share within 0-1")
+        parser.error("--clips must be >= 1, --seconds long enough for 16 frames, and every --*-share "
+                     "within 0-1")
     size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
     config = RunConfig(clips=args.clips, seconds=args.seconds, seed=args.seed, split=args.split, look=args.look,
                        size=size, keep_video=args.keep_video, **shares)

@@ -35,8 +35,8 @@ import numpy as np
 from bridge.body_model import load_body_model_arrays, shaped_rest
 
 from .clip_file import load_clip, write_clip
-from .detected_clips import (Index, clip_arrays, config_of, plan_clip, plan_motion, splice_donors, split_motions,
-                             stage_clip)
+from .detected_clips import (Index, clip_arrays, config_of, plan_clip, plan_motion, split_motions, stage_clip,
+                             trial_pools)
 from .retarget import DEFAULT_CACHE_DIR
 
 ARCHIVE_FORMAT = "arts-detections/1"
@@ -145,7 +145,7 @@ def restore(archive_dir: Path, out_dir: Path, motion_dir: Path | None, body_mode
     rest_joints = shaped_rest(body, None)[1]
     motions = split_motions(motion_dir, rest_joints, config, cache_dir, log)
     by_source = {m.source: m for m in motions}
-    donors = splice_donors(config, motions)
+    pools = trial_pools(config, motions)
     restored, present, mismatched = 0, 0, []
     for entry in stored["clips_index"]:
         if plans is not None and entry["index"] not in plans:
@@ -155,7 +155,7 @@ def restore(archive_dir: Path, out_dir: Path, motion_dir: Path | None, body_mode
             present += 1
             index.entries.setdefault(entry["file"], entry)
             continue
-        plan = plan_clip(entry["index"], config, motions, donors)
+        plan = plan_clip(entry["index"], config, motions, pools)
         if plan.file_name != Path(entry["file"]).name:  # the motion list changed: another motion was drawn
             mismatched.append(entry["file"])
             continue
