@@ -10,7 +10,9 @@ al., CVPR 2022). Costs nothing at inference: the result is one ordinary checkpoi
 
 alpha 0 gives the start's weights, 1 the fine-tune's. Both must share the config and the body model, and the
 fine-tune must record the start as its init_model (its meta), so a blend of unrelated networks is refused.
-The output's meta records both files (path, sha256, meta) and alpha.
+The output's meta records alpha, the start as its own init_model and the fine-tune (path, sha256, meta), and
+carries the fine-tune's record of the detected clips it trained on (scripts/synth/trained_clips.py), so the
+blend's lineage, and with it which clips may still choose between networks, is the fine-tune's.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ if str(REPO) not in sys.path:
 
 from bridge.hashing import sha256_file  # noqa: E402
 from bridge.models.checkpoint import Checkpoint, build_model, load_checkpoint, save_checkpoint  # noqa: E402
+from scripts.synth.trained_clips import META_KEY  # noqa: E402
 
 
 def interpolate(start: Checkpoint, tuned: Checkpoint, alpha: float) -> Checkpoint:
@@ -65,8 +68,10 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as exc:
         raise SystemExit(str(exc)) from exc
     meta = {"method": "weight-space interpolation (scripts/interpolate_checkpoints.py)", "alpha": args.alpha,
-            "start": {"path": str(args.start), "sha256": start_sha, "meta": start.meta},
+            "init_model": {"path": str(args.start), "sha256": start_sha, "meta": start.meta},
             "tuned": {"path": str(args.tuned), "sha256": sha256_file(args.tuned), "meta": tuned.meta}}
+    if META_KEY in tuned.meta:
+        meta[META_KEY] = tuned.meta[META_KEY]
     sha = save_checkpoint(args.out, build_model(blended), blended.body, blended.model_id, meta)
     print(f"{args.out}: alpha {args.alpha}, sha256 {sha}")
 

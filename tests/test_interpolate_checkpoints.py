@@ -10,6 +10,7 @@ from bridge.models.arts import ArtsModel
 from bridge.models.checkpoint import load_checkpoint, save_checkpoint
 from bridge.models.config import ArtsConfig
 from scripts.interpolate_checkpoints import main
+from scripts.synth.trained_clips import CARD_KEY, META_KEY, lineage_clip_ids
 
 SMALL = dict(lifter_dim=32, lifter_depth=1, lifter_heads=4, feature_dim=32, tik_dim=32, tik_heads=4, mcr_dim=32,
              mcr_heads=4)
@@ -28,7 +29,8 @@ def pair(tmp_path_factory):
         for p in model.parameters():
             p.add_(torch.randn_like(p))
     tuned = folder / "tuned.pt"
-    save_checkpoint(tuned, model, body, "arts-test", meta={"init_model": {"sha256": sha256_file(start)}})
+    save_checkpoint(tuned, model, body, "arts-test", meta={"init_model": {"sha256": sha256_file(start)},
+                                                           META_KEY: ["cmu:001_01@0#r0"]})
     other = folder / "other.pt"
     save_checkpoint(other, ArtsModel(ArtsConfig(**SMALL), body), body, "arts-test", meta={"init_model": None})
     return start, tuned, other
@@ -44,8 +46,19 @@ def test_the_weights_lie_on_the_line_between_start_and_fine_tune(pair, tmp_path,
     for name, weight in blend.state_dict.items():
         if weight.is_floating_point():
             torch.testing.assert_close(weight, (1 - alpha) * a.state_dict[name] + alpha * b.state_dict[name])
-    assert blend.meta["alpha"] == alpha and blend.meta["start"]["sha256"] == sha256_file(start)
+    assert blend.meta["alpha"] == alpha and blend.meta["init_model"]["sha256"] == sha256_file(start)
     assert blend.meta["tuned"]["sha256"] == sha256_file(tuned)
+
+
+def test_a_blend_has_trained_on_what_its_fine_tune_trained_on(pair, tmp_path):
+    """Its lineage is the fine-tune's, so a clip either end learnt from never chooses between networks."""
+    start, tuned, _ = pair
+    out = tmp_path / "blend.pt"
+    main(["--start", str(start), "--tuned", str(tuned), "--alpha", "0.5", "--out", str(out)])
+    card = {CARD_KEY: {"sha256": sha256_file(start), "clip_ids": ["seed7:a"]}}
+    expected = {"cmu:001_01@0#r0", "seed7:a"}
+    assert lineage_clip_ids(sha256_file(out), load_checkpoint(out).meta, card) == expected
+    assert lineage_clip_ids(sha256_file(tuned), load_checkpoint(tuned).meta, card) == expected
 
 
 def test_a_network_that_was_not_fine_tuned_from_the_start_is_refused(pair, tmp_path):
