@@ -26,7 +26,8 @@ def test_a_fine_tune_answers_for_its_own_clips_its_ancestors_and_the_shipped_car
 def test_the_shipped_checkpoint_is_known_to_have_trained_on_the_early_seed_7_clips():
     """The card lists what its ancestor ef7d72e3 read before ids were recorded; the shipped fine-tune adds its
     own from its meta and its parents' (the same seed-7 clips, the upright seed-12, 15, 21, 23 and 25 ones, and
-    the tumbled seed-8, 13, 16, 22, 24 and 26 ones), and the joint-limit clips of seeds 32 and 33."""
+    the tumbled seed-8, 13, 16, 22, 24 and 26 ones), the joint-limit clips of seeds 32 and 33, and (through the
+    fine-tune half of the blend it is) the low-posture clips of seeds 34 and 35."""
     from bridge.models.checkpoint import load_checkpoint
     from bridge.models.registry import DEFAULT_CHECKPOINT
 
@@ -36,12 +37,14 @@ def test_the_shipped_checkpoint_is_known_to_have_trained_on_the_early_seed_7_cli
     own = set(load_checkpoint(DEFAULT_CHECKPOINT).meta.get(trained_clips.META_KEY, []))
     assert len(legacy) == 153 and ids == legacy | own
     assert "expmap:train/soccer/soccer_2@7#r1" in ids  # plan 1 of train-seed7-random-4s
-    # With a person found: tumbled seed-8 plans 0-43, seeds 13, 16, 22, 24, 26 and seed 33's limit clips (plans
-    # 0-175); upright seed 7 plans 0-159, seeds 12, 15, 21, 23, 25 and seed 32's limit clips (plans 0-177).
-    tumbled = 40 + 108 + 103 + 86 + 230 + 256 + 89
-    upright = 153 + 111 + 122 + 91 + 233 + 265 + 98
+    # With a person found: tumbled seed-8 plans 0-43, seeds 13, 16, 22, 24, 26, seed 33's limit clips (plans
+    # 0-175) and seed 35's tumbled crouch clips (plans 0-131); upright seed 7 plans 0-159, seeds 12, 15, 21, 23, 25,
+    # seed 32's limit clips (plans 0-177) and the crouch clips of seeds 34 (plans 0-130) and 35.
+    tumbled = 40 + 108 + 103 + 86 + 230 + 256 + 89 + 64
+    upright = 153 + 111 + 122 + 91 + 233 + 265 + 98 + 120 + 61
     assert sum(i.endswith("~tumble") for i in ids) == tumbled and len(ids) == upright + tumbled
     assert sum(":limits:" in i for i in ids) == 98 + 89
+    assert sum(":crouch:" in i for i in ids) == 120 + 125
 
 
 def test_training_records_the_detected_clips_it_draws_from(tmp_path):
