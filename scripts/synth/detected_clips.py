@@ -86,7 +86,9 @@ EXTRA_SEEDS = 100_000
 #: A trial is upright when its pelvis is upright (motion_mix.upright_fraction) more than this share of its frames
 #: (generate.py's splice rule): splices join only upright trials, --acrobatic-share plans draw only the others.
 UPRIGHT_TRIAL = 0.9
-#: Acrobatic plans (--acrobatic-share) are drawn from their own stream, (seed, index, ACROBATIC_STREAM).
+#: Acrobatic plans (--acrobatic-share) are drawn from their own stream, (seed, index, ACROBATIC_STREAM). Why they
+#: exist: about 7 % of the training trials' draws leave upright (flips, breakdance, rolling and getting up from
+#: the floor), and tumbled walks turn the body without the limbs doing what they do when hands or back carry it.
 ACROBATIC_STREAM = 4
 
 
@@ -183,8 +185,7 @@ def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip], pools: Tri
         source, group = procedural[rng.integers(len(procedural))]
         start = 0
     else:
-        weights = np.sqrt([m.num_frames for m in mocap])
-        motion = mocap[rng.choice(len(mocap), p=weights / weights.sum())]
+        motion = draw_trial(mocap, rng)
         source, group = motion.source, motion.group
         start = int(rng.integers(0, motion.num_frames - config.frames + 1))
     betas = np.clip(rng.standard_normal(NUM_BETAS), -BETA_LIMIT, BETA_LIMIT)
@@ -221,7 +222,9 @@ def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip], pools: Tri
         acrobatic_rng = np.random.default_rng([config.seed, index, ACROBATIC_STREAM])
         if config.acrobatic_share > 0 and acrobatic_rng.random() < config.acrobatic_share:
             pools = trial_pools(config, mocap) if pools is None else pools
-            motion = acrobatic_trial(pools.acrobatic, acrobatic_rng, config.split)
+            if not pools.acrobatic:
+                raise ValueError(f"no acrobatic trial of split {config.split!r}")
+            motion = draw_trial(pools.acrobatic, acrobatic_rng)
             source, group, splice = motion.source, motion.group, None
             start = int(acrobatic_rng.integers(0, motion.num_frames - config.frames + 1))
     return ClipPlan(index, source, group, config.split, start, config.frames,
@@ -242,12 +245,9 @@ def extra_source(kind: str, rng: np.random.Generator, split: str) -> tuple[str, 
     raise ValueError(f"no {what} motion of split {split!r}")
 
 
-def acrobatic_trial(pool: list[MotionClip], rng: np.random.Generator, split: str) -> MotionClip:
-    """A trial of `pool` drawn by `rng`, longer trials more often (as plan_clip's). Why: about 7 % of the
-    training trials' draws leave upright (flips, breakdance, rolling and getting up from the floor), and
-    tumbled walks turn the body without the limbs doing what they do when the hands or back carry it."""
-    if not pool:
-        raise ValueError(f"no acrobatic trial of split {split!r}")
+def draw_trial(pool: list[MotionClip], rng: np.random.Generator) -> MotionClip:
+    """A trial of `pool` drawn by `rng`, weighted by √length: longer trials more often, but a long trial does
+    not crowd out many short ones."""
     weights = np.sqrt([m.num_frames for m in pool])
     return pool[rng.choice(len(pool), p=weights / weights.sum())]
 
