@@ -6,4 +6,4 @@ from pathlib import Path
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "arts_default.pt"
 DEFAULT_MODEL_ID = "arts-default"
 #: sha256 of DEFAULT_CHECKPOINT; update together with the model card whenever the checkpoint is retrained.
-DEFAULT_SHA256 = "c400923b5168349f98e01db1a3468f29d60e222ac911398ac0df348af522ce98"
+DEFAULT_SHA256 = "505d19d40236d4917fab25b357a2fd8fde8e8b905b1140247d7903c6cffa74e5"
