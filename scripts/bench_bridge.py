@@ -2,10 +2,11 @@
 
     python scripts/bench_bridge.py [--sizes 480,720,1080] [--seconds 4] [--long-minutes 10] [--threads N]
     python scripts/bench_bridge.py --contention 1 [--sizes 720] [--long-minutes 0]
+    python scripts/bench_bridge.py --checkpoint .cache/arts/wide/arts.pt --sizes 720 --long-minutes 0  # a candidate
 
 Test videos are rendered once by scripts/render_test_clip.py (H.264, Blender) into .cache/bench/ and
-reused. Stages: decode (OpenCV), detect (MediaPipe on decoded frames), model (ARTS windows; the shipped
-checkpoint when present, else an untrained network of the default size, which costs the same), end to end
+reused. Stages: decode (OpenCV), detect (MediaPipe on decoded frames), model (ARTS windows; --checkpoint, or the
+shipped checkpoint when present, else an untrained network of the default size, which costs the same), end to end
 (bridge.pipeline.process_video, everything included). The long video repeats the rendered frames (MPEG-4
 part 2, written by OpenCV) and is processed in a child process whose resident memory is sampled, to show
 that memory stays flat in the video's length. With --contention N, each size's end-to-end run is repeated
@@ -58,7 +59,7 @@ def ensure_clip(height: int, seconds: float) -> Path:
     return path
 
 
-def make_predictor(tiny: bool = False):
+def make_predictor(tiny: bool = False, checkpoint: Path | None = None):
     from bridge.models.config import ArtsConfig
     from bridge.models.inference import ArtsPredictor
     from bridge.models.registry import DEFAULT_CHECKPOINT
@@ -67,6 +68,8 @@ def make_predictor(tiny: bool = False):
         config = ArtsConfig(lifter_depth=1, lifter_dim=32, lifter_heads=2, feature_dim=32, tik_dim=32, tik_heads=2,
                             mcr_dim=32, mcr_heads=2, bsf_iterations=1)
         return ArtsPredictor.from_config(config), "untrained, tiny"
+    if checkpoint is not None:  # a candidate: a wider network must keep the bridge at 30 frames/s before it ships
+        return ArtsPredictor.load(checkpoint), str(checkpoint)
     if DEFAULT_CHECKPOINT.is_file():
         return ArtsPredictor.load(None), "shipped checkpoint"
     return ArtsPredictor.from_config(ArtsConfig()), "untrained, default size"
@@ -138,7 +141,7 @@ def burner(threads: int = 2, busy_s: float = 0.3, idle_s: float = 0.1) -> None:
         time.sleep(idle_s)
 
 
-def job_child(path: str, out: str) -> None:
+def job_child(path: str, out: str, checkpoint: Path | None = None) -> None:
     """Child: one bridge job on `path` (its own process, as a batch user would run it); JSON timings to `out`.
 
     Timed like the one-job rows, which run in a process that has already made its landmarkers and run the
@@ -146,7 +149,7 @@ def job_child(path: str, out: str) -> None:
     as much as the whole of a 4-s clip's people pass)."""
     from bridge.pipeline import ProcessOptions, process_video
 
-    predictor, _ = make_predictor()
+    predictor, _ = make_predictor(checkpoint=checkpoint)
     process_video(ProcessOptions(video=path, end_frame=10, output=str(Path(out).with_suffix(".warm.npz"))),
                   predictor=predictor)
     started, t0 = time.time(), time.perf_counter()
@@ -156,7 +159,8 @@ def job_child(path: str, out: str) -> None:
                                      "start": started, "end": time.time(), "timings": summary.timings_s}))
 
 
-def contention_rows(clip: Path, predictor, burners: int) -> list[tuple[str, float, dict]]:
+def contention_rows(clip: Path, predictor, burners: int, checkpoint: Path | None = None
+                    ) -> list[tuple[str, float, dict]]:
     """(condition, end-to-end frames/s, stage seconds): quiet (also with detection in one pass, as before
     bridge/parallel_tracking.py), beside `burners` bursty torch processes, and two bridge jobs at once: their
     combined frames/s from the first job's start to the last one's end, counted like the one-job rows (after
@@ -177,7 +181,8 @@ def contention_rows(clip: Path, predictor, burners: int) -> list[tuple[str, floa
             child.wait()
     outs = [CACHE / f"job_{k}.json" for k in range(2)]
     t0 = time.perf_counter()
-    jobs = [subprocess.Popen([sys.executable, __file__, "--job", str(clip), str(out)]) for out in outs]
+    extra = ["--checkpoint", str(checkpoint)] if checkpoint else []
+    jobs = [subprocess.Popen([sys.executable, __file__, "--job", str(clip), str(out), *extra]) for out in outs]
     for job in jobs:
         job.wait()
     wall = time.perf_counter() - t0
@@ -248,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="memory run with a tiny network (same memory behaviour, minutes faster)")
     parser.add_argument("--contention", type=int, default=0,
                         help="also run end to end beside N bursty torch processes, and two jobs at once")
+    parser.add_argument("--checkpoint", type=Path, default=None, help="a checkpoint to time instead of the shipped one")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--job", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--burn", action="store_true", help=argparse.SUPPRESS)
@@ -255,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.burn:
         burner()
     if args.job:
-        job_child(*args.job)
+        job_child(*args.job, checkpoint=args.checkpoint)
         return 0
     if args.threads:
         import torch
@@ -265,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         long_video_child(*args.child, tiny=args.long_tiny_model)
         return 0
     CACHE.mkdir(parents=True, exist_ok=True)
-    predictor, what = make_predictor()
+    predictor, what = make_predictor(checkpoint=args.checkpoint)
     print(f"machine: {os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}; model: {what}")
     model_fps, plain_model_fps = bench_model(predictor), bench_model(predictor, flip_average=False)
     every_frame_model_fps = bench_model(predictor, stride=1)
@@ -294,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n| size | condition | end to end (frames/s) | seconds |\n|---|---|---|---|")
         for height in (int(s) for s in args.sizes.split(",")):
             for condition, fps, timings in contention_rows(ensure_clip(height, args.seconds), predictor,
-                                                           args.contention):
+                                                           args.contention, args.checkpoint):
                 detail = ", ".join(f"{k} {v:.2f}" for k, v in timings.items())
                 print(f"| {height}p | {condition} | {fps:.1f} | {detail} |", flush=True)
 
