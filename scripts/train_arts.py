@@ -266,6 +266,15 @@ def train(args: argparse.Namespace) -> dict:
     parent = load_checkpoint(args.init_model) if args.init_model and not state else None
     if parent is not None and parent.body.model_id != getattr(body, "model_id", None):
         raise SystemExit(f"{args.init_model} was trained on body model {parent.body.model_id}, not this one")
+    # The start's identity is taken when its weights are (and kept in the training state), so a file replaced at
+    # that path while this trains, such as a new default shipped meanwhile, cannot name the wrong parent.
+    if state and "init_model" in state:
+        init_model = state["init_model"]
+    elif args.init_model:
+        init_model = {"path": str(args.init_model), "sha256": sha256_file(args.init_model),
+                      "meta": (parent or load_checkpoint(args.init_model)).meta}
+    else:
+        init_model = None
     config = (ArtsConfig.from_dict(state["config"]) if state else parent.config if parent else make_config(args))
     if not state:
         config = replace(config, world_frame=args.world_frame, world_lean_share=LEAN_SHARE)
@@ -307,7 +316,7 @@ def train(args: argparse.Namespace) -> dict:
     def save_state() -> None:
         torch.save({"config": config.to_dict(), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                     "stage": stage, "step": step, "spent_s": spent, "steps_done": steps_done, "history": history,
-                    "mesh_vertex_stride": vertex_stride},
+                    "mesh_vertex_stride": vertex_stride, "init_model": init_model},
                    str(state_path) + ".tmp")
         os.replace(str(state_path) + ".tmp", state_path)
 
@@ -357,7 +366,6 @@ def train(args: argparse.Namespace) -> dict:
         save_state()
         if stage == "full":  # kept for training stage-2 variants (ablations) from the same lifter
             shutil.copyfile(state_path, args.out / LIFTER_STATE_FILE)
-    parent_meta = load_checkpoint(args.init_model).meta if args.init_model else None
     meta = {"steps": steps_done, "batch_size": args.batch_size, "train_windows": len(data),
             "train_clips": len(data.clip_ids), "window_stride": args.stride,
             "training_time_s": round(sum(spent.values()), 1),
@@ -370,8 +378,7 @@ def train(args: argparse.Namespace) -> dict:
             "world_frame": config.world_frame, "world_lean_share": config.world_lean_share,
             "roll": {"prob": args.roll_prob, "max_deg": args.roll_max_deg},
             "init_lifter": str(args.init_lifter) if args.init_lifter else None,
-            "init_model": ({"path": str(args.init_model), "sha256": sha256_file(args.init_model),
-                            "meta": parent_meta} if args.init_model else None),
+            "init_model": init_model,
             "lr": {"lifter": args.lifter_lr, "full": args.full_lr, "bsf_scale": args.bsf_lr_scale}}
     model.to("cpu")
     sha = save_checkpoint(args.out / "arts.pt", model, body_arrays(body), args.model_id, meta)

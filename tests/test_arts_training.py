@@ -257,6 +257,27 @@ def test_fine_tuning_starts_from_a_checkpoint_and_records_it(micro_run, tmp_path
     assert 0 < drift < 1e-2
 
 
+def test_the_recorded_start_is_the_file_as_training_began(micro_run, tmp_path):
+    """A file replaced at --init-model's path before the run ends (a new default shipped meanwhile) must not
+    become the fine-tune's recorded parent: the lineage that keeps trained clips out of choosing sets reads it."""
+    import shutil
+
+    from bridge.hashing import sha256_file
+    from scripts import train_arts
+
+    data, out, _, _ = micro_run
+    start = tmp_path / "start.pt"
+    shutil.copyfile(out / "arts.pt", start)
+    started_as = sha256_file(start)
+    args = ["--data", str(data), "--out", str(tmp_path / "ft"), "--batch-size", "4", "--threads", "1",
+            "--init-model", str(start), "--resume"]
+    train_arts.main([*args, "--full-steps", "1"])
+    start.write_bytes(b"replaced")  # a resumed run reads the start from its training state, not this file
+    summary = train_arts.main([*args, "--full-steps", "2"])
+    child = load_checkpoint(tmp_path / "ft" / "arts.pt")
+    assert summary["finished"] and child.meta["init_model"]["sha256"] == started_as
+
+
 def test_model_card_scores_both_rendered_sets_against_mediapipe_on_the_same_frames(repo_root):
     card = json.loads((repo_root / "addon_manifest" / "models" / "arts_default.json").read_text())
     evaluation = card["evaluation"]
