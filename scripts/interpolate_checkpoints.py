@@ -28,7 +28,7 @@ if str(REPO) not in sys.path:
 
 from bridge.hashing import sha256_file  # noqa: E402
 from bridge.models.checkpoint import Checkpoint, build_model, load_checkpoint, save_checkpoint  # noqa: E402
-from scripts.synth.trained_clips import META_KEY  # noqa: E402
+from scripts.synth.trained_clips import META_KEY, checkpoint_record  # noqa: E402
 
 
 def interpolate(start: Checkpoint, tuned: Checkpoint, alpha: float) -> Checkpoint:
@@ -68,8 +68,8 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as exc:
         raise SystemExit(str(exc)) from exc
     meta = {"method": "weight-space interpolation (scripts/interpolate_checkpoints.py)", "alpha": args.alpha,
-            "init_model": {"path": str(args.start), "sha256": start_sha, "meta": start.meta},
-            "tuned": {"path": str(args.tuned), "sha256": sha256_file(args.tuned), "meta": tuned.meta}}
+            "init_model": checkpoint_record(args.start, start.meta, start_sha),
+            "tuned": checkpoint_record(args.tuned, tuned.meta)}
     if META_KEY in tuned.meta:
         meta[META_KEY] = tuned.meta[META_KEY]
     sha = save_checkpoint(args.out, build_model(blended), blended.body, blended.model_id, meta)

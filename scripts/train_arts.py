@@ -49,7 +49,6 @@ if str(REPO) not in sys.path:
 from bridge.crop_view import LEAN_SHARE  # noqa: E402
 from bridge.geometry.rotations import axis_angle_to_matrix  # noqa: E402
 from bridge.models.arts import ArtsModel, without_world_landmarks  # noqa: E402
-from bridge.hashing import sha256_file  # noqa: E402
 from bridge.models.checkpoint import body_arrays, load_checkpoint, save_checkpoint  # noqa: E402
 from bridge.models.config import WORLD_FRAMES, ArtsConfig  # noqa: E402
 from bridge.models.inputs import landmark_frame_vector, lifter_keypoints  # noqa: E402
@@ -271,8 +270,7 @@ def train(args: argparse.Namespace) -> dict:
     if state and "init_model" in state:
         init_model = state["init_model"]
     elif args.init_model:
-        init_model = {"path": str(args.init_model), "sha256": sha256_file(args.init_model),
-                      "meta": (parent or load_checkpoint(args.init_model)).meta}
+        init_model = trained_clips.checkpoint_record(args.init_model, (parent or load_checkpoint(args.init_model)).meta)
     else:
         init_model = None
     config = (ArtsConfig.from_dict(state["config"]) if state else parent.config if parent else make_config(args))

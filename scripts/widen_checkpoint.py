@@ -30,9 +30,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bridge.hashing import sha256_file  # noqa: E402
 from bridge.models.arts import ArtsModel  # noqa: E402
 from bridge.models.checkpoint import Checkpoint, build_model, load_checkpoint, save_checkpoint  # noqa: E402
+from scripts.synth.trained_clips import checkpoint_record  # noqa: E402
 
 #: A transformer feed-forward layer's input and output Linear (attention.FeedForward: Linear, GELU, Dropout, Linear).
 FFN_IN = re.compile(r"\.mlp\.0\.(weight|bias)$")
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(str(exc)) from exc
     meta = {"method": "function-preserving growth (scripts/widen_checkpoint.py)",
             "mlp_ratio": grown.config.mlp_ratio, "lifter_depth": grown.config.lifter_depth, "seed": args.seed,
-            "init_model": {"path": str(args.start), "sha256": sha256_file(args.start), "meta": start.meta}}
+            "init_model": checkpoint_record(args.start, start.meta)}
     model = build_model(grown)
     sha = save_checkpoint(args.out, model, grown.body, grown.model_id, meta)
     params = sum(p.numel() for p in model.parameters())

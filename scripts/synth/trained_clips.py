@@ -45,6 +45,14 @@ def lineage_clip_ids(sha256: str, meta: dict[str, Any] | None, card: dict[str, A
     return ids
 
 
+def checkpoint_record(path: Path, meta: dict[str, Any], sha256: str | None = None) -> dict[str, Any]:
+    """How a checkpoint names another (its start as meta["init_model"], a blend's tuned half): the three keys
+    lineage_clip_ids follows. `meta` is passed in because every caller has already loaded the file."""
+    from bridge.hashing import sha256_file
+
+    return {"path": str(path), "sha256": sha256 or sha256_file(path), "meta": meta}
+
+
 def checkpoint_clip_ids(path: Path | None) -> set[str]:
     """lineage_clip_ids of a checkpoint file (None: the shipped one)."""
     from bridge.hashing import sha256_file
