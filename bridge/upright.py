@@ -9,7 +9,11 @@ the same pose through a rolled camera is not. Rolling a camera turns pixel landm
 for the rolled view, rolled back, answers the real view. The body's direction is its feet-to-shoulders line
 (ankles' midpoint to shoulders' midpoint), which leans far less than the trunk when someone bends over: on the
 rendered evaluation sets only the flips and cartwheels went past the tolerance (every other clip's result was
-unchanged). Only the excess is rolled, so windows either side of the tolerance do not jump. numpy.
+unchanged). Only the excess is rolled, so windows either side of the tolerance do not jump.
+
+The tolerance is the network's (ArtsConfig.upright_tolerance_deg: 45 for networks trained on windows as they
+come); one trained with scripts/train_arts.py --upright-windows saw every training window rolled this same way,
+so it is only ever shown bodies within its tolerance of upright. numpy.
 """
 from __future__ import annotations
 
@@ -39,10 +43,12 @@ def body_tilt(image_landmarks: np.ndarray) -> np.ndarray:
     return np.arctan2(up[:, 0], -up[:, 1])
 
 
-def upright_roll(image_landmarks: np.ndarray) -> np.ndarray:
-    """(B,) camera roll (rad) that brings each window's body to within the tolerance of upright (0 inside it)."""
+def upright_roll(image_landmarks: np.ndarray, tolerance_deg: float = UPRIGHT_TOLERANCE_DEG) -> np.ndarray:
+    """(B,) camera roll (rad) that brings each window's body to within `tolerance_deg` of upright (0 inside it).
+
+    A network is answered with the tolerance it was trained with (ArtsConfig.upright_tolerance_deg)."""
     tilt = body_tilt(np.asarray(image_landmarks, dtype=np.float64))
-    tolerance = np.radians(UPRIGHT_TOLERANCE_DEG)
+    tolerance = np.radians(tolerance_deg)
     return -(tilt - np.clip(tilt, -tolerance, tolerance))
 
 

@@ -10,6 +10,8 @@ al., CVPR 2022). Costs nothing at inference: the result is one ordinary checkpoi
 
 alpha 0 gives the start's weights, 1 the fine-tune's. Both must share the config and the body model, and the
 fine-tune must record the start as its init_model (its meta), so a blend of unrelated networks is refused.
+One setting may differ: `upright_tolerance_deg`, how far a body may lean before the bridge rolls the window
+(bridge/upright.py), which shapes no weight; the blend takes the fine-tune's, the way it saw its windows.
 The output's meta records alpha, the start as its own init_model and the fine-tune (path, sha256, meta), and
 carries the fine-tune's record of the detected clips it trained on (scripts/synth/trained_clips.py), so the
 blend's lineage, and with it which clips may still choose between networks, is the fine-tune's.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +38,8 @@ def interpolate(start: Checkpoint, tuned: Checkpoint, alpha: float) -> Checkpoin
     """The checkpoint with weights (1 - alpha) * start + alpha * tuned; ValueError where they do not match."""
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-    if start.config != tuned.config:
+    config = replace(start.config, upright_tolerance_deg=tuned.config.upright_tolerance_deg)
+    if config != tuned.config:
         raise ValueError("the two checkpoints have different network configs")
     if start.body.model_id != tuned.body.model_id or not all(
             np.array_equal(getattr(start.body, k), getattr(tuned.body, k))
@@ -47,7 +51,7 @@ def interpolate(start: Checkpoint, tuned: Checkpoint, alpha: float) -> Checkpoin
     for name, a in start.state_dict.items():
         b = tuned.state_dict[name]
         state[name] = (a + alpha * (b - a)) if a.is_floating_point() else (b if alpha >= 0.5 else a).clone()
-    return Checkpoint(config=start.config, state_dict=state, body=start.body, model_id=start.model_id)
+    return Checkpoint(config=config, state_dict=state, body=start.body, model_id=start.model_id)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,6 +22,11 @@ simulated ones already are and as the bridge turns the video's; a fine-tune of a
 given) switches it. --world-frame crop repeats runs made before session 21. A new run turns the lean by
 crop_view.LEAN_SHARE of the ray (config world_lean_share; runs of sessions 21-22 turned it whole).
 
+--upright-windows shows each training window as the bridge shows a window to the network: a body leaning
+more than the tolerance (--upright-tolerance-deg, kept in the config as upright_tolerance_deg) from upright in
+the picture is seen through a camera rolled to it (bridge/upright.py), the truth rolled with it. Without it the
+network trains on bodies at every angle yet is shown, in use, only those within the tolerance.
+
 Measured once on an H200 shared with a second run: 0.43 s per step of 256 windows, far below the chip's
 arithmetic rate (not profiled; the analytic IK walks the kinematic chain in many small kernels), so larger
 batches are the first thing to try there.
@@ -218,6 +223,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--roll-prob", type=float, default=0.0,
                         help="share of training windows seen by a camera rolled about its optical axis")
     parser.add_argument("--roll-max-deg", type=float, default=180.0, help="largest roll angle (uniform in ±this)")
+    parser.add_argument("--upright-windows", action="store_true",
+                        help="show every training window as the bridge shows a window to the network: a body leaning "
+                             "past the tolerance in the picture is seen through a camera rolled to it (bridge/upright.py)")
+    parser.add_argument("--upright-tolerance-deg", type=float, default=None,
+                        help="that tolerance, kept in the network's config for the bridge (default: the start's, 45 "
+                             "for every checkpoint before session 39); a resumed run keeps its own")
     parser.add_argument("--model-id", default="arts-default")
     parser.add_argument("--export", type=Path, default=None, help="also copy the finished checkpoint here")
     parser.add_argument("--tiny", action="store_true", help="smoke test: tiny network, 10 + 10 steps, batch 4")
@@ -276,6 +287,9 @@ def train(args: argparse.Namespace) -> dict:
     config = (ArtsConfig.from_dict(state["config"]) if state else parent.config if parent else make_config(args))
     if not state:
         config = replace(config, world_frame=args.world_frame, world_lean_share=LEAN_SHARE)
+        if args.upright_tolerance_deg is not None:
+            config = replace(config, upright_tolerance_deg=args.upright_tolerance_deg)
+    upright_windows = bool(state.get("upright_windows", False)) if state else args.upright_windows
     torch.manual_seed(args.seed)
     model = ArtsModel(config, body)
     smpl_layer = make_smpl_layer(body).to(device)
@@ -284,7 +298,8 @@ def train(args: argparse.Namespace) -> dict:
         smpl_layer = VertexSubsetSkinner(smpl_layer, vertex_stride)
     data = SyntheticWindows(args.data, window=config.window, split="train", stride=args.stride, flip_prob=0.5,
                             roll_prob=args.roll_prob, roll_max_deg=args.roll_max_deg, world_frame=config.world_frame,
-                            lean_share=config.world_lean_share)
+                            lean_share=config.world_lean_share,
+                            upright_tolerance_deg=config.upright_tolerance_deg if upright_windows else None)
     budget = {"lifter": (args.lifter_steps, args.lifter_minutes, args.lifter_lr),
               "full": (args.full_steps, args.full_minutes, args.full_lr)}
     stage, step, history = "lifter", 0, []
@@ -314,7 +329,7 @@ def train(args: argparse.Namespace) -> dict:
     def save_state() -> None:
         torch.save({"config": config.to_dict(), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                     "stage": stage, "step": step, "spent_s": spent, "steps_done": steps_done, "history": history,
-                    "mesh_vertex_stride": vertex_stride, "init_model": init_model},
+                    "mesh_vertex_stride": vertex_stride, "init_model": init_model, "upright_windows": upright_windows},
                    str(state_path) + ".tmp")
         os.replace(str(state_path) + ".tmp", state_path)
 
@@ -375,6 +390,7 @@ def train(args: argparse.Namespace) -> dict:
             "world_dropout": args.world_dropout, "landmark_dropout": args.landmark_dropout,
             "world_frame": config.world_frame, "world_lean_share": config.world_lean_share,
             "roll": {"prob": args.roll_prob, "max_deg": args.roll_max_deg},
+            "upright_windows": upright_windows, "upright_tolerance_deg": config.upright_tolerance_deg,
             "init_lifter": str(args.init_lifter) if args.init_lifter else None,
             "init_model": init_model,
             "lr": {"lifter": args.lifter_lr, "full": args.full_lr, "bsf_scale": args.bsf_lr_scale}}

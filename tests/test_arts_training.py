@@ -1,6 +1,8 @@
 """ARTS with the free body model: BSF's analytic path, Eq. 11's losses, training, evaluation, the shipped model."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 
 import numpy as np
@@ -232,7 +234,8 @@ def test_stage_two_variants_start_from_a_shared_lifter(micro_run, tmp_path):
 
 
 def test_fine_tuning_starts_from_a_checkpoint_and_records_it(micro_run, tmp_path):
-    """--init-model: stage 2 only, from the parent's weights and config, with camera-roll augmentation, world
+    """--init-model: stage 2 only, from the parent's weights and config, with camera-roll augmentation, windows
+    rolled to within 20 degrees of upright as the bridge will roll them (the tolerance then in the config), world
     dropout, two data folders, batches prepared by two loader processes and L_mesh on every 3rd vertex; the
     parent (path, sha256, its own training facts) is in the new checkpoint's meta."""
     from scripts import train_arts
@@ -242,9 +245,10 @@ def test_fine_tuning_starts_from_a_checkpoint_and_records_it(micro_run, tmp_path
     summary = train_arts.main(["--data", str(data), str(data), "--out", str(tmp_path / "ft"), "--full-steps", "2",
                                "--batch-size", "4", "--threads", "1", "--init-model", str(out / "arts.pt"),
                                "--roll-prob", "1.0", "--workers", "2", "--world-dropout", "0.5", "--device", "auto",
-                               "--mesh-vertex-stride", "3"])
+                               "--mesh-vertex-stride", "3", "--upright-windows", "--upright-tolerance-deg", "20"])
     child = load_checkpoint(tmp_path / "ft" / "arts.pt")
-    assert summary["finished"] and child.config == parent.config
+    assert summary["finished"] and child.config == replace(parent.config, upright_tolerance_deg=20.0)
+    assert child.meta["upright_windows"] and parent.config.upright_tolerance_deg == 45.0
     assert child.meta["steps"] == {"lifter": 0, "full": 2} and child.meta["roll"] == {"prob": 1.0, "max_deg": 180.0}
     assert child.meta["init_model"]["meta"] == parent.meta and len(child.meta["data"]) == 2
     assert child.meta["detected_clip_ids"] == []  # simulated clips only (scripts/synth/trained_clips.py)

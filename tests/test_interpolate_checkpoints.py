@@ -66,3 +66,25 @@ def test_a_network_that_was_not_fine_tuned_from_the_start_is_refused(pair, tmp_p
     with pytest.raises(SystemExit, match="not fine-tuned from"):
         main(["--start", str(start), "--tuned", str(other), "--alpha", "0.5", "--out", str(tmp_path / "x.pt")])
     assert not (tmp_path / "x.pt").exists()
+
+
+@pytest.mark.parametrize("changed, refused", [({"upright_tolerance_deg": 20.0}, False), ({"mlp_ratio": 4.0}, True)])
+def test_only_the_upright_tolerance_may_differ_and_the_blend_takes_the_fine_tunes(tmp_path, changed, refused):
+    # A fine-tune trained on windows rolled to 20 degrees (train_arts.py --upright-windows) is answered so; the
+    # tolerance shapes no weight, so it alone may differ from the start's.
+    body = tiny_body()
+    torch.manual_seed(0)
+    start = tmp_path / "start.pt"
+    save_checkpoint(start, ArtsModel(ArtsConfig(**SMALL), body), body, "arts-test")
+    tuned = tmp_path / "tuned.pt"
+    save_checkpoint(tuned, ArtsModel(ArtsConfig(**SMALL, **changed), body), body, "arts-test",
+                    meta={"init_model": {"sha256": sha256_file(start)}})
+    out = tmp_path / "blend.pt"
+    args = ["--start", str(start), "--tuned", str(tuned), "--alpha", "0.5", "--out", str(out)]
+    if refused:
+        with pytest.raises(SystemExit, match="different network configs"):
+            main(args)
+        assert not out.exists()
+    else:
+        main(args)
+        assert load_checkpoint(out).config == load_checkpoint(tuned).config

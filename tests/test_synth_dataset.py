@@ -14,7 +14,7 @@ from bridge.geometry import kinematics, rotations  # noqa: E402
 from bridge.keypoints import MEDIAPIPE_LANDMARK_NAMES  # noqa: E402
 from bridge.mirror import mirror_pose_aa  # noqa: E402
 from bridge.skeleton import SMPL_PARENTS  # noqa: E402
-from bridge.upright import roll_matrix  # noqa: E402
+from bridge.upright import body_tilt, roll_matrix  # noqa: E402
 from scripts.synth.augment import HIDE_GROUPS, flip_clip, hide_landmarks, roll_clip  # noqa: E402
 from scripts.synth.clip_file import load_clip, write_clip  # noqa: E402
 from scripts.synth.dataset import PER_FRAME_KEYS, SyntheticWindows  # noqa: E402
@@ -103,6 +103,23 @@ def test_rolled_windows_turn_the_person_in_the_image(clips_dir):
         ups.append(float(torch.atan2(spine[:, 0], -spine[:, 1]).mean()))
         assert torch.equal(plain[i]["pose_aa"][:, 1:], data[i]["pose_aa"][:, 1:])  # local rotations untouched
     assert np.ptp(ups) > np.pi, "rolls over the whole circle turn the neck every way in the image"
+
+
+def test_upright_windows_are_shown_as_the_bridge_shows_them(clips_dir):
+    # Rolled every way, then brought back to within the tolerance as bridge/upright.py does at inference: the
+    # body's feet-to-shoulders line never leans past it, the truth turns with the picture, the limbs do not.
+    torch.manual_seed(0)
+    data = SyntheticWindows(clips_dir, window=16, split=None, random_crop=False, flip_prob=0.0, roll_prob=1.0,
+                            upright_tolerance_deg=20.0)
+    leaned = []
+    for i in range(0, len(data), max(1, len(data) // 20)):
+        window = data[i]
+        tilt = float(np.degrees(np.abs(body_tilt(window["mp_image"].numpy()[None]))[0]))
+        assert tilt <= 20.0 + 1e-3
+        leaned.append(tilt)
+        spine = window["joints_3d"][:, 12] - window["joints_3d"][:, 0]  # the truth's pelvis -> neck in the image
+        assert float(torch.atan2(spine[:, 0], -spine[:, 1]).abs().mean()) < np.radians(60.0)
+    assert max(leaned) > 19.0, "windows rolled past the tolerance are brought to it, not further"
 
 
 def test_hidden_landmarks_are_one_group_over_one_run_of_frames(clips_dir):

@@ -44,6 +44,11 @@ class ArtsConfig:
     #: (bridge/crop_view.py). 1.0 in the checkpoints of sessions 21-22 (and any config without the key);
     #: train_arts.py gives new runs crop_view.LEAN_SHARE.
     world_lean_share: float = 1.0
+    #: Windows whose body leans further than this from upright in the picture are answered through a camera
+    #: rolled to this lean (bridge/upright.py). 45 for every checkpoint before session 39 (and any config
+    #: without the key); a network trained on windows rolled the same way (train_arts.py --upright-windows)
+    #: carries the tolerance it saw.
+    upright_tolerance_deg: float = 45.0
     # temporal inverse kinematics (Sec. 3.3.1)
     tik_dim: int = 256
     tik_heads: int = 8
@@ -82,6 +87,8 @@ class ArtsConfig:
             heads = getattr(self, name.replace("_dim", "_heads"))
             if getattr(self, name) % heads:
                 raise ConfigError(f"{name}={getattr(self, name)} is not divisible by its {heads} heads")
+        if not 0.0 <= self.upright_tolerance_deg <= 180.0:
+            raise ConfigError(f"upright_tolerance_deg must be 0 to 180, got {self.upright_tolerance_deg}")
         if self.bsf_iterations < 1 or self.mesh_loss_stride < 1 or self.bsf_bone_noise_m < 0:
             raise ConfigError("bsf_iterations and mesh_loss_stride must be >= 1 and bsf_bone_noise_m >= 0, got "
                               f"{self.bsf_iterations}, {self.mesh_loss_stride}, {self.bsf_bone_noise_m}")

@@ -108,7 +108,8 @@ class ArtsPredictor:
             world_landmarks = crop_to_camera_axes(world_landmarks, image_landmarks, focal_px, image_size,
                                                   self.model.config.world_lean_share)
         # Bodies far from upright in the picture are seen through a rolled camera (bridge/upright.py).
-        roll = np.zeros(len(image_landmarks)) if resnet else upright_roll(image_landmarks)
+        roll = (np.zeros(len(image_landmarks)) if resnet else
+                upright_roll(image_landmarks, self.model.config.upright_tolerance_deg))
         rolled = roll != 0.0
         if rolled.any():
             image_landmarks, world_landmarks = image_landmarks.copy(), world_landmarks.copy()
