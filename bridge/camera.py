@@ -28,6 +28,8 @@ DEFAULT_SMOOTHNESS = 4.0
 #: Huber threshold of the robust re-fit, as a fraction of the person's height in the image.
 HUBER_SCALE = 0.05
 ROBUST_ITERATIONS = 3
+#: Depth (m) in front of the camera below which a point counts as at or behind it.
+MIN_DEPTH_M = 1e-3
 
 #: (SMPL joint, MediaPipe landmark) pairs that mark the same anatomical point.
 SMPL_MEDIAPIPE_PAIRS: tuple[tuple[int, int], ...] = (
@@ -146,7 +148,7 @@ def _huber_weights(points: np.ndarray, keypoints_px: np.ndarray, weights: np.nda
                    focal_px: float, principal_px: tuple[float, float]) -> np.ndarray:
     """Keypoint weights scaled by min(1, c / reprojection error), c = HUBER_SCALE x the person's height in px."""
     cam = points + trans[:, None]
-    in_front = cam[..., 2] > 1e-3
+    in_front = cam[..., 2] > MIN_DEPTH_M
     uv = project(np.where(in_front[..., None], cam, 1.0), focal_px, principal_px)
     residual = np.where(in_front, np.linalg.norm(uv - keypoints_px, axis=-1), np.inf)
     seen = weights > 1e-6
@@ -180,7 +182,15 @@ def fit_translation(points: np.ndarray, keypoints_px: np.ndarray, weights: np.nd
     trans = _solve(points, keypoints_px, weights, focal_px, principal_px, smoothness)
     for _ in range(robust_iterations):
         robust = _huber_weights(points, keypoints_px, weights, trans, focal_px, principal_px)
-        trans = _solve(points, keypoints_px, robust, focal_px, principal_px, smoothness)
+        try:
+            refit = _solve(points, keypoints_px, robust, focal_px, principal_px, smoothness)
+        except ValueError:  # the reweighting left no frame placed: the last fit stands
+            break
+        # Keypoints that fit no pose (a couple of frames of a tumble) can send the re-fit to or behind the
+        # camera; a body in front of it is the better guess.
+        if (refit[:, 2] <= MIN_DEPTH_M).any() and (trans[:, 2] > MIN_DEPTH_M).all():
+            break
+        trans = refit
     return trans
 
 
