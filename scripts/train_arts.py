@@ -25,7 +25,8 @@ crop_view.LEAN_SHARE of the ray (config world_lean_share; runs of sessions 21-22
 --upright-windows shows each training window as the bridge shows a window to the network: a body leaning
 more than the tolerance (--upright-tolerance-deg, kept in the config as upright_tolerance_deg) from upright in
 the picture is seen through a camera rolled to it (bridge/upright.py), the truth rolled with it. Without it the
-network trains on bodies at every angle yet is shown, in use, only those within the tolerance.
+network trains on bodies at every angle yet is shown, in use, only those within the tolerance. A fine-tune of a
+network trained so (the shipped default since session 39, a blend whose fine-tune was) keeps it on by itself.
 
 Measured once on an H200 shared with a second run: 0.43 s per step of 256 windows, far below the chip's
 arithmetic rate (not profiled; the analytic IK walks the kinematic chain in many small kernels), so larger
@@ -225,7 +226,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--roll-max-deg", type=float, default=180.0, help="largest roll angle (uniform in ±this)")
     parser.add_argument("--upright-windows", action="store_true",
                         help="show every training window as the bridge shows a window to the network: a body leaning "
-                             "past the tolerance in the picture is seen through a camera rolled to it (bridge/upright.py)")
+                             "past the tolerance in the picture is seen through a camera rolled to it (bridge/upright.py); "
+                             "on by itself for a fine-tune of a network trained so (or of a blend with one)")
     parser.add_argument("--upright-tolerance-deg", type=float, default=None,
                         help="that tolerance, kept in the network's config for the bridge (default: the start's, 45 "
                              "for every checkpoint before session 39); a resumed run keeps its own")
@@ -248,6 +250,12 @@ def make_config(args: argparse.Namespace) -> ArtsConfig:
     if args.config:
         overrides.update(json.loads(args.config))
     return ArtsConfig(**overrides)
+
+
+def trained_on_upright_windows(meta: dict) -> bool:
+    """Whether a checkpoint, or a blend's fine-tune (interpolate_checkpoints.py), trained on windows rolled as
+    the bridge rolls them: a fine-tune of it keeps doing so, or it would unlearn the tolerance it is answered with."""
+    return bool(meta.get("upright_windows") or ((meta.get("tuned") or {}).get("meta") or {}).get("upright_windows"))
 
 
 def log(out_dir: Path, record: dict) -> None:
@@ -289,7 +297,8 @@ def train(args: argparse.Namespace) -> dict:
         config = replace(config, world_frame=args.world_frame, world_lean_share=LEAN_SHARE)
         if args.upright_tolerance_deg is not None:
             config = replace(config, upright_tolerance_deg=args.upright_tolerance_deg)
-    upright_windows = bool(state.get("upright_windows", False)) if state else args.upright_windows
+    upright_windows = (bool(state.get("upright_windows", False)) if state else
+                       args.upright_windows or (parent is not None and trained_on_upright_windows(parent.meta)))
     torch.manual_seed(args.seed)
     model = ArtsModel(config, body)
     smpl_layer = make_smpl_layer(body).to(device)

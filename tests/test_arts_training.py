@@ -249,6 +249,8 @@ def test_fine_tuning_starts_from_a_checkpoint_and_records_it(micro_run, tmp_path
     child = load_checkpoint(tmp_path / "ft" / "arts.pt")
     assert summary["finished"] and child.config == replace(parent.config, upright_tolerance_deg=20.0)
     assert child.meta["upright_windows"] and parent.config.upright_tolerance_deg == 45.0
+    assert train_arts.trained_on_upright_windows({"tuned": {"meta": child.meta}})  # a blend with it keeps rolling
+    assert not train_arts.trained_on_upright_windows(parent.meta)
     assert child.meta["steps"] == {"lifter": 0, "full": 2} and child.meta["roll"] == {"prob": 1.0, "max_deg": 180.0}
     assert child.meta["init_model"]["meta"] == parent.meta and len(child.meta["data"]) == 2
     assert child.meta["detected_clip_ids"] == []  # simulated clips only (scripts/synth/trained_clips.py)
