@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+#: The tolerance of every network trained on windows as they come (ArtsConfig's default).
 UPRIGHT_TOLERANCE_DEG = 45.0
 #: MediaPipe landmarks: shoulders and ankles (left, right).
 SHOULDERS, ANKLES = (11, 12), (27, 28)
@@ -43,7 +44,7 @@ def body_tilt(image_landmarks: np.ndarray) -> np.ndarray:
     return np.arctan2(up[:, 0], -up[:, 1])
 
 
-def upright_roll(image_landmarks: np.ndarray, tolerance_deg: float = UPRIGHT_TOLERANCE_DEG) -> np.ndarray:
+def upright_roll(image_landmarks: np.ndarray, tolerance_deg: float) -> np.ndarray:
     """(B,) camera roll (rad) that brings each window's body to within `tolerance_deg` of upright (0 inside it).
 
     A network is answered with the tolerance it was trained with (ArtsConfig.upright_tolerance_deg)."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from ..upright import UPRIGHT_TOLERANCE_DEG
+
 #: Per-frame feature sources (features.py); resnet50 features are always RESNET50_DIM wide.
 FEATURE_SOURCES: tuple[str, ...] = ("landmarks", "resnet50")
 RESNET50_DIM = 2048
@@ -48,7 +50,7 @@ class ArtsConfig:
     #: rolled to this lean (bridge/upright.py). 45 for every checkpoint before session 39 (and any config
     #: without the key); a network trained on windows rolled the same way (train_arts.py --upright-windows)
     #: carries the tolerance it saw.
-    upright_tolerance_deg: float = 45.0
+    upright_tolerance_deg: float = UPRIGHT_TOLERANCE_DEG
     # temporal inverse kinematics (Sec. 3.3.1)
     tik_dim: int = 256
     tik_heads: int = 8
