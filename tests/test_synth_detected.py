@@ -18,7 +18,7 @@ from scripts.synth import appearance as looks
 from scripts.synth.appearance import CameraPlan, sample_appearance
 from scripts.synth.clip_file import check_clip, load_clip
 from scripts.synth.dress import LOWER, REGIONS, SKIN, TOP, dress
-from scripts.synth.generate import CROUCH_SEED0, split_of
+from scripts.synth.generate import CROUCH_SEED0, EXERCISE_SEED0, split_of
 from scripts.synth.staging import NEAREST_M, layout_set, path_extent, place_camera
 from scripts.synth.textures import PATTERN_KINDS, Pattern, pattern_image
 
@@ -389,3 +389,30 @@ def test_acrobatic_clips_draw_only_trials_that_leave_upright(free_body):
     assert "acrobatic_share" not in detected_clips.defining_settings(plain, free_body)
     rebuilt = detected_clips.config_of(defining)
     assert rebuilt == dataclasses.replace(acrobatic, clips=rebuilt.clips)
+
+
+def test_exercise_clips_take_the_plans_the_other_kinds_leave(free_body):
+    """--exercise-share: fitness-drill plans replace the motion from a stream of their own, after the joint-limit
+    and low-posture kinds (a plan either drew stays theirs) and before the acrobatic trials; the plans none of
+    them draws are what they were without it."""
+    from scripts.synth import detected_clips
+
+    mocap = [_trial("cmu:a", 60, 0), _trial("cmu:b", 45, 1)]
+    others = detected_clips.RunConfig(clips=1, seconds=1.0, seed=7, limits_share=0.2, crouch_share=0.2)
+    drills = dataclasses.replace(others, exercise_share=0.5)
+    before = [detected_clips.plan_clip(k, others, mocap) for k in range(40)]
+    after = [detected_clips.plan_clip(k, drills, mocap) for k in range(40)]
+    exercised = [p for p in after if p.source.startswith("procedural:exercise:")]
+    assert 6 <= len(exercised) <= 30
+    for old, new in zip(before, after):
+        if new in exercised:
+            assert not old.source.startswith(("procedural:limits:", "procedural:crouch:"))
+            assert int(new.source.split(":")[2]) >= EXERCISE_SEED0 and split_of(new.source, new.group) == "train"
+            assert new.start == 0 and new.splice is None
+            new = dataclasses.replace(new, source=old.source, group=old.group, start=old.start, splice=old.splice)
+        assert new == old
+    motion = detected_clips.plan_motion(exercised[0], {}, shaped_rest(free_body, None)[1])
+    assert motion.num_frames == exercised[0].frames and motion.source == exercised[0].source
+    defining = detected_clips.defining_settings(drills, free_body)
+    assert defining["exercise_share"] == 0.5 and "exercise_share" not in detected_clips.defining_settings(others, free_body)
+    assert detected_clips.config_of(defining) == dataclasses.replace(drills, clips=detected_clips.config_of(defining).clips)

@@ -7,9 +7,11 @@ import pytest
 from bridge.body_model import load_body_model_arrays, shaped_rest
 from bridge.geometry import kinematics, rotations
 from bridge.skeleton import SMPL_PARENTS
-from scripts.synth.generate import CROUCH_SEED0
+from scripts.synth import procedural
+from scripts.synth.generate import CROUCH_SEED0, EXERCISE_SEED0
 from scripts.synth.procedural import (
-    DEEP_LEG_LIMITS, FOOT_JOINT_HEIGHT_M, KNEE_JOINT_HEIGHT_M, MOTION_KINDS, _edge_clip, procedural_motion)
+    DEEP_LEG_LIMITS, EXERCISE_DRILLS, FOOT_JOINT_HEIGHT_M, KNEE_JOINT_HEIGHT_M, MOTION_KINDS, _edge_clip,
+    procedural_motion)
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +25,8 @@ def _world_joints(clip, rest):
     return posed - posed[:, :1] + clip.root_pos_m[:, None].astype(np.float64)
 
 
-@pytest.mark.parametrize("kind", MOTION_KINDS)
-def test_kind_is_plausible(kind, rest_joints):
-    clip = procedural_motion(kind, seed=4, rest_joints=rest_joints, num_frames=150, fps=30.0)
-    assert clip.pose_aa.shape == (150, 24, 3) and clip.root_pos_m.shape == (150, 3)
-    assert clip.source == f"procedural:{kind}:4" and clip.group == "procedural:4"
+def _check_plausible(clip, rest_joints) -> np.ndarray:
+    """The checks every upright kind passes; returns the clip's world joints (F, 24, 3)."""
     joints = _world_joints(clip, rest_joints)
     # Feet on the ground: the lowest ankle/foot joint stays at its standing height (smoothed).
     lowest = joints[:, [7, 8, 10, 11], 1].min(axis=1)
@@ -44,6 +43,59 @@ def test_kind_is_plausible(kind, rest_joints):
     angles = np.linalg.norm(clip.pose_aa[:, 1:], axis=-1)
     assert angles.max() < np.deg2rad(165)
     assert np.linalg.norm(clip.pose_aa[:, [3, 6, 9]], axis=-1).max() < 0.6  # spine segments
+    return joints
+
+
+@pytest.mark.parametrize("kind", MOTION_KINDS)
+def test_kind_is_plausible(kind, rest_joints):
+    clip = procedural_motion(kind, seed=4, rest_joints=rest_joints, num_frames=150, fps=30.0)
+    assert clip.pose_aa.shape == (150, 24, 3) and clip.root_pos_m.shape == (150, 3)
+    assert clip.source == f"procedural:{kind}:4" and clip.group == "procedural:4"
+    _check_plausible(clip, rest_joints)
+
+
+def _facing_frame(clip, joints: np.ndarray) -> np.ndarray:
+    """Joints relative to the pelvis in axes turned with the body's heading: x left, y up, z forward."""
+    forward = rotations.axis_angle_to_matrix(clip.pose_aa[:, 0].astype(np.float64))[:, :, 2]
+    heading = np.arctan2(forward[:, 0], forward[:, 2])
+    undo = rotations.axis_angle_to_matrix(np.stack([0 * heading, -heading, 0 * heading], axis=-1))
+    return np.einsum("fij,fkj->fki", undo, joints - joints[:, :1])
+
+
+@pytest.mark.parametrize("drill", EXERCISE_DRILLS)
+def test_every_exercise_drill_is_plausible_and_does_its_move(drill, rest_joints, monkeypatch):
+    """Each fitness drill passes the upright kinds' checks and does what it is named for: punches reach a fist
+    well in front of its shoulder, kicks and high knees lift a foot, jumping jacks and presses raise a hand above
+    the head."""
+    monkeypatch.setattr(procedural, "EXERCISE_DRILLS", (drill,))
+    lifted, reached, raised = [], [], []
+    for seed in range(EXERCISE_SEED0, EXERCISE_SEED0 + 4):
+        clip = procedural_motion("exercise", seed, rest_joints, 120, 30.0)
+        assert clip.source == f"procedural:exercise:{seed}"
+        joints = _check_plausible(clip, rest_joints)
+        body = _facing_frame(clip, joints)
+        lifted.append((joints[:, [7, 8], 1].max(axis=0) - joints[:, [7, 8], 1].min(axis=0)).max())
+        reached.append((body[:, [20, 21], 2] - body[:, [16, 17], 2]).max())
+        raised.append((body[:, [20, 21], 1] - body[:, [15], 1]).max())
+    if drill in ("kicks", "high_knees"):
+        assert max(lifted) > 0.3
+    if drill == "punches":
+        assert min(reached) > 0.35
+    if drill in ("jumping_jacks", "press"):
+        assert min(raised) > 0.0
+
+
+def test_exercise_draws_every_drill(rest_joints, monkeypatch):
+    """Across seeds the kind draws each drill (one per clip), and a seed's motion repeats exactly."""
+    drawn = []
+    monkeypatch.setattr(procedural, "_exercise", lambda rng, t, p, yaw: (
+        drawn.append(EXERCISE_DRILLS[rng.integers(len(EXERCISE_DRILLS))]), yaw)[1])
+    for seed in range(EXERCISE_SEED0, EXERCISE_SEED0 + 80):
+        procedural_motion("exercise", seed, rest_joints, 32)
+    assert set(drawn) == set(EXERCISE_DRILLS)
+    monkeypatch.undo()
+    a = procedural_motion("exercise", EXERCISE_SEED0 + 1, rest_joints, 60)
+    np.testing.assert_array_equal(a.pose_aa, procedural_motion("exercise", EXERCISE_SEED0 + 1, rest_joints, 60).pose_aa)
 
 
 def test_deterministic_and_seed_dependent(rest_joints):

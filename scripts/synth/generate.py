@@ -43,6 +43,8 @@ BETA_LIMIT = 2.5
 LIMITS_SEED0 = 100_000
 #: First seed of the "crouch" procedural motions (low postures), same test rule.
 CROUCH_SEED0 = 200_000
+#: First seed of the "exercise" procedural motions (fitness drills), same test rule.
+EXERCISE_SEED0 = 300_000
 #: Motion groups held out whole for testing.
 TEST_GROUPS: frozenset[str] = frozenset({"cmu:007"})
 PROCEDURAL_TEST_SEED_MOD = (10, 9)  # procedural seeds s with s % 10 == 9 are test clips
@@ -99,6 +101,7 @@ class GenerateConfig:
     variants: int = 4  # shape/camera/noise draws per mocap segment (procedural motions are drawn once)
     procedural: int = 480  # procedural clips (kinds in turn, seeds 0..n-1)
     limits: int = 0  # procedural clips over the full joint limits (seeds LIMITS_SEED0..)
+    exercise: int = 0  # procedural fitness-drill clips (seeds EXERCISE_SEED0..)
     speed_copies: int = 0  # retimed copies of each mocap motion, speed log-uniform in 0.5-2x
     splices: int = 0  # training motions made of one trial's legs and another's upper body
     tumbles: int = 0  # training motions turned head over heels (motion_mix.tumbled)
@@ -259,6 +262,8 @@ def generate(out_dir: Path, motion_dir: Path | None, config: GenerateConfig, bod
                 for i in range(config.procedural)]
     motions += [procedural_motion("limits", LIMITS_SEED0 + i, rest_joints, config.clip_frames, FPS)
                 for i in range(config.limits)]
+    motions += [procedural_motion("exercise", EXERCISE_SEED0 + i, rest_joints, config.clip_frames, FPS)
+                for i in range(config.exercise)]
     prepared = time.perf_counter()
     log(f"{len(motions)} motions ready in {prepared - started:.1f} s")
 
@@ -305,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--procedural", type=int, default=defaults.procedural, help="procedural clips")
     parser.add_argument("--limits", type=int, default=defaults.limits,
                         help="procedural clips moving every joint over its whole range")
+    parser.add_argument("--exercise", type=int, default=defaults.exercise,
+                        help="procedural clips of fitness drills (jumping jacks, punches, kicks, presses, stretches)")
     parser.add_argument("--speed-copies", type=int, default=defaults.speed_copies,
                         help="retimed copies (0.5-2x) of each mocap motion")
     parser.add_argument("--splices", type=int, default=defaults.splices,
@@ -313,15 +320,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="training clips of a trial's piece turned head over heels (flip, cartwheel, lying)")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     args = parser.parse_args(argv)
-    if args.clip_frames < 16 or args.variants < 1 or min(args.procedural, args.limits, args.speed_copies,
-                                                          args.splices, args.tumbles) < 0:
+    if args.clip_frames < 16 or args.variants < 1 or min(args.procedural, args.limits, args.exercise,
+                                                          args.speed_copies, args.splices, args.tumbles) < 0:
         parser.error("--clip-frames must be >= 16, --variants >= 1, the counts >= 0")
     if args.motion_dir is not None and args.motion_bundle is not None:
         parser.error("give --motion-dir or --motion-bundle, not both")
-    if args.motion_dir is None and args.motion_bundle is None and args.procedural == 0:
-        parser.error("nothing to generate: give --motion-dir (or --motion-bundle) and/or --procedural")
+    if args.motion_dir is None and args.motion_bundle is None and args.procedural + args.limits + args.exercise == 0:
+        parser.error("nothing to generate: give --motion-dir (or --motion-bundle) and/or procedural clips "
+                     "(--procedural, --limits, --exercise)")
     config = GenerateConfig(clip_frames=args.clip_frames, variants=args.variants, procedural=args.procedural,
-                            limits=args.limits, speed_copies=args.speed_copies, splices=args.splices,
+                            limits=args.limits, exercise=args.exercise, speed_copies=args.speed_copies, splices=args.splices,
                             tumbles=args.tumbles, seed=args.seed)
     summary = generate(args.out, args.motion_dir, config, args.body_model, args.cache_dir,
                        motion_bundle=args.motion_bundle, workers=max(1, args.workers))

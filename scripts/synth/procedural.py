@@ -1,5 +1,6 @@
 """Procedural SMPL motion: idle sway, walking and jogging, waves, squats, turning on the spot, reaching; on
-request, sweeps over the joint limits and low postures (crouching, kneeling, sitting back on the heels).
+request, sweeps over the joint limits, low postures (crouching, kneeling, sitting back on the heels) and
+fitness drills (jumping jacks, punches, kicks, presses, stretches).
 
 A permanent augmentation source beside mocap: poses the corpus lacks (arms overhead, deep squats, turns)
 in any amount. Each motion is a set of joint parameters over time, built from smooth periodic patterns,
@@ -30,8 +31,9 @@ from .motion import MotionClip
 MOTION_KINDS: tuple[str, ...] = ("idle", "walk", "wave", "squat", "turn", "reach")
 #: Kinds made on request only (not in generate.py's seed -> kind rotation, which fixes the test split):
 #: "limits" moves every joint parameter independently over its whole range (poses no activity has);
-#: "crouch" goes from one posture low to the ground to the next (kneeling, sitting on the heels, lunges).
-EXTRA_KINDS: tuple[str, ...] = ("limits", "crouch")
+#: "crouch" goes from one posture low to the ground to the next (kneeling, sitting on the heels, lunges);
+#: "exercise" repeats one fitness drill (EXERCISE_DRILLS).
+EXTRA_KINDS: tuple[str, ...] = ("limits", "crouch", "exercise")
 #: Height (m) at which the lowest ankle/foot joint is held above the ground.
 FOOT_JOINT_HEIGHT_M = 0.06
 #: Height (m) of a knee joint resting on the ground (kinds that kneel: DEEP_LEG_KINDS).
@@ -57,6 +59,10 @@ LIMITS: dict[str, tuple[float, float]] = {
 #: insteps flat on the floor); a kind of its own, so the motion of every other kind stays what it was.
 DEEP_LEG_LIMITS: dict[str, tuple[float, float]] = {
     **LIMITS, "knee": (0.0, 2.8), "leg_flex": (-0.45, 2.4), "ankle_x": (-0.6, 1.1)}
+#: Kinds whose pelvis path is low-passed (gaussian, SMOOTH_STEPS_FRAMES): in quick drills a foot sweeping in to
+#: land becomes the lower one mid-sweep, and following it exactly (_planted_xz) jolts the whole body.
+SMOOTH_STEP_KINDS: frozenset[str] = frozenset({"exercise"})
+SMOOTH_STEPS_FRAMES = 1.0
 #: Kinds that fold the legs fully: DEEP_LEG_LIMITS with an edge clip instead of the soft clip, and knees that
 #: may rest on the ground (the pelvis height and path treat them as feet).
 DEEP_LEG_KINDS: frozenset[str] = frozenset({"crouch"})
@@ -95,6 +101,8 @@ def procedural_motion(kind: str, seed: int, rest_joints: np.ndarray, num_frames:
         yaw = _limits(rng, t, params, yaw)
     elif kind == "crouch":
         yaw = _crouch(rng, t, params, yaw)
+    elif kind == "exercise":
+        yaw = _exercise(rng, t, params, yaw)
     else:
         _idle(rng, t, params)
         _reach(rng, t, params)
@@ -108,7 +116,7 @@ def procedural_motion(kind: str, seed: int, rest_joints: np.ndarray, num_frames:
     else:
         clipped = {name: _soft_clip(values, LIMITS[_base(name)]) for name, values in params.items()}
     pose_aa = _pose_from_params(clipped, yaw, rest_joints)
-    root = _grounded_root(pose_aa, rest_joints, knees=deep)
+    root = _grounded_root(pose_aa, rest_joints, knees=deep, smooth_steps=kind in SMOOTH_STEP_KINDS)
     return MotionClip(pose_aa.astype(np.float32), root.astype(np.float32), float(fps),
                       f"procedural:{kind}:{seed}", f"procedural:{seed}")
 
@@ -337,6 +345,151 @@ def _crouch(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray], y
     return yaw + turn
 
 
+#: The drills of the "exercise" kind. Why: home-fitness footage is a common thing to animate from, and its
+#: moves hold what the corpus has little of: arms punching or pressing straight at the camera or away from it
+#: (the limb depth a single view cannot tell), arms crossed over the chest or bent behind the head, a leg
+#: kicked to hip height. Squats and waves are left out: they are unseen kinds (generate.UNSEEN_KINDS).
+EXERCISE_DRILLS: tuple[str, ...] = ("jumping_jacks", "arm_circles", "punches", "press", "high_knees",
+                                    "side_bends", "trunk_twists", "toe_touches", "kicks", "raises", "stretch")
+
+
+def _exercise(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray], yaw: np.ndarray) -> np.ndarray:
+    """One drill of EXERCISE_DRILLS at a random tempo and range, facing a direction that drifts a little; returns
+    the yaw. `rise` goes 0 -> 1 -> 0 once a repetition; drills done one side at a time alternate the sides."""
+    fps = 1.0 / (t[1] - t[0]) if len(t) > 1 else 30.0
+    drill = EXERCISE_DRILLS[rng.integers(len(EXERCISE_DRILLS))]
+    phase = 2 * np.pi * rng.uniform(0.4, 1.1) * t + rng.uniform(0, 2 * np.pi)
+    rise = 0.5 - 0.5 * np.cos(phase)
+    sides = (("l_", 0.0), ("r_", np.pi))
+
+    def guard(side: str) -> None:  # fists up by the chin
+        p[side + "arm_flex"] = p[side + "arm_flex"] * 0.2 + rng.uniform(0.7, 1.1)
+        p[side + "arm_abduct"] = p[side + "arm_abduct"] * 0.2 + rng.uniform(0.1, 0.4)
+        p[side + "elbow"] = p[side + "elbow"] * 0.0 + rng.uniform(2.0, 2.4)
+
+    if drill == "jumping_jacks":
+        for side, _ in sides:
+            p[side + "arm_abduct"] += rise * rng.uniform(2.0, 2.5)
+            p[side + "arm_flex"] += rng.uniform(-0.1, 0.3)
+            p[side + "elbow"] = p[side + "elbow"] * (1.0 - rise)
+            p[side + "leg_abduct"] += rise * rng.uniform(0.2, 0.4)
+            p[side + "knee"] += 0.15 * rise
+    elif drill == "arm_circles":
+        radius, direction = rng.uniform(0.2, 0.5), rng.choice([-1.0, 1.0])
+        for side, _ in sides:
+            p[side + "arm_abduct"] += rng.uniform(1.1, 1.5) + radius * np.cos(phase)
+            p[side + "arm_flex"] += direction * radius * np.sin(phase)
+            p[side + "elbow"] *= 0.3
+    elif drill == "punches":
+        reach = rng.uniform(1.3, 1.8)
+        for side, offset in sides:
+            guard(side)
+            out = np.maximum(np.sin(phase + offset), 0.0) ** 2
+            p[side + "arm_flex"] += out * (reach - p[side + "arm_flex"])
+            p[side + "arm_abduct"] -= out * rng.uniform(0.1, 0.4)
+            p[side + "elbow"] *= 1.0 - 0.95 * out
+            p["spine_twist"] += (0.35 if side == "r_" else -0.35) * out
+        front = ("l_", "r_")[rng.integers(2)]
+        p[front + "leg_flex"] += 0.25
+        p[("r_" if front == "l_" else "l_") + "leg_flex"] -= 0.2
+    elif drill == "press":
+        for side, _ in sides:
+            p[side + "arm_abduct"] += 1.1 + rise * rng.uniform(1.0, 1.4)
+            p[side + "arm_flex"] += rng.uniform(0.0, 0.5)
+            p[side + "arm_twist"] += rng.uniform(-1.1, -0.7) * (1.0 - rise)
+            p[side + "elbow"] = 0.1 + (1.0 - rise) * rng.uniform(1.6, 2.2)
+    elif drill == "high_knees":
+        lift_by, fold_by = rng.uniform(0.9, 1.6), rng.uniform(1.2, 2.0)
+        for side, offset in sides:
+            lift = np.maximum(np.sin(0.8 * phase + offset), 0.0) ** 2
+            p[side + "leg_flex"] += lift * lift_by
+            p[side + "knee"] += lift * fold_by
+            p[side + "arm_flex"] += 0.6 * np.sin(0.8 * phase + offset + np.pi)
+            p[side + "elbow"] += 1.2
+    elif drill == "side_bends":
+        overhead = rng.random() < 0.5
+        for side, _ in sides:
+            if overhead:
+                p[side + "arm_abduct"] += rng.uniform(2.2, 2.6)
+                p[side + "elbow"] *= 0.3
+            else:  # hands on the hips
+                p[side + "arm_abduct"] += 0.4
+                p[side + "arm_twist"] += 0.8
+                p[side + "elbow"] = p[side + "elbow"] * 0.0 + rng.uniform(1.5, 1.9)
+        p["spine_side"] += rng.uniform(0.3, 0.5) * np.sin(phase)
+        p["pelvis_roll"] -= 0.1 * np.sin(phase)
+    elif drill == "trunk_twists":
+        for side, _ in sides:
+            p[side + "arm_flex"] += rng.uniform(1.0, 1.5)
+            p[side + "arm_abduct"] += rng.uniform(0.0, 1.2)
+            p[side + "elbow"] += rng.uniform(0.0, 1.6)
+        twist = rng.uniform(0.5, 0.8) * np.sin(phase)
+        p["spine_twist"] += twist
+        p["head_twist"] += 0.5 * twist
+    elif drill == "toe_touches":
+        depth = rng.uniform(0.7, 1.0) * rise
+        windmill = rng.random() < 0.4
+        p["spine_flex"] += 1.0 * depth
+        p["pelvis_tilt"] += 0.5 * depth
+        p["head_flex"] += 0.3 * depth
+        for side, offset in sides:
+            p[side + "knee"] *= 0.3
+            p[side + "arm_flex"] += 1.3 * depth
+            p[side + "elbow"] *= 0.3
+            if windmill:  # one hand to the opposite foot, the other arm up behind
+                down = 0.5 + 0.5 * np.sin(0.5 * phase + offset)
+                p[side + "arm_abduct"] += (1.0 - down) * 1.8 * depth
+        if windmill:
+            p["spine_twist"] += 0.5 * depth * np.sin(0.5 * phase)
+    elif drill == "kicks":
+        side = ("l_", "r_")[rng.integers(2)]
+        kick = np.maximum(np.sin(0.5 * phase), 0.0) ** 2  # a kick every 2-5 s, landing without sliding
+        for s in ("l_", "r_"):
+            guard(s)
+        p[side + "knee"] += 0.15  # the kicking foot rests a little lighter: the other one carries the body
+        if rng.random() < 0.6:  # front kick: knee up, then the shin snaps out
+            p[side + "leg_flex"] += kick * rng.uniform(1.1, 1.7)
+            p[side + "knee"] += 1.8 * kick - 1.4 * kick ** 4
+            p["spine_flex"] -= 0.15 * kick
+        else:  # side kick: the leg out to the side, the trunk leaning away
+            p[side + "leg_abduct"] += kick * rng.uniform(0.6, 0.9)
+            p[side + "knee"] += 0.5 * kick - 0.4 * kick ** 4
+            p["spine_side"] += (-0.35 if side == "l_" else 0.35) * kick
+    elif drill == "raises":
+        how = rng.integers(3)  # lateral raises, front raises, curls
+        for side, offset in sides:
+            lift = rise if rng.random() < 0.5 else 0.5 - 0.5 * np.cos(phase + offset)
+            if how == 0:
+                p[side + "arm_abduct"] += lift * rng.uniform(1.2, 1.5)
+            elif how == 1:
+                p[side + "arm_flex"] += lift * rng.uniform(1.3, 1.6)
+                p[side + "arm_abduct"] *= 0.3
+            else:
+                p[side + "elbow"] = 0.15 + lift * rng.uniform(1.9, 2.3)
+                p[side + "arm_twist"] += 0.4
+            if how < 2:
+                p[side + "elbow"] *= 0.4
+    else:  # stretch: an arm across the chest or bent behind the head, held, then the other
+        half = 1.0 / (1.0 + np.exp(-(t - 0.5 * t[-1]) * 4)) if len(t) > 1 else np.zeros_like(t)
+        across = rng.random() < 0.5
+        for side, weight in (("l_", 1.0 - half), ("r_", half)):
+            other = "r_" if side == "l_" else "l_"
+            if across:
+                p[side + "arm_flex"] += weight * 1.5
+                p[side + "arm_abduct"] -= weight * 0.6
+                p[side + "elbow"] *= 1.0 - 0.8 * weight
+                p[other + "arm_flex"] += weight * 1.2
+                p[other + "elbow"] += weight * 1.6
+            else:
+                p[side + "arm_flex"] += weight * 2.5
+                p[side + "elbow"] += weight * 2.2
+                p[other + "arm_flex"] += weight * 2.0
+                p[other + "arm_abduct"] += weight * 0.6
+                p[other + "elbow"] += weight * 1.6
+    p["head_flex"] += 0.1 * _smooth_noise(rng, len(t), fps, 1.0)
+    return yaw + 0.3 * _smooth_noise(rng, len(t), fps, 2.0)
+
+
 def _base(name: str) -> str:
     """The LIMITS key of a parameter ('l_knee' -> 'knee')."""
     return name[2:] if name[:2] in ("l_", "r_") else name
@@ -407,9 +560,11 @@ def _pose_from_params(p: dict[str, np.ndarray], yaw: np.ndarray, rest_joints: np
     return local
 
 
-def _grounded_root(pose_aa: np.ndarray, rest_joints: np.ndarray, knees: bool = False) -> np.ndarray:
-    """Pelvis world positions (F, 3): the horizontal path of _planted_xz, height keeping the lowest ankle or
-    foot joint at FOOT_JOINT_HEIGHT_M (and, with `knees`, the knees at least KNEE_JOINT_HEIGHT_M up)."""
+def _grounded_root(pose_aa: np.ndarray, rest_joints: np.ndarray, knees: bool = False,
+                   smooth_steps: bool = False) -> np.ndarray:
+    """Pelvis world positions (F, 3): the horizontal path of _planted_xz (`smooth_steps`: low-passed), height
+    keeping the lowest ankle or foot joint at FOOT_JOINT_HEIGHT_M (and, with `knees`, the knees at least
+    KNEE_JOINT_HEIGHT_M up)."""
     posed, _ = kinematics.forward_kinematics(rotations.axis_angle_to_matrix(pose_aa.astype(np.float64)),
                                              np.asarray(rest_joints, dtype=np.float64), SMPL_PARENTS)
     lowest = posed[:, FOOT_JOINTS, 1].min(axis=1) - posed[:, 0, 1]
@@ -419,6 +574,8 @@ def _grounded_root(pose_aa: np.ndarray, rest_joints: np.ndarray, knees: bool = F
     height = gaussian_filter1d(height, 1.0, mode="nearest")
     relative = posed - posed[:, :1]
     xz = _planted_xz_kneeling(relative) if knees else _planted_xz(relative)
+    if smooth_steps:
+        xz = gaussian_filter1d(xz, SMOOTH_STEPS_FRAMES, axis=0, mode="nearest")
     return np.column_stack([xz[:, 0], height, xz[:, 1]])
 
 
