@@ -307,6 +307,29 @@ def test_spliced_clips_take_the_upper_body_of_another_upright_trial(free_body):
     assert rebuilt == dataclasses.replace(splicing, clips=rebuilt.clips)
 
 
+def _moved_plans(before, after, kind: str) -> list:
+    """(old, new) of the plans whose motion procedural `kind` took, each checked to be whole from frame 0, never
+    spliced and of the train split; every plan is otherwise what it was without the share."""
+    moved = []
+    for old, new in zip(before, after):
+        if new.source.startswith(f"procedural:{kind}:"):
+            assert new.start == 0 and new.splice is None and split_of(new.source, new.group) == "train"
+            moved.append((old, new))
+            new = dataclasses.replace(new, source=old.source, group=old.group, start=old.start, splice=old.splice)
+        assert new == old
+    return moved
+
+
+def _share_defines_and_rebuilds(config, without, share: str, free_body) -> None:
+    """A folder's settings name `share` only when it is set, and rebuild the same run config."""
+    from scripts.synth import detected_clips
+
+    defining = detected_clips.defining_settings(config, free_body)
+    assert defining[share] == getattr(config, share) and share not in detected_clips.defining_settings(without, free_body)
+    rebuilt = detected_clips.config_of(defining)
+    assert rebuilt == dataclasses.replace(config, clips=rebuilt.clips)
+
+
 def test_limit_clips_replace_the_motion_and_keep_the_rest_of_the_plan(free_body):
     """--limits-share: that share of the plans moves over the full joint limits (procedural 'limits', a seed of
     the plan's split, whole from frame 0, never spliced); body, look, camera and tumble stay what they were
@@ -318,13 +341,8 @@ def test_limit_clips_replace_the_motion_and_keep_the_rest_of_the_plan(free_body)
     limits = dataclasses.replace(plain, limits_share=0.5)
     before = [detected_clips.plan_clip(k, plain, mocap) for k in range(24)]
     after = [detected_clips.plan_clip(k, limits, mocap) for k in range(24)]
-    moved = [p for p in after if p.source.startswith("procedural:limits:")]
+    moved = [new for _, new in _moved_plans(before, after, "limits")]
     assert 4 <= len(moved) <= 20
-    for old, new in zip(before, after):
-        if new in moved:
-            assert new.start == 0 and new.splice is None and split_of(new.source, new.group) == "train"
-            new = dataclasses.replace(new, source=old.source, group=old.group, start=old.start, splice=old.splice)
-        assert new == old
     assert any(p.tumble_seed is not None for p in moved)
     motion = detected_clips.plan_motion(moved[0], {}, shaped_rest(free_body, None)[1])
     assert motion.num_frames == moved[0].frames and motion.source == moved[0].source
@@ -333,10 +351,7 @@ def test_limit_clips_replace_the_motion_and_keep_the_rest_of_the_plan(free_body)
     assert all(split_of(p.source, p.group) == "test" for p in test_plans)
     with pytest.raises(ValueError, match="no joint-limit motion of split 'unseen'"):
         detected_clips.plan_clip(0, dataclasses.replace(limits, split="unseen", limits_share=1.0), [])
-    defining = detected_clips.defining_settings(limits, free_body)
-    assert defining["limits_share"] == 0.5 and "limits_share" not in detected_clips.defining_settings(plain, free_body)
-    rebuilt = detected_clips.config_of(defining)
-    assert rebuilt == dataclasses.replace(limits, clips=rebuilt.clips)
+    _share_defines_and_rebuilds(limits, plain, "limits_share", free_body)
 
 
 def test_crouch_clips_take_the_plans_limits_leave(free_body):
@@ -349,20 +364,14 @@ def test_crouch_clips_take_the_plans_limits_leave(free_body):
     both = dataclasses.replace(limits, crouch_share=0.5)
     before = [detected_clips.plan_clip(k, limits, mocap) for k in range(30)]
     after = [detected_clips.plan_clip(k, both, mocap) for k in range(30)]
-    crouched = [p for p in after if p.source.startswith("procedural:crouch:")]
-    assert 4 <= len(crouched) <= 24
-    for old, new in zip(before, after):
-        if new in crouched:
-            assert not old.source.startswith("procedural:limits:") and new.start == 0 and new.splice is None
-            assert int(new.source.split(":")[2]) >= CROUCH_SEED0 and split_of(new.source, new.group) == "train"
-            new = dataclasses.replace(new, source=old.source, group=old.group, start=old.start, splice=old.splice)
-        assert new == old
-    motion = detected_clips.plan_motion(crouched[0], {}, shaped_rest(free_body, None)[1])
-    assert motion.num_frames == crouched[0].frames and motion.source == crouched[0].source
-    defining = detected_clips.defining_settings(both, free_body)
-    assert defining["crouch_share"] == 0.5 and "crouch_share" not in detected_clips.defining_settings(limits, free_body)
-    rebuilt = detected_clips.config_of(defining)
-    assert rebuilt == dataclasses.replace(both, clips=rebuilt.clips)
+    moved = _moved_plans(before, after, "crouch")
+    assert 4 <= len(moved) <= 24
+    for old, new in moved:
+        assert not old.source.startswith("procedural:limits:") and int(new.source.split(":")[2]) >= CROUCH_SEED0
+    crouched = moved[0][1]
+    motion = detected_clips.plan_motion(crouched, {}, shaped_rest(free_body, None)[1])
+    assert motion.num_frames == crouched.frames and motion.source == crouched.source
+    _share_defines_and_rebuilds(both, limits, "crouch_share", free_body)
 
 
 def test_acrobatic_clips_draw_only_trials_that_leave_upright(free_body):
@@ -384,17 +393,13 @@ def test_acrobatic_clips_draw_only_trials_that_leave_upright(free_body):
         assert dataclasses.replace(new, source=old.source, group=old.group, start=old.start, splice=old.splice) == old
     with pytest.raises(ValueError, match="no acrobatic trial of split 'train'"):
         detected_clips.plan_clip(0, dataclasses.replace(plain, acrobatic_share=1.0, crouch_share=0.0), mocap[:2])
-    defining = detected_clips.defining_settings(acrobatic, free_body)
-    assert defining["acrobatic_share"] == 0.5
-    assert "acrobatic_share" not in detected_clips.defining_settings(plain, free_body)
-    rebuilt = detected_clips.config_of(defining)
-    assert rebuilt == dataclasses.replace(acrobatic, clips=rebuilt.clips)
+    _share_defines_and_rebuilds(acrobatic, plain, "acrobatic_share", free_body)
 
 
 def test_exercise_clips_take_the_plans_the_other_kinds_leave(free_body):
     """--exercise-share: fitness-drill plans replace the motion from a stream of their own, after the joint-limit
-    and low-posture kinds (a plan either drew stays theirs) and before the acrobatic trials; the plans none of
-    them draws are what they were without it."""
+    and low-posture kinds (a plan either drew stays theirs); the plans none of them draws are what they were
+    without it."""
     from scripts.synth import detected_clips
 
     mocap = [_trial("cmu:a", 60, 0), _trial("cmu:b", 45, 1)]
@@ -402,17 +407,12 @@ def test_exercise_clips_take_the_plans_the_other_kinds_leave(free_body):
     drills = dataclasses.replace(others, exercise_share=0.5)
     before = [detected_clips.plan_clip(k, others, mocap) for k in range(40)]
     after = [detected_clips.plan_clip(k, drills, mocap) for k in range(40)]
-    exercised = [p for p in after if p.source.startswith("procedural:exercise:")]
-    assert 6 <= len(exercised) <= 30
-    for old, new in zip(before, after):
-        if new in exercised:
-            assert not old.source.startswith(("procedural:limits:", "procedural:crouch:"))
-            assert int(new.source.split(":")[2]) >= EXERCISE_SEED0 and split_of(new.source, new.group) == "train"
-            assert new.start == 0 and new.splice is None
-            new = dataclasses.replace(new, source=old.source, group=old.group, start=old.start, splice=old.splice)
-        assert new == old
-    motion = detected_clips.plan_motion(exercised[0], {}, shaped_rest(free_body, None)[1])
-    assert motion.num_frames == exercised[0].frames and motion.source == exercised[0].source
-    defining = detected_clips.defining_settings(drills, free_body)
-    assert defining["exercise_share"] == 0.5 and "exercise_share" not in detected_clips.defining_settings(others, free_body)
-    assert detected_clips.config_of(defining) == dataclasses.replace(drills, clips=detected_clips.config_of(defining).clips)
+    moved = _moved_plans(before, after, "exercise")
+    assert 6 <= len(moved) <= 30
+    for old, new in moved:
+        assert not old.source.startswith(("procedural:limits:", "procedural:crouch:"))
+        assert int(new.source.split(":")[2]) >= EXERCISE_SEED0
+    drill = moved[0][1]
+    motion = detected_clips.plan_motion(drill, {}, shaped_rest(free_body, None)[1])
+    assert motion.num_frames == drill.frames and motion.source == drill.source
+    _share_defines_and_rebuilds(drills, others, "exercise_share", free_body)

@@ -365,7 +365,7 @@ def _exercise(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray],
     def guard(side: str) -> None:  # fists up by the chin
         p[side + "arm_flex"] = p[side + "arm_flex"] * 0.2 + rng.uniform(0.7, 1.1)
         p[side + "arm_abduct"] = p[side + "arm_abduct"] * 0.2 + rng.uniform(0.1, 0.4)
-        p[side + "elbow"] = p[side + "elbow"] * 0.0 + rng.uniform(2.0, 2.4)
+        p[side + "elbow"] = np.full_like(t, rng.uniform(2.0, 2.4))
 
     if drill == "jumping_jacks":
         for side, _ in sides:
@@ -415,7 +415,7 @@ def _exercise(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray],
             else:  # hands on the hips
                 p[side + "arm_abduct"] += 0.4
                 p[side + "arm_twist"] += 0.8
-                p[side + "elbow"] = p[side + "elbow"] * 0.0 + rng.uniform(1.5, 1.9)
+                p[side + "elbow"] = np.full_like(t, rng.uniform(1.5, 1.9))
         p["spine_side"] += rng.uniform(0.3, 0.5) * np.sin(phase)
         p["pelvis_roll"] -= 0.1 * np.sin(phase)
     elif drill == "trunk_twists":
