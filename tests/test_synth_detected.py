@@ -18,7 +18,7 @@ from scripts.synth import appearance as looks
 from scripts.synth.appearance import CameraPlan, sample_appearance
 from scripts.synth.clip_file import check_clip, load_clip
 from scripts.synth.dress import LOWER, REGIONS, SKIN, TOP, dress
-from scripts.synth.generate import CROUCH_SEED0, EXERCISE_SEED0, split_of
+from scripts.synth.generate import CROUCH_SEED0, EXERCISE_SEED0, SEATED_SEED0, split_of
 from scripts.synth.staging import NEAREST_M, layout_set, path_extent, place_camera
 from scripts.synth.textures import PATTERN_KINDS, Pattern, pattern_image
 
@@ -416,3 +416,24 @@ def test_exercise_clips_take_the_plans_the_other_kinds_leave(free_body):
     motion = detected_clips.plan_motion(drill, {}, shaped_rest(free_body, None)[1])
     assert motion.num_frames == drill.frames and motion.source == drill.source
     _share_defines_and_rebuilds(drills, others, "exercise_share", free_body)
+
+
+def test_seated_clips_take_the_plans_the_other_kinds_leave(free_body):
+    """--seated-share: chair plans replace the motion from a stream of their own, after the other procedural
+    kinds (a plan any of them drew stays theirs); the plans none of them draws are what they were without it."""
+    from scripts.synth import detected_clips
+
+    mocap = [_trial("cmu:a", 60, 0), _trial("cmu:b", 45, 1)]
+    others = detected_clips.RunConfig(clips=1, seconds=1.0, seed=7, limits_share=0.2, exercise_share=0.2)
+    seated = dataclasses.replace(others, seated_share=0.5)
+    before = [detected_clips.plan_clip(k, others, mocap) for k in range(40)]
+    after = [detected_clips.plan_clip(k, seated, mocap) for k in range(40)]
+    moved = _moved_plans(before, after, "seated")
+    assert 6 <= len(moved) <= 30
+    for old, new in moved:
+        assert not old.source.startswith(("procedural:limits:", "procedural:exercise:"))
+        assert int(new.source.split(":")[2]) >= SEATED_SEED0
+    chair = moved[0][1]
+    motion = detected_clips.plan_motion(chair, {}, shaped_rest(free_body, None)[1])
+    assert motion.num_frames == chair.frames and motion.source == chair.source
+    _share_defines_and_rebuilds(seated, others, "seated_share", free_body)

@@ -8,7 +8,7 @@ from bridge.body_model import load_body_model_arrays, shaped_rest
 from bridge.geometry import kinematics, rotations
 from bridge.skeleton import SMPL_PARENTS
 from scripts.synth import procedural
-from scripts.synth.generate import CROUCH_SEED0, EXERCISE_SEED0
+from scripts.synth.generate import CROUCH_SEED0, EXERCISE_SEED0, SEATED_SEED0
 from scripts.synth.procedural import (
     DEEP_LEG_LIMITS, EXERCISE_DRILLS, FOOT_JOINT_HEIGHT_M, KNEE_JOINT_HEIGHT_M, MOTION_KINDS, _edge_clip,
     procedural_motion)
@@ -99,6 +99,36 @@ def test_exercise_draws_every_drill(rest_joints, monkeypatch):
     monkeypatch.undo()
     a = procedural_motion("exercise", EXERCISE_SEED0 + 1, rest_joints, 60)
     np.testing.assert_array_equal(a.pose_aa, procedural_motion("exercise", EXERCISE_SEED0 + 1, rest_joints, 60).pose_aa)
+
+
+def test_seated_sits_still_on_a_chair_and_stands_up_off_planted_feet(rest_joints, monkeypatch):
+    """The chair kind passes the upright kinds' checks; seated, the thighs are near level at chair height and the
+    pelvis does not move across the floor (the seat holds it); some clips sit down or stand up, and while the
+    feet carry the body the supporting foot stays put."""
+    held = []
+    grounded = procedural._grounded_root
+    monkeypatch.setattr(procedural, "_grounded_root", lambda *a, **k: (held.append(k["seated"]), grounded(*a, **k))[1])
+    sliding, moved_seated, thighs, heights = [], [], [], []
+    for seed in range(SEATED_SEED0, SEATED_SEED0 + 12):
+        clip = procedural_motion("seated", seed, rest_joints, 120, 30.0)
+        joints = _check_plausible(clip, rest_joints)
+        seated = held[-1] > 0.999
+        pelvis = clip.root_pos_m.astype(np.float64)
+        steps = np.linalg.norm(np.diff(pelvis[:, [0, 2]], axis=0), axis=1)
+        moved_seated.append(steps[seated[1:]])
+        thigh = joints[:, [4, 5]] - joints[:, [1, 2]]
+        pitch = np.degrees(np.arcsin(np.abs(thigh[..., 1]) / np.linalg.norm(thigh, axis=-1)))
+        thighs.append(pitch[seated].min(axis=1))  # at least one thigh near level (the other may cross over)
+        heights.append(np.ptp(pelvis[:, 1]))
+        on_feet = held[-1] < 1e-3
+        sliding.append(_supporting_foot_speeds(clip, np.where(on_feet[:, None, None], joints, np.nan))
+                       if on_feet.sum() > 2 else np.zeros(0))
+    assert np.concatenate(moved_seated).max() < 1e-4  # m a frame (float32 roots)
+    assert np.median(np.concatenate(thighs)) < 20.0
+    assert max(heights) > 0.3 and min(heights) < 0.15  # some clips stand up or sit down, some stay seated
+    sliding = np.concatenate(sliding)
+    sliding = sliding[np.isfinite(sliding)]
+    assert sliding.size > 20 and np.median(sliding) < 0.01
 
 
 def test_deterministic_and_seed_dependent(rest_joints):

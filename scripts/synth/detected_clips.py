@@ -3,6 +3,7 @@
     python -m scripts.synth.detected_clips --out DIR --motion-dir ../shared/motion [--clips N] [--seconds 4]
         [--seed 0] [--split train] [--look random|plain] [--size WxH] [--keep-video] [--tumble-share 0]
         [--splice-share 0] [--face-share 0] [--limits-share 0] [--crouch-share 0] [--exercise-share 0]
+        [--seated-share 0]
         [--archive scripts/synth/detections/NAME]
 
 Why: the simulated clips (generate.py) model MediaPipe's errors by hand, and real MediaPipe output differs
@@ -23,9 +24,10 @@ MediaPipe does with bodies at odd angles to gravity is what the detector-noise m
 on the legs (motion_mix.spliced): body configurations that no single trial has, as generate.py's splices give
 the simulated clips, but with the real detector's answer to them; and, for --face-share of the random looks,
 painted eyes, brows and lips (face_paint.py; without them the head is bare skin); and, for --limits-share,
---crouch-share or --exercise-share of the plans, procedural motion instead (procedural.py): every joint over
-its whole range, postures low to the ground (kneeling, sitting back on the heels, lunges), or fitness drills
-(arms punched and pressed towards the camera, kicks, stretches), poses few trials hold. A clip in
+--crouch-share, --exercise-share or --seated-share of the plans, procedural motion instead (procedural.py):
+every joint over its whole range, postures low to the ground (kneeling, sitting back on the heels, lunges),
+fitness drills (arms punched and pressed towards the camera, kicks, stretches), or sitting on a chair that is
+not drawn (legs crossed, sitting down, standing up), poses few trials hold. A clip in
 which MediaPipe found nobody at all is written to OUT/nobody/ instead. The run is resumable: a clip whose
 file exists is skipped, files are written atomically, index.json is rewritten after every clip, so a kill
 loses at most the clip in progress; a folder made with other settings is refused.
@@ -54,7 +56,8 @@ from .camera import Camera
 from .clip_file import CLIP_FORMAT, load_clip, write_clip
 from .dress import DressedBody, dress
 from .face_paint import sample_face
-from .generate import BETA_LIMIT, CROUCH_SEED0, EXERCISE_SEED0, FPS, LIMITS_SEED0, load_motions, split_of
+from .generate import (BETA_LIMIT, CROUCH_SEED0, EXERCISE_SEED0, FPS, LIMITS_SEED0, SEATED_SEED0, load_motions,
+                       split_of)
 from .landmarks import world_landmarks
 from .motion import MotionClip
 from .motion_mix import spliced, tumbled, upright_fraction
@@ -73,7 +76,7 @@ NOBODY_DIR = "nobody"
 #: Settings that decide what clip k is; a folder holds clips of one setting only.
 #: Shares that define clips only when above 0 (each was added after folders without it existed).
 OPTIONAL_SHARES = ("tumble_share", "splice_share", "face_share", "limits_share", "crouch_share", "acrobatic_share",
-                   "exercise_share")
+                   "exercise_share", "seated_share")
 DEFINING = ("seed", "seconds", "split", "look", "size", "body_model_id") + OPTIONAL_SHARES
 #: Faces are drawn from their own stream, (seed, index, FACE_STREAM), so that painting them changes nothing
 #: else about a plan: the same plan with and without a face is the same clip otherwise.
@@ -84,7 +87,7 @@ FACE_STREAM = 1
 #: for the next.
 EXTRA_MOTIONS: dict[str, tuple[int, int, str]] = {
     "limits": (2, LIMITS_SEED0, "joint-limit"), "crouch": (3, CROUCH_SEED0, "low-posture"),
-    "exercise": (5, EXERCISE_SEED0, "fitness-drill")}
+    "exercise": (5, EXERCISE_SEED0, "fitness-drill"), "seated": (6, SEATED_SEED0, "seated")}
 EXTRA_SEEDS = 100_000
 #: A trial is upright when its pelvis is upright (motion_mix.upright_fraction) more than this share of its frames
 #: (generate.py's splice rule): splices join only upright trials, --acrobatic-share plans draw only the others.
@@ -139,6 +142,7 @@ class RunConfig:
     crouch_share: float = 0.0  # share of clips in low postures: kneeling, sitting back, lunges (procedural "crouch")
     acrobatic_share: float = 0.0  # share of clips whose motion is a trial that leaves upright (flips, floor work)
     exercise_share: float = 0.0  # share of clips doing a fitness drill (procedural "exercise")
+    seated_share: float = 0.0  # share of clips sitting on a chair, sitting down, standing up (procedural "seated")
 
     @property
     def frames(self) -> int:
@@ -555,11 +559,15 @@ def main(argv: list[str] | None = None) -> int:
                              "lunges (procedural 'crouch' motion; a plan drawn for --limits-share keeps that)")
     parser.add_argument("--acrobatic-share", type=float, default=defaults.acrobatic_share,
                         help="share of clips whose motion is a mocap trial that leaves upright: flips, breakdance, "
-                             "floor work (a plan drawn for --limits-, --crouch- or --exercise-share keeps that)")
+                             "floor work (a plan drawn for a procedural share, --limits- to --seated-share, keeps that)")
     parser.add_argument("--exercise-share", type=float, default=defaults.exercise_share,
                         help="share of clips doing a fitness drill: jumping jacks, punches, kicks, presses, stretches "
                              "(procedural 'exercise' motion; a plan drawn for --limits-share or --crouch-share keeps "
                              "that)")
+    parser.add_argument("--seated-share", type=float, default=defaults.seated_share,
+                        help="share of clips on a chair the render does not show: sitting, crossing the legs, sitting "
+                             "down, standing up (procedural 'seated' motion; a plan drawn for another procedural "
+                             "share keeps that)")
     args = parser.parse_args(argv)
     shares = {k: getattr(args, k) for k in OPTIONAL_SHARES}
     shares_ok = all(0.0 <= share <= 1.0 for share in shares.values())

@@ -45,6 +45,8 @@ LIMITS_SEED0 = 100_000
 CROUCH_SEED0 = 200_000
 #: First seed of the "exercise" procedural motions (fitness drills), same test rule.
 EXERCISE_SEED0 = 300_000
+#: First seed of the "seated" procedural motions (sitting on a chair, sitting down, standing up), same test rule.
+SEATED_SEED0 = 400_000
 #: Motion groups held out whole for testing.
 TEST_GROUPS: frozenset[str] = frozenset({"cmu:007"})
 PROCEDURAL_TEST_SEED_MOD = (10, 9)  # procedural seeds s with s % 10 == 9 are test clips
@@ -102,6 +104,7 @@ class GenerateConfig:
     procedural: int = 480  # procedural clips (kinds in turn, seeds 0..n-1)
     limits: int = 0  # procedural clips over the full joint limits (seeds LIMITS_SEED0..)
     exercise: int = 0  # procedural fitness-drill clips (seeds EXERCISE_SEED0..)
+    seated: int = 0  # procedural clips sitting on a chair, sitting down and standing up (seeds SEATED_SEED0..)
     speed_copies: int = 0  # retimed copies of each mocap motion, speed log-uniform in 0.5-2x
     splices: int = 0  # training motions made of one trial's legs and another's upper body
     tumbles: int = 0  # training motions turned head over heels (motion_mix.tumbled)
@@ -264,6 +267,8 @@ def generate(out_dir: Path, motion_dir: Path | None, config: GenerateConfig, bod
                 for i in range(config.limits)]
     motions += [procedural_motion("exercise", EXERCISE_SEED0 + i, rest_joints, config.clip_frames, FPS)
                 for i in range(config.exercise)]
+    motions += [procedural_motion("seated", SEATED_SEED0 + i, rest_joints, config.clip_frames, FPS)
+                for i in range(config.seated)]
     prepared = time.perf_counter()
     log(f"{len(motions)} motions ready in {prepared - started:.1f} s")
 
@@ -312,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="procedural clips moving every joint over its whole range")
     parser.add_argument("--exercise", type=int, default=defaults.exercise,
                         help="procedural clips of fitness drills (jumping jacks, punches, kicks, presses, stretches)")
+    parser.add_argument("--seated", type=int, default=defaults.seated,
+                        help="procedural clips on a chair: sitting, crossing the legs, sitting down, standing up")
     parser.add_argument("--speed-copies", type=int, default=defaults.speed_copies,
                         help="retimed copies (0.5-2x) of each mocap motion")
     parser.add_argument("--splices", type=int, default=defaults.splices,
@@ -321,15 +328,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     args = parser.parse_args(argv)
     if args.clip_frames < 16 or args.variants < 1 or min(args.procedural, args.limits, args.exercise,
-                                                          args.speed_copies, args.splices, args.tumbles) < 0:
+                                                          args.seated, args.speed_copies, args.splices, args.tumbles) < 0:
         parser.error("--clip-frames must be >= 16, --variants >= 1, the counts >= 0")
     if args.motion_dir is not None and args.motion_bundle is not None:
         parser.error("give --motion-dir or --motion-bundle, not both")
-    if args.motion_dir is None and args.motion_bundle is None and args.procedural + args.limits + args.exercise == 0:
+    if args.motion_dir is None and args.motion_bundle is None and args.procedural + args.limits + args.exercise + args.seated == 0:
         parser.error("nothing to generate: give --motion-dir (or --motion-bundle) and/or procedural clips "
-                     "(--procedural, --limits, --exercise)")
+                     "(--procedural, --limits, --exercise, --seated)")
     config = GenerateConfig(clip_frames=args.clip_frames, variants=args.variants, procedural=args.procedural,
-                            limits=args.limits, exercise=args.exercise, speed_copies=args.speed_copies, splices=args.splices,
+                            limits=args.limits, exercise=args.exercise, seated=args.seated,
+                            speed_copies=args.speed_copies, splices=args.splices,
                             tumbles=args.tumbles, seed=args.seed)
     summary = generate(args.out, args.motion_dir, config, args.body_model, args.cache_dir,
                        motion_bundle=args.motion_bundle, workers=max(1, args.workers))

@@ -1,6 +1,7 @@
 """Procedural SMPL motion: idle sway, walking and jogging, waves, squats, turning on the spot, reaching; on
-request, sweeps over the joint limits, low postures (crouching, kneeling, sitting back on the heels) and
-fitness drills (jumping jacks, punches, kicks, presses, stretches).
+request, sweeps over the joint limits, low postures (crouching, kneeling, sitting back on the heels),
+fitness drills (jumping jacks, punches, kicks, presses, stretches) and sitting on a chair (sitting down,
+shifting, crossing the legs, talking with the hands, standing up).
 
 A permanent augmentation source beside mocap: poses the corpus lacks (arms overhead, deep squats, turns)
 in any amount. Each motion is a set of joint parameters over time, built from smooth periodic patterns,
@@ -14,7 +15,8 @@ limit (so the result stays inside the limits and stays smooth). Parameters are a
 Left-side values are given; the right side mirrors them (x kept, y and z negated). The pelvis height
 follows the lowest foot, so feet stay on the ground, and the pelvis travels as the supporting foot pushes it,
 so a planted foot stays where it is (walks, turns on the spot and stepping about never skate); in kinds that
-kneel, a knee on the ground counts as a foot. numpy only.
+kneel, a knee on the ground counts as a foot; on a chair the seat holds the pelvis still and the feet move
+instead. numpy only.
 """
 from __future__ import annotations
 
@@ -32,8 +34,9 @@ MOTION_KINDS: tuple[str, ...] = ("idle", "walk", "wave", "squat", "turn", "reach
 #: Kinds made on request only (not in generate.py's seed -> kind rotation, which fixes the test split):
 #: "limits" moves every joint parameter independently over its whole range (poses no activity has);
 #: "crouch" goes from one posture low to the ground to the next (kneeling, sitting on the heels, lunges);
-#: "exercise" repeats one fitness drill (EXERCISE_DRILLS).
-EXTRA_KINDS: tuple[str, ...] = ("limits", "crouch", "exercise")
+#: "exercise" repeats one fitness drill (EXERCISE_DRILLS); "seated" sits on an (unseen) chair, sits down on it
+#: and stands up from it.
+EXTRA_KINDS: tuple[str, ...] = ("limits", "crouch", "exercise", "seated")
 #: Height (m) at which the lowest ankle/foot joint is held above the ground.
 FOOT_JOINT_HEIGHT_M = 0.06
 #: Height (m) of a knee joint resting on the ground (kinds that kneel: DEEP_LEG_KINDS).
@@ -66,6 +69,9 @@ SMOOTH_STEPS_FRAMES = 1.0
 #: Kinds that fold the legs fully: DEEP_LEG_LIMITS with an edge clip instead of the soft clip, and knees that
 #: may rest on the ground (the pelvis height and path treat them as feet).
 DEEP_LEG_KINDS: frozenset[str] = frozenset({"crouch"})
+#: Kinds whose parameters are edge-clipped (_edge_clip) rather than soft-clipped: postures drawn near the ends
+#: of their ranges keep their depth (a seated thigh stays level, a kneeling knee folded).
+EDGE_CLIP_KINDS: frozenset[str] = DEEP_LEG_KINDS | {"seated"}
 _SIDED = ("arm_flex", "arm_abduct", "arm_twist", "elbow", "wrist_x", "wrist_y", "wrist_z", "collar_y",
           "collar_z", "leg_flex", "leg_abduct", "leg_twist", "knee", "ankle_x", "ankle_y", "ankle_z", "toes_x")
 _MIRROR = np.array([1.0, -1.0, -1.0])  # axis-angle of a mirrored joint (reflection in the x = 0 plane)
@@ -86,6 +92,7 @@ def procedural_motion(kind: str, seed: int, rest_joints: np.ndarray, num_frames:
     t = np.arange(num_frames) / fps
     params = _neutral(rng, t)
     yaw = np.full(num_frames, rng.uniform(-np.pi, np.pi))
+    seated = None
     if kind == "idle":
         _idle(rng, t, params)
     elif kind == "walk":
@@ -103,6 +110,8 @@ def procedural_motion(kind: str, seed: int, rest_joints: np.ndarray, num_frames:
         yaw = _crouch(rng, t, params, yaw)
     elif kind == "exercise":
         yaw = _exercise(rng, t, params, yaw)
+    elif kind == "seated":
+        yaw, seated = _seated(rng, t, params, yaw)
     else:
         _idle(rng, t, params)
         _reach(rng, t, params)
@@ -111,12 +120,11 @@ def procedural_motion(kind: str, seed: int, rest_joints: np.ndarray, num_frames:
     for side in ("l_", "r_"):  # leg directions are meant relative to the upright trunk, not the tilted pelvis
         params[side + "leg_flex"] = params[side + "leg_flex"] + params["pelvis_tilt"]
     deep = kind in DEEP_LEG_KINDS
-    if deep:  # postures drawn near the ends of their ranges stay there
-        clipped = {name: _edge_clip(values, DEEP_LEG_LIMITS[_base(name)]) for name, values in params.items()}
-    else:
-        clipped = {name: _soft_clip(values, LIMITS[_base(name)]) for name, values in params.items()}
+    limits = DEEP_LEG_LIMITS if deep else LIMITS
+    squash = _edge_clip if kind in EDGE_CLIP_KINDS else _soft_clip
+    clipped = {name: squash(values, limits[_base(name)]) for name, values in params.items()}
     pose_aa = _pose_from_params(clipped, yaw, rest_joints)
-    root = _grounded_root(pose_aa, rest_joints, knees=deep, smooth_steps=kind in SMOOTH_STEP_KINDS)
+    root = _grounded_root(pose_aa, rest_joints, knees=deep, smooth_steps=kind in SMOOTH_STEP_KINDS, seated=seated)
     return MotionClip(pose_aa.astype(np.float32), root.astype(np.float32), float(fps),
                       f"procedural:{kind}:{seed}", f"procedural:{seed}")
 
@@ -490,6 +498,89 @@ def _exercise(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray],
     return yaw + 0.3 * _smooth_noise(rng, len(t), fps, 2.0)
 
 
+#: Arm postures of the "seated" kind, per arm: (arm_flex, arm_abduct, arm_twist, elbow) ranges.
+_SEATED_ARMS: tuple[tuple[tuple[float, float], ...], ...] = (
+    ((0.3, 0.7), (0.05, 0.3), (-0.2, 0.3), (0.7, 1.3)),    # hand on the thigh
+    ((0.1, 0.4), (0.0, 0.2), (0.2, 0.6), (1.2, 1.7)),      # hands in the lap
+    ((0.4, 1.3), (0.1, 0.8), (-0.6, 0.2), (0.9, 2.0)),     # talking with the hands
+    ((0.7, 1.1), (-0.3, 0.0), (0.3, 0.8), (1.9, 2.3)),     # arms folded across the chest
+    ((0.6, 1.2), (0.0, 0.4), (-0.4, 0.2), (2.1, 2.45)),    # hand to the chin or face
+    ((0.0, 0.4), (0.3, 0.6), (-0.3, 0.3), (1.2, 1.7)))     # forearm on an armrest
+
+
+def _seated(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray],
+            yaw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """On a chair that is not drawn: eased from one seated posture to the next (feet flat, tucked back or
+    stretched out, legs crossed, an ankle on the other knee, knees apart; upright, leaning in or slouching;
+    turned to one side; hands on the thighs, in the lap, folded, at the chin, on an armrest or talking),
+    and now and then standing up or sitting down, the trunk leaning forward as it does to rise. Why: people
+    sit in a great share of real footage (interviews, desks, sofas), and seated thighs point at or away from
+    the camera, the limb depth one view cannot tell. Returns the yaw and how seated (F,) the body is: the seat
+    holds the pelvis only once it is fully down, so sitting down and rising push off the planted feet."""
+    fps = 1.0 / (t[1] - t[0]) if len(t) > 1 else 30.0
+    standing = rng.random() < 0.3
+
+    def legs_seated() -> np.ndarray:
+        """Left and right (leg_flex, leg_abduct, leg_twist, knee, ankle_x): at least one foot flat on the floor."""
+        legs = np.zeros((2, 5))
+        apart = rng.uniform(0.4, 0.75) if rng.random() < 0.2 else rng.uniform(0.05, 0.35)
+        for i in range(2):
+            flex = rng.uniform(1.45, 1.75)
+            knee = flex + rng.uniform(-0.45, 0.35)  # shin forward (feet out) or back (feet tucked)
+            legs[i] = [flex, apart + rng.uniform(-0.05, 0.05), rng.uniform(-0.1, 0.3), knee, flex - knee]
+        free = rng.integers(2)
+        how = rng.integers(4)
+        if how == 0:  # legs crossed at the knee
+            legs[free] = [rng.uniform(1.7, 1.95), rng.uniform(-0.3, -0.15), rng.uniform(0.0, 0.3),
+                          rng.uniform(1.4, 1.8), rng.uniform(0.2, 0.5)]
+        elif how == 1:  # ankle on the other knee
+            legs[free] = [rng.uniform(1.4, 1.6), rng.uniform(0.65, 0.8), rng.uniform(0.4, 0.6),
+                          rng.uniform(1.9, 2.2), rng.uniform(0.0, 0.3)]
+        elif how == 2:  # one leg stretched out
+            legs[free] = [rng.uniform(1.3, 1.5), rng.uniform(0.05, 0.3), rng.uniform(-0.1, 0.3),
+                          rng.uniform(0.2, 0.7), rng.uniform(0.1, 0.4)]
+        return legs.ravel()
+
+    def arms() -> np.ndarray:
+        """Left and right (arm_flex, arm_abduct, arm_twist, elbow), one posture of _SEATED_ARMS each."""
+        return np.concatenate([[rng.uniform(*r) for r in _SEATED_ARMS[rng.integers(len(_SEATED_ARMS))]]
+                               for _ in range(2)])
+
+    def posture() -> np.ndarray:
+        """How seated (0 or 1), the legs (10), spine flex, pelvis tilt, spine twist, then the arms (8)."""
+        nonlocal standing
+        standing = not standing if rng.random() < (0.8 if standing else 0.25) else standing
+        if standing:
+            return np.concatenate([[0.0], np.zeros(10), [rng.uniform(-0.05, 0.1), 0.0, 0.0], np.zeros(8)])
+        lean = rng.choice(3, p=(0.5, 0.3, 0.2))  # upright, leaning in (elbows towards the knees), slouching
+        flex = (rng.uniform(-0.1, 0.2), rng.uniform(0.3, 0.7), rng.uniform(-0.35, -0.1))[lean]
+        tilt = rng.uniform(-0.25, -0.05) if lean == 2 else rng.uniform(-0.1, 0.15)
+        return np.concatenate([[1.0], legs_seated(), [flex, tilt, rng.uniform(-0.4, 0.4)], arms()])
+
+    targets = _eased_targets(rng, t, (1.0, 2.2), posture)
+    sit = targets[:, 0]
+    rising = 4.0 * sit * (1.0 - sit)  # 1 halfway between standing and seated
+    for i, side in enumerate(("l_", "r_")):
+        for j, name in enumerate(("leg_flex", "leg_abduct", "leg_twist", "knee", "ankle_x")):
+            p[side + name] = p[side + name] * (1.0 - sit) + targets[:, 1 + 5 * i + j]
+        p[side + "knee"] += 0.35 * rising  # knees over the toes while the weight is on the feet
+        p[side + "ankle_x"] -= 0.35 * rising
+        for j, name in enumerate(("arm_flex", "arm_abduct", "arm_twist", "elbow")):
+            p[side + name] = p[side + name] * (1.0 - sit) + targets[:, 14 + 4 * i + j]
+        p[side + "arm_flex"] += 0.5 * rising  # arms forward for balance
+        talk = 0.15 * sit * _smooth_noise(rng, len(t), fps, 0.35)
+        p[side + "arm_flex"] += talk
+        p[side + "elbow"] += 1.5 * talk
+    lean = rng.uniform(0.4, 0.7) * rising
+    p["spine_flex"] += 0.1 * np.logaddexp(targets[:, 11] / 0.1, lean / 0.1)  # a smooth max: leaning in already
+    p["pelvis_tilt"] += targets[:, 12] + 0.6 * lean
+    p["spine_twist"] += targets[:, 13]
+    p["head_twist"] += 0.6 * targets[:, 13] + rng.uniform(0.1, 0.5) * _smooth_noise(rng, len(t), fps, 1.2)
+    p["head_flex"] += -0.3 * lean + rng.uniform(0.05, 0.25) * _smooth_noise(rng, len(t), fps, 1.0)
+    held = np.clip((sit - 0.85) / 0.15, 0.0, 1.0)
+    return yaw + 0.15 * _smooth_noise(rng, len(t), fps, 2.0), held * held * (3.0 - 2.0 * held)
+
+
 def _base(name: str) -> str:
     """The LIMITS key of a parameter ('l_knee' -> 'knee')."""
     return name[2:] if name[:2] in ("l_", "r_") else name
@@ -561,10 +652,11 @@ def _pose_from_params(p: dict[str, np.ndarray], yaw: np.ndarray, rest_joints: np
 
 
 def _grounded_root(pose_aa: np.ndarray, rest_joints: np.ndarray, knees: bool = False,
-                   smooth_steps: bool = False) -> np.ndarray:
-    """Pelvis world positions (F, 3): the horizontal path of _planted_xz (`smooth_steps`: low-passed), height
-    keeping the lowest ankle or foot joint at FOOT_JOINT_HEIGHT_M (and, with `knees`, the knees at least
-    KNEE_JOINT_HEIGHT_M up)."""
+                   smooth_steps: bool = False, seated: np.ndarray | None = None) -> np.ndarray:
+    """Pelvis world positions (F, 3): the horizontal path of _planted_xz (`smooth_steps`: low-passed; `seated`
+    (F,) in [0, 1]: that share of each step is held by a seat instead, so a seated pelvis stays put and the
+    feet move), height keeping the lowest ankle or foot joint at FOOT_JOINT_HEIGHT_M (and, with `knees`, the
+    knees at least KNEE_JOINT_HEIGHT_M up)."""
     posed, _ = kinematics.forward_kinematics(rotations.axis_angle_to_matrix(pose_aa.astype(np.float64)),
                                              np.asarray(rest_joints, dtype=np.float64), SMPL_PARENTS)
     lowest = posed[:, FOOT_JOINTS, 1].min(axis=1) - posed[:, 0, 1]
@@ -576,6 +668,8 @@ def _grounded_root(pose_aa: np.ndarray, rest_joints: np.ndarray, knees: bool = F
     xz = _planted_xz_kneeling(relative) if knees else _planted_xz(relative)
     if smooth_steps:
         xz = gaussian_filter1d(xz, SMOOTH_STEPS_FRAMES, axis=0, mode="nearest")
+    if seated is not None:
+        xz = np.concatenate([xz[:1], xz[0] + np.cumsum((1.0 - seated[1:, None]) * np.diff(xz, axis=0), axis=0)])
     return np.column_stack([xz[:, 0], height, xz[:, 1]])
 
 
