@@ -12,9 +12,10 @@ alpha 0 gives the start's weights, 1 the fine-tune's. Both must share the config
 fine-tune must record the start as its init_model (its meta), so a blend of unrelated networks is refused.
 One setting may differ: `upright_tolerance_deg`, how far a body may lean before the bridge rolls the window
 (bridge/upright.py), which shapes no weight; the blend takes the fine-tune's, the way it saw its windows.
-The output's meta records alpha, the start as its own init_model and the fine-tune (path, sha256, meta), and
-carries the fine-tune's record of the detected clips it trained on (scripts/synth/trained_clips.py), so the
-blend's lineage, and with it which clips may still choose between networks, is the fine-tune's.
+The output's meta records alpha, the start as its own init_model and the fine-tune (path, sha256, meta, its
+own record of the start cut to path and sha256: trained_clips.compact_lineage), and carries the fine-tune's
+record of the detected clips it trained on (scripts/synth/trained_clips.py), so the blend's lineage, and with
+it which clips may still choose between networks, is the fine-tune's.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ if str(REPO) not in sys.path:
 
 from bridge.hashing import sha256_file  # noqa: E402
 from bridge.models.checkpoint import Checkpoint, build_model, load_checkpoint, save_checkpoint  # noqa: E402
-from scripts.synth.trained_clips import META_KEY, checkpoint_record  # noqa: E402
+from scripts.synth.trained_clips import META_KEY, checkpoint_record, compact_lineage  # noqa: E402
 
 
 def interpolate(start: Checkpoint, tuned: Checkpoint, alpha: float) -> Checkpoint:
@@ -71,9 +72,9 @@ def main(argv: list[str] | None = None) -> None:
         blended = interpolate(start, tuned, args.alpha)
     except ValueError as exc:
         raise SystemExit(str(exc)) from exc
-    meta = {"method": "weight-space interpolation (scripts/interpolate_checkpoints.py)", "alpha": args.alpha,
-            "init_model": checkpoint_record(args.start, start.meta, start_sha),
-            "tuned": checkpoint_record(args.tuned, tuned.meta)}
+    meta = compact_lineage({"method": "weight-space interpolation (scripts/interpolate_checkpoints.py)",
+                            "alpha": args.alpha, "init_model": checkpoint_record(args.start, start.meta, start_sha),
+                            "tuned": checkpoint_record(args.tuned, tuned.meta)})
     if META_KEY in tuned.meta:
         meta[META_KEY] = tuned.meta[META_KEY]
     sha = save_checkpoint(args.out, build_model(blended), blended.body, blended.model_id, meta)

@@ -23,6 +23,31 @@ def test_a_fine_tune_answers_for_its_own_clips_its_ancestors_and_the_shipped_car
     assert trained_clips.lineage_clip_ids("other", None, card) == set()
 
 
+def test_blend_records_stop_doubling_and_keep_the_lineage():
+    """Each blend names its start and its fine-tune, whose meta names that start again: compacted, a chain of
+    blends grows by a generation's record, not twice the previous one, and answers for the same clips."""
+    def record(sha, meta):
+        return {"path": sha + ".pt", "sha256": sha, "meta": meta}
+
+    start = {trained_clips.META_KEY: ["root"], "init_model": None, "notes": "x" * 1000}
+    sizes, compact_sizes, sha = [], [], "s0"
+    for generation in range(1, 7):
+        tuned = {trained_clips.META_KEY: [f"g{generation}"], "init_model": record(sha, start)}
+        blend = {"alpha": 0.5, trained_clips.META_KEY: [f"g{generation}"], "init_model": record(sha, start),
+                 "tuned": record(f"t{generation}", tuned)}
+        compact = trained_clips.compact_lineage(blend)
+        assert trained_clips.lineage_clip_ids("b", compact, {}) == trained_clips.lineage_clip_ids("b", blend, {}) == {
+            "root", *(f"g{g}" for g in range(1, generation + 1))}
+        assert compact["tuned"]["meta"]["init_model"] == {"path": sha + ".pt", "sha256": sha}
+        sizes.append(len(json.dumps(blend)))
+        compact_sizes.append(len(json.dumps(compact)))
+        start, sha = blend, f"b{generation}"
+    assert sizes[-1] > 30 * sizes[0]  # the uncompacted chain doubles
+    assert compact_sizes[-1] < 3 * compact_sizes[0]
+    unrelated = {"init_model": record("s", {}), "tuned": record("t", {"init_model": record("other", {"a": 1})})}
+    assert trained_clips.compact_lineage(unrelated) == unrelated  # a fine-tune of another start keeps its record
+
+
 def test_the_shipped_checkpoint_is_known_to_have_trained_on_the_early_seed_7_clips():
     """The card lists what its ancestor ef7d72e3 read before ids were recorded; the shipped fine-tune adds its
     own from its meta and its parents' (the same seed-7 clips, the upright seed-12, 15, 21, 23 and 25 ones, and
