@@ -88,3 +88,22 @@ def test_only_the_upright_tolerance_may_differ_and_the_blend_takes_the_fine_tune
     else:
         main(args)
         assert load_checkpoint(out).config == load_checkpoint(tuned).config
+
+
+def test_a_blend_does_not_repeat_its_start_inside_its_fine_tunes_record(tmp_path):
+    """The fine-tune's meta names the start whole; the blend keeps that once, as its own init_model, so a chain
+    of blends grows by a generation's record instead of doubling (trained_clips.compact_lineage)."""
+    body = tiny_body()
+    torch.manual_seed(0)
+    model = ArtsModel(ArtsConfig(**SMALL), body)
+    start = tmp_path / "start.pt"
+    save_checkpoint(start, model, body, "arts-test", meta={"notes": "x" * 5000})
+    start_record = {"path": str(start), "sha256": sha256_file(start), "meta": {"notes": "x" * 5000}}
+    tuned = tmp_path / "tuned.pt"
+    save_checkpoint(tuned, model, body, "arts-test", meta={"init_model": start_record, META_KEY: ["a"]})
+    out = tmp_path / "blend.pt"
+    main(["--start", str(start), "--tuned", str(tuned), "--alpha", "0.5", "--out", str(out)])
+    meta = load_checkpoint(out).meta
+    assert meta["init_model"]["meta"] == {"notes": "x" * 5000}
+    assert meta["tuned"]["meta"]["init_model"] == {"path": str(start), "sha256": sha256_file(start)}
+    assert lineage_clip_ids(sha256_file(out), meta, {}) == {"a"}
