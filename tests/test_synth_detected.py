@@ -396,44 +396,26 @@ def test_acrobatic_clips_draw_only_trials_that_leave_upright(free_body):
     _share_defines_and_rebuilds(acrobatic, plain, "acrobatic_share", free_body)
 
 
-def test_exercise_clips_take_the_plans_the_other_kinds_leave(free_body):
-    """--exercise-share: fitness-drill plans replace the motion from a stream of their own, after the joint-limit
-    and low-posture kinds (a plan either drew stays theirs); the plans none of them draws are what they were
-    without it."""
+@pytest.mark.parametrize("kind, earlier, seed0", [
+    ("exercise", ("limits", "crouch"), EXERCISE_SEED0),  # fitness drills
+    ("seated", ("limits", "exercise"), SEATED_SEED0)])  # on a chair
+def test_later_procedural_clips_take_the_plans_the_earlier_kinds_leave(free_body, kind, earlier, seed0):
+    """--exercise-share and --seated-share: their plans replace the motion from a stream of their own, after the
+    procedural kinds before them (a plan any of those drew stays theirs); the plans none of them draws are what
+    they were without the share."""
     from scripts.synth import detected_clips
 
     mocap = [_trial("cmu:a", 60, 0), _trial("cmu:b", 45, 1)]
-    others = detected_clips.RunConfig(clips=1, seconds=1.0, seed=7, limits_share=0.2, crouch_share=0.2)
-    drills = dataclasses.replace(others, exercise_share=0.5)
+    others = detected_clips.RunConfig(clips=1, seconds=1.0, seed=7, **{f"{k}_share": 0.2 for k in earlier})
+    with_kind = dataclasses.replace(others, **{f"{kind}_share": 0.5})
     before = [detected_clips.plan_clip(k, others, mocap) for k in range(40)]
-    after = [detected_clips.plan_clip(k, drills, mocap) for k in range(40)]
-    moved = _moved_plans(before, after, "exercise")
+    after = [detected_clips.plan_clip(k, with_kind, mocap) for k in range(40)]
+    moved = _moved_plans(before, after, kind)
     assert 6 <= len(moved) <= 30
     for old, new in moved:
-        assert not old.source.startswith(("procedural:limits:", "procedural:crouch:"))
-        assert int(new.source.split(":")[2]) >= EXERCISE_SEED0
-    drill = moved[0][1]
-    motion = detected_clips.plan_motion(drill, {}, shaped_rest(free_body, None)[1])
-    assert motion.num_frames == drill.frames and motion.source == drill.source
-    _share_defines_and_rebuilds(drills, others, "exercise_share", free_body)
-
-
-def test_seated_clips_take_the_plans_the_other_kinds_leave(free_body):
-    """--seated-share: chair plans replace the motion from a stream of their own, after the other procedural
-    kinds (a plan any of them drew stays theirs); the plans none of them draws are what they were without it."""
-    from scripts.synth import detected_clips
-
-    mocap = [_trial("cmu:a", 60, 0), _trial("cmu:b", 45, 1)]
-    others = detected_clips.RunConfig(clips=1, seconds=1.0, seed=7, limits_share=0.2, exercise_share=0.2)
-    seated = dataclasses.replace(others, seated_share=0.5)
-    before = [detected_clips.plan_clip(k, others, mocap) for k in range(40)]
-    after = [detected_clips.plan_clip(k, seated, mocap) for k in range(40)]
-    moved = _moved_plans(before, after, "seated")
-    assert 6 <= len(moved) <= 30
-    for old, new in moved:
-        assert not old.source.startswith(("procedural:limits:", "procedural:exercise:"))
-        assert int(new.source.split(":")[2]) >= SEATED_SEED0
-    chair = moved[0][1]
-    motion = detected_clips.plan_motion(chair, {}, shaped_rest(free_body, None)[1])
-    assert motion.num_frames == chair.frames and motion.source == chair.source
-    _share_defines_and_rebuilds(seated, others, "seated_share", free_body)
+        assert not old.source.startswith(tuple(f"procedural:{k}:" for k in earlier))
+        assert int(new.source.split(":")[2]) >= seed0
+    plan = moved[0][1]
+    motion = detected_clips.plan_motion(plan, {}, shaped_rest(free_body, None)[1])
+    assert motion.num_frames == plan.frames and motion.source == plan.source
+    _share_defines_and_rebuilds(with_kind, others, f"{kind}_share", free_body)
