@@ -90,7 +90,8 @@ class LockedMotion:
     weights: np.ndarray
 
 
-def _smoothstep(x: np.ndarray) -> np.ndarray:
+def smoothstep(x: np.ndarray) -> np.ndarray:
+    """0 below 0, 1 above 1, and an S between with zero slope at both ends, so nothing it ramps jumps."""
     x = np.clip(x, 0.0, 1.0)
     return x * x * (3.0 - 2.0 * x)
 
@@ -152,8 +153,8 @@ def _fade(frames: int, start: int, stop: int, fade_in: int, fade_out: int) -> tu
     there (1 through the contact)."""
     lo, hi = max(start - fade_in, 0), min(stop + fade_out, frames)
     t = np.arange(lo, hi)
-    ramp = np.minimum(_smoothstep((t - (start - fade_in)) / fade_in),
-                      _smoothstep(((stop - 1 + fade_out) - t) / fade_out))
+    ramp = np.minimum(smoothstep((t - (start - fade_in)) / fade_in),
+                      smoothstep(((stop - 1 + fade_out) - t) / fade_out))
     ramp[(t >= start) & (t < stop)] = 1.0
     return slice(lo, hi), ramp
 
@@ -386,9 +387,9 @@ def lock_feet(pose_aa: np.ndarray, trans_m: np.ndarray, rest_joints: np.ndarray,
         gap = goal - seen
         across = np.linalg.norm(gap - _along(gap, _unit(seen - offset)), axis=-1)
         move = goal - joints[:, ankle]
-        trust = 1.0 - _smoothstep((across - LATERAL_TRUST_M) / (LATERAL_LIMIT_M - LATERAL_TRUST_M))
+        trust = 1.0 - smoothstep((across - LATERAL_TRUST_M) / (LATERAL_LIMIT_M - LATERAL_TRUST_M))
         reach = np.linalg.norm(move, axis=-1)
-        trust = trust * (1.0 - _smoothstep((reach - REACH_TRUST_M) / (REACH_LIMIT_M - REACH_TRUST_M)))
+        trust = trust * (1.0 - smoothstep((reach - REACH_TRUST_M) / (REACH_LIMIT_M - REACH_TRUST_M)))
         if len(trust) > 1:  # a pull that comes and goes frame by frame would shake the leg
             trust = np.minimum(trust, gaussian_filter1d(trust, TRUST_SMOOTHING, mode="nearest"))
         goals[k] = joints[:, ankle] + trust[:, None] * move

@@ -25,6 +25,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from bridge.geometry import kinematics, rotations
 from bridge.geometry.swing_twist import swing_rotation, twist_matrix
+from bridge.foot_lock import smoothstep
 from bridge.ground import FOOT_JOINTS
 from bridge.skeleton import NUM_JOINTS, SMPL_PARENTS
 
@@ -577,8 +578,7 @@ def _seated(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray],
     p["spine_twist"] += targets[:, 13]
     p["head_twist"] += 0.6 * targets[:, 13] + rng.uniform(0.1, 0.5) * _smooth_noise(rng, len(t), fps, 1.2)
     p["head_flex"] += -0.3 * lean + rng.uniform(0.05, 0.25) * _smooth_noise(rng, len(t), fps, 1.0)
-    held = np.clip((sit - 0.85) / 0.15, 0.0, 1.0)
-    return yaw + 0.15 * _smooth_noise(rng, len(t), fps, 2.0), held * held * (3.0 - 2.0 * held)
+    return yaw + 0.15 * _smooth_noise(rng, len(t), fps, 2.0), smoothstep((sit - 0.85) / 0.15)
 
 
 def _base(name: str) -> str:
