@@ -53,7 +53,8 @@ def test_the_shipped_checkpoint_is_known_to_have_trained_on_the_early_seed_7_cli
     own from its meta and its parents' (the same seed-7 clips, the upright seed-12, 15, 21, 23 and 25 ones, and
     the tumbled seed-8, 13, 16, 22, 24 and 26 ones), the joint-limit clips of seeds 32 and 33, and (through the
     fine-tune halves of the blends it descends from) the low-posture clips of seeds 34 and 35, the
-    acrobatic-trial clips of seeds 36 and 37 and the fitness-drill clips of seeds 41 and 42."""
+    acrobatic-trial clips of seeds 36 and 37, the fitness-drill clips of seeds 41 to 44 and the seated clips of
+    seeds 45 and 46."""
     from bridge.models.checkpoint import load_checkpoint
     from bridge.models.registry import DEFAULT_CHECKPOINT
 
@@ -66,14 +67,16 @@ def test_the_shipped_checkpoint_is_known_to_have_trained_on_the_early_seed_7_cli
     # With a person found: tumbled seed-8 plans 0-43, seeds 13, 16, 22, 24, 26, seed 33's limit clips (plans
     # 0-175) and seed 35's tumbled crouch clips (plans 0-131); upright seed 7 plans 0-159, seeds 12, 15, 21, 23, 25,
     # seed 32's limit clips (plans 0-177), the crouch clips of seeds 34 (plans 0-130) and 35, and the acrobatic
-    # clips of seeds 36 (plans 0-93) and 37 (plans 0-94), not tumbled; the drill clips of seeds 41 (plans 0-35) and
-    # 42 (plans 0-39, 23 of its 36 tumbled).
-    tumbled = 40 + 108 + 103 + 86 + 230 + 256 + 89 + 64 + 23
-    upright = 153 + 111 + 122 + 91 + 233 + 265 + 98 + 120 + 61 + 91 + 89 + 33 + 13
+    # clips of seeds 36 (plans 0-93) and 37 (plans 0-94), not tumbled; the drill clips of seeds 41 (plans 0-35),
+    # 42 (plans 0-39, 23 of its 36 tumbled), 43 (30) and 44 (29, 14 tumbled); the seated clips of seeds 45 (plans
+    # 0-61, 59) and 46 (plans 0-59, 59, 28 tumbled).
+    tumbled = 40 + 108 + 103 + 86 + 230 + 256 + 89 + 64 + 23 + 14 + 28
+    upright = 153 + 111 + 122 + 91 + 233 + 265 + 98 + 120 + 61 + 91 + 89 + 33 + 13 + 30 + 15 + 59 + 31
     assert sum(i.endswith("~tumble") for i in ids) == tumbled and len(ids) == upright + tumbled
     assert sum(":limits:" in i for i in ids) == 98 + 89
     assert sum(":crouch:" in i for i in ids) == 120 + 125
-    assert sum(":exercise:" in i for i in ids) == 33 + 36
+    assert sum(":exercise:" in i for i in ids) == 33 + 36 + 30 + 29
+    assert sum(":seated:" in i for i in ids) == 59 + 59
 
 
 def test_training_records_the_detected_clips_it_draws_from(tmp_path):

@@ -6,4 +6,4 @@ from pathlib import Path
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "arts_default.pt"
 DEFAULT_MODEL_ID = "arts-default"
 #: sha256 of DEFAULT_CHECKPOINT; update together with the model card whenever the checkpoint is retrained.
-DEFAULT_SHA256 = "b86983dd0425ca833b346811eca01b3b3f31e4963b0a3d9daa781ef6df2fbb3b"
+DEFAULT_SHA256 = "62bab6f24bdd9fe611899240006d7b8d558c5de4428de56f58a12260fe7cfa7b"
