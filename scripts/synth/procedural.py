@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from bridge.foot_lock import smoothstep
 from bridge.geometry import kinematics, rotations
 from bridge.geometry.swing_twist import swing_rotation, twist_matrix
-from bridge.foot_lock import smoothstep
 from bridge.ground import FOOT_JOINTS
 from bridge.skeleton import NUM_JOINTS, SMPL_PARENTS
 
