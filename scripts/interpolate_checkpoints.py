@@ -35,19 +35,24 @@ from bridge.models.checkpoint import Checkpoint, build_model, load_checkpoint, s
 from scripts.synth.trained_clips import META_KEY, checkpoint_record, compact_lineage  # noqa: E402
 
 
+def check_mixable(a: Checkpoint, b: Checkpoint) -> None:
+    """ValueError unless the two share the network config, the body model and the weights' names: only then is a
+    mix of their weights a network."""
+    if a.config != b.config:
+        raise ValueError("the two checkpoints have different network configs")
+    if a.body.model_id != b.body.model_id or not all(
+            np.array_equal(getattr(a.body, k), getattr(b.body, k)) for k in ("v_template", "shapedirs", "J_regressor")):
+        raise ValueError("the two checkpoints were built on different body models")
+    if set(a.state_dict) != set(b.state_dict):
+        raise ValueError("the two checkpoints have different weights")
+
+
 def interpolate(start: Checkpoint, tuned: Checkpoint, alpha: float) -> Checkpoint:
     """The checkpoint with weights (1 - alpha) * start + alpha * tuned; ValueError where they do not match."""
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
     config = replace(start.config, upright_tolerance_deg=tuned.config.upright_tolerance_deg)
-    if config != tuned.config:
-        raise ValueError("the two checkpoints have different network configs")
-    if start.body.model_id != tuned.body.model_id or not all(
-            np.array_equal(getattr(start.body, k), getattr(tuned.body, k))
-            for k in ("v_template", "shapedirs", "J_regressor")):
-        raise ValueError("the two checkpoints were built on different body models")
-    if set(start.state_dict) != set(tuned.state_dict):
-        raise ValueError("the two checkpoints have different weights")
+    check_mixable(replace(start, config=config), tuned)
     state = {}
     for name, a in start.state_dict.items():
         b = tuned.state_dict[name]
