@@ -27,6 +27,9 @@ more than the tolerance (--upright-tolerance-deg, kept in the config as upright_
 the picture is seen through a camera rolled to it (bridge/upright.py), the truth rolled with it. Without it the
 network trains on bodies at every angle yet is shown, in use, only those within the tolerance. A fine-tune of a
 network trained so (the shipped default since session 39, a blend whose fine-tune was) keeps it on by itself.
+--upright-ramp shows a body past the tolerance at a lean that falls back to 0 at upside down, so a cartwheel's
+windows do not jump from +tolerance to -tolerance (config upright_ramp; without it, as every network before
+session 44, the body is shown at the tolerance).
 
 Measured once on an H200 shared with a second run: 0.43 s per step of 256 windows, far below the chip's
 arithmetic rate (not profiled; the analytic IK walks the kinematic chain in many small kernels), so larger
@@ -231,6 +234,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--upright-tolerance-deg", type=float, default=None,
                         help="that tolerance, kept in the network's config for the bridge (default: the start's, 45 "
                              "for every checkpoint before session 39); a resumed run keeps its own")
+    parser.add_argument("--upright-ramp", action="store_true",
+                        help="past the tolerance, show the body at a lean falling back to 0 at upside down instead of at "
+                             "the tolerance (bridge/upright.py), kept in the config as upright_ramp for the bridge; a "
+                             "fine-tune of a network trained so keeps it")
     parser.add_argument("--model-id", default="arts-default")
     parser.add_argument("--export", type=Path, default=None, help="also copy the finished checkpoint here")
     parser.add_argument("--tiny", action="store_true", help="smoke test: tiny network, 10 + 10 steps, batch 4")
@@ -297,6 +304,8 @@ def train(args: argparse.Namespace) -> dict:
         config = replace(config, world_frame=args.world_frame, world_lean_share=LEAN_SHARE)
         if args.upright_tolerance_deg is not None:
             config = replace(config, upright_tolerance_deg=args.upright_tolerance_deg)
+        if args.upright_ramp:
+            config = replace(config, upright_ramp=True)
     upright_windows = (bool(state.get("upright_windows", False)) if state else
                        args.upright_windows or (parent is not None and trained_on_upright_windows(parent.meta)))
     torch.manual_seed(args.seed)
@@ -308,7 +317,8 @@ def train(args: argparse.Namespace) -> dict:
     data = SyntheticWindows(args.data, window=config.window, split="train", stride=args.stride, flip_prob=0.5,
                             roll_prob=args.roll_prob, roll_max_deg=args.roll_max_deg, world_frame=config.world_frame,
                             lean_share=config.world_lean_share,
-                            upright_tolerance_deg=config.upright_tolerance_deg if upright_windows else None)
+                            upright_tolerance_deg=config.upright_tolerance_deg if upright_windows else None,
+                            upright_ramp=config.upright_ramp)
     budget = {"lifter": (args.lifter_steps, args.lifter_minutes, args.lifter_lr),
               "full": (args.full_steps, args.full_minutes, args.full_lr)}
     stage, step, history = "lifter", 0, []

@@ -556,16 +556,17 @@ def test_resnet50_feature_source_runs_the_whole_model_on_crops(body):
     assert out["pose_aa"].shape == (1, 24, 3) and np.isfinite(out["pose_aa"]).all()
 
 
-@pytest.mark.parametrize("tolerance", [None, 20.0])
-def test_a_body_upside_down_is_answered_as_through_a_camera_rolled_upright(body, tolerance):
+@pytest.mark.parametrize("tolerance, ramp", [(None, False), (20.0, False), (20.0, True)])
+def test_a_body_upside_down_is_answered_as_through_a_camera_rolled_upright(body, tolerance, ramp):
     """An upside-down window gets the rolled-back answer for the same window seen through a camera rolled to
-    within the network's tolerance of upright (its config's; 45 degrees for older networks); a window within
-    the tolerance is not touched."""
+    within the network's tolerance of upright (its config's; 45 degrees for older networks), to it or, for a
+    network trained with the ramp, nearly upright; a window within the tolerance is not touched."""
     from bridge.upright import (UPRIGHT_TOLERANCE_DEG, body_tilt, roll_image_landmarks, roll_matrix, roll_points,
                                 upright_roll)
 
     torch.manual_seed(2)
-    config = small_config(window=6) if tolerance is None else small_config(window=6, upright_tolerance_deg=tolerance)
+    config = (small_config(window=6) if tolerance is None else
+              small_config(window=6, upright_tolerance_deg=tolerance, upright_ramp=ramp))
     tolerance = UPRIGHT_TOLERANCE_DEG if tolerance is None else tolerance
     predictor = ArtsPredictor.from_config(config, body=body)
     rng = np.random.default_rng(2)
@@ -575,14 +576,15 @@ def test_a_body_upside_down_is_answered_as_through_a_camera_rolled_upright(body,
     image[..., [11, 12], 0] += 20.0 - shoulders_x.mean(-1, keepdims=True) + ankles_x.mean(-1, keepdims=True)
     image[..., [27, 28], 1] = 350.0
     world = rng.normal(scale=0.4, size=(2, 6, 33, 3))
-    assert np.all(upright_roll(image, tolerance) == 0.0)
+    assert np.all(upright_roll(image, tolerance, ramp) == 0.0)
     upside_down = np.full(2, np.pi)
     inverted_image = roll_image_landmarks(image, upside_down, (640, 480))
     inverted_world = roll_points(world, upside_down)
-    roll = upright_roll(inverted_image, tolerance)
-    np.testing.assert_allclose(np.degrees(np.abs(body_tilt(inverted_image))), 180.0 - 5.7, atol=0.1)
+    roll = upright_roll(inverted_image, tolerance, ramp)
+    tilt = np.degrees(np.abs(body_tilt(inverted_image)))
+    np.testing.assert_allclose(tilt, 180.0 - 5.7, atol=0.1)
     np.testing.assert_allclose(np.degrees(np.abs(body_tilt(roll_image_landmarks(inverted_image, roll, (640, 480))))),
-                               tolerance, atol=1e-6)
+                               tolerance * (180.0 - tilt) / (180.0 - tolerance) if ramp else tolerance, atol=1e-6)
     out = predictor.predict_windows(inverted_image, inverted_world, (640, 480))
     seen = predictor.predict_windows(roll_image_landmarks(inverted_image, roll, (640, 480)),
                                      roll_points(inverted_world, roll), (640, 480))

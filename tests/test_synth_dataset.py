@@ -105,12 +105,13 @@ def test_rolled_windows_turn_the_person_in_the_image(clips_dir):
     assert np.ptp(ups) > np.pi, "rolls over the whole circle turn the neck every way in the image"
 
 
-def test_upright_windows_are_shown_as_the_bridge_shows_them(clips_dir):
+@pytest.mark.parametrize("ramp", [False, True])
+def test_upright_windows_are_shown_as_the_bridge_shows_them(clips_dir, ramp):
     # Rolled every way, then brought back to within the tolerance as bridge/upright.py does at inference: the
     # body's feet-to-shoulders line never leans past it, the truth turns with the picture, the limbs do not.
     torch.manual_seed(0)
     data = SyntheticWindows(clips_dir, window=16, split=None, random_crop=False, flip_prob=0.0, roll_prob=1.0,
-                            upright_tolerance_deg=20.0)
+                            upright_tolerance_deg=20.0, upright_ramp=ramp)
     leaned = []
     for i in range(0, len(data), max(1, len(data) // 20)):
         window = data[i]
@@ -119,7 +120,10 @@ def test_upright_windows_are_shown_as_the_bridge_shows_them(clips_dir):
         leaned.append(tilt)
         spine = window["joints_3d"][:, 12] - window["joints_3d"][:, 0]  # the truth's pelvis -> neck in the image
         assert float(torch.atan2(spine[:, 0], -spine[:, 1]).abs().mean()) < np.radians(60.0)
-    assert max(leaned) > 19.0, "windows rolled past the tolerance are brought to it, not further"
+    if ramp:  # past the tolerance the lean falls back towards 0 at upside down
+        assert 10.0 < max(leaned) and np.mean(leaned) < 15.0
+    else:
+        assert max(leaned) > 19.0, "windows rolled past the tolerance are brought to it, not further"
 
 
 def test_hidden_landmarks_are_one_group_over_one_run_of_frames(clips_dir):

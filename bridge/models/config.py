@@ -51,6 +51,9 @@ class ArtsConfig:
     #: without the key); a network trained on windows rolled the same way (train_arts.py --upright-windows)
     #: carries the tolerance it saw.
     upright_tolerance_deg: float = UPRIGHT_TOLERANCE_DEG
+    #: Beyond the tolerance, a body is shown at it (False: every checkpoint before session 44, and any config
+    #: without the key) or at a lean falling back to 0 at upside down (True: train_arts.py --upright-ramp).
+    upright_ramp: bool = False
     # temporal inverse kinematics (Sec. 3.3.1)
     tik_dim: int = 256
     tik_heads: int = 8

@@ -109,7 +109,7 @@ class ArtsPredictor:
                                                   self.model.config.world_lean_share)
         # Bodies far from upright in the picture are seen through a rolled camera (bridge/upright.py).
         roll = (np.zeros(len(image_landmarks)) if resnet else
-                upright_roll(image_landmarks, self.model.config.upright_tolerance_deg))
+                upright_roll(image_landmarks, self.model.config.upright_tolerance_deg, self.model.config.upright_ramp))
         rolled = roll != 0.0
         if rolled.any():
             image_landmarks, world_landmarks = image_landmarks.copy(), world_landmarks.copy()

@@ -3,8 +3,9 @@
 Training: windows start every `stride` frames plus a random offset (random crops), each window is
 mirrored with probability `flip_prob` (augment.flip_clip) and seen by a camera rolled by up to
 `roll_max_deg` with probability `roll_prob` (augment.roll_clip), and, with `upright_tolerance_deg`, a body
-leaning further than that in the picture is seen through a camera rolled to that lean, exactly as the bridge
-shows a window to the network (bridge/upright.py). Evaluation: every window at a fixed stride,
+leaning further than that in the picture is seen through a camera rolled to within it (at it, or with
+`upright_ramp` at a lean falling to 0 at upside down), exactly as the bridge shows a window to the network
+(bridge/upright.py). Evaluation: every window at a fixed stride,
 no flip, so results are reproducible. The only module of the package that imports torch.
 """
 from __future__ import annotations
@@ -43,7 +44,8 @@ class SyntheticWindows(Dataset):
     def __init__(self, folder: str | Path | Sequence[str | Path], window: int = 16, split: str | None = "train",
                  stride: int | None = None, random_crop: bool = True, flip_prob: float = 0.5,
                  roll_prob: float = 0.0, roll_max_deg: float = 180.0, world_frame: str = "camera",
-                 lean_share: float | None = None, upright_tolerance_deg: float | None = None) -> None:
+                 lean_share: float | None = None, upright_tolerance_deg: float | None = None,
+                 upright_ramp: bool = False) -> None:
         if world_frame not in WORLD_FRAMES:
             raise ValueError(f"world_frame must be one of {WORLD_FRAMES}, got {world_frame!r}")
         folders = [Path(folder)] if isinstance(folder, (str, Path)) else [Path(f) for f in folder]
@@ -60,6 +62,7 @@ class SyntheticWindows(Dataset):
         self.roll_prob = roll_prob
         self.roll_max_rad = float(np.deg2rad(roll_max_deg))
         self.upright_tolerance_deg = upright_tolerance_deg
+        self.upright_ramp = upright_ramp
         self.stride = stride or (max(1, window // 2) if random_crop else window)
         self.clips: list[dict[str, np.ndarray]] = []
         self.clip_ids: list[str] = []
@@ -119,7 +122,7 @@ class SyntheticWindows(Dataset):
         if self.roll_prob > 0 and float(torch.rand(())) < self.roll_prob:
             window = roll_clip(window, float((2.0 * torch.rand(()) - 1.0) * self.roll_max_rad))
         if self.upright_tolerance_deg is not None:  # as the bridge will show such a window (bridge/upright.py)
-            angle = float(upright_roll(window["mp_image"][None], self.upright_tolerance_deg)[0])
+            angle = float(upright_roll(window["mp_image"][None], self.upright_tolerance_deg, self.upright_ramp)[0])
             if angle:
                 window = roll_clip(window, angle)
         out = {key: torch.from_numpy(np.ascontiguousarray(value)) for key, value in window.items()}
