@@ -235,9 +235,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="that tolerance, kept in the network's config for the bridge (default: the start's, 45 "
                              "for every checkpoint before session 39); a resumed run keeps its own")
     parser.add_argument("--upright-ramp", action="store_true",
-                        help="past the tolerance, show the body at a lean falling back to 0 at upside down instead of at "
-                             "the tolerance (bridge/upright.py), kept in the config as upright_ramp for the bridge; a "
-                             "fine-tune of a network trained so keeps it")
+                        help="past the tolerance, show the body at a lean falling back to 0 at upside down instead "
+                             "of at the tolerance (bridge/upright.py), kept in the config as upright_ramp for the "
+                             "bridge; a fine-tune of a network trained so keeps it")
     parser.add_argument("--model-id", default="arts-default")
     parser.add_argument("--export", type=Path, default=None, help="also copy the finished checkpoint here")
     parser.add_argument("--tiny", action="store_true", help="smoke test: tiny network, 10 + 10 steps, batch 4")
