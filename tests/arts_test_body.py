@@ -2,7 +2,8 @@
 
 24 SMPL joints at roughly human rest positions (Y up, +X left, metres), a few vertices around each joint,
 a joint regressor averaging them, one-hot skinning weights, and 10 shape directions that stretch body parts
-anisotropically (like real shape spaces: mostly bone lengths, slightly bone directions).
+anisotropically (like real shape spaces: mostly bone lengths, slightly bone directions). Also the widths of a
+tiny ARTS network (SMALL) for the tests that write, blend and widen checkpoints.
 """
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ REST_JOINTS = np.array([
     [0.0, 0.58, 0.05], [0.17, 0.45, -0.01], [-0.17, 0.45, -0.01], [0.43, 0.43, -0.03], [-0.43, 0.43, -0.03],
     [0.68, 0.44, -0.02], [-0.68, 0.44, -0.02], [0.77, 0.43, -0.03], [-0.77, 0.43, -0.03]])
 VERTS_PER_JOINT = 6
+#: ArtsConfig overrides for a network small enough to save, load and mix many times in a test.
+SMALL = dict(lifter_dim=32, lifter_depth=1, lifter_heads=4, feature_dim=32, tik_dim=32, tik_heads=4, mcr_dim=32,
+             mcr_heads=4)
 
 
 def tiny_body(seed: int = 0) -> SimpleNamespace:

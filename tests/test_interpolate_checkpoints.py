@@ -4,16 +4,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from arts_test_body import tiny_body
+from arts_test_body import SMALL, tiny_body
 from bridge.hashing import sha256_file
 from bridge.models.arts import ArtsModel
 from bridge.models.checkpoint import load_checkpoint, save_checkpoint
 from bridge.models.config import ArtsConfig
 from scripts.interpolate_checkpoints import main
 from scripts.synth.trained_clips import CARD_KEY, META_KEY, lineage_clip_ids
-
-SMALL = dict(lifter_dim=32, lifter_depth=1, lifter_heads=4, feature_dim=32, tik_dim=32, tik_heads=4, mcr_dim=32,
-             mcr_heads=4)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from arts_test_body import tiny_body
+from arts_test_body import SMALL, tiny_body
 from bridge.hashing import sha256_file
 from bridge.models.arts import ArtsModel
 from bridge.models.checkpoint import build_model, load_checkpoint, save_checkpoint
@@ -12,9 +12,6 @@ from bridge.models.config import ArtsConfig
 from bridge.models.inputs import LANDMARK_VECTOR_DIM
 from scripts.synth.trained_clips import META_KEY, lineage_clip_ids
 from scripts.widen_checkpoint import main
-
-SMALL = dict(lifter_dim=32, lifter_depth=1, lifter_heads=4, feature_dim=32, tik_dim=32, tik_heads=4, mcr_dim=32,
-             mcr_heads=4)
 
 
 @pytest.fixture(scope="module")
