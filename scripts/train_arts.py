@@ -188,7 +188,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, required=True, help="run folder (training state, log, exported model)")
     parser.add_argument("--body-model", default=None, help="body model file (default: the bundled free model)")
     parser.add_argument("--config", default=None,
-                        help="JSON object of ArtsConfig overrides (default: the CPU configuration)")
+                        help="JSON object of ArtsConfig overrides (default: the CPU configuration); with --init-model, "
+                             "overrides of the start's configuration that keep its weights' shapes, e.g. "
+                             "'{\"window\": 32}' (the frame embedding is sinusoidal, so any T loads)")
     parser.add_argument("--paper-size", action="store_true", help="the paper's widths (C1=256, C2=512)")
     parser.add_argument("--lifter-steps", type=int, default=None, help="stage-1 steps (default 3000; --tiny: 10)")
     parser.add_argument("--full-steps", type=int, default=None, help="stage-2 steps (default 3000; --tiny: 10)")
@@ -252,11 +254,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def make_config(args: argparse.Namespace) -> ArtsConfig:
-    overrides = dict(TINY_CONFIG if args.tiny else ({} if args.paper_size else CPU_CONFIG))
-    if args.config:
-        overrides.update(json.loads(args.config))
-    return ArtsConfig(**overrides)
+def make_config(args: argparse.Namespace, start: ArtsConfig | None = None) -> ArtsConfig:
+    """A new network's configuration, or a fine-tune's: its start's, with --config's overrides on top."""
+    overrides = json.loads(args.config) if args.config else {}
+    if start is not None:
+        return replace(start, **overrides)
+    return ArtsConfig(**{**(TINY_CONFIG if args.tiny else ({} if args.paper_size else CPU_CONFIG)), **overrides})
 
 
 def trained_on_upright_windows(meta: dict) -> bool:
@@ -299,7 +302,7 @@ def train(args: argparse.Namespace) -> dict:
         init_model = trained_clips.checkpoint_record(args.init_model, (parent or load_checkpoint(args.init_model)).meta)
     else:
         init_model = None
-    config = (ArtsConfig.from_dict(state["config"]) if state else parent.config if parent else make_config(args))
+    config = ArtsConfig.from_dict(state["config"]) if state else make_config(args, parent.config if parent else None)
     if not state:
         config = replace(config, world_frame=args.world_frame, world_lean_share=LEAN_SHARE)
         if args.upright_tolerance_deg is not None:

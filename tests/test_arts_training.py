@@ -236,8 +236,7 @@ def test_stage_two_variants_start_from_a_shared_lifter(micro_run, tmp_path):
 def test_fine_tuning_starts_from_a_checkpoint_and_records_it(micro_run, tmp_path):
     """--init-model: stage 2 only, from the parent's weights and config, with camera-roll augmentation, windows
     rolled to within 20 degrees of upright as the bridge will roll them (the tolerance and the ramp then in the
-    config), world
-    dropout, two data folders, batches prepared by two loader processes and L_mesh on every 3rd vertex; the
+    config), longer windows (--config on top of the parent's), world dropout, two data folders, batches prepared by two loader processes and L_mesh on every 3rd vertex; the
     parent (path, sha256, its own training facts) is in the new checkpoint's meta."""
     from scripts import train_arts
 
@@ -247,9 +246,11 @@ def test_fine_tuning_starts_from_a_checkpoint_and_records_it(micro_run, tmp_path
                                "--batch-size", "4", "--threads", "1", "--init-model", str(out / "arts.pt"),
                                "--roll-prob", "1.0", "--workers", "2", "--world-dropout", "0.5", "--device", "auto",
                                "--mesh-vertex-stride", "3", "--upright-windows", "--upright-tolerance-deg", "20",
-                               "--upright-ramp"])
+                               "--upright-ramp", "--config", '{"window": 12}'])
     child = load_checkpoint(tmp_path / "ft" / "arts.pt")
-    assert summary["finished"] and child.config == replace(parent.config, upright_tolerance_deg=20.0, upright_ramp=True)
+    assert summary["finished"] and child.config == replace(parent.config, upright_tolerance_deg=20.0, upright_ramp=True,
+                                                           window=12)
+    assert parent.config.window == 8
     assert not parent.config.upright_ramp
     assert child.meta["upright_windows"] and parent.config.upright_tolerance_deg == 45.0
     assert train_arts.trained_on_upright_windows({"tuned": {"meta": child.meta}})  # a blend with it keeps rolling
