@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bridge import tracking
-from scripts.synth import detected_clips, detection_archive
+from scripts.synth import detected_clips, detection_archive, rebuild_folders
 from scripts.synth.clip_file import load_clip
 
 
@@ -81,6 +81,19 @@ def test_a_range_of_plans_restores_only_those(made, tmp_path):
         detection_archive.main(["restore", "--archive", str(archive), "--out", str(out), "--plans", "160"])
 
 
+def test_a_file_name_pattern_restores_only_the_clips_it_fits(made, tmp_path):
+    """A subset by kind (the limit clips of a run that rendered mocap too) is a folder of its own; with --plans,
+    a clip must fit both."""
+    clips_dir, _ = made
+    archive = tmp_path / "archive"
+    detection_archive.save(clips_dir, archive, log=lambda _: None)
+    out = tmp_path / "subset"
+    assert detection_archive.main(["restore", "--archive", str(archive), "--out", str(out), "--plans", ":2",
+                                   "--match", "train-00000[12]-*"]) == 0
+    assert [e["index"] for e in json.loads((out / "index.json").read_text())["clips_index"]] == [1]
+    assert [p.name[:12] for p in out.glob("*.npz")] == ["train-000001"]
+
+
 def test_a_run_can_archive_each_clip_as_it_finishes(tmp_path, monkeypatch):
     monkeypatch.setattr(detected_clips, "render_and_detect", _fake_detection)
     config = detected_clips.RunConfig(clips=2, seconds=0.6, seed=5)
@@ -136,3 +149,32 @@ def test_the_committed_archives_are_whole():
                 frames = entry["frames"]
                 assert data["image_xy"].shape == (frames, 33, 2) and data["world"].shape == (frames, 33, 3)
                 assert data["valid"].sum() == entry["valid_frames"] and data["truth_check"].shape == (2, 24, 3)
+
+
+def test_the_card_folders_are_described_by_the_committed_archives():
+    """folders.json's recorded clip counts are what its archives, plans and globs restore, so a rebuild that
+    holds them rebuilt what the card's networks read."""
+    content = rebuild_folders.load_folders()
+    assert set(content["groups"]) >= {"mix_v45", "choosing"} and len(content["groups"]["mix_v45"]) == 27
+    for name, spec in content["folders"].items():
+        if "archive" in spec:
+            assert rebuild_folders.archived_clips(spec) == spec["clips"], name
+
+
+def test_folders_are_rebuilt_side_by_side_and_checked(made, tmp_path):
+    """A generated folder and an archive subset are made by one call; one already whole is left alone; a
+    folder that does not hold its recorded clips is reported, not passed."""
+    clips_dir, _ = made
+    archives = tmp_path / "archives"
+    detection_archive.save(clips_dir, archives / "seed5", log=lambda _: None)
+    folders = {"sim": {"generate": "--procedural 3 --clip-frames 32 --seed 1", "clips": 3},
+               "det": {"archive": "seed5", "plans": "1:", "match": "*", "clips": 2},
+               "wrong": {"archive": "seed5", "clips": 5}}
+    root, motion = tmp_path / "root", tmp_path / "no_motion"
+    motion.mkdir()
+    results = rebuild_folders.rebuild(list(folders), folders, root, motion, jobs=2, log=lambda _: None,
+                                      archives=archives)
+    assert results["sim"] == results["det"] == "made" and "holds 3 clips, not the 5" in results["wrong"]
+    assert sorted(p.name[:12] for p in (root / "det").glob("*.npz")) == ["train-000001", "train-000002"]
+    assert rebuild_folders.rebuild(["sim", "det"], folders, root, motion, log=lambda _: None,
+                                   archives=archives) == {"sim": "present", "det": "present"}

@@ -20,11 +20,14 @@ skipped and reported, never restored.
 --plans START:STOP restores only the plans numbered START to STOP - 1 (either end may be left out), so the
 subsets that the model card's training and choosing commands name (detected_s7_160: seed-7 plans 160 on,
 detected_t8_train: seed-8 tumbled plans 0-43, ...) are rebuilt by a command rather than by hand. Such a folder
-is for reading: detected_clips.py would make the plans left out again if pointed at it.
+is for reading: detected_clips.py would make the plans left out again if pointed at it. --match GLOB
+restores only the clips whose file name matches (e.g. '*limits*': the procedural limit clips of a run that
+also rendered mocap), so such a subset is a folder of its own, not a set of links into another.
 """
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import sys
 from collections.abc import Callable
@@ -128,9 +131,9 @@ def save(clips_dir: Path, archive_dir: Path, log: Callable[[str], None] = print)
 
 def restore(archive_dir: Path, out_dir: Path, motion_dir: Path | None, body_model: Path | None = None,
             cache_dir: Path | None = DEFAULT_CACHE_DIR, log: Callable[[str], None] = print,
-            plans: range | None = None) -> dict:
+            plans: range | None = None, match: str | None = None) -> dict:
     """Rebuild the archived clips that `out_dir` lacks (ground truth from the motion, landmarks from the
-    archive), or only those whose plan number is in `plans`; returns {'restored', 'present', 'mismatched':
+    archive), or only those whose plan number is in `plans` and whose file name fits the glob `match`; returns {'restored', 'present', 'mismatched':
     [files]}. Restored whole, `out_dir` stays a detected_clips.py folder of the same settings, so that script
     resumes there with the clips after the archived ones."""
     stored = read_index(archive_dir)
@@ -149,6 +152,8 @@ def restore(archive_dir: Path, out_dir: Path, motion_dir: Path | None, body_mode
     restored, present, mismatched = 0, 0, []
     for entry in stored["clips_index"]:
         if plans is not None and entry["index"] not in plans:
+            continue
+        if match is not None and not fnmatch.fnmatch(Path(entry["file"]).name, match):
             continue
         target = out_dir / entry["file"]
         if target.is_file():
@@ -202,12 +207,14 @@ def main(argv: list[str] | None = None) -> int:
     restore_cmd.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="retargeted-motion cache")
     restore_cmd.add_argument("--plans", type=plan_range, default=None,
                              help="only plans START to STOP-1, e.g. 160: or 0:44 (default: all)")
+    restore_cmd.add_argument("--match", default=None, help="only clips whose file name fits this glob, e.g. '*limits*'")
     args = parser.parse_args(argv)
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     if args.command == "save":
         save(args.clips, args.archive, log)
         return 0
-    result = restore(args.archive, args.out, args.motion_dir, args.body_model, args.cache_dir, log, args.plans)
+    result = restore(args.archive, args.out, args.motion_dir, args.body_model, args.cache_dir, log, args.plans,
+                     args.match)
     return 1 if result["mismatched"] and not result["restored"] and not result["present"] else 0
 
 
