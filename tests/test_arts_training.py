@@ -236,8 +236,9 @@ def test_stage_two_variants_start_from_a_shared_lifter(micro_run, tmp_path):
 def test_fine_tuning_starts_from_a_checkpoint_and_records_it(micro_run, tmp_path):
     """--init-model: stage 2 only, from the parent's weights and config, with camera-roll augmentation, windows
     rolled to within 20 degrees of upright as the bridge will roll them (the tolerance and the ramp then in the
-    config), longer windows (--config on top of the parent's), world dropout, two data folders, batches prepared by two loader processes and L_mesh on every 3rd vertex; the
-    parent (path, sha256, its own training facts) is in the new checkpoint's meta."""
+    config), longer windows (--config on top of the parent's), world dropout, two data folders, batches prepared
+    by two loader processes and L_mesh on every 3rd vertex; the parent (path, sha256, its own training facts) is in
+    the new checkpoint's meta."""
     from scripts import train_arts
 
     data, out, _, _ = micro_run

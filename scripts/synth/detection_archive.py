@@ -129,11 +129,18 @@ def save(clips_dir: Path, archive_dir: Path, log: Callable[[str], None] = print)
     return added
 
 
+def selected(entry: dict, plans: range | None, match: str | None) -> bool:
+    """Whether an archived clip's index entry is among the plan numbers `plans` and its file name fits the glob
+    `match` (None: any)."""
+    return ((plans is None or entry["index"] in plans)
+            and (match is None or fnmatch.fnmatch(Path(entry["file"]).name, match)))
+
+
 def restore(archive_dir: Path, out_dir: Path, motion_dir: Path | None, body_model: Path | None = None,
             cache_dir: Path | None = DEFAULT_CACHE_DIR, log: Callable[[str], None] = print,
             plans: range | None = None, match: str | None = None) -> dict:
     """Rebuild the archived clips that `out_dir` lacks (ground truth from the motion, landmarks from the
-    archive), or only those whose plan number is in `plans` and whose file name fits the glob `match`; returns {'restored', 'present', 'mismatched':
+    archive), or only those `selected` by `plans` and `match`; returns {'restored', 'present', 'mismatched':
     [files]}. Restored whole, `out_dir` stays a detected_clips.py folder of the same settings, so that script
     resumes there with the clips after the archived ones."""
     stored = read_index(archive_dir)
@@ -151,9 +158,7 @@ def restore(archive_dir: Path, out_dir: Path, motion_dir: Path | None, body_mode
     pools = trial_pools(config, motions)
     restored, present, mismatched = 0, 0, []
     for entry in stored["clips_index"]:
-        if plans is not None and entry["index"] not in plans:
-            continue
-        if match is not None and not fnmatch.fnmatch(Path(entry["file"]).name, match):
+        if not selected(entry, plans, match):
             continue
         target = out_dir / entry["file"]
         if target.is_file():

@@ -16,7 +16,6 @@ means the generator, the retargeting or the corpus changed since the card's netw
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import json
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .detection_archive import plan_range, read_index
+from .detection_archive import plan_range, read_index, selected
 
 REPO = Path(__file__).resolve().parents[2]
 FOLDERS_FILE = Path(__file__).with_name("folders.json")
@@ -33,7 +32,7 @@ DEFAULT_ROOT = REPO / ".cache" / "arts"
 DEFAULT_MOTION_DIR = REPO.parent / "shared" / "motion"
 FORMAT = "arts-folders/1"
 #: Rough CPU-seconds a clip costs to make (measured session 45: a restore about 36 clips a minute, generate.py
-#: about 9 clips a second), only to start the longest folders first.
+#: about 9 clips a second).
 SECONDS_PER_CLIP = {"archive": 1.7, "generate": 0.11}
 
 
@@ -57,15 +56,13 @@ def archived_clips(spec: dict, archives: Path = ARCHIVES) -> int:
     """How many clip files a restore of `spec` puts at the folder's top level (clips where MediaPipe found
     nobody go to its nobody/ subfolder, which training does not read)."""
     plans = plan_range(spec["plans"]) if "plans" in spec else None
-    count = 0
-    for entry in read_index(archives / spec["archive"])["clips_index"]:
-        file = Path(entry["file"])
-        if plans is not None and entry["index"] not in plans:
-            continue
-        if "match" in spec and not fnmatch.fnmatch(file.name, spec["match"]):
-            continue
-        count += len(file.parts) == 1
-    return count
+    return sum(len(Path(entry["file"]).parts) == 1 and selected(entry, plans, spec.get("match"))
+               for entry in read_index(archives / spec["archive"])["clips_index"])
+
+
+def making_seconds(spec: dict) -> float:
+    """Roughly how long a folder takes to make (SECONDS_PER_CLIP), to start the longest first."""
+    return spec["clips"] * SECONDS_PER_CLIP["generate" if "generate" in spec else "archive"]
 
 
 def held_clips(folder: Path) -> int:
@@ -94,8 +91,7 @@ def rebuild(names: list[str], folders: dict, root: Path, motion_dir: Path, jobs:
     results = {n: "present" for n in names if n not in todo}
     if results:
         log(f"{len(results)} folders already hold their clips: {', '.join(results)}")
-    kind = lambda spec: "generate" if "generate" in spec else "archive"  # noqa: E731
-    todo.sort(key=lambda n: -folders[n]["clips"] * SECONDS_PER_CLIP[kind(folders[n])])
+    todo.sort(key=lambda n: -making_seconds(folders[n]))
     started = time.monotonic()
 
     def make(name: str) -> str:
