@@ -18,7 +18,7 @@ from scripts.synth import appearance as looks
 from scripts.synth.appearance import CameraPlan, sample_appearance
 from scripts.synth.clip_file import check_clip, load_clip
 from scripts.synth.dress import LOWER, REGIONS, SKIN, TOP, dress
-from scripts.synth.generate import CROUCH_SEED0, EXERCISE_SEED0, SEATED_SEED0, split_of
+from scripts.synth.generate import CROUCH_SEED0, EXERCISE_SEED0, FLOOR_SEED0, SEATED_SEED0, split_of
 from scripts.synth.staging import NEAREST_M, layout_set, path_extent, place_camera
 from scripts.synth.textures import PATTERN_KINDS, Pattern, pattern_image
 
@@ -263,6 +263,26 @@ def test_tumbled_clips_turn_and_rest_on_the_floor(free_body):
     assert rebuilt == dataclasses.replace(tumbling, clips=rebuilt.clips)  # the count is not a defining setting
 
 
+def test_floor_clips_lie_on_the_floor_before_a_camera_aimed_low(free_body):
+    """A floor-work plan: the body's lowest vertex on the floor in every frame, most of the body inside the
+    frame, and its camera plan aimed at half the height with no bottom-edge crop."""
+    from scripts.synth import detected_clips
+
+    config = detected_clips.RunConfig(clips=1, seconds=1.0, seed=3, floor_share=1.0)
+    rest = shaped_rest(free_body, None)[1]
+    for index in range(3):
+        plan = detected_clips.plan_clip(index, config, [])
+        assert plan.source.startswith("procedural:floor:") and detected_clips.body_grounded(plan)
+        camera = plan.appearance.camera
+        assert camera.crop != "feet" and camera.aim <= 0.65 * detected_clips.FLOOR_AIM_SCALE + 1e-9
+        staged = detected_clips.stage_clip(plan, detected_clips.plan_motion(plan, {}, rest), free_body)
+        np.testing.assert_allclose(staged.verts_world[:, :, 1].min(axis=1), 0.0, atol=1e-6)
+        joints = staged.truth["joints_3d"].astype(np.float64)
+        pixels = staged.cam.project(joints)
+        inside = ((pixels >= 0) & (pixels <= staged.truth["image_size"])).all(axis=-1) & (joints[..., 2] > 0)
+        assert inside.mean() > 0.6
+
+
 def _trial(source: str, frames: int, seed: int, upside_down: bool = False) -> "MotionClip":
     from scripts.synth.motion import MotionClip
 
@@ -309,13 +329,19 @@ def test_spliced_clips_take_the_upper_body_of_another_upright_trial(free_body):
 
 def _moved_plans(before, after, kind: str) -> list:
     """(old, new) of the plans whose motion procedural `kind` took, each checked to be whole from frame 0, never
-    spliced and of the train split; every plan is otherwise what it was without the share."""
+    spliced and of the train split; every plan is otherwise what it was without the share (floor work's camera
+    plan aimed low: floor_camera)."""
+    from scripts.synth.detected_clips import floor_camera
+
     moved = []
     for old, new in zip(before, after):
         if new.source.startswith(f"procedural:{kind}:"):
             assert new.start == 0 and new.splice is None and split_of(new.source, new.group) == "train"
             moved.append((old, new))
             new = dataclasses.replace(new, source=old.source, group=old.group, start=old.start, splice=old.splice)
+            if kind == "floor":
+                assert new.appearance.camera == floor_camera(old.appearance.camera)
+                new = dataclasses.replace(new, appearance=old.appearance)
         assert new == old
     return moved
 
@@ -398,9 +424,10 @@ def test_acrobatic_clips_draw_only_trials_that_leave_upright(free_body):
 
 @pytest.mark.parametrize("kind, earlier, seed0", [
     ("exercise", ("limits", "crouch"), EXERCISE_SEED0),  # fitness drills
-    ("seated", ("limits", "exercise"), SEATED_SEED0)])  # on a chair
+    ("seated", ("limits", "exercise"), SEATED_SEED0),  # on a chair
+    ("floor", ("limits", "exercise", "seated"), FLOOR_SEED0)])  # lying, rolling, crawling
 def test_later_procedural_clips_take_the_plans_the_earlier_kinds_leave(free_body, kind, earlier, seed0):
-    """--exercise-share and --seated-share: their plans replace the motion from a stream of their own, after the
+    """--exercise-share, --seated-share and --floor-share: their plans replace the motion from a stream of their own, after the
     procedural kinds before them (a plan any of those drew stays theirs); the plans none of them draws are what
     they were without the share."""
     from scripts.synth import detected_clips

@@ -8,9 +8,9 @@ from bridge.body_model import load_body_model_arrays, shaped_rest
 from bridge.geometry import kinematics, rotations
 from bridge.skeleton import SMPL_PARENTS
 from scripts.synth import procedural
-from scripts.synth.generate import CROUCH_SEED0, EXERCISE_SEED0, SEATED_SEED0
+from scripts.synth.generate import CROUCH_SEED0, EXERCISE_SEED0, FLOOR_SEED0, SEATED_SEED0
 from scripts.synth.procedural import (
-    DEEP_LEG_LIMITS, EXERCISE_DRILLS, FOOT_JOINT_HEIGHT_M, KNEE_JOINT_HEIGHT_M, MOTION_KINDS, _edge_clip,
+    BODY_RADII_M, DEEP_LEG_LIMITS, EXERCISE_DRILLS, FOOT_JOINT_HEIGHT_M, KNEE_JOINT_HEIGHT_M, MOTION_KINDS, _edge_clip,
     procedural_motion)
 
 
@@ -129,6 +129,36 @@ def test_seated_sits_still_on_a_chair_and_stands_up_off_planted_feet(rest_joints
     sliding = np.concatenate(sliding)
     sliding = sliding[np.isfinite(sliding)]
     assert sliding.size > 20 and np.median(sliding) < 0.01
+
+
+def test_floor_lies_rolls_over_and_rests_on_the_body(rest_joints):
+    """Floor work: the lowest point of the body's surface (joint spheres) stays on the ground whatever carries
+    it; most frames lie with the trunk near horizontal, some sit or kneel; some clips roll from face down to
+    face up; limbs bend one way and within their limits; the carrying point barely slides; smooth; a seed's
+    motion repeats exactly."""
+    lying, upright, rolled, sliding = [], [], 0, []
+    for seed in range(FLOOR_SEED0, FLOOR_SEED0 + 10):
+        clip = procedural_motion("floor", seed, rest_joints, 120, 30.0)
+        assert clip.source == f"procedural:floor:{seed}"
+        joints = _world_joints(clip, rest_joints)
+        surface = (joints[:, :, 1] - BODY_RADII_M).min(axis=1)
+        assert np.abs(surface).max() < 0.05  # the height is low-passed (one frame)
+        root = rotations.axis_angle_to_matrix(clip.pose_aa[:, 0].astype(np.float64))
+        tilt = np.degrees(np.arccos(np.clip(root[:, 1, 1], -1.0, 1.0)))
+        lying.append((tilt > 70.0).mean())
+        upright.append((tilt < 30.0).mean())
+        rolled += bool((root[:, 1, 2] < -0.7).any() and (root[:, 1, 2] > 0.7).any())  # front down, then up
+        assert (clip.pose_aa[:, 4, 0] > -0.05).all() and (clip.pose_aa[:, 5, 0] > -0.05).all()
+        assert (clip.pose_aa[:, 18, 1] < 0.05).all() and (clip.pose_aa[:, 19, 1] > -0.05).all()
+        assert np.linalg.norm(clip.pose_aa[:, 1:], axis=-1).max() < np.deg2rad(165)
+        accel = np.linalg.norm(np.diff(joints, 2, axis=0), axis=-1) * 30.0 ** 2
+        assert np.percentile(accel[:, :20], 99) < 80.0
+        lowest = (joints[:, :, 1] - BODY_RADII_M).argmin(axis=1)
+        sliding.append(np.linalg.norm(np.diff(joints[np.arange(120), lowest][:, [0, 2]], axis=0), axis=1)[
+            lowest[1:] == lowest[:-1]] * 30.0)
+    assert np.mean(lying) > 0.5 and max(upright) > 0.3 and rolled >= 2
+    assert np.median(np.concatenate(sliding)) < 0.15  # m/s
+    np.testing.assert_array_equal(clip.pose_aa, procedural_motion("floor", seed, rest_joints, 120).pose_aa)
 
 
 def test_deterministic_and_seed_dependent(rest_joints):

@@ -24,10 +24,11 @@ MediaPipe does with bodies at odd angles to gravity is what the detector-noise m
 on the legs (motion_mix.spliced): body configurations that no single trial has, as generate.py's splices give
 the simulated clips, but with the real detector's answer to them; and, for --face-share of the random looks,
 painted eyes, brows and lips (face_paint.py; without them the head is bare skin); and, for --limits-share,
---crouch-share, --exercise-share or --seated-share of the plans, procedural motion instead (procedural.py):
-every joint over its whole range, postures low to the ground (kneeling, sitting back on the heels, lunges),
-fitness drills (arms punched and pressed towards the camera, kicks, stretches), or sitting on a chair that is
-not drawn (legs crossed, sitting down, standing up), poses few trials hold. A clip in
+--crouch-share, --exercise-share, --seated-share or --floor-share of the plans, procedural motion instead
+(procedural.py): every joint over its whole range, postures low to the ground (kneeling, sitting back on the
+heels, lunges), fitness drills (arms punched and pressed towards the camera, kicks, stretches), sitting on a
+chair that is not drawn (legs crossed, sitting down, standing up), or floor work (lying prone, supine or on
+the side, rolling over, crawling, push-ups; the camera aimed low: floor_camera), poses few trials hold. A clip in
 which MediaPipe found nobody at all is written to OUT/nobody/ instead. The run is resumable: a clip whose
 file exists is skipped, files are written atomically, index.json is rewritten after every clip, so a kill
 loses at most the clip in progress; a folder made with other settings is refused.
@@ -51,12 +52,12 @@ from bridge.body_model import BodyModelArrays, load_body_model_arrays, shaped_re
 from bridge.geometry import rotations
 from bridge.skeleton import NUM_BETAS
 
-from .appearance import Appearance, plain_appearance, sample_appearance
+from .appearance import Appearance, CameraPlan, plain_appearance, sample_appearance
 from .camera import Camera
 from .clip_file import CLIP_FORMAT, load_clip, write_clip
 from .dress import DressedBody, dress
 from .face_paint import sample_face
-from .generate import (BETA_LIMIT, CROUCH_SEED0, EXERCISE_SEED0, FPS, LIMITS_SEED0, SEATED_SEED0, load_motions,
+from .generate import (BETA_LIMIT, CROUCH_SEED0, EXERCISE_SEED0, FLOOR_SEED0, FPS, LIMITS_SEED0, SEATED_SEED0, load_motions,
                        split_of)
 from .landmarks import world_landmarks
 from .motion import MotionClip
@@ -76,7 +77,7 @@ NOBODY_DIR = "nobody"
 #: Settings that decide what clip k is; a folder holds clips of one setting only.
 #: Shares that define clips only when above 0 (each was added after folders without it existed).
 OPTIONAL_SHARES = ("tumble_share", "splice_share", "face_share", "limits_share", "crouch_share", "acrobatic_share",
-                   "exercise_share", "seated_share")
+                   "exercise_share", "seated_share", "floor_share")
 DEFINING = ("seed", "seconds", "split", "look", "size", "body_model_id") + OPTIONAL_SHARES
 #: Faces are drawn from their own stream, (seed, index, FACE_STREAM), so that painting them changes nothing
 #: else about a plan: the same plan with and without a face is the same clip otherwise.
@@ -87,7 +88,11 @@ FACE_STREAM = 1
 #: for the next.
 EXTRA_MOTIONS: dict[str, tuple[int, int, str]] = {
     "limits": (2, LIMITS_SEED0, "joint-limit"), "crouch": (3, CROUCH_SEED0, "low-posture"),
-    "exercise": (5, EXERCISE_SEED0, "fitness-drill"), "seated": (6, SEATED_SEED0, "seated")}
+    "exercise": (5, EXERCISE_SEED0, "fitness-drill"), "seated": (6, SEATED_SEED0, "seated"),
+    "floor": (7, FLOOR_SEED0, "floor-work")}
+#: Camera plans of floor-work clips look this share as high as they would at a standing person (the body is
+#: low); their "feet" crops become no crop (the frame's bottom edge would cut the whole lying body).
+FLOOR_AIM_SCALE = 0.5
 EXTRA_SEEDS = 100_000
 #: A trial is upright when its pelvis is upright (motion_mix.upright_fraction) more than this share of its frames
 #: (generate.py's splice rule): splices join only upright trials, --acrobatic-share plans draw only the others.
@@ -143,6 +148,7 @@ class RunConfig:
     acrobatic_share: float = 0.0  # share of clips whose motion is a trial that leaves upright (flips, floor work)
     exercise_share: float = 0.0  # share of clips doing a fitness drill (procedural "exercise")
     seated_share: float = 0.0  # share of clips sitting on a chair, sitting down, standing up (procedural "seated")
+    floor_share: float = 0.0  # share of clips lying, rolling over, crawling, doing push-ups (procedural "floor")
 
     @property
     def frames(self) -> int:
@@ -225,6 +231,8 @@ def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip], pools: Tri
             if extra_rng.random() < share:
                 source, group = extra_source(kind, extra_rng, config.split)
                 start, splice = 0, None
+                if kind == "floor":
+                    look = dataclasses.replace(look, camera=floor_camera(look.camera))
                 break
     else:  # no procedural kind took the plan
         acrobatic_rng = np.random.default_rng([config.seed, index, ACROBATIC_STREAM])
@@ -237,6 +245,23 @@ def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip], pools: Tri
             start = int(acrobatic_rng.integers(0, motion.num_frames - config.frames + 1))
     return ClipPlan(index, source, group, config.split, start, config.frames,
                     tuple(round(float(b), 6) for b in betas), look, tumble_seed, splice)
+
+
+def floor_camera(plan: CameraPlan) -> CameraPlan:
+    """A camera plan made for a standing person, aimed and cropped for one on the floor (FLOOR_AIM_SCALE);
+    in portrait frames the person fills less of the height, since a lying body spans the narrow width."""
+    width, height = plan.image_size
+    return dataclasses.replace(plan, aim=round(plan.aim * FLOOR_AIM_SCALE, 3),
+                               fill=round(plan.fill * min(1.0, width / height), 4),
+                               crop="none" if plan.crop == "feet" else plan.crop,
+                               crop_amount=0.0 if plan.crop == "feet" else plan.crop_amount)
+
+
+def body_grounded(plan: ClipPlan) -> bool:
+    """Whether the lowest point of the plan's body goes on the floor frame by frame: a tumbled body rolls,
+    cartwheels or stands on its hands, and floor work lies on it, instead of sinking through the floor
+    (eval_rendered.grounded puts the feet there, which suits upright motion only)."""
+    return plan.tumble_seed is not None or plan.source.startswith("procedural:floor:")
 
 
 def extra_source(kind: str, rng: np.random.Generator, split: str) -> tuple[str, str]:
@@ -321,9 +346,7 @@ def stage_clip(plan: ClipPlan, motion: MotionClip, body: BodyModelArrays) -> Sta
     verts, joints = skin_vertices(dressed.arrays, betas, motion.pose_aa)
     rest_vertices, rest_joints = shaped_rest(body, betas)
     shift = np.asarray(motion.root_pos_m, np.float64) - rest_joints[0]
-    if plan.tumble_seed is not None:  # the lowest point of the body on the floor, frame by frame: a tumbled
-        # body rolls, cartwheels or stands on its hands instead of sinking through the floor (`grounded`
-        # puts the feet there, which suits upright motion only)
+    if body_grounded(plan):
         shift = shift + np.outer(-(verts[:, :, 1] + shift[:, None, 1]).min(axis=1), [0.0, 1.0, 0.0])
     verts_world, joints_world = verts + shift[:, None], joints + shift[:, None]
     root_rot = rotations.axis_angle_to_matrix(np.asarray(motion.pose_aa, np.float64)[:, 0])
@@ -568,6 +591,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="share of clips on a chair the render does not show: sitting, crossing the legs, sitting "
                              "down, standing up (procedural 'seated' motion; a plan drawn for another procedural "
                              "share keeps that)")
+    parser.add_argument("--floor-share", type=float, default=defaults.floor_share,
+                        help="share of clips on the floor: lying prone, supine or on the side, rolling over, "
+                             "crawling, push-ups, sitting and kneeling (procedural 'floor' motion; a plan drawn for "
+                             "another procedural share keeps that)")
     args = parser.parse_args(argv)
     shares = {k: getattr(args, k) for k in OPTIONAL_SHARES}
     shares_ok = all(0.0 <= share <= 1.0 for share in shares.values())

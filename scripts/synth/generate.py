@@ -47,6 +47,8 @@ CROUCH_SEED0 = 200_000
 EXERCISE_SEED0 = 300_000
 #: First seed of the "seated" procedural motions (sitting on a chair, sitting down, standing up), same test rule.
 SEATED_SEED0 = 400_000
+#: First seed of the "floor" procedural motions (lying, rolling over, crawling, push-ups), same test rule.
+FLOOR_SEED0 = 500_000
 #: Motion groups held out whole for testing.
 TEST_GROUPS: frozenset[str] = frozenset({"cmu:007"})
 PROCEDURAL_TEST_SEED_MOD = (10, 9)  # procedural seeds s with s % 10 == 9 are test clips

@@ -1,7 +1,8 @@
 """Procedural SMPL motion: idle sway, walking and jogging, waves, squats, turning on the spot, reaching; on
 request, sweeps over the joint limits, low postures (crouching, kneeling, sitting back on the heels),
-fitness drills (jumping jacks, punches, kicks, presses, stretches) and sitting on a chair (sitting down,
-shifting, crossing the legs, talking with the hands, standing up).
+fitness drills (jumping jacks, punches, kicks, presses, stretches), sitting on a chair (sitting down,
+shifting, crossing the legs, talking with the hands, standing up) and floor work (lying prone, supine and on
+the side, rolling over, crawling, push-ups, sitting and kneeling on the floor).
 
 A permanent augmentation source beside mocap: poses the corpus lacks (arms overhead, deep squats, turns)
 in any amount. Each motion is a set of joint parameters over time, built from smooth periodic patterns,
@@ -16,7 +17,7 @@ Left-side values are given; the right side mirrors them (x kept, y and z negated
 follows the lowest foot, so feet stay on the ground, and the pelvis travels as the supporting foot pushes it,
 so a planted foot stays where it is (walks, turns on the spot and stepping about never skate); in kinds that
 kneel, a knee on the ground counts as a foot; on a chair the seat holds the pelvis still and the feet move
-instead. numpy only.
+instead; on the floor any part of the body carries it (_body_grounded_root). numpy only.
 """
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ MOTION_KINDS: tuple[str, ...] = ("idle", "walk", "wave", "squat", "turn", "reach
 #: "limits" moves every joint parameter independently over its whole range (poses no activity has);
 #: "crouch" goes from one posture low to the ground to the next (kneeling, sitting on the heels, lunges);
 #: "exercise" repeats one fitness drill (EXERCISE_DRILLS); "seated" sits on an (unseen) chair, sits down on it
-#: and stands up from it.
-EXTRA_KINDS: tuple[str, ...] = ("limits", "crouch", "exercise", "seated")
+#: and stands up from it; "floor" goes from one posture on the floor to the next (FLOOR_POSTURES).
+EXTRA_KINDS: tuple[str, ...] = ("limits", "crouch", "exercise", "seated", "floor")
 #: Height (m) at which the lowest ankle/foot joint is held above the ground.
 FOOT_JOINT_HEIGHT_M = 0.06
 #: Height (m) of a knee joint resting on the ground (kinds that kneel: DEEP_LEG_KINDS).
@@ -72,7 +73,16 @@ SMOOTH_STEPS_FRAMES = 1.0
 DEEP_LEG_KINDS: frozenset[str] = frozenset({"crouch"})
 #: Kinds whose parameters are edge-clipped (_edge_clip) rather than soft-clipped: postures drawn near the ends
 #: of their ranges keep their depth (a seated thigh stays level, a kneeling knee folded).
-EDGE_CLIP_KINDS: frozenset[str] = DEEP_LEG_KINDS | {"seated"}
+EDGE_CLIP_KINDS: frozenset[str] = DEEP_LEG_KINDS | {"seated", "floor"}
+#: Kinds carried by whatever part of the body is lowest (_body_grounded_root) rather than by the feet.
+BODY_GROUNDED_KINDS: frozenset[str] = frozenset({"floor"})
+#: Radius (m) of the body around each SMPL joint, for grounding a body lying on the floor on its surface rather
+#: than on its joints (the mean body's half-thickness there; the feet's matches FOOT_JOINT_HEIGHT_M).
+BODY_RADII_M = np.array([0.11, 0.09, 0.09, 0.11, 0.055, 0.055, 0.11, FOOT_JOINT_HEIGHT_M, FOOT_JOINT_HEIGHT_M,
+                         0.12, 0.03, 0.03, 0.06, 0.07, 0.07, 0.10, 0.06, 0.06, 0.045, 0.045, 0.035, 0.035,
+                         0.03, 0.03])
+#: Softness (m) of the share of weight between body points by how much higher than the lowest they are.
+BODY_BLEND_M = 0.02
 _SIDED = ("arm_flex", "arm_abduct", "arm_twist", "elbow", "wrist_x", "wrist_y", "wrist_z", "collar_y",
           "collar_z", "leg_flex", "leg_abduct", "leg_twist", "knee", "ankle_x", "ankle_y", "ankle_z", "toes_x")
 _MIRROR = np.array([1.0, -1.0, -1.0])  # axis-angle of a mirrored joint (reflection in the x = 0 plane)
@@ -93,7 +103,7 @@ def procedural_motion(kind: str, seed: int, rest_joints: np.ndarray, num_frames:
     t = np.arange(num_frames) / fps
     params = _neutral(rng, t)
     yaw = np.full(num_frames, rng.uniform(-np.pi, np.pi))
-    seated = None
+    seated, lie = None, None
     if kind == "idle":
         _idle(rng, t, params)
     elif kind == "walk":
@@ -113,6 +123,8 @@ def procedural_motion(kind: str, seed: int, rest_joints: np.ndarray, num_frames:
         yaw = _exercise(rng, t, params, yaw)
     elif kind == "seated":
         yaw, seated = _seated(rng, t, params, yaw)
+    elif kind == "floor":
+        yaw, lie = _floor(rng, t, params, yaw)
     else:
         _idle(rng, t, params)
         _reach(rng, t, params)
@@ -121,11 +133,15 @@ def procedural_motion(kind: str, seed: int, rest_joints: np.ndarray, num_frames:
     for side in ("l_", "r_"):  # leg directions are meant relative to the upright trunk, not the tilted pelvis
         params[side + "leg_flex"] = params[side + "leg_flex"] + params["pelvis_tilt"]
     deep = kind in DEEP_LEG_KINDS
-    limits = DEEP_LEG_LIMITS if deep else LIMITS
+    limits = DEEP_LEG_LIMITS if deep or kind in BODY_GROUNDED_KINDS else LIMITS
     squash = _edge_clip if kind in EDGE_CLIP_KINDS else _soft_clip
     clipped = {name: squash(values, limits[_base(name)]) for name, values in params.items()}
-    pose_aa = _pose_from_params(clipped, yaw, rest_joints)
-    root = _grounded_root(pose_aa, rest_joints, knees=deep, smooth_steps=kind in SMOOTH_STEP_KINDS, seated=seated)
+    pose_aa = _pose_from_params(clipped, yaw, rest_joints, lie)
+    if kind in BODY_GROUNDED_KINDS:
+        root = _body_grounded_root(pose_aa, rest_joints)
+    else:
+        root = _grounded_root(pose_aa, rest_joints, knees=deep, smooth_steps=kind in SMOOTH_STEP_KINDS,
+                              seated=seated)
     return MotionClip(pose_aa.astype(np.float32), root.astype(np.float32), float(fps),
                       f"procedural:{kind}:{seed}", f"procedural:{seed}")
 
@@ -580,6 +596,134 @@ def _seated(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray],
     p["head_flex"] += -0.3 * lean + rng.uniform(0.05, 0.25) * _smooth_noise(rng, len(t), fps, 1.0)
     return yaw + 0.15 * _smooth_noise(rng, len(t), fps, 2.0), smoothstep((sit - 0.85) / 0.15)
 
+#: The postures of the "floor" kind and their shares: lying prone, supine and on the side, on hands and knees
+#: (crawling), in a plank (push-ups), sitting on the floor, kneeling. Why: a body on the floor is where
+#: MediaPipe's image landmarks fail most (a fifth of the body off on prone frames, at any image rotation),
+#: and the corpus holds only ten training trials that leave upright.
+FLOOR_POSTURES: dict[str, float] = {"prone": 0.18, "supine": 0.2, "side": 0.14, "all_fours": 0.15, "plank": 0.1,
+                                    "sit": 0.14, "kneel": 0.09}
+#: Roll about the long axis of each lying posture (0: face down); lying postures pitch the trunk forward to
+#: about horizontal, the others keep it near upright and roll with it as a turn.
+_LYING_ROLL = {"prone": (0.0,), "supine": (np.pi,), "side": (-np.pi / 2, np.pi / 2), "all_fours": (0.0,),
+               "plank": (0.0,)}
+_FLOOR_SIDED = ("leg_flex", "leg_abduct", "leg_twist", "knee", "ankle_x", "arm_flex", "arm_abduct", "arm_twist",
+                "elbow")
+_FLOOR_TRUNK = ("spine_flex", "spine_side", "spine_twist", "head_flex", "head_twist")
+#: Arm postures on the floor, per arm: (arm_flex, arm_abduct, arm_twist, elbow) ranges.
+_FLOOR_ARMS: dict[str, tuple[tuple[float, float], ...]] = {
+    "sides": ((-0.2, 0.3), (0.05, 0.4), (-0.3, 0.3), (0.0, 0.5)),
+    "overhead": ((2.3, 2.8), (0.0, 0.5), (-0.5, 0.5), (0.0, 0.6)),
+    "out": ((-0.2, 0.5), (1.2, 1.7), (-0.5, 0.5), (0.0, 0.8)),
+    "head": ((1.9, 2.4), (0.6, 1.0), (-0.6, 0.0), (2.0, 2.4)),       # under or behind the head
+    "push": ((0.2, 0.6), (0.5, 0.9), (-0.8, -0.3), (1.6, 2.2)),      # hands by the shoulders
+    "chest": ((0.8, 1.2), (-0.3, 0.0), (0.3, 0.8), (1.8, 2.3)),      # across the chest
+    "knees": ((1.0, 1.4), (-0.1, 0.2), (-0.2, 0.3), (1.2, 1.8)),     # hugging the knees
+    "prop": ((-0.7, -0.4), (0.2, 0.5), (-0.3, 0.3), (0.0, 0.2))}     # leaning back on the hands
+#: Leg postures on the floor, per leg: (leg_flex, leg_abduct, leg_twist, knee, ankle_x) ranges.
+_FLOOR_LEGS: dict[str, tuple[tuple[float, float], ...]] = {
+    "straight": ((-0.2, 0.15), (0.0, 0.35), (-0.3, 0.4), (0.0, 0.3), (0.2, 0.7)),
+    "flat": ((0.7, 1.1), (0.0, 0.3), (-0.2, 0.2), (1.3, 2.0), (-0.3, 0.1)),      # knee up, foot flat
+    "raised": ((1.0, 1.8), (0.0, 0.3), (-0.2, 0.3), (0.0, 0.6), (0.0, 0.6)),
+    "frog": ((0.6, 1.2), (0.5, 0.8), (0.3, 0.6), (1.2, 2.0), (0.2, 0.7)),        # knee out to the side
+    "curled": ((0.5, 1.5), (0.0, 0.3), (-0.2, 0.3), (0.6, 1.8), (0.0, 0.5)),
+    "long": ((1.4, 1.7), (0.0, 0.4), (-0.2, 0.3), (0.0, 0.5), (0.0, 0.5)),       # sitting, legs out
+    "crossed": ((1.2, 1.6), (0.6, 0.8), (0.4, 0.6), (2.2, 2.45), (0.0, 0.4)),
+    "hugged": ((1.8, 2.2), (0.0, 0.3), (-0.1, 0.3), (2.0, 2.5), (-0.3, 0.0)),
+    "heels": ((1.0, 1.6), (0.0, 0.35), (-0.2, 0.3), (2.45, 2.75), (0.6, 1.0)),   # sitting back on the heels
+    "kneel": ((-0.1, 0.3), (0.0, 0.3), (-0.2, 0.3), (1.4, 1.7), (0.5, 1.0))}
+#: Which arm and leg postures go with each floor posture.
+_FLOOR_LIMBS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "prone": (("sides", "overhead", "out", "head", "push"), ("straight", "frog")),
+    "supine": (("sides", "overhead", "out", "head", "chest"), ("straight", "flat", "raised")),
+    "side": (("sides", "overhead", "out", "head", "chest"), ("straight", "curled")),
+    "sit": (("sides", "knees", "prop", "chest", "out"), ("long", "crossed", "hugged")),
+    "kneel": (("sides", "out", "chest", "overhead"), ("heels", "kneel"))}
+
+
+def _floor(rng: np.random.Generator, t: np.ndarray, p: dict[str, np.ndarray],
+           yaw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eased from one FLOOR_POSTURES posture to the next, each held a moment, with a crawl on all fours,
+    push-ups in a plank and flutter kicks lying down. Lying postures pitch the trunk to about horizontal and
+    roll it about its long axis (face down, face up, on either side); moving between them rolls the body over,
+    the near way round or, now and then, the far way. Returns the yaw and the `lie` (F, 2) pitch and roll of
+    _pose_from_params."""
+    fps = 1.0 / (t[1] - t[0]) if len(t) > 1 else 30.0
+    names, shares = list(FLOOR_POSTURES), np.array(list(FLOOR_POSTURES.values()))
+    roll_now = 0.0
+
+    def ranges(draw: tuple[tuple[float, float], ...]) -> list[float]:
+        return [rng.uniform(*r) for r in draw]
+
+    def posture() -> np.ndarray:
+        """pitch, roll, per side (_FLOOR_SIDED), trunk and head (_FLOOR_TRUNK), crawl, push, kick amplitudes."""
+        nonlocal roll_now
+        name = names[rng.choice(len(names), p=shares / shares.sum())]
+        limbs = np.zeros((2, len(_FLOOR_SIDED)))
+        trunk = [rng.uniform(-0.2, 0.3), rng.uniform(-0.25, 0.25), rng.uniform(-0.3, 0.3), rng.uniform(-0.4, 0.4),
+                 rng.uniform(-1.0, 1.0)]
+        crawl = push = kick = 0.0
+        if name in ("all_fours", "plank"):
+            pitch = rng.uniform(1.35, 1.6) if name == "all_fours" else rng.uniform(1.1, 1.4)
+            kneeling = name == "all_fours" or rng.random() < 0.35  # knee push-ups
+            for i in range(2):
+                thigh = pitch + rng.uniform(-0.25, 0.15) if name == "all_fours" else rng.uniform(-0.05, 0.1)
+                knee = (thigh + rng.uniform(-0.2, 0.2)) if name == "all_fours" else (
+                    rng.uniform(1.2, 1.7) if kneeling else rng.uniform(0.0, 0.15))
+                limbs[i] = [thigh, rng.uniform(0.0, 0.25), rng.uniform(-0.2, 0.2), knee, rng.uniform(-0.2, 0.9),
+                            pitch + rng.uniform(-0.2, 0.2), rng.uniform(0.0, 0.35), rng.uniform(-0.3, 0.3),
+                            rng.uniform(0.0, 0.3)]
+            trunk[0], trunk[3] = rng.uniform(-0.3, 0.3), rng.uniform(-0.6, 0.1)  # looking ahead or down
+            if name == "all_fours":
+                crawl = rng.uniform(0.1, 0.35) if rng.random() < 0.6 else 0.0
+            else:
+                push = rng.uniform(0.6, 1.5) if rng.random() < 0.75 else 0.0
+        else:
+            arms, legs = _FLOOR_LIMBS[name]
+            symmetric = rng.random() < 0.5
+            leg = [legs[rng.integers(len(legs))]] * 2
+            arm = [arms[rng.integers(len(arms))]] * 2
+            if not symmetric:
+                leg[1], arm[1] = legs[rng.integers(len(legs))], arms[rng.integers(len(arms))]
+            for i in range(2):
+                limbs[i] = ranges(_FLOOR_LEGS[leg[i]]) + ranges(_FLOOR_ARMS[arm[i]])
+            if name in ("sit", "kneel"):
+                pitch = rng.uniform(-0.25, 0.35) if name == "sit" else rng.uniform(-0.1, 0.4)
+            else:
+                pitch = rng.uniform(1.45, 1.65)
+                kick = rng.uniform(0.1, 0.4) if name in ("prone", "supine") and rng.random() < 0.3 else 0.0
+            if name == "prone":
+                trunk[0], trunk[3] = rng.uniform(-0.5, 0.0), rng.uniform(-0.6, 0.2)  # chest and head lifted
+            elif name == "supine":
+                trunk[0], trunk[3] = rng.uniform(-0.1, 0.6), rng.uniform(-0.2, 0.7)  # curled up to sit-ups
+        if name in _LYING_ROLL:
+            bases = np.array(_LYING_ROLL[name])
+            options = (bases[:, None] + 2 * np.pi * np.arange(-2, 3)[None]).ravel()
+            options = options[np.argsort(np.abs(options - roll_now))]
+            roll_now = float(options[0] if rng.random() < 0.75 else options[1])
+        else:
+            roll_now += rng.uniform(-0.6, 0.6)  # near upright, the roll is a turn
+        return np.concatenate([[pitch, roll_now], limbs.ravel(), trunk, [crawl, push, kick]])
+
+    targets = _eased_targets(rng, t, (1.2, 2.5), posture)
+    crawl, push, kick = targets[:, -3], targets[:, -2], targets[:, -1]
+    step = 2 * np.pi * rng.uniform(0.6, 1.2) * t + rng.uniform(0, 2 * np.pi)
+    press = 0.5 - 0.5 * np.cos(2 * np.pi * rng.uniform(0.4, 0.9) * t)
+    flutter = 2 * np.pi * rng.uniform(1.5, 2.5) * t
+    width = len(_FLOOR_SIDED)
+    for i, (side, offset) in enumerate((("l_", 0.0), ("r_", np.pi))):
+        for j, name in enumerate(_FLOOR_SIDED):
+            p[side + name] = 0.2 * p[side + name] + targets[:, 2 + width * i + j]
+        p[side + "arm_flex"] += crawl * np.sin(step + offset) - 0.4 * push * press
+        p[side + "leg_flex"] += crawl * np.sin(step + offset + np.pi) + kick * np.sin(flutter + offset)
+        p[side + "knee"] += 0.5 * crawl * (1.0 + np.sin(step + offset + np.pi))
+        p[side + "elbow"] += push * press
+    for j, name in enumerate(_FLOOR_TRUNK):
+        p[name] = p[name] + targets[:, 2 + 2 * width + j]
+    p["head_twist"] += 0.3 * _smooth_noise(rng, len(t), fps, 1.0)
+    lie = targets[:, :2].copy()
+    lie[:, 0] += 0.12 * push * press  # the chest goes down as the elbows bend
+    return yaw + 0.3 * _smooth_noise(rng, len(t), fps, 3.0), lie
+
 
 def _base(name: str) -> str:
     """The LIMITS key of a parameter ('l_knee' -> 'knee')."""
@@ -613,9 +757,11 @@ def _limb_direction(flex: np.ndarray, abduct: np.ndarray, mirror: bool) -> np.nd
     return direction
 
 
-def _pose_from_params(p: dict[str, np.ndarray], yaw: np.ndarray, rest_joints: np.ndarray) -> np.ndarray:
+def _pose_from_params(p: dict[str, np.ndarray], yaw: np.ndarray, rest_joints: np.ndarray,
+                      lie: np.ndarray | None = None) -> np.ndarray:
     """Joint parameters (already inside their limits) -> (F, 24, 3) SMPL local axis-angle with the root
-    orientation in the world."""
+    orientation in the world. `lie` (F, 2): the trunk pitched forward from upright (about the body's +X) and
+    rolled about its own long axis (+Y), between the heading and the pelvis tilt (floor work)."""
     num_frames = len(yaw)
     rest = np.asarray(rest_joints, dtype=np.float64)
     local = np.zeros((num_frames, NUM_JOINTS, 3))
@@ -645,8 +791,11 @@ def _pose_from_params(p: dict[str, np.ndarray], yaw: np.ndarray, rest_joints: np
             rot = swing_rotation(np.broadcast_to(bone, target.shape), target) @ twist_matrix(
                 np.broadcast_to(bone, target.shape), twist)
             local[:, joint] = rotations.matrix_to_axis_angle(rot)
-    root = (rotations.axis_angle_to_matrix(np.stack([zero, yaw, zero], axis=-1))
-            @ rotations.axis_angle_to_matrix(np.stack([p["pelvis_tilt"], zero, p["pelvis_roll"]], axis=-1)))
+    root = rotations.axis_angle_to_matrix(np.stack([zero, yaw, zero], axis=-1))
+    if lie is not None:
+        root = (root @ rotations.axis_angle_to_matrix(np.stack([lie[:, 0], zero, zero], axis=-1))
+                @ rotations.axis_angle_to_matrix(np.stack([zero, lie[:, 1], zero], axis=-1)))
+    root = root @ rotations.axis_angle_to_matrix(np.stack([p["pelvis_tilt"], zero, p["pelvis_roll"]], axis=-1))
     local[:, 0] = rotations.matrix_to_axis_angle(root)
     return local
 
@@ -671,6 +820,38 @@ def _grounded_root(pose_aa: np.ndarray, rest_joints: np.ndarray, knees: bool = F
     if seated is not None:
         xz = np.concatenate([xz[:1], xz[0] + np.cumsum((1.0 - seated[1:, None]) * np.diff(xz, axis=0), axis=0)])
     return np.column_stack([xz[:, 0], height, xz[:, 1]])
+
+
+def _body_grounded_root(pose_aa: np.ndarray, rest_joints: np.ndarray) -> np.ndarray:
+    """Pelvis world positions (F, 3) for a body that any part of may carry (floor work): its height keeps the
+    lowest point of the body's surface (each joint's BODY_RADII_M sphere) on the ground; its path keeps the
+    carrying points of that surface still, shared smoothly between those within a few BODY_BLEND_M of the
+    lowest. The points are fixed to the bones (_SPHERE_DIRECTIONS turned with each joint), so a body rolling
+    over travels as a rolling body does instead of spinning in place."""
+    posed, global_rot = kinematics.forward_kinematics(rotations.axis_angle_to_matrix(pose_aa.astype(np.float64)),
+                                                      np.asarray(rest_joints, dtype=np.float64), SMPL_PARENTS)
+    relative = posed - posed[:, :1]
+    height = gaussian_filter1d(-(relative[:, :, 1] - BODY_RADII_M).min(axis=1), 1.0, mode="nearest")
+    offsets = BODY_RADII_M[None, :, None, None] * np.einsum("fjab,kb->fjka", global_rot, _SPHERE_DIRECTIONS)
+    points = (relative[:, :, None] + offsets).reshape(len(relative), -1, 3)
+    above = points[:, :, 1] - points[:, :, 1].min(axis=1, keepdims=True)
+    weights = np.exp(-np.clip(above / BODY_BLEND_M, 0.0, 50.0))
+    weights = (weights / weights.sum(axis=1, keepdims=True))[1:, :, None]
+    moves = points[1:, :, [0, 2]] - points[:-1, :, [0, 2]]
+    xz = np.zeros((len(relative), 2))
+    xz[1:] = -np.cumsum((weights * moves).sum(axis=1), axis=0)
+    return np.column_stack([xz[:, 0], height, xz[:, 1]])
+
+
+def _sphere_directions() -> np.ndarray:
+    """(26, 3) unit vectors to the faces, edges and corners of a cube: points around a joint's sphere."""
+    grid = np.stack(np.meshgrid([-1.0, 0.0, 1.0], [-1.0, 0.0, 1.0], [-1.0, 0.0, 1.0], indexing="ij"), -1)
+    grid = grid.reshape(-1, 3)
+    grid = grid[np.abs(grid).sum(axis=1) > 0]
+    return grid / np.linalg.norm(grid, axis=1, keepdims=True)
+
+
+_SPHERE_DIRECTIONS = _sphere_directions()
 
 
 def _planted_xz(relative: np.ndarray) -> np.ndarray:
