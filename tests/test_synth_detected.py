@@ -427,9 +427,9 @@ def test_acrobatic_clips_draw_only_trials_that_leave_upright(free_body):
     ("seated", ("limits", "exercise"), SEATED_SEED0),  # on a chair
     ("floor", ("limits", "exercise", "seated"), FLOOR_SEED0)])  # lying, rolling, crawling
 def test_later_procedural_clips_take_the_plans_the_earlier_kinds_leave(free_body, kind, earlier, seed0):
-    """--exercise-share, --seated-share and --floor-share: their plans replace the motion from a stream of their own, after the
-    procedural kinds before them (a plan any of those drew stays theirs); the plans none of them draws are what
-    they were without the share."""
+    """--exercise-share, --seated-share and --floor-share: their plans replace the motion from a stream of their
+    own, after the procedural kinds before them (a plan any of those drew stays theirs); the plans none of them
+    draws are what they were without the share."""
     from scripts.synth import detected_clips
 
     mocap = [_trial("cmu:a", 60, 0), _trial("cmu:b", 45, 1)]

@@ -57,8 +57,8 @@ from .camera import Camera
 from .clip_file import CLIP_FORMAT, load_clip, write_clip
 from .dress import DressedBody, dress
 from .face_paint import sample_face
-from .generate import (BETA_LIMIT, CROUCH_SEED0, EXERCISE_SEED0, FLOOR_SEED0, FPS, LIMITS_SEED0, SEATED_SEED0, load_motions,
-                       split_of)
+from .generate import (BETA_LIMIT, CROUCH_SEED0, EXERCISE_SEED0, FLOOR_SEED0, FPS, LIMITS_SEED0, SEATED_SEED0,
+                       load_motions, split_of)
 from .landmarks import world_landmarks
 from .motion import MotionClip
 from .motion_mix import spliced, tumbled, upright_fraction
@@ -582,7 +582,7 @@ def main(argv: list[str] | None = None) -> int:
                              "lunges (procedural 'crouch' motion; a plan drawn for --limits-share keeps that)")
     parser.add_argument("--acrobatic-share", type=float, default=defaults.acrobatic_share,
                         help="share of clips whose motion is a mocap trial that leaves upright: flips, breakdance, "
-                             "floor work (a plan drawn for a procedural share, --limits- to --seated-share, keeps that)")
+                             "floor work (a plan drawn for a procedural share, --limits- to --floor-share, keeps that)")
     parser.add_argument("--exercise-share", type=float, default=defaults.exercise_share,
                         help="share of clips doing a fitness drill: jumping jacks, punches, kicks, presses, stretches "
                              "(procedural 'exercise' motion; a plan drawn for --limits-share or --crouch-share keeps "
