@@ -58,11 +58,11 @@ from .clip_file import CLIP_FORMAT, load_clip, write_clip
 from .dress import DressedBody, dress
 from .face_paint import sample_face
 from .generate import (BETA_LIMIT, CROUCH_SEED0, EXERCISE_SEED0, FLOOR_SEED0, FPS, LIMITS_SEED0, SEATED_SEED0,
-                       load_motions, split_of)
+                       load_motions, motion_kind, split_of)
 from .landmarks import world_landmarks
 from .motion import MotionClip
 from .motion_mix import spliced, tumbled, upright_fraction
-from .procedural import MOTION_KINDS, procedural_motion
+from .procedural import BODY_GROUNDED_KINDS, MOTION_KINDS, procedural_motion
 from .retarget import DEFAULT_CACHE_DIR
 from .staging import SetPiece, facing_yaw, layout_set, place_camera
 
@@ -231,7 +231,7 @@ def plan_clip(index: int, config: RunConfig, mocap: list[MotionClip], pools: Tri
             if extra_rng.random() < share:
                 source, group = extra_source(kind, extra_rng, config.split)
                 start, splice = 0, None
-                if kind == "floor":
+                if kind in BODY_GROUNDED_KINDS:
                     look = dataclasses.replace(look, camera=floor_camera(look.camera))
                 break
     else:  # no procedural kind took the plan
@@ -261,7 +261,7 @@ def body_grounded(plan: ClipPlan) -> bool:
     """Whether the lowest point of the plan's body goes on the floor frame by frame: a tumbled body rolls,
     cartwheels or stands on its hands, and floor work lies on it, instead of sinking through the floor
     (eval_rendered.grounded puts the feet there, which suits upright motion only)."""
-    return plan.tumble_seed is not None or plan.source.startswith("procedural:floor:")
+    return plan.tumble_seed is not None or motion_kind(plan.source) in {f"procedural:{k}" for k in BODY_GROUNDED_KINDS}
 
 
 def extra_source(kind: str, rng: np.random.Generator, split: str) -> tuple[str, str]:

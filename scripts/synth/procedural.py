@@ -834,12 +834,7 @@ def _body_grounded_root(pose_aa: np.ndarray, rest_joints: np.ndarray) -> np.ndar
     height = gaussian_filter1d(-(relative[:, :, 1] - BODY_RADII_M).min(axis=1), 1.0, mode="nearest")
     offsets = BODY_RADII_M[None, :, None, None] * np.einsum("fjab,kb->fjka", global_rot, _SPHERE_DIRECTIONS)
     points = (relative[:, :, None] + offsets).reshape(len(relative), -1, 3)
-    above = points[:, :, 1] - points[:, :, 1].min(axis=1, keepdims=True)
-    weights = np.exp(-np.clip(above / BODY_BLEND_M, 0.0, 50.0))
-    weights = (weights / weights.sum(axis=1, keepdims=True))[1:, :, None]
-    moves = points[1:, :, [0, 2]] - points[:-1, :, [0, 2]]
-    xz = np.zeros((len(relative), 2))
-    xz[1:] = -np.cumsum((weights * moves).sum(axis=1), axis=0)
+    xz = _carried_xz(points, points[:, :, 1], BODY_BLEND_M)
     return np.column_stack([xz[:, 0], height, xz[:, 1]])
 
 
@@ -884,9 +879,16 @@ def _planted_xz_kneeling(relative: np.ndarray) -> np.ndarray:
     contacts = relative[:, FOOT_JOINTS + KNEE_JOINTS]
     heights = contacts[:, :, 1] - np.array([0.0] * len(FOOT_JOINTS) + [KNEE_JOINT_HEIGHT_M - FOOT_JOINT_HEIGHT_M]
                                            * len(KNEE_JOINTS))
-    weights = np.exp(-np.clip((heights - heights.min(axis=1, keepdims=True)) / KNEELING_BLEND_M, 0.0, 50.0))
+    return _carried_xz(contacts, heights, KNEELING_BLEND_M)
+
+
+def _carried_xz(contacts: np.ndarray, heights: np.ndarray, blend_m: float) -> np.ndarray:
+    """(F, 2) horizontal pelvis path, starting at 0, that keeps the carrying points still: contacts (F, N, 3)
+    relative to the pelvis carry the body in shares by how far their `heights` (F, N) are above the lowest,
+    softened over a few `blend_m`."""
+    weights = np.exp(-np.clip((heights - heights.min(axis=1, keepdims=True)) / blend_m, 0.0, 50.0))
     weights = (weights / weights.sum(axis=1, keepdims=True))[1:, :, None]
     moves = contacts[1:, :, [0, 2]] - contacts[:-1, :, [0, 2]]
-    xz = np.zeros((len(relative), 2))
+    xz = np.zeros((len(contacts), 2))
     xz[1:] = -np.cumsum((weights * moves).sum(axis=1), axis=0)
     return xz
