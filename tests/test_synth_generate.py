@@ -136,6 +136,20 @@ def test_check_clip_reports_what_is_wrong(dataset):
         check_clip(clip)
 
 
+def test_floor_clips_lie_in_view(tmp_path):
+    """--floor draws the floor kind from its own seeds; its bodies lie (spine far from the camera's up, which
+    is near the world's: the generator's cameras pitch and roll a little) and stay in the picture."""
+    summary = generate(tmp_path, None, GenerateConfig(clip_frames=60, procedural=0, floor=2), log=lambda _: None)
+    assert summary["clips"] == 2
+    for path in sorted(tmp_path.glob("*.npz")):
+        clip = load_clip(path)
+        assert str(clip["source"]).startswith("procedural:floor:50000")
+        spine = clip["joints_3d"][:, 12] - clip["joints_3d"][:, 0]
+        lean = np.degrees(np.arccos(-spine[:, 1] / np.linalg.norm(spine, axis=1)))
+        assert np.mean(lean > 45) > 0.8
+        assert clip["valid"].mean() > 0.8
+
+
 def test_cli_refuses_an_empty_request(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--out", str(tmp_path), "--procedural", "0"])

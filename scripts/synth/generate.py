@@ -49,6 +49,8 @@ EXERCISE_SEED0 = 300_000
 SEATED_SEED0 = 400_000
 #: First seed of the "floor" procedural motions (lying, rolling over, crawling, push-ups), same test rule.
 FLOOR_SEED0 = 500_000
+#: Procedural kinds drawn from their own seed streams, each asked for by the GenerateConfig field of its name.
+SEEDED_KINDS = {"limits": LIMITS_SEED0, "exercise": EXERCISE_SEED0, "seated": SEATED_SEED0, "floor": FLOOR_SEED0}
 #: Motion groups held out whole for testing.
 TEST_GROUPS: frozenset[str] = frozenset({"cmu:007"})
 PROCEDURAL_TEST_SEED_MOD = (10, 9)  # procedural seeds s with s % 10 == 9 are test clips
@@ -107,6 +109,7 @@ class GenerateConfig:
     limits: int = 0  # procedural clips over the full joint limits (seeds LIMITS_SEED0..)
     exercise: int = 0  # procedural fitness-drill clips (seeds EXERCISE_SEED0..)
     seated: int = 0  # procedural clips sitting on a chair, sitting down and standing up (seeds SEATED_SEED0..)
+    floor: int = 0  # procedural clips lying, rolling over, crawling, on the floor (seeds FLOOR_SEED0..)
     speed_copies: int = 0  # retimed copies of each mocap motion, speed log-uniform in 0.5-2x
     splices: int = 0  # training motions made of one trial's legs and another's upper body
     tumbles: int = 0  # training motions turned head over heels (motion_mix.tumbled)
@@ -265,12 +268,8 @@ def generate(out_dir: Path, motion_dir: Path | None, config: GenerateConfig, bod
     motions = mocap + derived_motions(mocap, config)
     motions += [procedural_motion(MOTION_KINDS[i % len(MOTION_KINDS)], i, rest_joints, config.clip_frames, FPS)
                 for i in range(config.procedural)]
-    motions += [procedural_motion("limits", LIMITS_SEED0 + i, rest_joints, config.clip_frames, FPS)
-                for i in range(config.limits)]
-    motions += [procedural_motion("exercise", EXERCISE_SEED0 + i, rest_joints, config.clip_frames, FPS)
-                for i in range(config.exercise)]
-    motions += [procedural_motion("seated", SEATED_SEED0 + i, rest_joints, config.clip_frames, FPS)
-                for i in range(config.seated)]
+    motions += [procedural_motion(kind, seed0 + i, rest_joints, config.clip_frames, FPS)
+                for kind, seed0 in SEEDED_KINDS.items() for i in range(getattr(config, kind))]
     prepared = time.perf_counter()
     log(f"{len(motions)} motions ready in {prepared - started:.1f} s")
 
@@ -321,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="procedural clips of fitness drills (jumping jacks, punches, kicks, presses, stretches)")
     parser.add_argument("--seated", type=int, default=defaults.seated,
                         help="procedural clips on a chair: sitting, crossing the legs, sitting down, standing up")
+    parser.add_argument("--floor", type=int, default=defaults.floor,
+                        help="procedural clips on the floor: lying, rolling over, crawling, push-ups, kneeling")
     parser.add_argument("--speed-copies", type=int, default=defaults.speed_copies,
                         help="retimed copies (0.5-2x) of each mocap motion")
     parser.add_argument("--splices", type=int, default=defaults.splices,
@@ -329,16 +330,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="training clips of a trial's piece turned head over heels (flip, cartwheel, lying)")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     args = parser.parse_args(argv)
-    if args.clip_frames < 16 or args.variants < 1 or min(args.procedural, args.limits, args.exercise,
-                                                          args.seated, args.speed_copies, args.splices, args.tumbles) < 0:
+    seeded = [getattr(args, kind) for kind in SEEDED_KINDS]
+    if args.clip_frames < 16 or args.variants < 1 or min(args.procedural, *seeded, args.speed_copies, args.splices,
+                                                          args.tumbles) < 0:
         parser.error("--clip-frames must be >= 16, --variants >= 1, the counts >= 0")
     if args.motion_dir is not None and args.motion_bundle is not None:
         parser.error("give --motion-dir or --motion-bundle, not both")
-    if args.motion_dir is None and args.motion_bundle is None and args.procedural + args.limits + args.exercise + args.seated == 0:
+    if args.motion_dir is None and args.motion_bundle is None and args.procedural + sum(seeded) == 0:
         parser.error("nothing to generate: give --motion-dir (or --motion-bundle) and/or procedural clips "
-                     "(--procedural, --limits, --exercise, --seated)")
+                     "(--procedural, --limits, --exercise, --seated, --floor)")
     config = GenerateConfig(clip_frames=args.clip_frames, variants=args.variants, procedural=args.procedural,
-                            limits=args.limits, exercise=args.exercise, seated=args.seated,
+                            **{kind: getattr(args, kind) for kind in SEEDED_KINDS},
                             speed_copies=args.speed_copies, splices=args.splices,
                             tumbles=args.tumbles, seed=args.seed)
     summary = generate(args.out, args.motion_dir, config, args.body_model, args.cache_dir,
