@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import (camera, contacts, crop_recovery, foot_lock, ground, limb_reaim, parallel_tracking, preflight,
-               protocol, smoothing, threads, track_checks, tracking, video)
+               protocol, smoothing, stuck_tracking, threads, track_checks, tracking, video)
 from .detection import DetectorMissingError, PoseDetector
 from .geometry import kinematics, rotations
 from .results import ClipResult, ResultsError, write_results
@@ -296,14 +296,18 @@ def _choose_person(options: ProcessOptions, info: video.VideoInfo, start: int, e
     return chosen.first_box, min(max(len(candidates), 2), MAX_TRACKED_POSES), chosen.to_dict()
 
 
-def _recover_missed(track: tracking.TrackedClip, info: video.VideoInfo, options: ProcessOptions,
-                    rep: _Reporter) -> None:
-    """Look again, in a crop, for the person in frames next to ones where they were found (crop_recovery)."""
-    if track.valid.all() or not track.valid.any():
+def _look_again(track: tracking.TrackedClip, info: video.VideoInfo, options: ProcessOptions,
+                rep: _Reporter) -> None:
+    """Look again, in a crop and without MediaPipe's tracking, for the person in frames next to ones where
+    they were found (crop_recovery), then where the tracked landmarks jump (stuck_tracking)."""
+    missed = not track.valid.all() and track.valid.any()
+    if not missed and not stuck_tracking.suspect_stretches(track.image_landmarks, track.valid, info.fps):
         return
     with (PoseDetector(options.task_path, video_mode=False, max_side_px=options.max_side_px) as detector,
           video.FrameReader(info.path) as reader):
-        crop_recovery.recover_missed(track, reader.read, detector.detect, rep.should_cancel)
+        if missed:
+            crop_recovery.recover_missed(track, reader.read, detector.detect, rep.should_cancel)
+        stuck_tracking.repair_stuck(track, info.fps, reader.read, detector.detect, rep.should_cancel)
 
 
 #: What the detect stage reports it is doing.
@@ -418,7 +422,7 @@ def _detect(options: ProcessOptions, info: video.VideoInfo, start: int, end: int
             track = (track_person or follow)(
                 info, start, end, person_box=box, num_poses=num_poses, should_cancel=rep.should_cancel,
                 progress=lambda d, t, s: rep.report("detect", d, t, _eta(d, t, s)), **common, **extra)
-        _recover_missed(track, info, options, rep)
+        _look_again(track, info, options, rep)
     except InterruptedError as exc:
         raise Cancelled() from exc
     except video.VideoError as exc:

@@ -52,6 +52,7 @@ How:
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import json
 import math
@@ -295,14 +296,17 @@ def store_renders(names: list[str], out_dir: Path, stored: Path) -> None:
 
 class TrackOnce:
     """Stands in for bridge.tracking.track_person in process_video and keeps what it found (by video and
-    range): one MediaPipe pass per clip, whatever the number of checkpoints, and its world landmarks (not in
-    the results file) stay here for the calibration. `workers` > 1 tracks in pieces side by side as the bridge
-    does on that many threads (bridge/parallel_tracking.py); 1 is one pass, as in every published table.
-    `seconds` adds up the time spent tracking, so that a model's bridge time does not include the pass that
-    the first model of a clip happens to make for all of them."""
+    range): one MediaPipe pass per clip, whatever the number of checkpoints. Each run gets its own copy, which
+    process_video then looks at again where needed (crop recovery, stuck tracking) in place, the same way
+    every time; the last copy handed out, so processed, is what the network read, and its world landmarks (not
+    in the results file) are kept for the calibration and MediaPipe's row. `workers` > 1 tracks in pieces side
+    by side as the bridge does on that many threads (bridge/parallel_tracking.py); 1 is one pass, as in every
+    published table. `seconds` adds up the time spent tracking, so that a model's bridge time does not include
+    the pass that the first model of a clip happens to make for all of them."""
 
     def __init__(self, workers: int = 1) -> None:
         self.tracks: dict[tuple[str, int, int | None], tracking.TrackedClip] = {}
+        self.handed: dict[str, tracking.TrackedClip] = {}
         self.workers = workers
         self.seconds = 0.0
 
@@ -312,11 +316,12 @@ class TrackOnce:
             started = time.perf_counter()
             self.tracks[key] = track_person_parallel(info, start_frame, end_frame, workers=self.workers, **kwargs)
             self.seconds += time.perf_counter() - started
-        return self.tracks[key]
+        self.handed[key[0]] = copy.deepcopy(self.tracks[key])
+        return self.handed[key[0]]
 
     def of(self, video: Path) -> tracking.TrackedClip:
-        """The (first) track of this video."""
-        return next(t for (path, _, _), t in self.tracks.items() if path == str(video.resolve()))
+        """The track of this video as the last run read it."""
+        return self.handed[str(video.resolve())]
 
 
 class BridgeRun(NamedTuple):
