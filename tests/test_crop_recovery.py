@@ -40,7 +40,7 @@ def _landmarks(box: np.ndarray) -> np.ndarray:
     return lm
 
 
-def _frame(index: int) -> np.ndarray:
+def coded_frame(index: int) -> np.ndarray:
     """Channel 0 says which frame it is, channels 1 and 2 each pixel's column and row (so a crop knows where)."""
     frame = np.zeros((SIZE, SIZE, 3), np.uint8)
     frame[..., 0] = index
@@ -85,7 +85,7 @@ def test_runs_are_filled_from_their_ends_until_the_person_is_not_there():
 
     def read_frame(index):
         read.append(index)
-        return _frame(index)
+        return coded_frame(index)
 
     detector = FakeDetector(absent={12}, decoy={17})
     assert recover_missed(clip, read_frame, detector) == 6 + 3 + 2
@@ -102,11 +102,11 @@ def test_runs_are_filled_from_their_ends_until_the_person_is_not_there():
 def test_long_runs_go_backwards_a_chunk_at_a_time_and_video_indices_are_kept():
     clip = _clip([39], 40, first=0)
     read = []
-    assert recover_missed(clip, lambda i: read.append(i) or _frame(i), FakeDetector()) == 39 and clip.valid.all()
+    assert recover_missed(clip, lambda i: read.append(i) or coded_frame(i), FakeDetector()) == 39 and clip.valid.all()
     assert read == list(range(7, 39)) + list(range(0, 7))
     shifted = _clip([0], 3, first=7)  # positions 0-2 are video frames 7-9
     seen = []
-    recover_missed(shifted, lambda i: seen.append(i) or _frame(i - 7), FakeDetector())
+    recover_missed(shifted, lambda i: seen.append(i) or coded_frame(i - 7), FakeDetector())
     assert seen == [8, 9] and shifted.valid.all()
     past_the_end = _clip([0], 3, first=0)
     assert recover_missed(past_the_end, lambda i: None, FakeDetector()) == 0
@@ -115,7 +115,7 @@ def test_long_runs_go_backwards_a_chunk_at_a_time_and_video_indices_are_kept():
 def test_cancel_stops_the_search():
     clip = _clip([5], 10, first=0)
     with pytest.raises(InterruptedError):
-        recover_missed(clip, _frame, FakeDetector(), should_cancel=lambda: True)
+        recover_missed(clip, coded_frame, FakeDetector(), should_cancel=lambda: True)
 
 
 def test_mediapipe_finds_the_person_again_in_a_crop():

@@ -8,8 +8,8 @@ import pytest
 from bridge.detection import FramePoses
 from bridge.stuck_tracking import JUMP_FLAG, LIMB_LANDMARKS, choose, limb_moves, repair_stuck, suspect_stretches
 from bridge.tracking import TrackedClip
+from tests.test_crop_recovery import coded_frame
 
-SIZE = 256
 FPS = 30.0
 LIMBS = list(LIMB_LANDMARKS)
 
@@ -28,15 +28,6 @@ def _stuck(frame: int) -> np.ndarray:
     lm = _truth(frame)
     lm[LIMBS, 1] = 240.0 - lm[LIMBS, 1]
     return lm
-
-
-def _frame(index: int) -> np.ndarray:
-    """Channel 0 says which frame it is, channels 1 and 2 each pixel's column and row (so a crop knows where)."""
-    frame = np.zeros((SIZE, SIZE, 3), np.uint8)
-    frame[..., 0] = index
-    frame[..., 1] = np.arange(SIZE)[None, :]
-    frame[..., 2] = np.arange(SIZE)[:, None]
-    return frame
 
 
 class FreshDetector:
@@ -67,7 +58,7 @@ def test_a_smooth_track_is_left_alone_without_looking_again():
     assert suspect_stretches(clip.image_landmarks, clip.valid, FPS) == []
     detector = FreshDetector()
     before = clip.image_landmarks.copy()
-    assert repair_stuck(clip, FPS, _frame, detector) == 0
+    assert repair_stuck(clip, FPS, coded_frame, detector) == 0
     assert detector.calls == []
     np.testing.assert_array_equal(clip.image_landmarks, before)
 
@@ -83,7 +74,7 @@ def test_stretches_reach_either_side_of_a_jump_within_found_frames():
 def test_a_stuck_stretch_is_replaced_by_the_fresh_answers():
     clip = _clip(100, stuck=range(40, 50))
     detector = FreshDetector()
-    assert repair_stuck(clip, FPS, _frame, detector) == 10
+    assert repair_stuck(clip, FPS, coded_frame, detector) == 10
     np.testing.assert_allclose(clip.image_landmarks, np.stack([_truth(i) for i in range(100)]), atol=1e-4)
     assert (clip.world_landmarks[40:50] == np.arange(40, 50)[:, None, None]).all()  # the fresh world landmarks
     assert (clip.world_landmarks[:40] == 0).all() and (clip.world_landmarks[50:] == 0).all()
@@ -92,7 +83,7 @@ def test_a_stuck_stretch_is_replaced_by_the_fresh_answers():
 
 def test_a_stuck_start_of_the_clip_is_replaced_too():
     clip = _clip(60, stuck=range(0, 12))
-    assert repair_stuck(clip, FPS, _frame, FreshDetector()) == 12
+    assert repair_stuck(clip, FPS, coded_frame, FreshDetector()) == 12
     np.testing.assert_allclose(clip.image_landmarks[:12], np.stack([_truth(i) for i in range(12)]), atol=1e-4)
 
 
@@ -109,7 +100,7 @@ def test_fresh_answers_that_jump_about_do_not_replace_a_true_fast_move():
     clip = TrackedClip(frame_indices=np.arange(60), image_landmarks=np.stack([shifted(i) for i in range(60)]),
                        world_landmarks=np.zeros((60, 33, 3), np.float32), valid=np.ones(60, bool))
     before = clip.image_landmarks.copy()
-    assert repair_stuck(clip, FPS, _frame, FreshDetector(noisy)) == 0
+    assert repair_stuck(clip, FPS, coded_frame, FreshDetector(noisy)) == 0
     np.testing.assert_array_equal(clip.image_landmarks, before)
 
 
@@ -127,4 +118,4 @@ def test_choose_keeps_the_tracked_answer_on_ties_and_where_nothing_fresh_was_fou
 def test_a_cancel_stops_the_second_look():
     clip = _clip(60, stuck=range(20, 30))
     with pytest.raises(InterruptedError):
-        repair_stuck(clip, FPS, _frame, FreshDetector(), should_cancel=lambda: True)
+        repair_stuck(clip, FPS, coded_frame, FreshDetector(), should_cancel=lambda: True)
