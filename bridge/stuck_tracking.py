@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .crop_recovery import DetectImage, ReadFrame, find_in_crop
-from .tracking import TrackedClip, landmarks_box, runs_of
+from .tracking import TrackedClip, box_diagonal, landmarks_box, runs_of
 
 #: MediaPipe's limb landmarks: shoulders, elbows, wrists, hips, knees, ankles.
 LIMB_LANDMARKS = (11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
@@ -40,7 +40,7 @@ FRESH_PRICE = 0.02
 def limb_moves(image_landmarks: np.ndarray) -> np.ndarray:
     """(F, 33, 4) landmarks -> (F-1,) mean limb-landmark move from each frame to the next, in diagonals of
     the larger of the two frames' boxes."""
-    diagonal = _diagonal(image_landmarks)
+    diagonal = box_diagonal(landmarks_box(image_landmarks))
     return _pixel_moves(image_landmarks[:-1], image_landmarks[1:]) / np.maximum(
         np.maximum(diagonal[:-1], diagonal[1:]), 1.0)
 
@@ -50,11 +50,6 @@ def _pixel_moves(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     limbs = list(LIMB_LANDMARKS)
     return np.linalg.norm(np.asarray(after, dtype=np.float64)[..., limbs, :2]
                           - np.asarray(before, dtype=np.float64)[..., limbs, :2], axis=-1).mean(axis=-1)
-
-
-def _diagonal(image_landmarks: np.ndarray) -> np.ndarray:
-    box = landmarks_box(image_landmarks)
-    return np.hypot(box[..., 2] - box[..., 0], box[..., 3] - box[..., 1])
 
 
 def suspect_stretches(image_landmarks: np.ndarray, valid: np.ndarray, fps: float) -> list[tuple[int, int]]:
@@ -79,7 +74,7 @@ def choose(tracked: np.ndarray, fresh: list[np.ndarray | None], before: np.ndarr
     landmarks of the frames just outside the stretch (None at the clip's ends or a gap). Moves are measured
     in one length for the whole stretch, the tracked boxes' median diagonal: per-frame boxes would let
     scattered answers, whose boxes are larger, look as if they moved less."""
-    scale = max(float(np.median(_diagonal(tracked))), 1.0)
+    scale = max(float(np.median(box_diagonal(landmarks_box(tracked)))), 1.0)
     move = lambda a, b: _pixel_moves(a, b) / scale  # noqa: E731
     count = len(tracked)
     options = [[tracked[s]] + ([fresh[s]] if fresh[s] is not None else []) for s in range(count)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tracking import landmarks_box, runs_of
+from .tracking import box_diagonal, landmarks_box, runs_of
 
 #: Largest centre shift between consecutive frames, in box diagonals, that a person can make.
 MAX_SHIFT = 0.35
@@ -32,7 +32,7 @@ def identity_jumps(image_landmarks: np.ndarray, valid: np.ndarray, fps: float) -
         return []
     boxes = landmarks_box(np.asarray(image_landmarks)[found])
     centres = 0.5 * (boxes[:, :2] + boxes[:, 2:])
-    diagonals = np.maximum(np.hypot(*(boxes[:, 2:] - boxes[:, :2]).T), 1.0)
+    diagonals = np.maximum(box_diagonal(boxes), 1.0)
     gaps = np.diff(found)
     reference = np.maximum(diagonals[1:], diagonals[:-1])
     shift = np.linalg.norm(np.diff(centres, axis=0), axis=-1) / reference

@@ -64,6 +64,12 @@ def landmarks_box(image_landmarks: np.ndarray) -> np.ndarray:
     return np.concatenate([lo, hi], axis=-1)
 
 
+def box_diagonal(boxes: np.ndarray) -> np.ndarray:
+    """(..., 4) boxes -> (...) diagonal length px: the person's size that moves and jumps are measured in."""
+    boxes = np.asarray(boxes, dtype=np.float64)
+    return np.hypot(boxes[..., 2] - boxes[..., 0], boxes[..., 3] - boxes[..., 1])
+
+
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU of boxes (..., 4) and (..., 4) (broadcast) -> (...)."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
