@@ -65,14 +65,24 @@ def missed_runs(valid: np.ndarray) -> list[tuple[int, int]]:
 
 
 def recover_missed(clip: TrackedClip, read_frame: ReadFrame, detect: DetectImage,
-                   should_cancel: Callable[[], bool] | None = None) -> int:
+                   should_cancel: Callable[[], bool] | None = None,
+                   looked: Callable[[int], None] | None = None) -> int:
     """Fill what can be found of `clip`'s missed frames in place; returns how many were found.
 
     read_frame(video frame index) -> BGR frame or None (a video.FrameReader's read); detect(frame) runs the
     landmarker in IMAGE mode. Each run is tried forwards from the found frame before it, then backwards from
     the found frame after it, down to what the forward pass reached. Backwards, frames are decoded forwards
-    BACKWARD_CHUNK at a time (one seek per chunk, not per frame)."""
+    BACKWARD_CHUNK at a time (one seek per chunk, not per frame). looked(n), for progress, is told of every
+    frame of missed_runs as it is dealt with, tried or passed over where a run stops: n sums to their count."""
     indices = clip.frame_indices
+    left = 0  # frames of the current run not yet told to `looked`
+
+    def tell(count: int) -> None:
+        nonlocal left
+        count = min(count, left)
+        left -= count
+        if looked is not None and count:
+            looked(count)
 
     def forwards(start: int, stop: int) -> Iterator[tuple[int, np.ndarray | None]]:
         for position in range(start, stop):
@@ -93,6 +103,7 @@ def recover_missed(clip: TrackedClip, read_frame: ReadFrame, detect: DetectImage
                 raise InterruptedError("cancelled")
             box = landmarks_box(clip.image_landmarks[position - step])
             hit = None if frame is None else find_in_crop(detect, frame, box)
+            tell(1)
             if hit is None:
                 break
             clip.image_landmarks[position], clip.world_landmarks[position] = hit
@@ -102,8 +113,10 @@ def recover_missed(clip: TrackedClip, read_frame: ReadFrame, detect: DetectImage
 
     found = 0
     for start, stop in missed_runs(clip.valid):
+        left = stop - start
         ahead = extend(forwards(start, stop), 1) if start > 0 else 0
         found += ahead
         if stop < len(clip.valid):
             found += extend(backwards(start + ahead, stop), -1)
+        tell(left)
     return found

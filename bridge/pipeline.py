@@ -300,14 +300,56 @@ def _look_again(track: tracking.TrackedClip, info: video.VideoInfo, options: Pro
                 rep: _Reporter) -> None:
     """Look again, in a crop and without MediaPipe's tracking, for the person in frames next to ones where
     they were found (crop_recovery), then where the tracked landmarks jump (stuck_tracking)."""
-    missed = not track.valid.all() and track.valid.any()
-    if not missed and not stuck_tracking.suspect_stretches(track.image_landmarks, track.valid, info.fps):
+    missed = _frames_in(crop_recovery.missed_runs(track.valid))
+    suspect = _frames_in(stuck_tracking.suspect_stretches(track.image_landmarks, track.valid, info.fps))
+    if not missed and not suspect:
         return
+    tally = _LookAgainProgress(rep, track.num_frames, missed + suspect)
     with (PoseDetector(options.task_path, video_mode=False, max_side_px=options.max_side_px) as detector,
           video.FrameReader(info.path) as reader):
         if missed:
-            crop_recovery.recover_missed(track, reader.read, detector.detect, rep.should_cancel)
-        stuck_tracking.repair_stuck(track, info.fps, reader.read, detector.detect, rep.should_cancel)
+            crop_recovery.recover_missed(track, reader.read, detector.detect, rep.should_cancel, tally.add)
+            # Frames found again may start or end a jump: the stretches are those of the track as it is now.
+            tally.plan(missed + _frames_in(
+                stuck_tracking.suspect_stretches(track.image_landmarks, track.valid, info.fps)))
+        stuck_tracking.repair_stuck(track, info.fps, reader.read, detector.detect, rep.should_cancel, tally.add)
+
+
+def _frames_in(runs: list[tuple[int, int]]) -> int:
+    return sum(stop - start for start, stop in runs)
+
+
+#: What the detect stage reports while it looks again.
+LOOK_AGAIN_MESSAGE = "looking again where the person was lost or the tracking jumped"
+#: Frames looked at again between two progress reports.
+LOOK_AGAIN_REPORT_EVERY = 10
+
+
+class _LookAgainProgress:
+    """The detect stage's progress while it looks again: its tracked frames done, plus the frames looked at
+    again out of those planned. Why: on long footage where the person is often small or upside down this
+    can take minutes, and a bridge that says nothing for that long is taken for hung (the add-on gives up
+    after bridge_client.NO_NEWS_TIMEOUT_S)."""
+
+    def __init__(self, rep: _Reporter, frames: int, planned: int):
+        self._rep, self._frames, self._planned = rep, frames, planned
+        self._done = self._reported = 0
+        self._start = time.perf_counter()
+        self._report()
+
+    def plan(self, planned: int) -> None:
+        self._planned = max(planned, self._done)
+        self._report()
+
+    def add(self, count: int) -> None:
+        self._done += count
+        if self._done - self._reported >= LOOK_AGAIN_REPORT_EVERY:
+            self._report()
+
+    def _report(self) -> None:
+        self._reported = self._done
+        self._rep.report("detect", self._frames + self._done, self._frames + self._planned,
+                         _eta(self._done, self._planned, time.perf_counter() - self._start), LOOK_AGAIN_MESSAGE)
 
 
 #: What the detect stage reports it is doing.

@@ -97,9 +97,11 @@ def choose(tracked: np.ndarray, fresh: list[np.ndarray | None], before: np.ndarr
 
 
 def repair_stuck(clip: TrackedClip, fps: float, read_frame: ReadFrame, detect: DetectImage,
-                 should_cancel: Callable[[], bool] | None = None) -> int:
+                 should_cancel: Callable[[], bool] | None = None,
+                 looked: Callable[[int], None] | None = None) -> int:
     """Replace, in place, the tracked landmarks of the frames where a fresh look runs smoother (see the
-    module's docstring); returns how many frames were replaced."""
+    module's docstring); returns how many frames were replaced. looked(1), for progress, follows every frame
+    of suspect_stretches looked at."""
     replaced = 0
     image, world, valid = clip.image_landmarks, clip.world_landmarks, clip.valid
     for start, stop in suspect_stretches(image, valid, fps):
@@ -111,6 +113,8 @@ def repair_stuck(clip: TrackedClip, fps: float, read_frame: ReadFrame, detect: D
             box = np.concatenate([boxes[:, :2].min(axis=0), boxes[:, 2:].max(axis=0)])
             frame = read_frame(int(clip.frame_indices[position]))
             fresh.append(None if frame is None else find_in_crop(detect, frame, box))
+            if looked is not None:
+                looked(1)
         before = image[start - 1] if start > 0 and valid[start - 1] else None
         after = image[stop] if stop < len(valid) and valid[stop] else None
         keep = choose(image[start:stop], [None if f is None else f[0] for f in fresh], before, after)

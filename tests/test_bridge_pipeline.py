@@ -128,10 +128,17 @@ def test_frames_the_detector_missed_beside_found_ones_are_found_in_a_crop(predic
         track.world_landmarks[10:20] = 0.0
         return track
 
+    events = []
     result, summary = process_video(ProcessOptions(video=str(CLIP), end_frame=30), predictor=predictor,
-                                    track_person=losing_a_stretch)
+                                    track_person=losing_a_stretch, progress=lambda *e: events.append(e))
     assert len(calls) == 1 and result.valid.all() and summary.valid_frames == 30
     assert np.all(result.confidence[10:20] > 0.5)
+    # the second look reports as part of the detect stage, after the 30 tracked frames: the 10 missed ones
+    # and any where the tracked landmarks jump (this clip's MediaPipe track jumps at frame 21)
+    again = [e for e in events if e[0] == "detect" and e[4] == pipeline.LOOK_AGAIN_MESSAGE]
+    assert again[0][1] == 30 and again[0][2] >= 40
+    assert again[-1][1] == again[-1][2] >= again[0][2]
+    assert all(a[1] <= b[1] <= b[2] for a, b in zip(again, again[1:]))
 
 
 def test_choose_the_second_person(predictor, tmp_path):

@@ -87,8 +87,10 @@ def test_runs_are_filled_from_their_ends_until_the_person_is_not_there():
         read.append(index)
         return coded_frame(index)
 
-    detector = FakeDetector(absent={12}, decoy={17})
-    assert recover_missed(clip, read_frame, detector) == 6 + 3 + 2
+    detector, looked = FakeDetector(absent={12}, decoy={17}), []
+    assert recover_missed(clip, read_frame, detector, looked=looked.append) == 6 + 3 + 2
+    # progress is told of every missed frame once, tried or passed over where a run stops (18, 19)
+    assert sum(looked) == 6 + 4 + 5 and min(looked) > 0
     assert np.flatnonzero(~clip.valid).tolist() == [12, 17, 18, 19]
     for i in np.flatnonzero(clip.valid):  # back in frame pixels
         np.testing.assert_allclose(clip.image_landmarks[i], _landmarks(_box(i)), atol=1e-4)

@@ -73,12 +73,13 @@ def test_stretches_reach_either_side_of_a_jump_within_found_frames():
 
 def test_a_stuck_stretch_is_replaced_by_the_fresh_answers():
     clip = _clip(100, stuck=range(40, 50))
-    detector = FreshDetector()
-    assert repair_stuck(clip, FPS, coded_frame, detector) == 10
+    detector, looked = FreshDetector(), []
+    assert repair_stuck(clip, FPS, coded_frame, detector, looked=looked.append) == 10
     np.testing.assert_allclose(clip.image_landmarks, np.stack([_truth(i) for i in range(100)]), atol=1e-4)
     assert (clip.world_landmarks[40:50] == np.arange(40, 50)[:, None, None]).all()  # the fresh world landmarks
     assert (clip.world_landmarks[:40] == 0).all() and (clip.world_landmarks[50:] == 0).all()
     assert sorted(detector.calls) == list(range(18, 72))
+    assert looked == [1] * (72 - 18)  # progress told of every frame looked at
 
 
 def test_a_stuck_start_of_the_clip_is_replaced_too():
