@@ -72,17 +72,10 @@ def recover_missed(clip: TrackedClip, read_frame: ReadFrame, detect: DetectImage
     read_frame(video frame index) -> BGR frame or None (a video.FrameReader's read); detect(frame) runs the
     landmarker in IMAGE mode. Each run is tried forwards from the found frame before it, then backwards from
     the found frame after it, down to what the forward pass reached. Backwards, frames are decoded forwards
-    BACKWARD_CHUNK at a time (one seek per chunk, not per frame). looked(n), for progress, is told of every
-    frame of missed_runs as it is dealt with, tried or passed over where a run stops: n sums to their count."""
+    BACKWARD_CHUNK at a time (one seek per chunk, not per frame). looked(n), for progress, is told of the
+    frames of missed_runs as they are dealt with: each one found, then the rest of its run when the run stops
+    (a run stops at its first miss), so n sums to their count."""
     indices = clip.frame_indices
-    left = 0  # frames of the current run not yet told to `looked`
-
-    def tell(count: int) -> None:
-        nonlocal left
-        count = min(count, left)
-        left -= count
-        if looked is not None and count:
-            looked(count)
 
     def forwards(start: int, stop: int) -> Iterator[tuple[int, np.ndarray | None]]:
         for position in range(start, stop):
@@ -103,20 +96,20 @@ def recover_missed(clip: TrackedClip, read_frame: ReadFrame, detect: DetectImage
                 raise InterruptedError("cancelled")
             box = landmarks_box(clip.image_landmarks[position - step])
             hit = None if frame is None else find_in_crop(detect, frame, box)
-            tell(1)
             if hit is None:
                 break
             clip.image_landmarks[position], clip.world_landmarks[position] = hit
             clip.valid[position] = True
             count += 1
+            if looked is not None:
+                looked(1)
         return count
 
     found = 0
     for start, stop in missed_runs(clip.valid):
-        left = stop - start
         ahead = extend(forwards(start, stop), 1) if start > 0 else 0
-        found += ahead
-        if stop < len(clip.valid):
-            found += extend(backwards(start + ahead, stop), -1)
-        tell(left)
+        behind = extend(backwards(start + ahead, stop), -1) if stop < len(clip.valid) else 0
+        found += ahead + behind
+        if looked is not None and stop - start > ahead + behind:
+            looked(stop - start - ahead - behind)
     return found

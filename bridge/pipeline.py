@@ -301,18 +301,18 @@ def _look_again(track: tracking.TrackedClip, info: video.VideoInfo, options: Pro
     """Look again, in a crop and without MediaPipe's tracking, for the person in frames next to ones where
     they were found (crop_recovery), then where the tracked landmarks jump (stuck_tracking)."""
     missed = _frames_in(crop_recovery.missed_runs(track.valid))
-    suspect = _frames_in(stuck_tracking.suspect_stretches(track.image_landmarks, track.valid, info.fps))
-    if not missed and not suspect:
+    stretches = stuck_tracking.suspect_stretches(track.image_landmarks, track.valid, info.fps)
+    if not missed and not stretches:
         return
-    tally = _LookAgainProgress(rep, track.num_frames, missed + suspect)
+    tally = _LookAgainProgress(rep, track.num_frames, missed + _frames_in(stretches))
     with (PoseDetector(options.task_path, video_mode=False, max_side_px=options.max_side_px) as detector,
           video.FrameReader(info.path) as reader):
         if missed:
             crop_recovery.recover_missed(track, reader.read, detector.detect, rep.should_cancel, tally.add)
             # Frames found again may start or end a jump: the stretches are those of the track as it is now.
-            tally.plan(missed + _frames_in(
-                stuck_tracking.suspect_stretches(track.image_landmarks, track.valid, info.fps)))
-        stuck_tracking.repair_stuck(track, info.fps, reader.read, detector.detect, rep.should_cancel, tally.add)
+            stretches = stuck_tracking.suspect_stretches(track.image_landmarks, track.valid, info.fps)
+            tally.plan(missed + _frames_in(stretches))
+        stuck_tracking.repair_stuck(track, stretches, reader.read, detector.detect, rep.should_cancel, tally.add)
 
 
 def _frames_in(runs: list[tuple[int, int]]) -> int:

@@ -96,15 +96,16 @@ def choose(tracked: np.ndarray, fresh: list[np.ndarray | None], before: np.ndarr
     return np.array(picked[::-1]) == 1
 
 
-def repair_stuck(clip: TrackedClip, fps: float, read_frame: ReadFrame, detect: DetectImage,
+def repair_stuck(clip: TrackedClip, stretches: list[tuple[int, int]], read_frame: ReadFrame, detect: DetectImage,
                  should_cancel: Callable[[], bool] | None = None,
                  looked: Callable[[int], None] | None = None) -> int:
     """Replace, in place, the tracked landmarks of the frames where a fresh look runs smoother (see the
-    module's docstring); returns how many frames were replaced. looked(1), for progress, follows every frame
-    of suspect_stretches looked at."""
+    module's docstring); returns how many frames were replaced. `stretches` are suspect_stretches of the clip
+    as it is now (the caller has them to decide whether to look again at all); looked(1), for progress,
+    follows every frame of them looked at."""
     replaced = 0
     image, world, valid = clip.image_landmarks, clip.world_landmarks, clip.valid
-    for start, stop in suspect_stretches(image, valid, fps):
+    for start, stop in stretches:
         fresh: list[tuple[np.ndarray, np.ndarray] | None] = []
         for position in range(start, stop):
             if should_cancel is not None and should_cancel():

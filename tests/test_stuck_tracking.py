@@ -30,6 +30,10 @@ def _stuck(frame: int) -> np.ndarray:
     return lm
 
 
+def _stretches(clip: TrackedClip) -> list[tuple[int, int]]:
+    return suspect_stretches(clip.image_landmarks, clip.valid, FPS)
+
+
 class FreshDetector:
     """IMAGE-mode stand-in: the true landmarks (or `answer(frame)`), in the crop's own pixels."""
 
@@ -58,7 +62,7 @@ def test_a_smooth_track_is_left_alone_without_looking_again():
     assert suspect_stretches(clip.image_landmarks, clip.valid, FPS) == []
     detector = FreshDetector()
     before = clip.image_landmarks.copy()
-    assert repair_stuck(clip, FPS, coded_frame, detector) == 0
+    assert repair_stuck(clip, _stretches(clip), coded_frame, detector) == 0
     assert detector.calls == []
     np.testing.assert_array_equal(clip.image_landmarks, before)
 
@@ -74,7 +78,7 @@ def test_stretches_reach_either_side_of_a_jump_within_found_frames():
 def test_a_stuck_stretch_is_replaced_by_the_fresh_answers():
     clip = _clip(100, stuck=range(40, 50))
     detector, looked = FreshDetector(), []
-    assert repair_stuck(clip, FPS, coded_frame, detector, looked=looked.append) == 10
+    assert repair_stuck(clip, _stretches(clip), coded_frame, detector, looked=looked.append) == 10
     np.testing.assert_allclose(clip.image_landmarks, np.stack([_truth(i) for i in range(100)]), atol=1e-4)
     assert (clip.world_landmarks[40:50] == np.arange(40, 50)[:, None, None]).all()  # the fresh world landmarks
     assert (clip.world_landmarks[:40] == 0).all() and (clip.world_landmarks[50:] == 0).all()
@@ -84,7 +88,7 @@ def test_a_stuck_stretch_is_replaced_by_the_fresh_answers():
 
 def test_a_stuck_start_of_the_clip_is_replaced_too():
     clip = _clip(60, stuck=range(0, 12))
-    assert repair_stuck(clip, FPS, coded_frame, FreshDetector()) == 12
+    assert repair_stuck(clip, _stretches(clip), coded_frame, FreshDetector()) == 12
     np.testing.assert_allclose(clip.image_landmarks[:12], np.stack([_truth(i) for i in range(12)]), atol=1e-4)
 
 
@@ -101,7 +105,7 @@ def test_fresh_answers_that_jump_about_do_not_replace_a_true_fast_move():
     clip = TrackedClip(frame_indices=np.arange(60), image_landmarks=np.stack([shifted(i) for i in range(60)]),
                        world_landmarks=np.zeros((60, 33, 3), np.float32), valid=np.ones(60, bool))
     before = clip.image_landmarks.copy()
-    assert repair_stuck(clip, FPS, coded_frame, FreshDetector(noisy)) == 0
+    assert repair_stuck(clip, _stretches(clip), coded_frame, FreshDetector(noisy)) == 0
     np.testing.assert_array_equal(clip.image_landmarks, before)
 
 
@@ -119,4 +123,4 @@ def test_choose_keeps_the_tracked_answer_on_ties_and_where_nothing_fresh_was_fou
 def test_a_cancel_stops_the_second_look():
     clip = _clip(60, stuck=range(20, 30))
     with pytest.raises(InterruptedError):
-        repair_stuck(clip, FPS, coded_frame, FreshDetector(), should_cancel=lambda: True)
+        repair_stuck(clip, _stretches(clip), coded_frame, FreshDetector(), should_cancel=lambda: True)
