@@ -29,6 +29,10 @@ class ArtsConfig:
     lifter_depth: int = 3  # L1
     lifter_dim: int = 256  # C1
     lifter_heads: int = 8
+    #: Width of the lifter's sinusoidal frame code, projected by a learnt map onto the C1-wide stream when it
+    #: differs (0: C1 itself, no map). A lifter grown wider (scripts/widen_checkpoint.py) keeps the code it was
+    #: trained with, so the grown network computes what the narrow one did.
+    lifter_time_dim: int = 0
     mlp_ratio: float = 2.0
     dropout: float = 0.0
     # per-frame image features (F in the paper)

@@ -78,6 +78,8 @@ class SkeletonLifter(nn.Module):
                                     for _ in range(config.lifter_depth))
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(NUM_COCO19 * dim, NUM_JOINTS * 3)
+        self.time_dim = config.lifter_time_dim or dim
+        self.time_proj = nn.Linear(self.time_dim, dim, bias=False) if self.time_dim != dim else None
 
     def forward(self, keypoints_2d: torch.Tensor) -> torch.Tensor:
         """keypoints_2d (B, T, 19, 3) -> joints (B, T, 24, 3), metres, pelvis at the origin."""
@@ -85,7 +87,10 @@ class SkeletonLifter(nn.Module):
         if k != NUM_COCO19:
             raise ValueError(f"lifter expects {NUM_COCO19} keypoints per frame, got {k}")
         x = self.embed(centre_and_scale(keypoints_2d)) + self.spatial_embedding
-        x = x + temporal_embedding(t, x.shape[-1], x.device)[None, :, None, :]
+        time_code = temporal_embedding(t, self.time_dim, x.device)
+        if self.time_proj is not None:
+            time_code = self.time_proj(time_code)
+        x = x + time_code[None, :, None, :]
         for block in self.blocks:
             x = block(x)
         joints = self.head(self.norm(x).reshape(b, t, k * x.shape[-1])).view(b, t, NUM_JOINTS, 3)
