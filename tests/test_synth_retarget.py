@@ -187,6 +187,25 @@ def test_cache_round_trip(tmp_path, motion_dir, rest_joints):
     assert second.num_frames == (frames - 1) // 2 + 1  # 60 -> 30 fps
 
 
+def test_cache_survives_a_fresh_copy_of_the_corpus(tmp_path, motion_dir, rest_joints):
+    """A corpus mounted afresh has new modification times and the same contents: the cache still answers."""
+    import os
+    import shutil
+
+    source = tmp_path / "007" / "007_09.bvh"
+    source.parent.mkdir()
+    shutil.copyfile(motion_dir / "cmu_iclone" / "007" / "007_09.bvh", source)
+    cache = tmp_path / "cache"
+    first = load_retargeted(source, rest_joints, cache)
+    os.utime(source, ns=(source.stat().st_atime_ns, source.stat().st_mtime_ns + 10**9))
+    second = load_retargeted(source, rest_joints, cache)
+    assert len(list(cache.glob("*.npz"))) == 1
+    np.testing.assert_array_equal(first.pose_aa, second.pose_aa)
+    source.write_text(source.read_text().replace("Frame Time:", "Frame Time: ", 1))  # new contents, same motion
+    load_retargeted(source, rest_joints, cache)
+    assert len(list(cache.glob("*.npz"))) == 2
+
+
 # The Daz-friendly skeleton (cgspeed's dance and martial-arts conversions), the joints the retargeting needs:
 # (name, parent, offset) from ../shared/motion/cmu_dance_martial/standard_skeleton.bvh, left side (the right
 # mirrors x), centimetres; End Sites at the ball of the foot and past the middle finger and the head.

@@ -571,24 +571,28 @@ def clip_identity(path: Path) -> tuple[str, str]:
     return f"{path.parent.name}:{path.stem}", path.parent.name
 
 
+def _content_digest(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
 def load_retargeted(path: Path, rest_joints: np.ndarray, cache_dir: Path | None = DEFAULT_CACHE_DIR,
                     fps: float = TARGET_FPS) -> MotionClip:
     """Retarget (BVH, CMU exp-map, DeepMimic) or convert (AMASS npz) one file to a MotionClip at `fps`,
     through the cache.
 
-    The cache key covers the file (path, size, mtime), its skeleton file for the formats that keep one
-    apart, the rest skeleton and RETARGET_VERSION. Names come from clip_identity, not the cache, so
+    The cache key covers the file (path and contents), its skeleton file's contents for the formats that keep
+    one apart, the rest skeleton and RETARGET_VERSION. Contents, not modification times: a corpus copied or
+    mounted afresh (every new machine, often every session) keeps its cache, where times missed on all 230
+    files and retargeted them again (84 s per process). Names come from clip_identity, not the cache, so
     renaming a source never needs a rebuild."""
     from .motion_formats import read_skeleton_motion, skeleton_file  # here: it builds on this module's RigMap
 
     source, group = clip_identity(path)
     cache_path = None
     if cache_dir is not None:
-        stat = path.stat()
-        skeleton = skeleton_file(path)  # None for BVH and npz, whose keys (and cached files) stay as they were
-        extra = ("" if skeleton is None
-                 else f"|{skeleton.resolve()}|{skeleton.stat().st_size}|{skeleton.stat().st_mtime_ns}")
-        facts = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{RETARGET_VERSION}|{fps}{extra}"
+        skeleton = skeleton_file(path)  # None for BVH and npz
+        extra = "" if skeleton is None else f"|{skeleton.resolve()}|{_content_digest(skeleton)}"
+        facts = f"{path.resolve()}|{_content_digest(path)}|{RETARGET_VERSION}|{fps}{extra}"
         key = hashlib.sha1(facts.encode()
                            + np.ascontiguousarray(rest_joints, dtype=np.float64).tobytes()).hexdigest()[:16]
         cache_path = Path(cache_dir) / f"{path.stem}-{key}.npz"
