@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from bridge import threads
 
 from .detection_archive import plan_range, read_index, selected
 
@@ -31,9 +34,9 @@ ARCHIVES = Path(__file__).with_name("detections")
 DEFAULT_ROOT = REPO / ".cache" / "arts"
 DEFAULT_MOTION_DIR = REPO.parent / "shared" / "motion"
 FORMAT = "arts-folders/1"
-#: Rough CPU-seconds a clip costs to make (measured session 45: a restore about 36 clips a minute, generate.py
-#: about 9 clips a second).
-SECONDS_PER_CLIP = {"archive": 1.7, "generate": 0.11}
+#: Rough CPU-seconds a clip costs to make (measured session 53: a restore about 0.3, generate.py about 9 clips a
+#: second in session 45).
+SECONDS_PER_CLIP = {"archive": 0.3, "generate": 0.11}
 
 
 def load_folders(path: Path = FOLDERS_FILE) -> dict:
@@ -83,6 +86,14 @@ def command(name: str, spec: dict, root: Path, motion_dir: Path, archives: Path 
             "--archive", str(archives / spec["archive"]), "--out", out, *extra]
 
 
+def job_environment(jobs: int) -> dict[str, str]:
+    """The environment of each side-by-side job: its share of the CPUs as numpy's and torch's thread count,
+    unless the user set one. Why: each process otherwise starts a BLAS thread per CPU, and two restores side
+    by side on 2 cores took 46 s where they take 13 with one thread each (session 53)."""
+    share = str(max(1, threads.available_cpus() // max(1, jobs)))
+    return {**os.environ, **{name: os.environ.get(name, share) for name in threads.ENV_THREAD_VARIABLES}}
+
+
 def rebuild(names: list[str], folders: dict, root: Path, motion_dir: Path, jobs: int = 2,
             log=print, archives: Path = ARCHIVES) -> dict[str, str]:
     """Make every named folder that does not yet hold its clips; returns {name: 'present' | 'made' | error}."""
@@ -92,6 +103,7 @@ def rebuild(names: list[str], folders: dict, root: Path, motion_dir: Path, jobs:
     if results:
         log(f"{len(results)} folders already hold their clips: {', '.join(results)}")
     todo.sort(key=lambda n: -making_seconds(folders[n]))
+    environment = job_environment(jobs)
     started = time.monotonic()
 
     def make(name: str) -> str:
@@ -99,7 +111,7 @@ def rebuild(names: list[str], folders: dict, root: Path, motion_dir: Path, jobs:
         log(f"[{time.monotonic() - started:6.0f} s] {name}: making {spec['clips']} clips")
         with open(root / f"{name}.rebuild.log", "w") as output:
             done = subprocess.run(command(name, spec, root, motion_dir, archives), cwd=REPO, stdout=output,
-                                  stderr=subprocess.STDOUT)
+                                  stderr=subprocess.STDOUT, env=environment)
         held = held_clips(root / name)
         if done.returncode != 0:
             result = f"failed (exit {done.returncode}; see {root / name}.rebuild.log)"
