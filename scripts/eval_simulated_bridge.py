@@ -24,8 +24,13 @@ pools all of them frame-weighted (clip rows are named FOLDER/CLIP), with one row
 A choosing set is many renders (seeds and tumbled plans in several folders); a candidate is judged on the
 pooled row, so the number comes from one command.
 
+With --inputs, each clip's noise-free synthetic landmarks (or only part of the detector's error on them) stand
+in for the stored ones: how much of a network's error the detector's errors cause, which no network change can
+reach without other evidence (INPUTS).
+
     python scripts/eval_simulated_bridge.py --data .cache/arts/data_v9 [DIR ...] [--splits test,unseen] [--clips 40] \
-        [--seed 0] [--per-clip] [--variant 'no re-aim={"limb_reaim": 0}' --variant 're-aim 0.2={"limb_reaim": 0.2}' ...]
+        [--seed 0] [--per-clip] [--variant 'no re-aim={"limb_reaim": 0}' --variant 're-aim 0.2={"limb_reaim": 0.2}' ...] \
+        [--inputs detected|clean-2d|clean|2d-slow-error|2d-fast-error]
 """
 from __future__ import annotations
 
@@ -49,6 +54,13 @@ from scripts.synth.clip_file import load_clip  # noqa: E402
 
 SPLITS = ("test", "unseen")
 DEFAULT_VARIANTS = ('limb re-aim 0={"limb_reaim": 0}', 'limb re-aim 0.2 (default)={}')
+#: What stands in for the stored landmarks (--inputs): the detector's own ('detected'), or the clip's noise-free
+#: synthetic landmarks in its place, to measure what the detector's errors cost the whole bridge: image
+#: landmarks only ('clean-2d', MediaPipe's visibilities kept), image and world ('clean'), or the noise-free
+#: image landmarks plus only the slow part of the detector's image error (its mean over SLOW_ERROR_FRAMES
+#: frames around each frame, '2d-slow-error') or only the rest ('2d-fast-error').
+INPUTS = ("detected", "clean-2d", "clean", "2d-slow-error", "2d-fast-error")
+SLOW_ERROR_FRAMES = 15
 
 
 def parse_variant(text: str) -> tuple[str, dict]:
@@ -96,6 +108,30 @@ def black_video(path: Path, frames: int, size: tuple[int, int], fps: float) -> P
     return path
 
 
+def substituted_inputs(clip: dict[str, np.ndarray], inputs: str) -> dict[str, np.ndarray]:
+    """The clip with its stored landmarks replaced as INPUTS `inputs` says (a copy; 'detected': as it is)."""
+    if inputs not in INPUTS:
+        raise ValueError(f"inputs must be one of {INPUTS}, got {inputs!r}")
+    if inputs == "detected":
+        return clip
+    clip = dict(clip)
+    image, clean = np.array(clip["mp_image"], np.float32), np.asarray(clip["mp_image_clean"], np.float32)
+    error = image[..., :2] - clean
+    if inputs in ("2d-slow-error", "2d-fast-error"):
+        half = SLOW_ERROR_FRAMES // 2
+        padded = np.concatenate([np.repeat(error[:1], half, 0), error, np.repeat(error[-1:], half, 0)])
+        summed = np.concatenate([np.zeros_like(error[:1]), np.cumsum(padded, axis=0, dtype=np.float64)])
+        slow = ((summed[SLOW_ERROR_FRAMES:] - summed[:-SLOW_ERROR_FRAMES]) / SLOW_ERROR_FRAMES).astype(np.float32)
+        error = slow if inputs == "2d-slow-error" else error - slow
+    else:
+        error = np.zeros_like(error)
+    image[..., :2] = clean + error
+    clip["mp_image"] = image
+    if inputs == "clean":
+        clip["mp_world"] = clip["mp_world_clean"]
+    return clip
+
+
 def simulated_track(clip: dict[str, np.ndarray]) -> tracking.TrackedClip:
     valid = np.asarray(clip["valid"], bool)
     image = np.where(valid[:, None, None], clip["mp_image"], 0.0).astype(np.float32)
@@ -121,10 +157,11 @@ def run_on_track(video: Path, track: tracking.TrackedClip, box: list[float], foc
     return np.asarray(result.joints_3d), np.asarray(result.valid, bool) & track.valid
 
 
-def score_clip(path: Path, variants: dict[str, dict], work: Path) -> dict[str, dict]:
+def score_clip(path: Path, variants: dict[str, dict], work: Path, inputs: str = "detected") -> dict[str, dict]:
     """{variant: pose_scores} of one simulated clip, and MediaPipe's world landmarks as the baseline row, all on
-    the frames where every variant and the track have the person."""
-    clip = load_clip(path)
+    the frames where every variant and the track have the person; `inputs` (INPUTS) replaces the stored
+    landmarks first (the baseline row then reads the world landmarks given)."""
+    clip = substituted_inputs(load_clip(path), inputs)
     track = simulated_track(clip)
     if not track.valid.any():
         return {}
@@ -167,6 +204,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
                         help="NAME={json ProcessOptions}; repeat (default: limb re-aim off and default)")
     parser.add_argument("--per-clip", action="store_true", help="also one table row per clip")
     parser.add_argument("--json", type=Path, default=None, help="also write the tables (and each clip's scores) here")
+    parser.add_argument("--inputs", choices=INPUTS, default="detected",
+                        help="landmarks given in place of the stored ones, to measure what the detector's errors "
+                             "cost (see INPUTS)")
     args = parser.parse_args(argv)
     variants = dict(args.variant or [parse_variant(v) for v in DEFAULT_VARIANTS])
     folders = [folder.name for folder in args.data]
@@ -181,11 +221,13 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
             clips = [path for data in args.data for path in choose_clips(data, split, args.clips, args.seed, leave_out)]
             for number, path in enumerate(clips, start=1):
                 key = path.stem if len(folders) == 1 else f"{path.parent.name}/{path.stem}"
-                for name, row in score_clip(path, variants, Path(tmp)).items():
+                for name, row in score_clip(path, variants, Path(tmp), args.inputs).items():
                     scores[name][key] = row
                 print(f"{split} {number}/{len(clips)} {key}", file=sys.stderr, flush=True)
             tables[split] = pooled_rows(scores, folders, args.per_clip)
-            print(f"\n## {' + '.join(folders)}, split '{split}': {len(clips)} clips, foot lock off, smoothing none\n")
+            given = "" if args.inputs == "detected" else f", inputs {args.inputs}"
+            print(f"\n## {' + '.join(folders)}, split '{split}': {len(clips)} clips, foot lock off, smoothing none"
+                  f"{given}\n")
             print(format_pose_table(tables[split]))
     if args.json:
         args.json.write_text(json.dumps({"config": {k: str(v) for k, v in vars(args).items()}, "tables": tables},

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from scripts.eval_simulated_bridge import choose_clips, main, parse_variant, simulated_track
+from scripts.eval_simulated_bridge import (SLOW_ERROR_FRAMES, choose_clips, main, parse_variant,
+                                           simulated_track, substituted_inputs)
 from scripts.synth.clip_file import load_clip
 from scripts.synth.generate import GenerateConfig, generate
 
@@ -97,3 +98,28 @@ def test_several_folders_are_drawn_each_and_pooled_by_frames(clips_dir, tmp_path
     assert rows["  MediaPipe world landmarks [seed_b]"]["Det %"] == b["Det %"]
     with pytest.raises(SystemExit):
         main(["--data", str(first), str(tmp_path / "x" / "seed_a"), "--splits", "unseen"])  # names must differ
+
+
+def test_noise_free_landmarks_stand_in_for_the_detectors_in_parts(clips_dir):
+    """--inputs: the image landmarks without error (visibilities kept), the world ones too, or the image error
+    split into its slow part (a moving mean) and the rest, which add back up to the whole."""
+    clip = load_clip(sorted(clips_dir.glob("test-*.npz"))[0])
+    assert substituted_inputs(clip, "detected") is clip
+    clean_2d = substituted_inputs(clip, "clean-2d")
+    np.testing.assert_array_equal(clean_2d["mp_image"][..., :2], clip["mp_image_clean"])
+    np.testing.assert_array_equal(clean_2d["mp_image"][..., 2:], clip["mp_image"][..., 2:])
+    assert clean_2d["mp_world"] is clip["mp_world"]
+    np.testing.assert_array_equal(substituted_inputs(clip, "clean")["mp_world"], clip["mp_world_clean"])
+    error = clip["mp_image"][..., :2] - clip["mp_image_clean"]
+    slow = substituted_inputs(clip, "2d-slow-error")["mp_image"][..., :2] - clip["mp_image_clean"]
+    fast = substituted_inputs(clip, "2d-fast-error")["mp_image"][..., :2] - clip["mp_image_clean"]
+    np.testing.assert_allclose(slow + fast, error, atol=1e-3)
+    middle = len(error) // 2
+    np.testing.assert_allclose(slow[middle], error[middle - SLOW_ERROR_FRAMES // 2:middle + SLOW_ERROR_FRAMES // 2 + 1]
+                               .mean(axis=0), atol=1e-3)
+    with pytest.raises(ValueError, match="inputs must be one of"):
+        substituted_inputs(clip, "perfect")
+    tables = main(["--data", str(clips_dir), "--clips", "1", "--splits", "test", "--variant", "a={}",
+                   "--inputs", "clean"])
+    detected = main(["--data", str(clips_dir), "--clips", "1", "--splits", "test", "--variant", "a={}"])
+    assert tables["test"]["a"]["MPJPE-14"] < detected["test"]["a"]["MPJPE-14"]
