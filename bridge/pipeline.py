@@ -431,8 +431,8 @@ class _PeopleBeside:
 
 
 def _detect(options: ProcessOptions, info: video.VideoInfo, start: int, end: int | None, rep: _Reporter,
-            track_person: Callable[..., tracking.TrackedClip] | None, ahead: WindowsAhead | None = None
-            ) -> tuple[tracking.TrackedClip, dict | None]:
+            track_person: Callable[..., tracking.TrackedClip] | None, ahead: WindowsAhead | None = None,
+            look_again: bool = True) -> tuple[tracking.TrackedClip, dict | None]:
     """The people and detect stages: choose the person, follow them, look again for missed frames.
     `ahead` (with the default tracker only) receives every frame's landmarks as they come."""
     try:
@@ -464,7 +464,8 @@ def _detect(options: ProcessOptions, info: video.VideoInfo, start: int, end: int
             track = (track_person or follow)(
                 info, start, end, person_box=box, num_poses=num_poses, should_cancel=rep.should_cancel,
                 progress=lambda d, t, s: rep.report("detect", d, t, _eta(d, t, s)), **common, **extra)
-        _look_again(track, info, options, rep)
+        if look_again:
+            _look_again(track, info, options, rep)
     except InterruptedError as exc:
         raise Cancelled() from exc
     except video.VideoError as exc:
@@ -516,10 +517,12 @@ def track_video(options: ProcessOptions, progress: ProgressFn | None = None, sho
 
 
 def process_video(options: ProcessOptions, progress: ProgressFn | None = None, should_cancel: CancelFn | None = None,
-                  predictor: Any | None = None, track_person: Callable[..., tracking.TrackedClip] | None = None
-                  ) -> tuple[ClipResult, ProcessSummary]:
+                  predictor: Any | None = None, track_person: Callable[..., tracking.TrackedClip] | None = None,
+                  look_again: bool = True) -> tuple[ClipResult, ProcessSummary]:
     """Run the whole pipeline; writes options.output when set. `predictor` overrides the loaded model (tests);
-    `track_person` stands in for tracking.track_person (evaluation runs MediaPipe once for several models)."""
+    `track_person` stands in for tracking.track_person (evaluation runs MediaPipe once for several models);
+    look_again=False takes its track as final, for a stored track over a stand-in video where looking again
+    (crop recovery, stuck tracking) could find nothing."""
     rep = _Reporter(progress, should_cancel)
     try:
         smooth_params = smoothing.params_from_request(options.smoothing)
@@ -546,7 +549,7 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
     ahead = (WindowsAhead(predictor, info.image_size, options.batch_size, options.flip_average, stride, focal_px)
              if options.overlap and track_person is None else None)
     try:
-        track, person = _detect(options, info, start, end, rep, track_person, ahead)
+        track, person = _detect(options, info, start, end, rep, track_person, ahead, look_again)
     except BaseException:
         if ahead is not None:
             ahead.stop(finish=False)

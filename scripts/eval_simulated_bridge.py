@@ -10,14 +10,15 @@ steps that trust the 2D keypoints (a whole-body perspective fit gained 2 mm ther
 of these, session 17).
 
 How: each clip's stored MediaPipe track (simulated, or the real one of a detected clip) stands in for the
-tracker (process_video's `track_person`), over a black video of the clip's size and length (the bridge
-reads frame rate and size from it; nothing is found in it, so looking again for missed frames changes
-nothing). Every --variant runs process_video with those options (foot lock off, smoothing none, the clip's
-own focal length) and is scored against the clip's exact joints as eval_rendered.py scores renders (same
-metrics, hip-aligned, frame-weighted over clips), beside MediaPipe's own world landmarks (the clip's mp_world
-read as the skeleton) on the same frames. Detected clips that any compared network (or one it was
-fine-tuned from) trained on are left out before drawing (scripts/synth/trained_clips.py), so every variant is
-scored on the same clips and none on its own training data.
+tracker (process_video's `track_person`), over a black video of the clip's size and length (the bridge reads
+frame rate and size from it; nothing could be found in it, so the bridge does not look again for missed frames
+or stuck tracking, which took a third of the time and changed nothing). Every --variant runs process_video with
+those options (foot lock off, smoothing none, the clip's own focal length) and is scored against the clip's
+exact joints as eval_rendered.py scores renders (same metrics, hip-aligned, frame-weighted over clips), beside
+MediaPipe's own world landmarks (the clip's mp_world read as the skeleton) on the same frames. Detected clips
+that any compared network (or one it was fine-tuned from) trained on are left out before drawing
+(scripts/synth/trained_clips.py), so every variant is scored on the same clips and none on its own training
+data.
 
 Several --data folders make one choosing set: --clips are drawn from each folder as from one, and the table
 pools all of them frame-weighted (clip rows are named FOLDER/CLIP), with one row per folder under each model.
@@ -153,7 +154,7 @@ def run_on_track(video: Path, track: tracking.TrackedClip, box: list[float], foc
 
     run = ProcessOptions(video=str(video), person=box, focal_px=focal_px, foot_lock=0.0, smoothing="none",
                          **options)
-    result, _ = process_video(run, track_person=lambda *a, **k: track)
+    result, _ = process_video(run, track_person=lambda *a, **k: track, look_again=False)
     return np.asarray(result.joints_3d), np.asarray(result.valid, bool) & track.valid
 
 

@@ -123,3 +123,15 @@ def test_noise_free_landmarks_stand_in_for_the_detectors_in_parts(clips_dir):
                    "--inputs", "clean"])
     detected = main(["--data", str(clips_dir), "--clips", "1", "--splits", "test", "--variant", "a={}"])
     assert tables["test"]["a"]["MPJPE-14"] < detected["test"]["a"]["MPJPE-14"]
+
+
+def test_the_stored_track_is_taken_as_final(clips_dir, monkeypatch):
+    """Nothing can be found in the black stand-in video, so the bridge is not asked to look again there."""
+    import bridge.pipeline
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("looked again over the stand-in video")
+
+    monkeypatch.setattr(bridge.pipeline, "_look_again", refuse)
+    tables = main(["--data", str(clips_dir), "--clips", "1", "--splits", "test", "--variant", "a={}"])
+    assert tables["test"]["a"]["Det %"] > 50.0
