@@ -56,7 +56,7 @@ def skin_vertices(body, betas: np.ndarray, pose_aa: np.ndarray) -> tuple[np.ndar
     the pelvis at rest_joints[0] (add the translation).
 
     One frame at a time: each frame's blended 3x4 maps (V, 12) stay in cache, where all frames' at once
-    (F, V, 3, 4; 160 MB for 120 frames of the free body) made this 10x slower, and it runs for every
+    (F, V, 3, 4; 160 MB for 120 frames of the free body) made this 8x slower, and it runs for every
     staged, restored and scored clip."""
     from bridge.body_model import shaped_rest
 
