@@ -51,6 +51,7 @@ from bridge import tracking  # noqa: E402
 from scripts.eval_rendered import (MEDIAPIPE_ROW, aggregate, baseline_scores, format_pose_table,  # noqa: E402
                                    pose_scores, table_rows)
 from scripts.synth import trained_clips  # noqa: E402
+from scripts.synth.camera import moving_average  # noqa: E402
 from scripts.synth.clip_file import load_clip  # noqa: E402
 
 SPLITS = ("test", "unseen")
@@ -119,10 +120,7 @@ def substituted_inputs(clip: dict[str, np.ndarray], inputs: str) -> dict[str, np
     image, clean = np.array(clip["mp_image"], np.float32), np.asarray(clip["mp_image_clean"], np.float32)
     error = image[..., :2] - clean
     if inputs in ("2d-slow-error", "2d-fast-error"):
-        half = SLOW_ERROR_FRAMES // 2
-        padded = np.concatenate([np.repeat(error[:1], half, 0), error, np.repeat(error[-1:], half, 0)])
-        summed = np.concatenate([np.zeros_like(error[:1]), np.cumsum(padded, axis=0, dtype=np.float64)])
-        slow = ((summed[SLOW_ERROR_FRAMES:] - summed[:-SLOW_ERROR_FRAMES]) / SLOW_ERROR_FRAMES).astype(np.float32)
+        slow = moving_average(error.reshape(len(error), -1), SLOW_ERROR_FRAMES).reshape(error.shape).astype(np.float32)
         error = slow if inputs == "2d-slow-error" else error - slow
     else:
         error = np.zeros_like(error)

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from bridge import pipeline
 from scripts.eval_simulated_bridge import (SLOW_ERROR_FRAMES, choose_clips, main, parse_variant,
                                            simulated_track, substituted_inputs)
 from scripts.synth.clip_file import load_clip
@@ -127,11 +128,9 @@ def test_noise_free_landmarks_stand_in_for_the_detectors_in_parts(clips_dir):
 
 def test_the_stored_track_is_taken_as_final(clips_dir, monkeypatch):
     """Nothing can be found in the black stand-in video, so the bridge is not asked to look again there."""
-    import bridge.pipeline
-
     def refuse(*args, **kwargs):
         raise AssertionError("looked again over the stand-in video")
 
-    monkeypatch.setattr(bridge.pipeline, "_look_again", refuse)
+    monkeypatch.setattr(pipeline, "_look_again", refuse)
     tables = main(["--data", str(clips_dir), "--clips", "1", "--splits", "test", "--variant", "a={}"])
     assert tables["test"]["a"]["Det %"] > 50.0

@@ -1,6 +1,9 @@
 """Retargeting mocap onto SMPL by joint positions, AMASS-style files, resampling and the cache."""
 from __future__ import annotations
 
+import os
+import shutil
+
 import numpy as np
 import pytest
 
@@ -189,9 +192,6 @@ def test_cache_round_trip(tmp_path, motion_dir, rest_joints):
 
 def test_cache_survives_a_fresh_copy_of_the_corpus(tmp_path, motion_dir, rest_joints):
     """A corpus mounted afresh has new modification times and the same contents: the cache still answers."""
-    import os
-    import shutil
-
     source = tmp_path / "007" / "007_09.bvh"
     source.parent.mkdir()
     shutil.copyfile(motion_dir / "cmu_iclone" / "007" / "007_09.bvh", source)

@@ -40,6 +40,7 @@ from bridge.body_model import load_body_model_arrays, shaped_rest
 from bridge.geometry import analytic_ik, kinematics, rotations
 from bridge.geometry.swing_twist import swing_rotation, swing_twist_decompose
 from bridge.ground import FOOT_JOINTS
+from bridge.hashing import sha256_file
 from bridge.skeleton import NUM_JOINTS, SMPL_JOINT_NAMES, SMPL_PARENTS
 
 from .bvh import BvhMotion, read_bvh
@@ -571,10 +572,6 @@ def clip_identity(path: Path) -> tuple[str, str]:
     return f"{path.parent.name}:{path.stem}", path.parent.name
 
 
-def _content_digest(path: Path) -> str:
-    return hashlib.sha1(path.read_bytes()).hexdigest()
-
-
 def load_retargeted(path: Path, rest_joints: np.ndarray, cache_dir: Path | None = DEFAULT_CACHE_DIR,
                     fps: float = TARGET_FPS) -> MotionClip:
     """Retarget (BVH, CMU exp-map, DeepMimic) or convert (AMASS npz) one file to a MotionClip at `fps`,
@@ -591,8 +588,8 @@ def load_retargeted(path: Path, rest_joints: np.ndarray, cache_dir: Path | None 
     cache_path = None
     if cache_dir is not None:
         skeleton = skeleton_file(path)  # None for BVH and npz
-        extra = "" if skeleton is None else f"|{skeleton.resolve()}|{_content_digest(skeleton)}"
-        facts = f"{path.resolve()}|{_content_digest(path)}|{RETARGET_VERSION}|{fps}{extra}"
+        extra = "" if skeleton is None else f"|{skeleton.resolve()}|{sha256_file(skeleton)}"
+        facts = f"{path.resolve()}|{sha256_file(path)}|{RETARGET_VERSION}|{fps}{extra}"
         key = hashlib.sha1(facts.encode()
                            + np.ascontiguousarray(rest_joints, dtype=np.float64).tobytes()).hexdigest()[:16]
         cache_path = Path(cache_dir) / f"{path.stem}-{key}.npz"
