@@ -240,6 +240,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="past the tolerance, show the body at a lean falling back to 0 at upside down instead "
                              "of at the tolerance (bridge/upright.py), kept in the config as upright_ramp for the "
                              "bridge; a fine-tune of a network trained so keeps it")
+    parser.add_argument("--detector-error-scale", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
+                        help="scale MediaPipe's error (its landmarks minus the truth's noise-free ones) in windows of "
+                             "its real output by a factor uniform in [LOW, HIGH] (scripts/synth/augment.py)")
+    parser.add_argument("--detector-error-scale-prob", type=float, default=0.5,
+                        help="share of such windows that get a scaled error (with --detector-error-scale)")
     parser.add_argument("--model-id", default="arts-default")
     parser.add_argument("--export", type=Path, default=None, help="also copy the finished checkpoint here")
     parser.add_argument("--tiny", action="store_true", help="smoke test: tiny network, 10 + 10 steps, batch 4")
@@ -321,7 +326,9 @@ def train(args: argparse.Namespace) -> dict:
                             roll_prob=args.roll_prob, roll_max_deg=args.roll_max_deg, world_frame=config.world_frame,
                             lean_share=config.world_lean_share,
                             upright_tolerance_deg=config.upright_tolerance_deg if upright_windows else None,
-                            upright_ramp=config.upright_ramp)
+                            upright_ramp=config.upright_ramp,
+                            error_scale=tuple(args.detector_error_scale) if args.detector_error_scale else None,
+                            error_scale_prob=args.detector_error_scale_prob)
     budget = {"lifter": (args.lifter_steps, args.lifter_minutes, args.lifter_lr),
               "full": (args.full_steps, args.full_minutes, args.full_lr)}
     stage, step, history = "lifter", 0, []
@@ -412,6 +419,8 @@ def train(args: argparse.Namespace) -> dict:
             "world_dropout": args.world_dropout, "landmark_dropout": args.landmark_dropout,
             "world_frame": config.world_frame, "world_lean_share": config.world_lean_share,
             "roll": {"prob": args.roll_prob, "max_deg": args.roll_max_deg},
+            "detector_error_scale": ({"range": list(args.detector_error_scale), "prob": args.detector_error_scale_prob}
+                                     if args.detector_error_scale else None),
             "upright_windows": upright_windows, "upright_tolerance_deg": config.upright_tolerance_deg,
             "init_lifter": str(args.init_lifter) if args.init_lifter else None,
             "init_model": init_model,

@@ -237,7 +237,8 @@ def test_fine_tuning_starts_from_a_checkpoint_and_records_it(micro_run, tmp_path
     """--init-model: stage 2 only, from the parent's weights and config, with camera-roll augmentation, windows
     rolled to within 20 degrees of upright as the bridge will roll them (the tolerance and the ramp then in the
     config), longer windows (--config on top of the parent's), world dropout, two data folders, batches prepared
-    by two loader processes and L_mesh on every 3rd vertex; the parent (path, sha256, its own training facts) is in
+    by two loader processes, L_mesh on every 3rd vertex and the detector's error scaled (nothing to scale in
+    simulated clips, but the setting is recorded); the parent (path, sha256, its own training facts) is in
     the new checkpoint's meta."""
     from scripts import train_arts
 
@@ -247,7 +248,7 @@ def test_fine_tuning_starts_from_a_checkpoint_and_records_it(micro_run, tmp_path
                                "--batch-size", "4", "--threads", "1", "--init-model", str(out / "arts.pt"),
                                "--roll-prob", "1.0", "--workers", "2", "--world-dropout", "0.5", "--device", "auto",
                                "--mesh-vertex-stride", "3", "--upright-windows", "--upright-tolerance-deg", "20",
-                               "--upright-ramp", "--config", '{"window": 12}'])
+                               "--upright-ramp", "--config", '{"window": 12}', "--detector-error-scale", "0.5", "1.5"])
     child = load_checkpoint(tmp_path / "ft" / "arts.pt")
     assert summary["finished"] and child.config == replace(parent.config, upright_tolerance_deg=20.0, upright_ramp=True,
                                                            window=12)
@@ -260,6 +261,8 @@ def test_fine_tuning_starts_from_a_checkpoint_and_records_it(micro_run, tmp_path
     assert child.meta["init_model"]["meta"] == parent.meta and len(child.meta["data"]) == 2
     assert child.meta["detected_clip_ids"] == []  # simulated clips only (scripts/synth/trained_clips.py)
     assert child.meta["mesh_vertex_stride"] == 3 and parent.meta["mesh_vertex_stride"] == 1
+    assert child.meta["detector_error_scale"] == {"range": [0.5, 1.5], "prob": 0.5}
+    assert parent.meta["detector_error_scale"] is None
     from bridge.crop_view import LEAN_SHARE  # a new run turns the lean by the measured share
 
     assert child.config.world_lean_share == child.meta["world_lean_share"] == LEAN_SHARE

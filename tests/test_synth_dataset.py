@@ -15,7 +15,7 @@ from bridge.keypoints import MEDIAPIPE_LANDMARK_NAMES  # noqa: E402
 from bridge.mirror import mirror_pose_aa  # noqa: E402
 from bridge.skeleton import SMPL_PARENTS  # noqa: E402
 from bridge.upright import body_tilt, roll_matrix  # noqa: E402
-from scripts.synth.augment import HIDE_GROUPS, flip_clip, hide_landmarks, roll_clip  # noqa: E402
+from scripts.synth.augment import HIDE_GROUPS, flip_clip, hide_landmarks, roll_clip, scale_detector_error  # noqa: E402
 from scripts.synth.clip_file import load_clip, write_clip  # noqa: E402
 from scripts.synth.dataset import PER_FRAME_KEYS, SyntheticWindows  # noqa: E402
 from scripts.synth.camera import project_points  # noqa: E402
@@ -147,6 +147,52 @@ def test_hidden_landmarks_are_one_group_over_one_run_of_frames(clips_dir):
     assert len(seen_groups) == len(HIDE_GROUPS)
     np.testing.assert_array_equal(image, before[0])  # the inputs are left as they were
     np.testing.assert_array_equal(world, before[1])
+
+
+def test_detector_error_scaling_moves_only_the_found_landmarks_along_their_error(clips_dir):
+    clip = load_clip(next(clips_dir.glob("train-*.npz")))
+    window = {key: np.array(clip[key][:16]) for key in PER_FRAME_KEYS}
+    window["valid"][[3, 9]] = False
+    before = {key: value.copy() for key, value in window.items()}
+    error_px = window["mp_image"][..., :2] - window["mp_image_clean"]
+    error_world = window["mp_world"] - window["mp_world_clean"]
+    assert np.abs(error_px[window["valid"]]).max() > 1.0  # the generator's simulated detector errs
+    found = window["valid"]
+    for scale in (0.0, 0.5, 1.0, 1.5):
+        out = scale_detector_error(window, scale)
+        np.testing.assert_allclose(out["mp_image"][found, :, :2],
+                                   (window["mp_image_clean"] + scale * error_px)[found], atol=1e-3)
+        np.testing.assert_allclose(out["mp_world"][found], (window["mp_world_clean"] + scale * error_world)[found],
+                                   atol=1e-6)
+        np.testing.assert_array_equal(out["mp_image"][~found], window["mp_image"][~found])
+        np.testing.assert_array_equal(out["mp_world"][~found], window["mp_world"][~found])
+        np.testing.assert_array_equal(out["mp_image"][..., 2:], window["mp_image"][..., 2:])  # visibility, presence
+        assert out["mp_image"].dtype == window["mp_image"].dtype and out["mp_world"].dtype == window["mp_world"].dtype
+    for key, value in before.items():  # the input is left as it was
+        np.testing.assert_array_equal(window[key], value)
+
+
+def test_detector_error_scaling_touches_only_the_detectors_real_output(clips_dir, tmp_path):
+    """Simulated clips keep their landmarks; a detected clip's window at scale 0 reads the truth's noise-free
+    landmarks (its world landmarks in camera axes, where the stored noise-free ones are)."""
+    detected = tmp_path / "detected"
+    detected.mkdir()
+    source = sorted(clips_dir.glob("*.npz"))[0]
+    write_clip(detected / source.name, {**load_clip(source), "landmark_source": np.array("mediapipe"),
+                                        "appearance": np.array("{}")})
+    kwargs = dict(window=16, split=None, random_crop=False, flip_prob=0.0)
+    plain = SyntheticWindows([clips_dir, detected], **kwargs)
+    scaled = SyntheticWindows([clips_dir, detected], error_scale=(0.0, 0.0), error_scale_prob=1.0, **kwargs)
+    for item in range(len(plain)):
+        a, b = plain[item], scaled[item]
+        if plain.clip_folders[int(a["clip_index"])] == 0:
+            np.testing.assert_array_equal(a["mp_image"].numpy(), b["mp_image"].numpy())
+            np.testing.assert_array_equal(a["mp_world"].numpy(), b["mp_world"].numpy())
+            continue
+        found = b["valid"].numpy()
+        np.testing.assert_allclose(b["mp_image"].numpy()[found, :, :2], b["mp_image_clean"].numpy()[found], atol=1e-3)
+        np.testing.assert_allclose(b["mp_world"].numpy()[found], b["mp_world_clean"].numpy()[found], atol=1e-6)
+        assert np.abs(a["mp_world"].numpy()[found] - a["mp_world_clean"].numpy()[found]).max() > 1e-3
 
 
 def test_several_folders_form_one_dataset(clips_dir):

@@ -16,7 +16,13 @@ angle about the centre, and depth is unchanged. The root orientation becomes R R
 untouched) and transl' = R (J0 + transl) - J0 as for the flip. A person standing in a rolled view looks like a
 person lying, tilted or upside down in an upright one: the network then meets bodies in every orientation,
 which the mocap (almost always upright) rarely shows, and which users' videos of floor work, cartwheels and
-handstands do. numpy only.
+handstands do.
+
+Detector-error scaling (scale_detector_error) multiplies what MediaPipe got wrong in a clip of its real output
+(its landmarks minus the noise-free ones of the truth, stored beside them) by a factor. Most of the network's
+remaining error is inherited from MediaPipe's sustained, pose-dependent 2D errors (model card,
+detector_error_cost_v55); at one fixed strength the network can learn each trained pose's error as it is,
+while at varied strengths it has to recognise the error's pattern and take it out. numpy only.
 """
 from __future__ import annotations
 
@@ -104,3 +110,19 @@ def hide_landmarks(image: np.ndarray, world: np.ndarray, rng: np.random.Generato
     image[span, group, 2:] = 0.0
     world[span, group] = world[span][:, list(_HIPS)].mean(axis=1, keepdims=True)
     return image, world
+
+
+def scale_detector_error(data: dict[str, np.ndarray], scale: float) -> dict[str, np.ndarray]:
+    """The window with MediaPipe's error on its found frames (`valid`) times `scale`: image positions
+    (mp_image minus mp_image_clean) and world landmarks (mp_world minus mp_world_clean, both in camera axes).
+    Visibility, presence and frames without a person are kept; scale 1 gives the window back, 0 the truth's
+    noise-free landmarks."""
+    out = dict(data)
+    found = np.asarray(data["valid"], bool)[:, None, None]
+    image = np.array(data["mp_image"], copy=True)
+    clean = np.asarray(data["mp_image_clean"], image.dtype)
+    image[..., :2] = np.where(found, clean + scale * (image[..., :2] - clean), image[..., :2])
+    out["mp_image"] = image
+    world, clean_world = np.asarray(data["mp_world"]), np.asarray(data["mp_world_clean"], data["mp_world"].dtype)
+    out["mp_world"] = np.where(found, clean_world + scale * (world - clean_world), world).astype(world.dtype)
+    return out

@@ -5,7 +5,9 @@ mirrored with probability `flip_prob` (augment.flip_clip) and seen by a camera r
 `roll_max_deg` with probability `roll_prob` (augment.roll_clip), and, with `upright_tolerance_deg`, a body
 leaning further than that in the picture is seen through a camera rolled to within it (at it, or with
 `upright_ramp` at a lean falling to 0 at upside down), exactly as the bridge shows a window to the network
-(bridge/upright.py). Evaluation: every window at a fixed stride,
+(bridge/upright.py). With `error_scale` (lo, hi), a window of MediaPipe's real output has, with probability
+`error_scale_prob`, the detector's error scaled by a factor uniform in [lo, hi] (augment.scale_detector_error)
+before it is flipped or rolled. Evaluation: every window at a fixed stride,
 no flip, so results are reproducible. The only module of the package that imports torch.
 """
 from __future__ import annotations
@@ -20,7 +22,7 @@ from torch.utils.data import Dataset
 from bridge.models.config import WORLD_FRAMES
 from bridge.upright import upright_roll
 
-from .augment import flip_clip, roll_clip
+from .augment import flip_clip, roll_clip, scale_detector_error
 from .clip_file import load_clip, world_in_camera_axes
 
 #: Per-frame arrays sliced into windows; the rest of a clip's arrays are per clip.
@@ -45,7 +47,8 @@ class SyntheticWindows(Dataset):
                  stride: int | None = None, random_crop: bool = True, flip_prob: float = 0.5,
                  roll_prob: float = 0.0, roll_max_deg: float = 180.0, world_frame: str = "camera",
                  lean_share: float | None = None, upright_tolerance_deg: float | None = None,
-                 upright_ramp: bool = False) -> None:
+                 upright_ramp: bool = False, error_scale: tuple[float, float] | None = None,
+                 error_scale_prob: float = 0.0) -> None:
         if world_frame not in WORLD_FRAMES:
             raise ValueError(f"world_frame must be one of {WORLD_FRAMES}, got {world_frame!r}")
         folders = [Path(folder)] if isinstance(folder, (str, Path)) else [Path(f) for f in folder]
@@ -63,6 +66,8 @@ class SyntheticWindows(Dataset):
         self.roll_max_rad = float(np.deg2rad(roll_max_deg))
         self.upright_tolerance_deg = upright_tolerance_deg
         self.upright_ramp = upright_ramp
+        self.error_scale = error_scale if error_scale is not None and error_scale_prob > 0 else None
+        self.error_scale_prob = error_scale_prob
         self.stride = stride or (max(1, window // 2) if random_crop else window)
         self.clips: list[dict[str, np.ndarray]] = []
         self.clip_ids: list[str] = []
@@ -88,8 +93,7 @@ class SyntheticWindows(Dataset):
         """Sorted ids of the clips of the detector's real output (landmark_source 'mediapipe') that training
         draws from: every folder, or those with a share above 0 (trained_clips.py keeps them out of choosing)."""
         return sorted({self.clip_ids[c] for c, clip in enumerate(self.clips)
-                       if str(clip.get("landmark_source", "simulated")) == "mediapipe"
-                       and (shares is None or shares[self.clip_folders[c]] > 0)})
+                       if _detected(clip) and (shares is None or shares[self.clip_folders[c]] > 0)})
 
     def window_weights(self, shares: Sequence[float]) -> np.ndarray:
         """Per-window sampling weights that draw a window from folder i with probability shares[i] (normalised),
@@ -117,6 +121,10 @@ class SyntheticWindows(Dataset):
             start = min(start + int(torch.randint(self.stride, ()).item()), last_start)
         window = {key: clip[key][start:start + self.window] for key in PER_FRAME_KEYS if key in clip}
         window.update({key: clip[key] for key in PER_CLIP_KEYS})
+        if (self.error_scale is not None and _detected(clip) and "mp_image_clean" in window
+                and float(torch.rand(())) < self.error_scale_prob):
+            low, high = self.error_scale
+            window = scale_detector_error(window, low + (high - low) * float(torch.rand(())))
         if self.flip_prob > 0 and float(torch.rand(())) < self.flip_prob:
             window = flip_clip(window)
         if self.roll_prob > 0 and float(torch.rand(())) < self.roll_prob:
@@ -129,3 +137,8 @@ class SyntheticWindows(Dataset):
         out["clip_index"] = torch.tensor(clip_index)
         out["start"] = torch.tensor(start)
         return out
+
+
+def _detected(clip: dict[str, np.ndarray]) -> bool:
+    """Whether a clip holds the detector's real output (landmark_source 'mediapipe'), not simulated landmarks."""
+    return str(clip.get("landmark_source", "simulated")) == "mediapipe"
