@@ -22,7 +22,8 @@ Detector-error scaling (scale_detector_error) multiplies what MediaPipe got wron
 (its landmarks minus the noise-free ones of the truth, stored beside them) by a factor. Most of the network's
 remaining error is inherited from MediaPipe's sustained, pose-dependent 2D errors (model card,
 detector_error_cost_v55); at one fixed strength the network can learn each trained pose's error as it is,
-while at varied strengths it has to recognise the error's pattern and take it out. numpy only.
+while at varied strengths it would have to recognise the error's pattern and take it out. Measured in a
+fine-tune (model card, detector_error_scale_v56_not_shipped): no gain beyond one fine-tune's spread. numpy only.
 """
 from __future__ import annotations
 
