@@ -63,12 +63,17 @@ def check_clip(arrays: dict[str, np.ndarray], where: str = "clip") -> None:
                          f"{LANDMARK_SOURCES}")
 
 
+def is_detected(clip: dict[str, np.ndarray]) -> bool:
+    """Whether a clip holds MediaPipe's real output (landmark_source 'mediapipe'), not simulated landmarks."""
+    return str(clip.get("landmark_source", "simulated")) == "mediapipe"
+
+
 def world_in_camera_axes(clip: dict[str, np.ndarray], lean_share: float | None = None) -> dict[str, np.ndarray]:
     """The clip with MediaPipe's real world landmarks (landmark_source 'mediapipe', seen from a crop around the
     person) turned into camera axes by the ray to the hips, with the clip's focal length, as the bridge turns
     them for a network that reads them so (bridge/crop_view.py; lean_share None: crop_view.LEAN_SHARE); a
     simulated clip is in camera axes already and comes back as it is."""
-    if str(clip.get("landmark_source", "simulated")) != "mediapipe":
+    if not is_detected(clip):
         return clip
     from bridge.crop_view import LEAN_SHARE, crop_to_camera_axes
 

@@ -23,7 +23,7 @@ from bridge.models.config import WORLD_FRAMES
 from bridge.upright import upright_roll
 
 from .augment import flip_clip, roll_clip, scale_detector_error
-from .clip_file import load_clip, world_in_camera_axes
+from .clip_file import is_detected, load_clip, world_in_camera_axes
 
 #: Per-frame arrays sliced into windows; the rest of a clip's arrays are per clip.
 PER_FRAME_KEYS = ("pose_aa", "trans_m", "joints_3d", "mp_image", "mp_image_clean", "mp_world", "mp_world_clean",
@@ -93,7 +93,7 @@ class SyntheticWindows(Dataset):
         """Sorted ids of the clips of the detector's real output (landmark_source 'mediapipe') that training
         draws from: every folder, or those with a share above 0 (trained_clips.py keeps them out of choosing)."""
         return sorted({self.clip_ids[c] for c, clip in enumerate(self.clips)
-                       if _detected(clip) and (shares is None or shares[self.clip_folders[c]] > 0)})
+                       if is_detected(clip) and (shares is None or shares[self.clip_folders[c]] > 0)})
 
     def window_weights(self, shares: Sequence[float]) -> np.ndarray:
         """Per-window sampling weights that draw a window from folder i with probability shares[i] (normalised),
@@ -121,8 +121,7 @@ class SyntheticWindows(Dataset):
             start = min(start + int(torch.randint(self.stride, ()).item()), last_start)
         window = {key: clip[key][start:start + self.window] for key in PER_FRAME_KEYS if key in clip}
         window.update({key: clip[key] for key in PER_CLIP_KEYS})
-        if (self.error_scale is not None and _detected(clip) and "mp_image_clean" in window
-                and float(torch.rand(())) < self.error_scale_prob):
+        if self.error_scale is not None and is_detected(clip) and float(torch.rand(())) < self.error_scale_prob:
             low, high = self.error_scale
             window = scale_detector_error(window, low + (high - low) * float(torch.rand(())))
         if self.flip_prob > 0 and float(torch.rand(())) < self.flip_prob:
@@ -137,8 +136,3 @@ class SyntheticWindows(Dataset):
         out["clip_index"] = torch.tensor(clip_index)
         out["start"] = torch.tensor(start)
         return out
-
-
-def _detected(clip: dict[str, np.ndarray]) -> bool:
-    """Whether a clip holds the detector's real output (landmark_source 'mediapipe'), not simulated landmarks."""
-    return str(clip.get("landmark_source", "simulated")) == "mediapipe"
