@@ -10,9 +10,9 @@ al., CVPR 2022). Costs nothing at inference: the result is one ordinary checkpoi
 
 alpha 0 gives the start's weights, 1 the fine-tune's. Both must share the config and the body model, and the
 fine-tune must record the start as its init_model (its meta), so a blend of unrelated networks is refused.
-Three settings may differ, since they shape no weight: `upright_tolerance_deg` and `upright_ramp`, how the
-bridge rolls a window whose body leans (bridge/upright.py), and `window`, T (the frame embedding is
-sinusoidal); the blend takes the fine-tune's, the way it saw its windows.
+Four settings may differ, since they shape no weight: `upright_tolerance_deg` and `upright_ramp`, how the
+bridge rolls a window whose body leans (bridge/upright.py), `window`, T (the frame embedding is sinusoidal),
+and `dropout`, which only acts in training; the blend takes the fine-tune's, the way it saw its windows.
 The output's meta records alpha, the start as its own init_model and the fine-tune (path, sha256, meta, its
 own record of the start cut to path and sha256: trained_clips.compact_lineage), and carries the fine-tune's
 record of the detected clips it trained on (scripts/synth/trained_clips.py), so the blend's lineage, and with
@@ -53,7 +53,7 @@ def interpolate(start: Checkpoint, tuned: Checkpoint, alpha: float) -> Checkpoin
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
     config = replace(start.config, upright_tolerance_deg=tuned.config.upright_tolerance_deg,
-                     upright_ramp=tuned.config.upright_ramp, window=tuned.config.window)
+                     upright_ramp=tuned.config.upright_ramp, window=tuned.config.window, dropout=tuned.config.dropout)
     check_mixable(replace(start, config=config), tuned)
     state = {}
     for name, a in start.state_dict.items():
