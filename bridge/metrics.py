@@ -10,6 +10,8 @@ and SMPL's head joint standing in for LSP's head top). Conventions follow the HM
 - MPVPE: mean vertex distance after aligning the pelvis joints;
 - MPJPE-14's split by camera axis (`mpjpe14_axes`): the mean depth part |dz| and the mean image-plane part
   |(dx, dy)| of the same hip-aligned errors, because a single camera sees the second and guesses the first;
+- the limb bones' depth order (`depth_order_errors`): how often a limb that clearly reaches towards the camera
+  is answered reaching away, or the reverse, the guess one picture leaves open;
 - Accel error: mean over frames and joints of |second difference of prediction - that of truth|
   (unit per frame², e.g. mm/frame²), on consecutive frames of one clip; `accel14` on the hip-aligned LSP
   joints, so a baseline without a pelvis joint is measured on the same points.
@@ -24,6 +26,11 @@ from .skeleton import SMPL_PARENTS
 #: LSP order: r_ankle, r_knee, r_hip, l_hip, l_knee, l_ankle, r_wrist, r_elbow, r_shoulder, l_shoulder,
 #: l_elbow, l_wrist, neck, head (SMPL 'head' joint in place of LSP's head top).
 LSP14_FROM_SMPL: tuple[int, ...] = (8, 5, 2, 1, 4, 7, 21, 19, 17, 16, 18, 20, 12, 15)
+#: The eight limb bones as (parent, child) SMPL joints: upper arms, forearms, thighs, shins.
+LIMB_BONES: tuple[tuple[int, int], ...] = ((16, 18), (17, 19), (18, 20), (19, 21), (1, 4), (2, 5), (4, 7), (5, 8))
+#: A limb bone's depth order is scored where its true depth span exceeds this share of its length: a bone
+#: nearly side-on to the camera has no order worth the name.
+CLEAR_DEPTH_SHARE = 0.3
 
 
 def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -57,6 +64,20 @@ def mpjpe14_axes(pred24: np.ndarray, gt24: np.ndarray) -> tuple[float, float]:
     could correct it."""
     error = lsp14_hip_aligned(pred24) - lsp14_hip_aligned(gt24)
     return float(np.abs(error[..., 2]).mean()), float(np.linalg.norm(error[..., :2], axis=-1).mean())
+
+
+def depth_order_errors(pred24: np.ndarray, gt24: np.ndarray) -> tuple[int, int]:
+    """(limb bones whose true depth span exceeds CLEAR_DEPTH_SHARE of their length, of those the ones the
+    prediction points the other way along the optical axis); camera-space (..., 24, 3) SMPL joints.
+
+    A limb reaching towards the camera and one reaching away draw nearly the same picture, so the order is a
+    guess that 2D evidence cannot check; only the two joints' depths along each bone count."""
+    pred24, gt24 = np.asarray(pred24, dtype=np.float64), np.asarray(gt24, dtype=np.float64)
+    parents, children = (list(side) for side in zip(*LIMB_BONES))
+    true_span = gt24[..., children, 2] - gt24[..., parents, 2]
+    pred_span = pred24[..., children, 2] - pred24[..., parents, 2]
+    clear = np.abs(true_span) > CLEAR_DEPTH_SHARE * _distances(gt24[..., children, :], gt24[..., parents, :])
+    return int(clear.sum()), int((clear & (np.sign(pred_span) != np.sign(true_span))).sum())
 
 
 def pa_mpjpe14(pred24: np.ndarray, gt24: np.ndarray) -> float:

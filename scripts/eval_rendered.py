@@ -23,17 +23,18 @@ How:
    skeleton, the frames where the bridge and MediaPipe both found the person, in millimetres
    (bridge.metrics, eval_arts.py's definitions): MPJPE / PA-MPJPE on the 14-joint LSP subset (aligned on
    the hips' midpoint) and all 24 joints (pelvis-aligned), MPJPE-14's depth and image-plane parts
-   (Depth-14, Plane-14: mean |dz| and |(dx, dy)| of the same errors), the part that the whole body's
-   orientation holds (Turned-14: MPJPE-14 after turning each frame's prediction about the hips to fit best;
-   Turn: that turn's angle, deg; Slow-turned-14: the same with one turn fitted over each second of
-   consecutive frames, so Turned-14 to Slow-turned-14 is the part that changes within a second and
-   Slow-turned-14 to MPJPE-14 the part held longer; Flip %: the share of frames turned more than 90
-   degrees, the body facing the wrong way, which MediaPipe's world skeleton does for runs of frames and the
-   network can copy), MPVPE
-   (free body model meshes, pelvis-aligned), Accel (the hip-aligned LSP joints, over runs of consecutive
-   scored frames), the root (pelvis) position error in camera space and its depth bias (m), and the
-   camera-space root orientation error (deg). Means over clips are frame-weighted. MediaPipe runs once per
-   clip; later checkpoints reuse its landmarks.
+   (Depth-14, Plane-14: mean |dz| and |(dx, dy)| of the same errors; Order %: of the limb bones, upper arms
+   to shins, that clearly reach towards or away from the camera, the share answered the other way round),
+   the part that the whole body's orientation holds (Turned-14: MPJPE-14 after turning each frame's
+   prediction about the hips to fit best; Turn: that turn's angle, deg; Slow-turned-14: the same with one
+   turn fitted over each second of consecutive frames, so Turned-14 to Slow-turned-14 is the part that
+   changes within a second and Slow-turned-14 to MPJPE-14 the part held longer; Flip %: the share of frames
+   turned more than 90 degrees, the body facing the wrong way, which MediaPipe's world skeleton does for
+   runs of frames and the network can copy), MPVPE (free body model meshes, pelvis-aligned), Accel (the
+   hip-aligned LSP joints, over runs of consecutive scored frames), the root (pelvis) position error in
+   camera space and its depth bias (m), and the camera-space root orientation error (deg). Means over clips
+   are frame-weighted (Order % weighted by its bones). MediaPipe runs once per clip; later checkpoints
+   reuse its landmarks.
 4. Landmark calibration: the synthetic model's noise-free landmarks for the same frames
    (scripts/synth/landmarks.py), projected with the render's camera, minus MediaPipe's image landmarks
    (confidence >= --min-confidence): per landmark group, mean distance in px and in % of the person's 2D
@@ -126,8 +127,8 @@ EVALUATION_DEFINITIONS = (
 FLIP_RAD = 0.5 * np.pi
 #: Slow-turned-14 fits one whole-body turn over the frames within this many of each frame (1 s at 30 fps).
 SLOW_TURN_HALF_FRAMES = 15
-POSE_COLUMNS = ("Det %", "MPJPE-14", "Depth-14", "Plane-14", "Turned-14", "Slow-turned-14", "Turn (deg)", "Flip %",
-                "PA-MPJPE-14", "MPJPE-24", "PA-MPJPE-24", "MPVPE", "Accel", "Root (m)", "Depth bias (m)",
+POSE_COLUMNS = ("Det %", "MPJPE-14", "Depth-14", "Plane-14", "Order %", "Turned-14", "Slow-turned-14", "Turn (deg)",
+                "Flip %", "PA-MPJPE-14", "MPJPE-24", "PA-MPJPE-24", "MPVPE", "Accel", "Root (m)", "Depth bias (m)",
                 "Root rot (deg)", "Rot (deg)", "Twist (deg)")
 
 
@@ -365,6 +366,9 @@ def pose_scores(pred_joints: np.ndarray, gt_joints: np.ndarray, valid: np.ndarra
     pred, gt = np.asarray(pred_joints, np.float64)[valid], np.asarray(gt_joints, np.float64)[valid]
     depth, plane = metrics.mpjpe14_axes(pred, gt)
     turn_aligned, turn = metrics.turn_aligned14(pred, gt)
+    clear, wrong = metrics.depth_order_errors(pred, gt)
+    if clear:
+        scores["Order %"] = (100.0 * wrong / clear, clear)
     scores.update({
         "MPJPE-14": (MM * metrics.mpjpe14(pred, gt), count),
         "Depth-14": (MM * depth, count),

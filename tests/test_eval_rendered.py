@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bridge import metrics
 from bridge.limb_reaim import DEFAULT_STRENGTH as LIMB_REAIM_STRENGTH
 from bridge.tracking import runs_of
 from scripts.eval_rendered import (LANDMARK_GROUPS, MEDIAPIPE_ROW, aggregate, baseline_scores,
@@ -69,6 +70,7 @@ def test_pose_scores_and_frame_weighted_aggregation():
     assert scores["Depth-14"][0] == pytest.approx(0.0) and scores["Plane-14"][0] == pytest.approx(1000 * err / 14)
 
     assert scores["Flip %"] == (0.0, 9)
+    assert scores["Order %"][0] == 0.0 and scores["Order %"][1] > 0  # no limb reaches the wrong way
 
     rows = [{"MPJPE-24": (10.0, 1), "Det %": (100.0, 4)}, {"MPJPE-24": (30.0, 3), "Det %": (50.0, 4)}]
     mean = aggregate(rows)
@@ -93,6 +95,10 @@ def test_a_body_facing_the_wrong_way_counts_as_flipped():
     pred[3:5] = turned(gt, 60.0)[3:5]  # two turned, not flipped
     scores = pose_scores(pred, gt, np.ones(8, bool))
     assert scores["Flip %"] == (pytest.approx(100.0 * 3 / 8), 8)
+    # Facing back, every limb that reached towards the camera reaches away: the flipped frames' bones are all
+    # in the wrong order, so Order % is at least their share.
+    flipped = metrics.depth_order_errors(pred[:3], gt[:3])
+    assert flipped[0] == flipped[1] > 0 and scores["Order %"][0] >= 100.0 * flipped[0] / scores["Order %"][1]
     assert scores["Turn (deg)"][0] == pytest.approx((3 * 180.0 + 2 * 60.0) / 8, abs=1e-6)
 
 

@@ -113,6 +113,22 @@ def test_mpjpe14_axes_split_depth_from_the_image_plane():
     assert metrics.mpjpe14_axes(moved, gt)[0] > 0.28 / 14
 
 
+def test_depth_order_counts_only_limbs_that_clearly_reach_towards_or_away_from_the_camera():
+    gt = np.zeros((3, 24, 3))
+    names = {name: index for index, name in enumerate(SMPL_JOINT_NAMES)}
+    shoulder, elbow, wrist = names["left_shoulder"], names["left_elbow"], names["left_wrist"]
+    assert (shoulder, elbow) in metrics.LIMB_BONES and (elbow, wrist) in metrics.LIMB_BONES
+    gt[:, elbow] = [[0.3, 0.0, 0.0], [0.25, 0.0, 0.15], [0.29, 0.0, 0.05]]  # side-on, away, barely away
+    gt[:, wrist] = gt[:, elbow] + [0.25, 0.0, 0.0]  # the forearm side-on in every frame
+    gt += [0.0, 0.0, 3.0]  # the camera 3 m away: only depths along a bone count
+    assert metrics.depth_order_errors(gt, gt) == (1, 0)  # of the six arm bones, the second frame's upper arm
+    pred = gt.copy()
+    pred[:, [elbow, wrist], 2] = 6.0 - pred[:, [elbow, wrist], 2]  # the arm mirrored through the shoulder's depth
+    assert metrics.depth_order_errors(pred, gt) == (1, 1)
+    pred[1, [elbow, wrist], 2] = 3.01  # still a little away: the order is right, however short the reach
+    assert metrics.depth_order_errors(pred, gt) == (1, 0)
+
+
 def test_turn_aligned_mpjpe14_takes_out_the_whole_body_turn_and_nothing_else():
     from bridge.geometry import rotations
 

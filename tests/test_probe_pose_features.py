@@ -1,11 +1,13 @@
 """The backbone probe's pure parts: crop geometry, sampling the feature map at joints, the depth errors it
-predicts, and a ridge probe that finds a planted signal and finds none in noise."""
+predicts, the limb bones' depth order it is scored on, and a ridge probe that finds a planted signal and finds
+none in noise."""
 from __future__ import annotations
 
 import numpy as np
 
-from scripts.probe_pose_features import (CROP, SMPL_JOINTS, JointProbes, crop_transform, depth_errors, grouped_cv,
-                                         sample_cells)
+from bridge import metrics
+from scripts.probe_pose_features import (CROP, SMPL_JOINTS, ClipRows, JointProbes, crop_transform, depth_errors,
+                                         grouped_cv, sample_cells, with_depth_errors)
 
 
 def test_the_crop_centres_the_body_at_a_quarter_margin():
@@ -35,7 +37,17 @@ def test_depth_errors_are_hip_aligned_and_signed():
     assert np.allclose(np.delete(errors, 4, axis=1), 0.0)
 
 
-def _clips(rng, signal: bool, count: int = 10, rows: int = 60, joints: int = 3, dims: int = 8):
+def test_a_prediction_is_rebuilt_from_its_depth_errors_for_the_depth_order():
+    rng = np.random.default_rng(4)
+    truth, pred = rng.normal(size=(2, 5, 24, 3))
+    errors = depth_errors(pred, truth)
+    rebuilt = with_depth_errors(truth, errors)
+    np.testing.assert_allclose(depth_errors(rebuilt, truth), errors, atol=1e-12)
+    assert metrics.depth_order_errors(rebuilt, truth) == metrics.depth_order_errors(pred, truth)
+    assert metrics.depth_order_errors(with_depth_errors(truth, np.zeros((5, 12))), truth)[1] == 0
+
+
+def _clips(rng, signal: bool, count: int = 10, rows: int = 60, joints: int = len(SMPL_JOINTS), dims: int = 8):
     weights = rng.normal(size=(joints, dims))
     clips = []
     for _ in range(count):
@@ -43,17 +55,18 @@ def _clips(rng, signal: bool, count: int = 10, rows: int = 60, joints: int = 3, 
         errors = 0.02 * rng.normal(size=(rows, joints))
         if signal:
             errors += 0.05 * np.einsum("njd,jd->nj", features, weights)
-        clips.append((features, errors))
+        clips.append(ClipRows(features, errors, 0.3 * rng.normal(size=(rows, 24, 3))))
     return clips
 
 
 def test_the_probe_finds_a_planted_signal_and_none_in_noise():
     rng = np.random.default_rng(2)
-    before, after = grouped_cv(_clips(rng, signal=True), lam=0.01, folds=5)
-    assert after < 0.5 * before
-    before, after = grouped_cv(_clips(rng, signal=False), lam=0.01, folds=5)
-    assert after > 0.98 * before
-    features, errors = _clips(rng, signal=True, count=1)[0]
-    probes = JointProbes(features, errors, lam=1e6)  # all shrinkage: only the mean error is left
-    np.testing.assert_allclose(probes.predict(features), np.broadcast_to(errors.mean(axis=0), errors.shape),
-                               atol=1e-4)
+    found = grouped_cv(_clips(rng, signal=True), lam=0.01, folds=5)
+    assert found.error_after < 0.5 * found.error_before
+    assert found.wrong_after < 0.5 * found.wrong_before
+    noise = grouped_cv(_clips(rng, signal=False), lam=0.01, folds=5)
+    assert noise.error_after > 0.98 * noise.error_before
+    clip = _clips(rng, signal=True, count=1)[0]
+    probes = JointProbes(clip.features, clip.errors, lam=1e6)  # all shrinkage: only the mean error is left
+    np.testing.assert_allclose(probes.predict(clip.features),
+                               np.broadcast_to(clip.errors.mean(axis=0), clip.errors.shape), atol=1e-4)
