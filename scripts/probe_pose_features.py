@@ -18,7 +18,9 @@ camera, the share the network answers the other way round, before and after the 
 what landmarks leave most open and the image could settle (which limb hides which); setting every such bone
 right would take rendered_unseen_kinds from 72.6 / 51.5 to 69.1 / 47.4 mm (session 57, the shipped network).
 --test-clips scores the probe, fitted on all the --clips folders, on other folders: clips of kinds that never
-train (detected_clips.py --split unseen).
+train (detected_clips.py --split unseen). A second table asks the order directly: one logistic regression per
+limb bone, reading the input at the bone's two joints beside the network's own depth span, says which way the
+bone points; it is fitted on the --clips folders' clearly signed bones and scored against the network's share.
 
 Inputs: detected_clips.py folders made with --keep-video (the clip's mp4 in DIR/videos/); the person crop is
 the square around the body landmarks (11-32) at 1.25x their extent, upright (MediaPipe's own crop also
@@ -27,12 +29,21 @@ the bridge (process_video on the stored track, as scripts/eval_simulated_bridge.
 as for the benchmark:
     pip install ai-edge-litert   # 2.3.0 tried
     python scripts/probe_pose_features.py --clips .cache/arts/detected_s7 [DIR ...] [--test-clips DIR ...] \
-        [--eval-json .cache/eval_s18/shipped.json] [--checkpoint PATH] [--lambdas 0.1,1,10] [--folds 5]
+        [--eval-json .cache/eval_s18/shipped.json] [--checkpoint PATH] [--lambdas 0.1,1,10] [--folds 5] \
+        [--order-lambdas 0.001,0.01,0.1]
 
 Session 18 (48 detected clips, 5,313 frames; the shipped network): no input and no penalty brought the error
 below its uncorrected level in the grouped cross-validation (69.8 mm; best 70.3, backbone and landmarks
 alike), nor on the held-out renders (56.4; best 57.0); on the unseen kinds the best was 65.4 against 66.3,
 from the 2D landmarks. Too few clips to rule a feature out; enough to say no plain linear signal is there.
+
+Session 58 (fitted on 64 clips of training kinds, 7,284 frames, look random; scored on 58 clips of kinds that
+never train, 6,536 frames, and on the rendered sets; the shipped network): every probe made the error and the
+order worse on every set, the backbone's maps no less than the 2D landmarks (unseen kinds 78.0 mm and 9.6 %
+before, at best 79.0 and 10.2 % after), and the larger the penalty the less worse: no linear signal. The sign
+classifiers on the backbone's maps fit the training clips' order almost perfectly (9.7 % wrong -> 1.0-5.6 %) and
+transfer to none of the other sets (unseen kinds 9.6 % -> 13.3-15.4 %, rendered held-out 3.2 % -> 7.3-11.4 %):
+they learn the clips, not the limbs.
 """
 from __future__ import annotations
 
@@ -187,6 +198,63 @@ def grouped_cv(clips: list[ClipRows], lam: float, folds: int) -> Score:
     return score(clips, corrections)
 
 
+def bone_rows(clips: list[ClipRows], bone: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The clearly signed rows of limb bone `bone` (bridge.metrics.LIMB_BONES): features (n, 2D + 1), the
+    features at its two joints and the network's depth span per bone length; the true sign (n,) of its
+    span; the network's sign (n,)."""
+    parent, child = metrics.LIMB_BONES[bone]
+    p, c = SMPL_JOINTS.index(parent), SMPL_JOINTS.index(child)
+    features, truth, network = [], [], []
+    for clip in clips:
+        joints = clip.true_joints
+        span = joints[:, child, 2] - joints[:, parent, 2]
+        length = np.linalg.norm(joints[:, child] - joints[:, parent], axis=1)
+        clear = np.abs(span) > metrics.CLEAR_DEPTH_SHARE * length
+        answered = span + clip.errors[:, c] - clip.errors[:, p]
+        rows = np.concatenate([clip.features[:, p], clip.features[:, c], (answered / length)[:, None]], axis=1)
+        features.append(rows[clear])
+        truth.append(np.sign(span[clear]))
+        network.append(np.sign(answered[clear]))
+    return np.concatenate(features), np.concatenate(truth), np.concatenate(network)
+
+
+class SignClassifier:
+    """L2 logistic regression (Newton's method; features standardised, intercept not shrunk): does the input
+    tell which way a bone points along the optical axis?"""
+
+    def __init__(self, features: np.ndarray, signs: np.ndarray, lam: float, steps: int = 25) -> None:
+        """lam scales with the row count, as JointProbes' penalty."""
+        self.mean, self.std = features.mean(axis=0), features.std(axis=0) + 1e-6
+        z = self._design(features)
+        target = (np.asarray(signs) > 0).astype(np.float64)
+        penalty = lam * len(z) * np.diag(np.r_[np.ones(z.shape[1] - 1), 0.0])
+        self.weights = np.zeros(z.shape[1])
+        for _ in range(steps):
+            prob = 1.0 / (1.0 + np.exp(-np.clip(z @ self.weights, -30.0, 30.0)))
+            gradient = z.T @ (prob - target) + penalty @ self.weights
+            hessian = (z * (prob * (1.0 - prob))[:, None]).T @ z + penalty
+            self.weights -= np.linalg.solve(hessian + 1e-9 * np.eye(len(hessian)), gradient)
+
+    def _design(self, features: np.ndarray) -> np.ndarray:
+        return np.concatenate([(features - self.mean) / self.std, np.ones((len(features), 1))], axis=1)
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        return np.where(self._design(features) @ self.weights >= 0.0, 1.0, -1.0)
+
+
+def order_scores(train: list[ClipRows], test: list[ClipRows], lam: float) -> tuple[float, float]:
+    """(the network's, the classifiers') share (%) of the test clips' clearly signed limb bones pointed the
+    wrong way, with one SignClassifier per bone fitted on `train`."""
+    clear = network_wrong = classifier_wrong = 0
+    for bone in range(len(metrics.LIMB_BONES)):
+        classifier = SignClassifier(*bone_rows(train, bone)[:2], lam)
+        features, truth, network = bone_rows(test, bone)
+        clear += len(truth)
+        network_wrong += int(np.sum(network != truth))
+        classifier_wrong += int(np.sum(classifier.predict(features) != truth))
+    return 100.0 * network_wrong / max(clear, 1), 100.0 * classifier_wrong / max(clear, 1)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Collecting features and errors (LiteRT, the bridge, video).
 
@@ -289,6 +357,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--checkpoint", default=None, help="ARTS checkpoint (default: the shipped one)")
     ap.add_argument("--lambdas", default="0.1,1,10", help="ridge penalties per row")
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--order-lambdas", default="0.001,0.01,0.1", help="the sign classifiers' penalties per row")
     args = ap.parse_args(argv)
     try:
         backbone = Backbone()
@@ -316,6 +385,17 @@ def main(argv: list[str] | None = None) -> None:
             print(f"| {name} | {lam:g} | " + " | ".join(
                 f"{c.error_before:.1f} -> {c.error_after:.1f}; {c.wrong_before:.1f} -> {c.wrong_after:.1f} %"
                 for c in cells) + " |")
+    print("\nWhich way each limb bone points, from the input at its two joints and the network's own depth span "
+          "(one logistic regression per bone, fitted on the detected clips): the share of clearly signed bones "
+          "pointed the wrong way, the network's -> the classifiers'\n")
+    sets = {"detected clips (fitted on them)": train, **tests}
+    print("| input | lambda | " + " | ".join(sets) + " |")
+    print("|---|---|" + "---|" * len(sets))
+    for name in ("landmarks_2d", *PROBED):
+        for lam in (float(v) for v in args.order_lambdas.split(",")):
+            cells = [order_scores([c[name] for c in train], [c[name] for c in items], lam) for items in sets.values()]
+            print(f"| {name} | {lam:g} | " + " | ".join(f"{before:.1f} -> {after:.1f} %" for before, after in cells)
+                  + " |")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 """The backbone probe's pure parts: crop geometry, sampling the feature map at joints, the depth errors it
-predicts, the limb bones' depth order it is scored on, and a ridge probe that finds a planted signal and finds
-none in noise."""
+predicts, the limb bones' depth order it is scored on, a ridge probe that finds a planted signal and finds
+none in noise, and sign classifiers that read a planted order."""
 from __future__ import annotations
 
 import numpy as np
 
 from bridge import metrics
-from scripts.probe_pose_features import (CROP, SMPL_JOINTS, ClipRows, JointProbes, crop_transform, depth_errors,
-                                         grouped_cv, sample_cells, with_depth_errors)
+from scripts.probe_pose_features import (CROP, SMPL_JOINTS, ClipRows, JointProbes, bone_rows, crop_transform,
+                                         depth_errors, grouped_cv, order_scores, sample_cells, with_depth_errors)
 
 
 def test_the_crop_centres_the_body_at_a_quarter_margin():
@@ -70,3 +70,42 @@ def test_the_probe_finds_a_planted_signal_and_none_in_noise():
     probes = JointProbes(clip.features, clip.errors, lam=1e6)  # all shrinkage: only the mean error is left
     np.testing.assert_allclose(probes.predict(clip.features),
                                np.broadcast_to(clip.errors.mean(axis=0), clip.errors.shape), atol=1e-4)
+
+
+def _ordered_clips(rng, count: int = 6, rows: int = 80, dims: int = 4) -> list[ClipRows]:
+    """Clips whose features at each limb joint hold, in their first dimension, the sign of the depth span of
+    the bone that ends there; the network's answers are noisy, so some clear bones point the wrong way."""
+    clips = []
+    for _ in range(count):
+        truth = 0.3 * rng.normal(size=(rows, 24, 3))
+        features = rng.normal(size=(rows, len(SMPL_JOINTS), dims))
+        for parent, child in metrics.LIMB_BONES:
+            features[:, SMPL_JOINTS.index(child), 0] = 3.0 * np.sign(truth[:, child, 2] - truth[:, parent, 2])
+        errors = 0.25 * rng.normal(size=(rows, len(SMPL_JOINTS)))
+        clips.append(ClipRows(features, errors, truth))
+    return clips
+
+
+def test_bone_rows_keep_the_clearly_signed_rows_with_both_joints_features():
+    clip = _ordered_clips(np.random.default_rng(5), count=1)[0]
+    features, truth, network = bone_rows([clip], bone=2)  # left forearm: elbow (18) to wrist (20)
+    parent, child = metrics.LIMB_BONES[2]
+    joints = clip.true_joints
+    span = joints[:, child, 2] - joints[:, parent, 2]
+    clear = np.abs(span) > metrics.CLEAR_DEPTH_SHARE * np.linalg.norm(joints[:, child] - joints[:, parent], axis=1)
+    assert 0 < len(truth) == clear.sum() < len(clear)
+    np.testing.assert_array_equal(truth, np.sign(span[clear]))
+    np.testing.assert_allclose(features[:, 4:8], clip.features[clear, SMPL_JOINTS.index(child)])
+    answered = span + clip.errors[:, SMPL_JOINTS.index(child)] - clip.errors[:, SMPL_JOINTS.index(parent)]
+    np.testing.assert_array_equal(network, np.sign(answered[clear]))
+
+
+def test_the_sign_classifiers_read_a_planted_order_the_network_misses():
+    rng = np.random.default_rng(6)
+    train, test = _ordered_clips(rng), _ordered_clips(rng)
+    network, classifier = order_scores(train, test, lam=0.001)
+    truth = np.concatenate([c.true_joints for c in test])
+    answered = with_depth_errors(truth, np.concatenate([c.errors for c in test]))
+    clear, wrong = metrics.depth_order_errors(answered, truth)
+    assert np.isclose(network, 100.0 * wrong / clear) and network > 10.0
+    assert classifier < 1.0
