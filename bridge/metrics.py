@@ -66,18 +66,31 @@ def mpjpe14_axes(pred24: np.ndarray, gt24: np.ndarray) -> tuple[float, float]:
     return float(np.abs(error[..., 2]).mean()), float(np.linalg.norm(error[..., :2], axis=-1).mean())
 
 
+def limb_depth_spans(joints24: np.ndarray) -> np.ndarray:
+    """(..., 24, 3) camera-space SMPL joints -> (..., 8) each LIMB_BONES bone's child depth minus its parent's."""
+    joints24 = np.asarray(joints24, dtype=np.float64)
+    parents, children = (list(side) for side in zip(*LIMB_BONES))
+    return joints24[..., children, 2] - joints24[..., parents, 2]
+
+
+def clear_limb_bones(gt24: np.ndarray) -> np.ndarray:
+    """(..., 24, 3) camera-space SMPL joints -> (..., 8) whether each LIMB_BONES bone's depth span exceeds
+    CLEAR_DEPTH_SHARE of its length: the bones whose depth order is scored."""
+    gt24 = np.asarray(gt24, dtype=np.float64)
+    parents, children = (list(side) for side in zip(*LIMB_BONES))
+    lengths = _distances(gt24[..., children, :], gt24[..., parents, :])
+    return np.abs(limb_depth_spans(gt24)) > CLEAR_DEPTH_SHARE * lengths
+
+
 def depth_order_errors(pred24: np.ndarray, gt24: np.ndarray) -> tuple[int, int]:
     """(limb bones whose true depth span exceeds CLEAR_DEPTH_SHARE of their length, of those the ones the
     prediction points the other way along the optical axis); camera-space (..., 24, 3) SMPL joints.
 
     A limb reaching towards the camera and one reaching away draw nearly the same picture, so the order is a
     guess that 2D evidence cannot check; only the two joints' depths along each bone count."""
-    pred24, gt24 = np.asarray(pred24, dtype=np.float64), np.asarray(gt24, dtype=np.float64)
-    parents, children = (list(side) for side in zip(*LIMB_BONES))
-    true_span = gt24[..., children, 2] - gt24[..., parents, 2]
-    pred_span = pred24[..., children, 2] - pred24[..., parents, 2]
-    clear = np.abs(true_span) > CLEAR_DEPTH_SHARE * _distances(gt24[..., children, :], gt24[..., parents, :])
-    return int(clear.sum()), int((clear & (np.sign(pred_span) != np.sign(true_span))).sum())
+    clear = clear_limb_bones(gt24)
+    wrong = np.sign(limb_depth_spans(pred24)) != np.sign(limb_depth_spans(gt24))
+    return int(clear.sum()), int((clear & wrong).sum())
 
 
 def pa_mpjpe14(pred24: np.ndarray, gt24: np.ndarray) -> float:

@@ -178,9 +178,8 @@ def fitted(train: list[ClipRows], lam: float) -> JointProbes:
     return JointProbes(np.concatenate([c.features for c in train]), np.concatenate([c.errors for c in train]), lam)
 
 
-def probe_scores(train: list[ClipRows], test: list[ClipRows], lam: float) -> Score:
-    """The test clips' Score with the probe fitted on `train`."""
-    probes = fitted(train, lam)
+def probe_scores(probes: JointProbes, test: list[ClipRows]) -> Score:
+    """The test clips' Score with `probes` (fitted) taking off the errors they predict."""
     return score(test, [probes.predict(c.features) for c in test])
 
 
@@ -199,18 +198,18 @@ def grouped_cv(clips: list[ClipRows], lam: float, folds: int) -> Score:
 
 
 def bone_rows(clips: list[ClipRows], bone: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The clearly signed rows of limb bone `bone` (bridge.metrics.LIMB_BONES): features (n, 2D + 1), the
-    features at its two joints and the network's depth span per bone length; the true sign (n,) of its
-    span; the network's sign (n,)."""
+    """The clearly signed rows (bridge.metrics.clear_limb_bones) of limb bone `bone` (bridge.metrics.LIMB_BONES):
+    features (n, 2D + 1), the features at its two joints and the network's depth span per bone length; the
+    true sign (n,) of its span; the network's sign (n,)."""
     parent, child = metrics.LIMB_BONES[bone]
     p, c = SMPL_JOINTS.index(parent), SMPL_JOINTS.index(child)
     features, truth, network = [], [], []
     for clip in clips:
         joints = clip.true_joints
-        span = joints[:, child, 2] - joints[:, parent, 2]
+        span = metrics.limb_depth_spans(joints)[:, bone]
+        answered = metrics.limb_depth_spans(with_depth_errors(joints, clip.errors))[:, bone]
+        clear = metrics.clear_limb_bones(joints)[:, bone]
         length = np.linalg.norm(joints[:, child] - joints[:, parent], axis=1)
-        clear = np.abs(span) > metrics.CLEAR_DEPTH_SHARE * length
-        answered = span + clip.errors[:, c] - clip.errors[:, p]
         rows = np.concatenate([clip.features[:, p], clip.features[:, c], (answered / length)[:, None]], axis=1)
         features.append(rows[clear])
         truth.append(np.sign(span[clear]))
@@ -242,12 +241,16 @@ class SignClassifier:
         return np.where(self._design(features) @ self.weights >= 0.0, 1.0, -1.0)
 
 
-def order_scores(train: list[ClipRows], test: list[ClipRows], lam: float) -> tuple[float, float]:
+def sign_classifiers(train: list[ClipRows], lam: float) -> list[SignClassifier]:
+    """One SignClassifier per limb bone, fitted on the clearly signed rows of `train`."""
+    return [SignClassifier(*bone_rows(train, bone)[:2], lam) for bone in range(len(metrics.LIMB_BONES))]
+
+
+def order_scores(classifiers: list[SignClassifier], test: list[ClipRows]) -> tuple[float, float]:
     """(the network's, the classifiers') share (%) of the test clips' clearly signed limb bones pointed the
-    wrong way, with one SignClassifier per bone fitted on `train`."""
+    wrong way; `classifiers` from sign_classifiers."""
     clear = network_wrong = classifier_wrong = 0
-    for bone in range(len(metrics.LIMB_BONES)):
-        classifier = SignClassifier(*bone_rows(train, bone)[:2], lam)
+    for bone, classifier in enumerate(classifiers):
         features, truth, network = bone_rows(test, bone)
         clear += len(truth)
         network_wrong += int(np.sum(network != truth))
@@ -380,8 +383,9 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("landmarks_2d", *PROBED):
         clips = [c[name] for c in train]
         for lam in (float(v) for v in args.lambdas.split(",")):
+            probes = fitted(clips, lam)
             cells = [grouped_cv(clips, lam, args.folds)]
-            cells += [probe_scores(clips, [c[name] for c in items], lam) for items in tests.values()]
+            cells += [probe_scores(probes, [c[name] for c in items]) for items in tests.values()]
             print(f"| {name} | {lam:g} | " + " | ".join(
                 f"{c.error_before:.1f} -> {c.error_after:.1f}; {c.wrong_before:.1f} -> {c.wrong_after:.1f} %"
                 for c in cells) + " |")
@@ -393,7 +397,8 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---|" + "---|" * len(sets))
     for name in ("landmarks_2d", *PROBED):
         for lam in (float(v) for v in args.order_lambdas.split(",")):
-            cells = [order_scores([c[name] for c in train], [c[name] for c in items], lam) for items in sets.values()]
+            classifiers = sign_classifiers([c[name] for c in train], lam)
+            cells = [order_scores(classifiers, [c[name] for c in items]) for items in sets.values()]
             print(f"| {name} | {lam:g} | " + " | ".join(f"{before:.1f} -> {after:.1f} %" for before, after in cells)
                   + " |")
 

@@ -7,7 +7,8 @@ import numpy as np
 
 from bridge import metrics
 from scripts.probe_pose_features import (CROP, SMPL_JOINTS, ClipRows, JointProbes, bone_rows, crop_transform,
-                                         depth_errors, grouped_cv, order_scores, sample_cells, with_depth_errors)
+                                         depth_errors, grouped_cv, order_scores, sample_cells, sign_classifiers,
+                                         with_depth_errors)
 
 
 def test_the_crop_centres_the_body_at_a_quarter_margin():
@@ -103,7 +104,7 @@ def test_bone_rows_keep_the_clearly_signed_rows_with_both_joints_features():
 def test_the_sign_classifiers_read_a_planted_order_the_network_misses():
     rng = np.random.default_rng(6)
     train, test = _ordered_clips(rng), _ordered_clips(rng)
-    network, classifier = order_scores(train, test, lam=0.001)
+    network, classifier = order_scores(sign_classifiers(train, lam=0.001), test)
     truth = np.concatenate([c.true_joints for c in test])
     answered = with_depth_errors(truth, np.concatenate([c.errors for c in test]))
     clear, wrong = metrics.depth_order_errors(answered, truth)
