@@ -29,16 +29,15 @@ from scipy.ndimage import gaussian_filter1d
 from . import camera
 from .geometry import kinematics, rotations
 from .geometry.swing_twist import swing_rotation
-from .skeleton import SMPL_PARENTS
+from .skeleton import LIMB_BONES, SMPL_PARENTS
 
-#: (parent joint, child joint, MediaPipe landmark marking the child), in the order they are re-aimed: a
-#: thigh before its shin, an upper arm before its forearm, so each bone aims from its parent's new place.
-LIMB_BONES: tuple[tuple[tuple[int, int, int], ...], ...] = (
-    ((1, 4, 25), (2, 5, 26)),  # thighs: left and right hip joints -> knees
-    ((4, 7, 27), (5, 8, 28)),  # shins -> ankles
-    ((16, 18, 13), (17, 19, 14)),  # upper arms: shoulders -> elbows
-    ((18, 20, 15), (19, 21, 16)),  # forearms -> wrists
-)
+#: The MediaPipe landmark that marks each limb bone's child joint: knees, ankles, elbows, wrists.
+CHILD_LANDMARKS: dict[int, int] = {4: 25, 5: 26, 7: 27, 8: 28, 18: 13, 19: 14, 20: 15, 21: 16}
+#: skeleton.LIMB_BONES as (parent, child, child's landmark), left and right together, in the order they are
+#: re-aimed: thighs, shins, upper arms, forearms, so each bone aims from its parent's new place.
+REAIM_ORDER: tuple[tuple[tuple[int, int, int], ...], ...] = tuple(
+    tuple((parent, child, CHILD_LANDMARKS[child]) for parent, child in LIMB_BONES[first:first + 2])
+    for first in (4, 6, 0, 2))
 DEFAULT_STRENGTH = 0.2
 #: Gaussian sigma, in frames, of the smoothing applied to each joint's correction.
 SMOOTHING_FRAMES = 3.0
@@ -81,7 +80,7 @@ def reaim_limbs(pose_aa: np.ndarray, rest_joints: np.ndarray, pelvis: np.ndarray
     keypoints = np.asarray(keypoints_2d, np.float64)
     principal = camera.principal_point(image_size)
     local = rotations.axis_angle_to_matrix(pose_aa)
-    for bones in LIMB_BONES:
+    for bones in REAIM_ORDER:
         joints, global_rot = kinematics.forward_kinematics(local, rest, SMPL_PARENTS)
         joints = joints + offset
         for parent, child, landmark in bones:

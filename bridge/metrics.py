@@ -21,13 +21,11 @@ from __future__ import annotations
 import numpy as np
 
 from .geometry.analytic_ik import twist_angles_from_rotmats
-from .skeleton import SMPL_PARENTS
+from .skeleton import LIMB_BONES, SMPL_PARENTS
 
 #: LSP order: r_ankle, r_knee, r_hip, l_hip, l_knee, l_ankle, r_wrist, r_elbow, r_shoulder, l_shoulder,
 #: l_elbow, l_wrist, neck, head (SMPL 'head' joint in place of LSP's head top).
 LSP14_FROM_SMPL: tuple[int, ...] = (8, 5, 2, 1, 4, 7, 21, 19, 17, 16, 18, 20, 12, 15)
-#: The eight limb bones as (parent, child) SMPL joints: upper arms, forearms, thighs, shins.
-LIMB_BONES: tuple[tuple[int, int], ...] = ((16, 18), (17, 19), (18, 20), (19, 21), (1, 4), (2, 5), (4, 7), (5, 8))
 #: A limb bone's depth order is scored where its true depth span exceeds this share of its length: a bone
 #: nearly side-on to the camera has no order worth the name.
 CLEAR_DEPTH_SHARE = 0.3

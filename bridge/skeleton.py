@@ -22,6 +22,9 @@ SMPL_PARENTS: np.ndarray = np.array(
 #: Bones as (parent, child) pairs, one per non-root joint, in joint order (N = 23).
 SMPL_BONES: tuple[tuple[int, int], ...] = tuple((int(SMPL_PARENTS[j]), j) for j in range(1, NUM_JOINTS))
 
+#: The eight limb bones as (parent, child) joints: upper arms, forearms, thighs, shins, each left then right.
+LIMB_BONES: tuple[tuple[int, int], ...] = ((16, 18), (17, 19), (18, 20), (19, 21), (1, 4), (2, 5), (4, 7), (5, 8))
+
 #: Kinematic table in SMPL's own `kintree_table` layout (2, 24), first row parents (root: 2**32-1 in SMPL files).
 def kintree_table() -> np.ndarray:
     table = np.stack([SMPL_PARENTS, np.arange(NUM_JOINTS)]).astype(np.int64)

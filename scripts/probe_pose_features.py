@@ -61,6 +61,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bridge import metrics  # noqa: E402
+from bridge.skeleton import LIMB_BONES  # noqa: E402
 from scripts.bench_pose_features import landmark_model  # noqa: E402
 
 #: The spatial tensors probed (8x8 cells of 32x32 crop pixels): the backbone's residual stream after its
@@ -198,10 +199,10 @@ def grouped_cv(clips: list[ClipRows], lam: float, folds: int) -> Score:
 
 
 def bone_rows(clips: list[ClipRows], bone: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The clearly signed rows (bridge.metrics.clear_limb_bones) of limb bone `bone` (bridge.metrics.LIMB_BONES):
+    """The clearly signed rows (bridge.metrics.clear_limb_bones) of limb bone `bone` (bridge.skeleton.LIMB_BONES):
     features (n, 2D + 1), the features at its two joints and the network's depth span per bone length; the
     true sign (n,) of its span; the network's sign (n,)."""
-    parent, child = metrics.LIMB_BONES[bone]
+    parent, child = LIMB_BONES[bone]
     p, c = SMPL_JOINTS.index(parent), SMPL_JOINTS.index(child)
     features, truth, network = [], [], []
     for clip in clips:
@@ -243,7 +244,7 @@ class SignClassifier:
 
 def sign_classifiers(train: list[ClipRows], lam: float) -> list[SignClassifier]:
     """One SignClassifier per limb bone, fitted on the clearly signed rows of `train`."""
-    return [SignClassifier(*bone_rows(train, bone)[:2], lam) for bone in range(len(metrics.LIMB_BONES))]
+    return [SignClassifier(*bone_rows(train, bone)[:2], lam) for bone in range(len(LIMB_BONES))]
 
 
 def order_scores(classifiers: list[SignClassifier], test: list[ClipRows]) -> tuple[float, float]:

@@ -4,12 +4,12 @@ import pytest
 
 from bridge import camera
 from bridge.body_model import load_body_model_arrays, shaped_rest
-from bridge.limb_reaim import LIMB_BONES, aimed_child, reaim_limbs
+from bridge.limb_reaim import REAIM_ORDER, aimed_child, reaim_limbs
 from bridge.pipeline import pose_joints
 
 FOCAL, SIZE = 600.0, (640, 480)
 PRINCIPAL = camera.principal_point(SIZE)
-LANDMARK_OF = {child: landmark for bones in LIMB_BONES for _, child, landmark in bones}
+LANDMARK_OF = {child: landmark for bones in REAIM_ORDER for _, child, landmark in bones}
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def _limb_pixels(pose: np.ndarray, rest: np.ndarray, pelvis: np.ndarray) -> np.n
 def _bone_lengths(pose: np.ndarray, rest: np.ndarray) -> np.ndarray:
     joints = pose_joints(pose, rest)
     return np.stack([np.linalg.norm(joints[:, c] - joints[:, p], axis=-1)
-                     for bones in LIMB_BONES for p, c, _ in bones], axis=-1)
+                     for bones in REAIM_ORDER for p, c, _ in bones], axis=-1)
 
 
 def test_aimed_child_keeps_length_and_the_network_depth_side():
@@ -80,7 +80,7 @@ def test_limbs_move_towards_the_keypoints_with_lengths_kept(rest):
     frames = 30
     pelvis = np.tile([0.05, -0.1, 3.5], (frames, 1))
     truth, network = _pose(frames, 1), _pose(frames, 1)
-    limbs = [p for bones in LIMB_BONES for p, _, _ in bones]  # the rest of the body as the truth: the same parents
+    limbs = [p for bones in REAIM_ORDER for p, _, _ in bones]  # the rest of the body as the truth: the same parents
     network[:, limbs] = _pose(frames, 2)[:, limbs]
     keypoints = _keypoints(truth, rest, pelvis)
     target = _limb_pixels(truth, rest, pelvis)

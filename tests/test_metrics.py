@@ -6,7 +6,7 @@ import pytest
 
 from bridge import metrics
 from bridge.geometry.rotations import axis_angle_to_matrix
-from bridge.skeleton import SMPL_JOINT_NAMES
+from bridge.skeleton import LIMB_BONES, SMPL_JOINT_NAMES
 
 
 def test_mpjpe_aligns_roots_before_measuring():
@@ -117,7 +117,7 @@ def test_depth_order_counts_only_limbs_that_clearly_reach_towards_or_away_from_t
     gt = np.zeros((3, 24, 3))
     names = {name: index for index, name in enumerate(SMPL_JOINT_NAMES)}
     shoulder, elbow, wrist = names["left_shoulder"], names["left_elbow"], names["left_wrist"]
-    assert (shoulder, elbow) in metrics.LIMB_BONES and (elbow, wrist) in metrics.LIMB_BONES
+    assert (shoulder, elbow) in LIMB_BONES and (elbow, wrist) in LIMB_BONES
     gt[:, elbow] = [[0.3, 0.0, 0.0], [0.25, 0.0, 0.15], [0.29, 0.0, 0.05]]  # side-on, away, barely away
     gt[:, wrist] = gt[:, elbow] + [0.25, 0.0, 0.0]  # the forearm side-on in every frame
     gt += [0.0, 0.0, 3.0]  # the camera 3 m away: only depths along a bone count

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from bridge import metrics
+from bridge.skeleton import LIMB_BONES
 from scripts.probe_pose_features import (CROP, SMPL_JOINTS, ClipRows, JointProbes, bone_rows, crop_transform,
                                          depth_errors, grouped_cv, order_scores, sample_cells, sign_classifiers,
                                          with_depth_errors)
@@ -80,7 +81,7 @@ def _ordered_clips(rng, count: int = 6, rows: int = 80, dims: int = 4) -> list[C
     for _ in range(count):
         truth = 0.3 * rng.normal(size=(rows, 24, 3))
         features = rng.normal(size=(rows, len(SMPL_JOINTS), dims))
-        for parent, child in metrics.LIMB_BONES:
+        for parent, child in LIMB_BONES:
             features[:, SMPL_JOINTS.index(child), 0] = 3.0 * np.sign(truth[:, child, 2] - truth[:, parent, 2])
         errors = 0.25 * rng.normal(size=(rows, len(SMPL_JOINTS)))
         clips.append(ClipRows(features, errors, truth))
@@ -90,7 +91,7 @@ def _ordered_clips(rng, count: int = 6, rows: int = 80, dims: int = 4) -> list[C
 def test_bone_rows_keep_the_clearly_signed_rows_with_both_joints_features():
     clip = _ordered_clips(np.random.default_rng(5), count=1)[0]
     features, truth, network = bone_rows([clip], bone=2)  # left forearm: elbow (18) to wrist (20)
-    parent, child = metrics.LIMB_BONES[2]
+    parent, child = LIMB_BONES[2]
     joints = clip.true_joints
     span = joints[:, child, 2] - joints[:, parent, 2]
     clear = np.abs(span) > metrics.CLEAR_DEPTH_SHARE * np.linalg.norm(joints[:, child] - joints[:, parent], axis=1)
