@@ -652,15 +652,30 @@ def baseline_scores(world_landmarks: np.ndarray, gt_joints: np.ndarray, valid: n
     return {k: v for k, v in scores.items() if k not in ("Root (m)", "Depth bias (m)")}
 
 
+def clip_joints(clip: str, results: dict, world_landmarks: np.ndarray, truth_joints: np.ndarray,
+                scored: np.ndarray) -> dict[str, np.ndarray]:
+    """One clip's per-frame camera-space SMPL joints (F, 24, 3) as named arrays, for analyses the tables do not
+    make (where along the clip, which joint, which axis): CLIP/truth, CLIP/ROW for each checkpoint row and
+    MediaPipe's world landmarks read as the skeleton (hip-centred), and CLIP/scored, the frames every row is
+    scored on."""
+    arrays = {f"{clip}/truth": np.asarray(truth_joints, np.float32), f"{clip}/scored": np.asarray(scored, bool),
+              f"{clip}/{MEDIAPIPE_ROW}": mediapipe_world_to_smpl_joints(
+                  np.asarray(world_landmarks, np.float64)).astype(np.float32)}
+    arrays.update({f"{clip}/{row}": np.asarray(result.joints_3d, np.float32) for row, result in results.items()})
+    return arrays
+
+
 def evaluate(specs: list[ClipSpec], checkpoints: dict[str, BridgeRun], out_dir: Path, smoothing: str,
              cache_dir: Path | None, log: Callable[[str], None], foot_lock: float = 1.0, detect_workers: int = 1,
-             stored: Path | None = STORED_RENDERS) -> tuple[dict[str, dict[str, dict]], Calibration, list[dict]]:
+             stored: Path | None = STORED_RENDERS, joints: dict[str, np.ndarray] | None = None
+             ) -> tuple[dict[str, dict[str, dict]], Calibration, list[dict]]:
     """Render (or reuse) every clip, run every checkpoint on it, score MediaPipe's world landmarks as the
     baseline on the same frames, and calibrate the landmarks.
 
     Every row is scored on the frames where the bridge gave a result and MediaPipe itself found the person
     (crop recovery finds some the plain tracker misses; both rows see exactly the same frames).
-    Returns ({row: {clip name: pose_scores}}, the calibration, one description per clip)."""
+    Returns ({row: {clip name: pose_scores}}, the calibration, one description per clip); `joints`, where
+    given, receives every clip's clip_joints."""
     from bridge.body_model import load_body_model_arrays
 
     body = load_body_model_arrays()
@@ -690,6 +705,8 @@ def evaluate(specs: list[ClipSpec], checkpoints: dict[str, BridgeRun], out_dir: 
             scores[model][spec.name] = score_clip(result, truth, body, both)
         scores[MEDIAPIPE_ROW][spec.name] = baseline_scores(track.world_landmarks, truth["joints_3d"], both)
         scores[MEDIAPIPE_ROW][spec.name]["Det %"] = (100.0 * np.mean(track.valid), len(both))
+        if joints is not None:
+            joints.update(clip_joints(spec.name, results, track.world_landmarks, truth["joints_3d"], both))
         calibration.add(track.image_landmarks, track.world_landmarks, track.valid,
                         *synthetic_landmarks(truth, body))
         clips.append(clip)
@@ -756,6 +773,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
                         help="MediaPipe landmarkers tracking pieces of each clip side by side (1: one pass)")
     parser.add_argument("--per-clip", action="store_true", help="also one table row per clip")
     parser.add_argument("--json", type=Path, default=None, help="write every number here")
+    parser.add_argument("--joints", type=Path, default=None,
+                        help="write every clip's per-frame joints (each row's, MediaPipe's, the truth's) to this "
+                             ".npz (clip_joints)")
     parser.add_argument("--model-card", type=Path, default=None,
                         help="write the first checkpoint's rendered-set entries into this model-card JSON's "
                              "`evaluation` object (other entries are kept)")
@@ -779,12 +799,13 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     args.out.mkdir(parents=True, exist_ok=True)
     report: dict = {"config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}, "sets": {}}
     set_rows: dict[str, dict[str, dict[str, float]]] = {}
+    joints: dict[str, np.ndarray] | None = {} if args.joints else None
     for set_name in sets:
         specs = select_clips(args.clips, args.seed, files, int(round(args.seconds * FPS)), (width, height),
                              EVAL_SETS[set_name])
         started = time.perf_counter()
         scores, calibration, clips = evaluate(specs, checkpoints, args.out, args.smoothing, args.cache_dir, log,
-                                              args.foot_lock, args.detect_workers, args.stored_renders)
+                                              args.foot_lock, args.detect_workers, args.stored_renders, joints)
         if args.store_renders:
             store_renders([spec.name for spec in specs], args.out, args.stored_renders)
         wall = time.perf_counter() - started
@@ -813,6 +834,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=1))
+    if args.joints:
+        args.joints.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(args.joints, **joints)
     if args.model_card:
         card = json.loads(args.model_card.read_text())
         card.setdefault("evaluation", {}).update({

@@ -9,7 +9,7 @@ import pytest
 from bridge import metrics
 from bridge.limb_reaim import DEFAULT_STRENGTH as LIMB_REAIM_STRENGTH
 from bridge.tracking import runs_of
-from scripts.eval_rendered import (LANDMARK_GROUPS, MEDIAPIPE_ROW, aggregate, baseline_scores,
+from scripts.eval_rendered import (LANDMARK_GROUPS, MEDIAPIPE_ROW, aggregate, baseline_scores, clip_joints,
                                    model_card_evaluation, offsets_2d, offsets_3d, parse_checkpoints, pose_scores,
                                    procedural_seeds_of_split, select_clips, summarise_offsets, table_rows,
                                    torso_scale)
@@ -117,6 +117,25 @@ def test_mediapipe_baseline_row_is_scored_on_the_same_frames():
     card = model_card_evaluation(rows, "ARTS")
     assert card["s"]["arts"] == {"mpjpe14_mm": 60.0, "pa_mpjpe14_mm": 40.0, "accel_mm_per_frame2": 3.0, "frames": 120}
     assert card["s"]["mediapipe_world"]["mpjpe14_mm"] == 90.0
+
+
+def test_per_frame_joints_of_a_clip_survive_an_npz(tmp_path):
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(4)
+    truth, arts = rng.normal(size=(5, 24, 3)), rng.normal(size=(5, 24, 3))
+    world = rng.normal(size=(5, 33, 3))
+    scored = np.array([True, False, True, True, True])
+    arrays = clip_joints("walk_1", {"shipped": SimpleNamespace(joints_3d=arts)}, world, truth, scored)
+    np.savez_compressed(tmp_path / "joints.npz", **arrays)
+    with np.load(tmp_path / "joints.npz") as data:
+        assert sorted(data.files) == sorted(["walk_1/truth", "walk_1/scored", "walk_1/shipped",
+                                             f"walk_1/{MEDIAPIPE_ROW}"])
+        assert np.allclose(data["walk_1/shipped"], arts, atol=1e-6) and data["walk_1/scored"].tolist() == scored.tolist()
+        assert data[f"walk_1/{MEDIAPIPE_ROW}"].shape == (5, 24, 3)
+        # MediaPipe's row is the skeleton its scores are made from (baseline_scores): the same MPJPE-14.
+        mp_mpjpe = metrics.mpjpe14(data[f"walk_1/{MEDIAPIPE_ROW}"][scored].astype(np.float64), truth[scored])
+        assert 1000 * mp_mpjpe == pytest.approx(baseline_scores(world, truth, scored)["MPJPE-14"][0], rel=1e-5)
 
 
 def test_each_model_keeps_its_own_per_clip_rows():

@@ -1,0 +1,123 @@
+"""Where a network's error on the rendered sets lies, from the per-frame joints of `eval_rendered.py --joints`.
+
+Why: the tables give each set's means; choosing what to try next needs their anatomy. Per row (each checkpoint
+and MediaPipe's world landmarks) and set, on the frames the tables score:
+- by LSP joint: MPJPE-14's mean error, its depth part (along the camera's axis), its in-picture part, and the
+  signed mean depth error (a lean shows as feet one way and head the other);
+- what a turn of the whole body would take off MPJPE-14: one turn per clip (a lean or heading held all clip,
+  which a clip-level fix such as the floor could reach) and one per frame (metrics.turn_aligned14);
+- the lean of the legs (hips' midpoint over the ankles' midpoint, about the camera's horizontal axis): the
+  true mean per clip and the row's mean error, and their correlation over clips: a network that cannot see the
+  camera's height guesses an average lean and errs against the true one (negative correlation);
+- how long wrong limb depth orders last (metrics.depth_order_errors, per bone run of consecutive wrong frames):
+  short runs would yield to a vote along time, long ones are whole misreadings.
+
+    python scripts/error_anatomy.py --joints JOINTS.npz --eval-json RENDERED.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bridge import metrics  # noqa: E402
+from bridge.tracking import runs_of  # noqa: E402
+
+LSP14_NAMES = ("r_ankle", "r_knee", "r_hip", "l_hip", "l_knee", "l_ankle", "r_wrist", "r_elbow", "r_shoulder",
+               "l_shoulder", "l_elbow", "l_wrist", "neck", "head")
+MM = 1000.0
+
+
+def clip_rows(joints: dict[str, np.ndarray], clip: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """({row: (F, 24, 3) joints on the scored frames} with 'truth' among them, the scored mask) of one clip."""
+    scored = np.asarray(joints[f"{clip}/scored"], bool)
+    rows = {key.split("/", 1)[1]: np.asarray(value, np.float64)[scored] for key, value in joints.items()
+            if key.startswith(f"{clip}/") and not key.endswith("/scored")}
+    return rows, scored
+
+
+def joint_axes(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """(14, 4) per LSP joint, mm: mean error, mean |depth error|, mean in-picture error, mean signed depth
+    error (positive: further from the camera than the truth); hip-aligned, (F, 24, 3) camera-space joints."""
+    error = metrics.lsp14_hip_aligned(pred) - metrics.lsp14_hip_aligned(gt)
+    return MM * np.stack([np.linalg.norm(error, axis=-1).mean(0), np.abs(error[..., 2]).mean(0),
+                          np.linalg.norm(error[..., :2], axis=-1).mean(0), error[..., 2].mean(0)], axis=-1)
+
+
+def leg_lean_deg(joints: np.ndarray) -> np.ndarray:
+    """(F,) angle of the ankles' midpoint to the hips' midpoint about the camera's x axis, degrees; positive:
+    the hips nearer the camera than the feet (camera axes: y down, z away)."""
+    legs = joints[:, [1, 2]].mean(axis=1) - joints[:, [7, 8]].mean(axis=1)
+    return np.degrees(np.arctan2(-legs[:, 2], -legs[:, 1]))
+
+
+def wrong_order_runs(pred: np.ndarray, gt: np.ndarray) -> list[int]:
+    """Lengths of the runs of consecutive frames in which a clear limb bone's depth order is wrong, every bone."""
+    clear = metrics.clear_limb_bones(gt)
+    wrong = clear & (np.sign(metrics.limb_depth_spans(pred)) != np.sign(metrics.limb_depth_spans(gt)))
+    return [int(b - a) for bone in wrong.T for a, b in runs_of(bone)]
+
+
+def set_anatomy(clips: list[tuple[dict[str, np.ndarray], np.ndarray]], row: str) -> dict:
+    """The anatomy of one row over one set's clips (clip_rows of each), frame-weighted like the tables."""
+    axes, weights, plain, whole, per_frame, leans, runs = [], [], [], [], [], [], []
+    for rows, _ in clips:
+        pred, gt = rows[row], rows["truth"]
+        frames = len(gt)
+        axes.append(joint_axes(pred, gt))
+        weights.append(frames)
+        plain.append(metrics.mpjpe14(pred, gt) * frames)
+        whole.append(metrics.slow_turn_aligned14(pred, gt, frames) * frames)
+        per_frame.append(metrics.turn_aligned14(pred, gt)[0] * frames)
+        true_lean = leg_lean_deg(gt)
+        leans.append((float(true_lean.mean()), float((leg_lean_deg(pred) - true_lean).mean())))
+        runs += wrong_order_runs(pred, gt)
+    total = float(sum(weights))
+    leans_array = np.array(leans)
+    run_array = np.array(runs or [0])
+    return {
+        "joints": np.average(np.stack(axes), axis=0, weights=weights),
+        "mpjpe14": MM * sum(plain) / total,
+        "clip_turn_aligned14": MM * sum(whole) / total,
+        "frame_turn_aligned14": MM * sum(per_frame) / total,
+        "lean_true_deg": leans_array[:, 0], "lean_error_deg": leans_array[:, 1],
+        "lean_correlation": float(np.corrcoef(leans_array.T)[0, 1]) if len(leans) > 2 else float("nan"),
+        "wrong_runs": len(runs), "wrong_frames_in_runs_of_10_or_more":
+            float(run_array[run_array >= 10].sum() / max(run_array.sum(), 1)),
+    }
+
+
+def format_anatomy(name: str, anatomy: dict) -> str:
+    lines = [f"### {name}: MPJPE-14 {anatomy['mpjpe14']:.1f}; one turn per clip {anatomy['clip_turn_aligned14']:.1f}; "
+             f"one per frame {anatomy['frame_turn_aligned14']:.1f}",
+             "| joint | error | depth | in picture | signed depth |", "|---|---|---|---|---|"]
+    lines += [f"| {joint} | {a:.1f} | {d:.1f} | {p:.1f} | {s:+.1f} |"
+              for joint, (a, d, p, s) in zip(LSP14_NAMES, anatomy["joints"])]
+    lines.append(f"Leg lean, true mean per clip {np.round(anatomy['lean_true_deg'], 1).tolist()} deg; error "
+                 f"{np.round(anatomy['lean_error_deg'], 1).tolist()}; correlation {anatomy['lean_correlation']:+.2f}")
+    lines.append(f"Wrong depth-order runs: {anatomy['wrong_runs']}, "
+                 f"{100 * anatomy['wrong_frames_in_runs_of_10_or_more']:.0f} % of their frames in runs of 10 or more")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--joints", type=Path, required=True, help="eval_rendered.py --joints output")
+    parser.add_argument("--eval-json", type=Path, required=True, help="the same run's --json (which clip is in which set)")
+    args = parser.parse_args(argv)
+    report = json.loads(args.eval_json.read_text())
+    with np.load(args.joints) as data:
+        joints = {key: data[key] for key in data.files}
+    for set_name, entry in report["sets"].items():
+        clips = [clip_rows(joints, clip["name"]) for clip in entry["clips"]]
+        for row in entry["rows"]:
+            print(format_anatomy(f"{set_name}, {row}", set_anatomy(clips, row)) + "\n")
+
+
+if __name__ == "__main__":
+    main()
