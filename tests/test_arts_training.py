@@ -76,6 +76,25 @@ def test_losses_vanish_at_the_truth_and_grow_away_from_it(free_body, free_smpl_l
     _, parts = arts_loss(wrong, batch, free_smpl_layer, config, template)
     assert parts["shape"] == pytest.approx(1.0) and parts["mesh"] > 0.005 and parts["joint"] > 0.001
     assert parts["pose"] < 1e-6
+    deeper = dict(truth, joints=truth["joints"] + torch.tensor([0.0, 0.0, 0.1]) * (torch.arange(24) == 20)[:, None])
+    _, plain = arts_loss(deeper, batch, free_smpl_layer, config, template)
+    _, parts = arts_loss(deeper, batch, free_smpl_layer, ArtsConfig(window=4, mesh_loss_stride=2,
+                                                                    lambda_limb_depth=2.0), template)
+    assert "limb_depth" not in plain and parts["limb_depth"] == pytest.approx(0.1 / 12, rel=1e-3)
+
+
+def test_limb_depth_term_counts_only_limb_joints_along_the_camera_axis():
+    from bridge.models.losses import LIMB_JOINTS, limb_depth_error
+
+    gt = torch.zeros(2, 3, 24, 3)
+    sideways = gt.clone()
+    sideways[..., LIMB_JOINTS, 0] = 0.2  # across the picture: not this term's business
+    assert float(limb_depth_error(sideways, gt)) == 0.0
+    deeper = gt.clone()
+    deeper[..., 18, 2] = 0.24  # one elbow 24 cm too far: 2 cm over the 12 limb joints
+    deeper[..., 15, 2] = 1.0  # the head is no limb joint
+    assert float(limb_depth_error(deeper, gt)) == pytest.approx(0.02)
+    assert len(LIMB_JOINTS) == 12
 
 
 def test_mesh_losses_see_the_mid_frame_and_in_turn_every_other_frame():

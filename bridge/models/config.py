@@ -77,6 +77,7 @@ class ArtsConfig:
     lambda_pose: float = 0.06
     lambda_shape: float = 0.06
     lambda_twist: float = 0.06  # auxiliary TIK twist loss (HybriK-style), not in Eq. 11
+    lambda_limb_depth: float = 0.0  # extra weight on the limb joints' depth error (losses.limb_depth_error)
     mesh_loss_stride: int = 4  # L_mesh / L_joint through the SMPL layer on every n-th frame (mid frame included)
     # ablation switches (Table 3)
     use_tik: bool = True

@@ -8,14 +8,17 @@ frame dominates a CPU training step: the mid frame and a fresh random draw of th
 every-4th-frame pattern left frames 1-3 from the mid frame trained by L_pose alone, while the bridge uses
 every window's answers for the frames up to 3 from its mid frame, bridge/windows.py.)
 An auxiliary twist loss (HybriK-style; not in Eq. 11) supervises TIK's (cos, sin) twists with the twists of
-the true rotations about the same template bones, weighted by `lambda_twist`.
+the true rotations about the same template bones, weighted by `lambda_twist`. An optional depth term
+(`lambda_limb_depth`, not in Eq. 11) weighs the limb joints' error along the camera's axis once more, for both
+the lifter's and the SMPL layer's joints: the error the network keeps is mostly there, where a limb reaching
+towards the camera and one reaching away draw the same picture (bridge.metrics.depth_order_errors).
 """
 from __future__ import annotations
 
 import torch
 
 from ..geometry.analytic_ik import twist_angles_from_rotmats
-from ..skeleton import NUM_JOINTS, SMPL_PARENTS
+from ..skeleton import LIMB_BONES, NUM_JOINTS, SMPL_PARENTS
 from .config import ArtsConfig
 from .tik import twist_mask
 from .vertex_subset import VertexSubsetSkinner
@@ -24,6 +27,15 @@ from .vertex_subset import VertexSubsetSkinner
 def joint_distance(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
     """Mean Euclidean distance of root-relative points, (..., N, 3) each -> scalar metres."""
     return (pred - gt).norm(dim=-1).mean()
+
+
+#: Shoulders, elbows, wrists, hips, knees and ankles: the joints at the ends of skeleton.LIMB_BONES.
+LIMB_JOINTS: tuple[int, ...] = tuple(sorted({joint for bone in LIMB_BONES for joint in bone}))
+
+
+def limb_depth_error(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """Mean |depth error| of LIMB_JOINTS, (..., 24, 3) camera-axes pelvis-relative joints each -> scalar metres."""
+    return (pred[..., LIMB_JOINTS, 2] - gt[..., LIMB_JOINTS, 2]).abs().mean()
 
 
 def lifter_loss(pred_joints: torch.Tensor, gt_joints: torch.Tensor) -> torch.Tensor:
@@ -87,6 +99,11 @@ def arts_loss(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], smpl
     }
     total = (config.lambda_mesh * parts["mesh"] + config.lambda_joint * (parts["joint"] + parts["lifter"])
              + config.lambda_pose * parts["pose"] + config.lambda_shape * parts["shape"])
+    if config.lambda_limb_depth > 0:
+        lifter_gt = batch["joints"] - batch["joints"][..., :1, :]
+        parts["limb_depth"] = (limb_depth_error(pred_joints, gt_joints.flatten(0, 1))
+                               + limb_depth_error(out["joints"], lifter_gt))
+        total = total + config.lambda_limb_depth * parts["limb_depth"]
     if "twist" in out and config.lambda_twist > 0:
         parts["twist"] = twist_loss(out["twist"], batch["rotmats"], rest_joints)
         total = total + config.lambda_twist * parts["twist"]
