@@ -10,9 +10,10 @@ al., CVPR 2022). Costs nothing at inference: the result is one ordinary checkpoi
 
 alpha 0 gives the start's weights, 1 the fine-tune's. Both must share the config and the body model, and the
 fine-tune must record the start as its init_model (its meta), so a blend of unrelated networks is refused.
-Four settings may differ, since they shape no weight: `upright_tolerance_deg` and `upright_ramp`, how the
-bridge rolls a window whose body leans (bridge/upright.py), `window`, T (the frame embedding is sinusoidal),
-and `dropout`, which only acts in training; the blend takes the fine-tune's, the way it saw its windows.
+The settings that shape no weight may differ (UNSHAPING_SETTINGS): `upright_tolerance_deg` and `upright_ramp`,
+how the bridge rolls a window whose body leans (bridge/upright.py), `window`, T (the frame embedding is
+sinusoidal), and those that only act in training (dropout, the loss weights); the blend takes the fine-tune's,
+the way it saw its windows.
 The output's meta records alpha, the start as its own init_model and the fine-tune (path, sha256, meta, its
 own record of the start cut to path and sha256: trained_clips.compact_lineage), and carries the fine-tune's
 record of the detected clips it trained on (scripts/synth/trained_clips.py), so the blend's lineage, and with
@@ -36,6 +37,12 @@ from bridge.models.checkpoint import Checkpoint, build_model, load_checkpoint, s
 from scripts.synth.trained_clips import META_KEY, checkpoint_record, compact_lineage  # noqa: E402
 
 
+#: ArtsConfig fields a start and its fine-tune may differ in: none of them shapes a weight.
+UNSHAPING_SETTINGS: tuple[str, ...] = (
+    "upright_tolerance_deg", "upright_ramp", "window", "dropout", "lambda_mesh", "lambda_joint", "lambda_pose",
+    "lambda_shape", "lambda_twist", "lambda_limb_depth", "mesh_loss_stride")
+
+
 def check_mixable(a: Checkpoint, b: Checkpoint) -> None:
     """ValueError unless the two share the network config, the body model and the weights' names: only then is a
     mix of their weights a network."""
@@ -52,8 +59,7 @@ def interpolate(start: Checkpoint, tuned: Checkpoint, alpha: float) -> Checkpoin
     """The checkpoint with weights (1 - alpha) * start + alpha * tuned; ValueError where they do not match."""
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-    config = replace(start.config, upright_tolerance_deg=tuned.config.upright_tolerance_deg,
-                     upright_ramp=tuned.config.upright_ramp, window=tuned.config.window, dropout=tuned.config.dropout)
+    config = replace(start.config, **{name: getattr(tuned.config, name) for name in UNSHAPING_SETTINGS})
     check_mixable(replace(start, config=config), tuned)
     state = {}
     for name, a in start.state_dict.items():

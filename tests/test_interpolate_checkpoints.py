@@ -69,11 +69,12 @@ def test_a_network_that_was_not_fine_tuned_from_the_start_is_refused(pair, tmp_p
                                               ({"upright_tolerance_deg": 20.0, "upright_ramp": True}, False),
                                               ({"window": 32}, False),
                                               ({"dropout": 0.1}, False),
+                                              ({"lambda_limb_depth": 1.0, "lambda_twist": 0.1}, False),
                                               ({"mlp_ratio": 4.0}, True)])
 def test_only_settings_that_shape_no_weight_may_differ_and_the_blend_takes_the_fine_tunes(tmp_path, changed, refused):
     # A fine-tune trained on windows rolled to 20 degrees (train_arts.py --upright-windows, --upright-ramp), on
-    # longer windows (--config '{"window": 32}') or with dropout (--config '{"dropout": 0.1}') is answered so; none
-    # of these shapes a weight, so only they may differ.
+    # longer windows (--config '{"window": 32}'), with dropout (--config '{"dropout": 0.1}') or other loss weights
+    # is answered so; none of these shapes a weight, so only they may differ.
     body = tiny_body()
     torch.manual_seed(0)
     start = tmp_path / "start.pt"
