@@ -9,7 +9,8 @@ fine-tune of that start, so interpolate_checkpoints.py blends it with the start 
         --out .cache/arts/soup45/arts.pt
 
 Every ingredient must name the same start as its init_model and share its network config, body model and way of
-cutting windows (upright or not). The soup's meta names that start once, as its own init_model; holds the union of
+cutting windows (upright or not); settings that act only in training (dropout, the loss weights) may differ, and
+the soup keeps the first ingredient's. The soup's meta names that start once, as its own init_model; holds the union of
 the detected clips the ingredients trained on (scripts/synth/trained_clips.py), so none of them may later choose
 between networks; and records each ingredient by path, sha256 and its meta less those two.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -27,7 +29,7 @@ if str(REPO) not in sys.path:
 
 from bridge.hashing import sha256_file  # noqa: E402
 from bridge.models.checkpoint import Checkpoint, build_model, load_checkpoint, save_checkpoint  # noqa: E402
-from scripts.interpolate_checkpoints import check_mixable  # noqa: E402
+from scripts.interpolate_checkpoints import TRAINING_ONLY_SETTINGS, check_mixable  # noqa: E402
 from scripts.synth.trained_clips import META_KEY  # noqa: E402
 
 
@@ -35,7 +37,8 @@ def average(ingredients: list[Checkpoint]) -> Checkpoint:
     """The checkpoint whose float weights are the ingredients' mean; ValueError where they do not match."""
     first = ingredients[0]
     for other in ingredients[1:]:
-        check_mixable(first, other)
+        same_training = {name: getattr(first.config, name) for name in TRAINING_ONLY_SETTINGS}
+        check_mixable(first, replace(other, config=replace(other.config, **same_training)))
     state = {name: torch.stack([c.state_dict[name] for c in ingredients]).mean(0) if w.is_floating_point()
              else w.clone() for name, w in first.state_dict.items()}
     return Checkpoint(config=first.config, state_dict=state, body=first.body, model_id=first.model_id)

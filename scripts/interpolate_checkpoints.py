@@ -37,10 +37,12 @@ from bridge.models.checkpoint import Checkpoint, build_model, load_checkpoint, s
 from scripts.synth.trained_clips import META_KEY, checkpoint_record, compact_lineage  # noqa: E402
 
 
+#: ArtsConfig fields that act only in training (dropout, the loss): fine-tunes differing in them still mix.
+TRAINING_ONLY_SETTINGS: tuple[str, ...] = (
+    "dropout", "lambda_mesh", "lambda_joint", "lambda_pose", "lambda_shape", "lambda_twist", "lambda_limb_depth",
+    "mesh_loss_stride")
 #: ArtsConfig fields a start and its fine-tune may differ in: none of them shapes a weight.
-UNSHAPING_SETTINGS: tuple[str, ...] = (
-    "upright_tolerance_deg", "upright_ramp", "window", "dropout", "lambda_mesh", "lambda_joint", "lambda_pose",
-    "lambda_shape", "lambda_twist", "lambda_limb_depth", "mesh_loss_stride")
+UNSHAPING_SETTINGS: tuple[str, ...] = ("upright_tolerance_deg", "upright_ramp", "window") + TRAINING_ONLY_SETTINGS
 
 
 def check_mixable(a: Checkpoint, b: Checkpoint) -> None:

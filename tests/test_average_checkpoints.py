@@ -1,6 +1,8 @@
 """A model soup of fine-tunes of one start (scripts/average_checkpoints.py), and its blend with that start."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -13,11 +15,11 @@ from scripts import average_checkpoints, interpolate_checkpoints
 from scripts.synth.trained_clips import META_KEY, lineage_clip_ids
 
 
-def fine_tune(folder, name, start, seed, clip_ids, upright=True):
+def fine_tune(folder, name, start, seed, clip_ids, upright=True, **config):
     """A 'fine-tune' of `start`: its weights moved by seeded noise, its meta naming the start and its clips."""
     start_ckpt = load_checkpoint(start)
     body = tiny_body()
-    model = ArtsModel(ArtsConfig(**SMALL), body)
+    model = ArtsModel(ArtsConfig(**SMALL, **config), body)
     model.load_state_dict(start_ckpt.state_dict)
     torch.manual_seed(seed)
     with torch.no_grad():
@@ -75,6 +77,16 @@ def test_upright_and_unrolled_fine_tunes_are_not_mixed(start, tmp_path):
     b = fine_tune(tmp_path, "b", start, 2, [], upright=False)
     with pytest.raises(SystemExit, match="upright windows"):
         average_checkpoints.main(["--tuned", str(a), str(b), "--out", str(tmp_path / "x.pt")])
+
+
+def test_fine_tunes_trained_with_other_loss_weights_mix_and_other_widths_do_not(start, tmp_path):
+    a = fine_tune(tmp_path, "a", start, 1, [], lambda_limb_depth=1.0)
+    b = fine_tune(tmp_path, "b", start, 2, [], lambda_limb_depth=3.0, dropout=0.1)
+    average_checkpoints.main(["--tuned", str(a), str(b), "--out", str(tmp_path / "soup.pt")])
+    assert load_checkpoint(tmp_path / "soup.pt").config == load_checkpoint(a).config
+    wider = replace(load_checkpoint(b), config=ArtsConfig(**{**SMALL, "mlp_ratio": 4.0}))
+    with pytest.raises(ValueError, match="different network configs"):
+        average_checkpoints.average([load_checkpoint(a), wider])
 
 
 def test_one_fine_tune_is_no_soup(start, tmp_path):
