@@ -108,3 +108,9 @@ def test_strength_outside_zero_to_one_is_refused(rest):
     pose = _pose(3, 5)
     with pytest.raises(ValueError, match="strength"):
         reaim_limbs(pose, rest, np.tile([0.0, 0.0, 4.0], (3, 1)), np.zeros((3, 33, 3)), FOCAL, SIZE, 1.5)
+
+
+def test_limbs_are_reaimed_thighs_shins_upper_arms_forearms_each_to_its_landmark():
+    # A thigh before its shin and an upper arm before its forearm, so each bone aims from its parent's new place.
+    assert REAIM_ORDER == (((1, 4, 25), (2, 5, 26)), ((4, 7, 27), (5, 8, 28)),
+                           ((16, 18, 13), (17, 19, 14)), ((18, 20, 15), (19, 21, 16)))
