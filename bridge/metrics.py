@@ -80,15 +80,20 @@ def clear_limb_bones(gt24: np.ndarray) -> np.ndarray:
     return np.abs(limb_depth_spans(gt24)) > CLEAR_DEPTH_SHARE * lengths
 
 
+def wrong_limb_orders(pred24: np.ndarray, gt24: np.ndarray) -> np.ndarray:
+    """(..., 8) whether each LIMB_BONES bone is clear (clear_limb_bones) and the prediction points it the other
+    way along the optical axis; camera-space (..., 24, 3) SMPL joints."""
+    wrong = np.sign(limb_depth_spans(pred24)) != np.sign(limb_depth_spans(gt24))
+    return clear_limb_bones(gt24) & wrong
+
+
 def depth_order_errors(pred24: np.ndarray, gt24: np.ndarray) -> tuple[int, int]:
     """(limb bones whose true depth span exceeds CLEAR_DEPTH_SHARE of their length, of those the ones the
     prediction points the other way along the optical axis); camera-space (..., 24, 3) SMPL joints.
 
     A limb reaching towards the camera and one reaching away draw nearly the same picture, so the order is a
     guess that 2D evidence cannot check; only the two joints' depths along each bone count."""
-    clear = clear_limb_bones(gt24)
-    wrong = np.sign(limb_depth_spans(pred24)) != np.sign(limb_depth_spans(gt24))
-    return int(clear.sum()), int((clear & wrong).sum())
+    return int(clear_limb_bones(gt24).sum()), int(wrong_limb_orders(pred24, gt24).sum())
 
 
 def pa_mpjpe14(pred24: np.ndarray, gt24: np.ndarray) -> float:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -37,8 +36,7 @@ def average(ingredients: list[Checkpoint]) -> Checkpoint:
     """The checkpoint whose float weights are the ingredients' mean; ValueError where they do not match."""
     first = ingredients[0]
     for other in ingredients[1:]:
-        same_training = {name: getattr(first.config, name) for name in TRAINING_ONLY_SETTINGS}
-        check_mixable(first, replace(other, config=replace(other.config, **same_training)))
+        check_mixable(first, other, TRAINING_ONLY_SETTINGS)
     state = {name: torch.stack([c.state_dict[name] for c in ingredients]).mean(0) if w.is_floating_point()
              else w.clone() for name, w in first.state_dict.items()}
     return Checkpoint(config=first.config, state_dict=state, body=first.body, model_id=first.model_id)

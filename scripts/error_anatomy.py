@@ -9,7 +9,7 @@ and MediaPipe's world landmarks) and set, on the frames the tables score:
 - the lean of the legs (hips' midpoint over the ankles' midpoint, about the camera's horizontal axis): the
   true mean per clip and the row's mean error, and their correlation over clips: a network that cannot see the
   camera's height guesses an average lean and errs against the true one (negative correlation);
-- how long wrong limb depth orders last (metrics.depth_order_errors, per bone run of consecutive wrong frames):
+- how long wrong limb depth orders last (metrics.wrong_limb_orders, per bone run of consecutive wrong frames):
   short runs would yield to a vote along time, long ones are whole misreadings.
 
     python scripts/error_anatomy.py --joints JOINTS.npz --eval-json RENDERED.json
@@ -58,9 +58,7 @@ def leg_lean_deg(joints: np.ndarray) -> np.ndarray:
 
 def wrong_order_runs(pred: np.ndarray, gt: np.ndarray) -> list[int]:
     """Lengths of the runs of consecutive frames in which a clear limb bone's depth order is wrong, every bone."""
-    clear = metrics.clear_limb_bones(gt)
-    wrong = clear & (np.sign(metrics.limb_depth_spans(pred)) != np.sign(metrics.limb_depth_spans(gt)))
-    return [int(b - a) for bone in wrong.T for a, b in runs_of(bone)]
+    return [int(b - a) for bone in metrics.wrong_limb_orders(pred, gt).T for a, b in runs_of(bone)]
 
 
 def set_anatomy(clips: list[tuple[dict[str, np.ndarray], np.ndarray]], row: str) -> dict:

@@ -45,10 +45,10 @@ TRAINING_ONLY_SETTINGS: tuple[str, ...] = (
 UNSHAPING_SETTINGS: tuple[str, ...] = ("upright_tolerance_deg", "upright_ramp", "window") + TRAINING_ONLY_SETTINGS
 
 
-def check_mixable(a: Checkpoint, b: Checkpoint) -> None:
-    """ValueError unless the two share the network config, the body model and the weights' names: only then is a
-    mix of their weights a network."""
-    if a.config != b.config:
+def check_mixable(a: Checkpoint, b: Checkpoint, may_differ: tuple[str, ...] = ()) -> None:
+    """ValueError unless the two share the network config (but for the fields named in `may_differ`), the body
+    model and the weights' names: only then is a mix of their weights a network."""
+    if replace(b.config, **{name: getattr(a.config, name) for name in may_differ}) != a.config:
         raise ValueError("the two checkpoints have different network configs")
     if a.body.model_id != b.body.model_id or not all(
             np.array_equal(getattr(a.body, k), getattr(b.body, k)) for k in ("v_template", "shapedirs", "J_regressor")):
@@ -61,8 +61,8 @@ def interpolate(start: Checkpoint, tuned: Checkpoint, alpha: float) -> Checkpoin
     """The checkpoint with weights (1 - alpha) * start + alpha * tuned; ValueError where they do not match."""
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    check_mixable(start, tuned, UNSHAPING_SETTINGS)
     config = replace(start.config, **{name: getattr(tuned.config, name) for name in UNSHAPING_SETTINGS})
-    check_mixable(replace(start, config=config), tuned)
     state = {}
     for name, a in start.state_dict.items():
         b = tuned.state_dict[name]
