@@ -43,8 +43,8 @@ FOLLOW_SHARE = 0.3
 STUDIO_LIGHTS = ("Default", "basic.sl", "outdoor.sl", "paint.sl", "rim.sl", "studio.sl")
 #: Blender's H.264 quality presets, best to worst: compression artefacts vary as in real uploads.
 VIDEO_QUALITIES = ("HIGH", "MEDIUM", "LOW")
-#: Share of clips rendered with FXAA (smooth edges) and with cast shadows: each about doubles the render time
-#: on two CPU cores (software OpenGL), so both are drawn, not always on.
+#: Share of clips rendered with smoothed edges (render_scene: the compositor's SMAA) and with cast shadows:
+#: shadows about double the render time on two CPU cores (software OpenGL), so both are drawn, not always on.
 ANTIALIAS_SHARE = 0.5
 SHADOW_SHARE = 0.3
 #: Skin tones from very light to very dark (sRGB), interpolated along the list.
@@ -133,7 +133,7 @@ class CameraPlan:
     relative to the way they face mid-clip (0: in front); aim: the height looked at, as a fraction of the
     person's height; crop 'feet' puts the frame's bottom edge at `crop_amount` x height above the ground,
     'side' a side edge `crop_amount` metres beside the pelvis (sign: which side); follow: pan with the person;
-    video_quality: Blender's H.264 preset; antialias: FXAA on the render."""
+    video_quality: Blender's H.264 preset; antialias: edges smoothed (render_scene)."""
 
     image_size: tuple[int, int]
     fov_deg: float
@@ -332,7 +332,7 @@ def sample_appearance(rng: np.random.Generator) -> Appearance:
 
 def plain_appearance(camera: CameraPlan) -> Appearance:
     """render_test_clip.py's one look (blue shirt with short sleeves, dark trousers, grey floor, pale
-    background, the default studio light with shadows, FXAA) with a given camera plan: the baseline that
+    background, the default studio light with shadows, smoothed edges) with a given camera plan: the baseline that
     the random looks are compared against."""
     from scripts.render_test_clip import BACKGROUND_RGB, FLOOR_RGBA, SHIRT_RGBA, SKIN_RGBA, TROUSERS_RGBA
 
