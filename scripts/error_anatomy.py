@@ -5,7 +5,13 @@ and MediaPipe's world landmarks) and set, on the frames the tables score:
 - by LSP joint: MPJPE-14's mean error, its depth part (along the camera's axis), its in-picture part, and the
   signed mean depth error (a lean shows as feet one way and head the other);
 - what a turn of the whole body would take off MPJPE-14: one turn per clip (a lean or heading held all clip,
-  which a clip-level fix such as the floor could reach) and one per frame (metrics.turn_aligned14);
+  which a clip-level fix such as the floor could reach) and one per frame (metrics.turn_aligned14), and one per
+  frame about each camera axis alone: x (leaning towards or away from the camera, which one picture cannot
+  measure), y (the heading) and z (the turn in the picture, which the landmarks show);
+- how the body's lean towards the camera (its feet-to-trunk line about the camera's x axis, clip median) follows
+  the camera's pitch (the floor's normal in camera axes, from the truth's feet: bridge.ground) and the body's own
+  lean from the floor's normal, over clips: lean = a x pitch + b x own lean + c. A network that reads the own lean
+  (b near 1) but not the pitch (a near 0) answers every clip as if seen at the pitch c / (1 - a);
 - the lean of the legs (hips' midpoint over the ankles' midpoint, about the camera's horizontal axis): the
   true mean per clip and the row's mean error, and their correlation over clips: a network that cannot see the
   camera's height guesses an average lean and errs against the true one (negative correlation);
@@ -25,7 +31,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bridge import metrics  # noqa: E402
+from bridge import ground, metrics  # noqa: E402
+from bridge.body_model import load_body_model_arrays, shaped_rest  # noqa: E402
 from bridge.tracking import runs_of  # noqa: E402
 
 LSP14_NAMES = ("r_ankle", "r_knee", "r_hip", "l_hip", "l_knee", "l_ankle", "r_wrist", "r_elbow", "r_shoulder",
@@ -56,14 +63,55 @@ def leg_lean_deg(joints: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(-legs[:, 2], -legs[:, 1]))
 
 
+def axis_turn_aligned14(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """(3,) MPJPE-14 (m) after the best turn of each frame's hip-aligned LSP joints about the camera's x, y and z
+    axis alone (closed form: the angle that best fits the two coordinates across that axis)."""
+    pred, gt = metrics.lsp14_hip_aligned(pred), metrics.lsp14_hip_aligned(gt)
+    out = []
+    for first, second in ((1, 2), (2, 0), (0, 1)):
+        sin = (pred[..., first] * gt[..., second] - pred[..., second] * gt[..., first]).sum(-1)[:, None]
+        cos = (pred[..., first] * gt[..., first] + pred[..., second] * gt[..., second]).sum(-1)[:, None]
+        norm = np.maximum(np.hypot(sin, cos), 1e-12)
+        turned = pred.copy()
+        turned[..., first] = (cos * pred[..., first] - sin * pred[..., second]) / norm
+        turned[..., second] = (sin * pred[..., first] + cos * pred[..., second]) / norm
+        out.append(np.linalg.norm(turned - gt, axis=-1).mean())
+    return np.array(out)
+
+
+def pitch_deg(up: np.ndarray) -> float:
+    """Angle (degrees) of an up vector in camera axes about the camera's x axis; positive: its top towards the
+    camera (a camera looking down sees the world's up so)."""
+    return float(np.degrees(np.arctan2(-up[2], -up[1])))
+
+
+def default_sole_heights() -> dict[int, float]:
+    """The bundled body's foot joints' heights above its sole (what the bridge gives bridge.ground)."""
+    vertices, joints = shaped_rest(load_body_model_arrays(), None)
+    sole = float(vertices[:, 1].min())
+    return {j: float(joints[j, 1]) - sole for j in ground.FOOT_JOINTS}
+
+
+def pitch_regression(pitches: np.ndarray) -> np.ndarray:
+    """(a, b, c) of lean = a x camera pitch + b x own lean + c, least squares over clips; pitches (N, 3) per
+    clip: camera pitch, the truth's lean, the row's lean (degrees). NaNs if fewer than four clips."""
+    if len(pitches) < 4:
+        return np.full(3, np.nan)
+    camera, true, answered = np.asarray(pitches, np.float64).T
+    design = np.column_stack([camera, true - camera, np.ones_like(camera)])
+    return np.linalg.lstsq(design, answered, rcond=None)[0]
+
+
 def wrong_order_runs(pred: np.ndarray, gt: np.ndarray) -> list[int]:
     """Lengths of the runs of consecutive frames in which a clear limb bone's depth order is wrong, every bone."""
     return [int(b - a) for bone in metrics.wrong_limb_orders(pred, gt).T for a, b in runs_of(bone)]
 
 
-def set_anatomy(clips: list[tuple[dict[str, np.ndarray], np.ndarray]], row: str) -> dict:
+def set_anatomy(clips: list[tuple[dict[str, np.ndarray], np.ndarray]], row: str,
+                sole_heights: dict[int, float], fps: float = 30.0) -> dict:
     """The anatomy of one row over one set's clips (clip_rows of each), frame-weighted like the tables."""
     axes, weights, plain, whole, per_frame, leans, runs = [], [], [], [], [], [], []
+    per_axis, pitches = [], []
     for rows, _ in clips:
         pred, gt = rows[row], rows["truth"]
         frames = len(gt)
@@ -72,6 +120,9 @@ def set_anatomy(clips: list[tuple[dict[str, np.ndarray], np.ndarray]], row: str)
         plain.append(metrics.mpjpe14(pred, gt) * frames)
         whole.append(metrics.slow_turn_aligned14(pred, gt, frames) * frames)
         per_frame.append(metrics.turn_aligned14(pred, gt)[0] * frames)
+        per_axis.append(axis_turn_aligned14(pred, gt) * frames)
+        floor_up = ground.estimate_world_frame(gt, np.ones(frames, bool), fps, sole_heights).rotation[2]
+        pitches.append((pitch_deg(floor_up), pitch_deg(ground.body_up(gt)), pitch_deg(ground.body_up(pred))))
         true_lean = leg_lean_deg(gt)
         leans.append((float(true_lean.mean()), float((leg_lean_deg(pred) - true_lean).mean())))
         runs += wrong_order_runs(pred, gt)
@@ -83,6 +134,8 @@ def set_anatomy(clips: list[tuple[dict[str, np.ndarray], np.ndarray]], row: str)
         "mpjpe14": MM * sum(plain) / total,
         "clip_turn_aligned14": MM * sum(whole) / total,
         "frame_turn_aligned14": MM * sum(per_frame) / total,
+        "axis_turn_aligned14": MM * np.sum(per_axis, axis=0) / total,
+        "pitches_deg": np.array(pitches), "pitch_fit": pitch_regression(np.array(pitches)),
         "lean_true_deg": leans_array[:, 0], "lean_error_deg": leans_array[:, 1],
         "lean_correlation": float(np.corrcoef(leans_array.T)[0, 1]) if len(leans) > 2 else float("nan"),
         "wrong_runs": len(runs), "wrong_frames_in_runs_of_10_or_more":
@@ -98,6 +151,13 @@ def format_anatomy(name: str, anatomy: dict) -> str:
               for joint, (a, d, p, s) in zip(LSP14_NAMES, anatomy["joints"])]
     lines.append(f"Leg lean, true mean per clip {np.round(anatomy['lean_true_deg'], 1).tolist()} deg; error "
                  f"{np.round(anatomy['lean_error_deg'], 1).tolist()}; correlation {anatomy['lean_correlation']:+.2f}")
+    x, y, z = anatomy["axis_turn_aligned14"]
+    lines.append(f"One turn per frame about the camera's x axis {x:.1f}, y {y:.1f}, z {z:.1f}")
+    a, b, c = anatomy["pitch_fit"]
+    camera, true, answered = anatomy["pitches_deg"].T
+    lines.append(f"Lean towards the camera per clip (deg): camera pitch {np.round(camera, 1).tolist()}, true "
+                 f"{np.round(true, 1).tolist()}, answered {np.round(answered, 1).tolist()}; answered = {a:.2f} x "
+                 f"pitch + {b:.2f} x own lean {c:+.1f}, as if seen at pitch {c / (1.0 - a):+.1f}")
     lines.append(f"Wrong depth-order runs: {anatomy['wrong_runs']}, "
                  f"{100 * anatomy['wrong_frames_in_runs_of_10_or_more']:.0f} % of their frames in runs of 10 or more")
     return "\n".join(lines)
@@ -111,10 +171,11 @@ def main(argv: list[str] | None = None) -> None:
     report = json.loads(args.eval_json.read_text())
     with np.load(args.joints) as data:
         joints = {key: data[key] for key in data.files}
+    soles = default_sole_heights()
     for set_name, entry in report["sets"].items():
         clips = [clip_rows(joints, clip["name"]) for clip in entry["clips"]]
         for row in entry["rows"]:
-            print(format_anatomy(f"{set_name}, {row}", set_anatomy(clips, row)) + "\n")
+            print(format_anatomy(f"{set_name}, {row}", set_anatomy(clips, row, soles)) + "\n")
 
 
 if __name__ == "__main__":

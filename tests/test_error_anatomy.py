@@ -6,7 +6,8 @@ import pytest
 
 from bridge.geometry.rotations import axis_angle_to_matrix
 from bridge.skeleton import LIMB_BONES
-from scripts.error_anatomy import clip_rows, joint_axes, leg_lean_deg, set_anatomy, wrong_order_runs
+from scripts.error_anatomy import (axis_turn_aligned14, clip_rows, default_sole_heights, joint_axes, leg_lean_deg,
+                                   pitch_deg, pitch_regression, set_anatomy, wrong_order_runs)
 
 
 def standing(frames: int, seed: int) -> np.ndarray:
@@ -30,8 +31,11 @@ def test_a_lean_held_all_clip_is_one_turn_and_shows_in_the_leg_lean():
         truth = standing(30, seed)
         arrays = {"c/truth": truth, "c/net": pitched(truth, lean), "c/scored": np.ones(30, bool)}
         clips.append(clip_rows(arrays, "c"))
-    anatomy = set_anatomy(clips, "net")
+    anatomy = set_anatomy(clips, "net", default_sole_heights())
     assert anatomy["mpjpe14"] > 20.0 and anatomy["clip_turn_aligned14"] < 1e-6
+    # All of it is a lean towards the camera: a turn about x alone takes it all, one about y or z does not.
+    assert anatomy["axis_turn_aligned14"][0] < 1e-6 and min(anatomy["axis_turn_aligned14"][1:]) > 10.0
+    assert np.allclose(anatomy["pitches_deg"][:, 2] - anatomy["pitches_deg"][:, 1], [4.0, 6.0, 8.0], atol=0.5)
     assert np.allclose(anatomy["lean_error_deg"], [4.0, 6.0, 8.0], atol=0.5)
     # Turned towards the camera: the hips come nearer than the feet, so the ankles lie further than the truth.
     axes = joint_axes(clips[0][0]["net"], clips[0][0]["truth"])
@@ -52,3 +56,26 @@ def test_only_the_scored_frames_count_and_wrong_orders_come_as_runs():
     rows, mask = clip_rows({"c/truth": truth, "c/net": net, "c/scored": scored}, "c")
     assert len(rows["net"]) == len(rows["truth"]) == 9 and mask.sum() == 9
     assert wrong_order_runs(rows["net"], rows["truth"]) == [4]
+
+
+def test_a_turn_about_one_camera_axis_is_undone_by_that_axis_alone():
+    truth = standing(5, 4)
+    hips = truth[:, [1, 2]].mean(axis=1, keepdims=True)
+    for axis in range(3):
+        rotvec = np.zeros(3)
+        rotvec[axis] = np.radians(12.0)
+        turned = (truth - hips) @ np.asarray(axis_angle_to_matrix(rotvec), np.float64).T + hips
+        errors = axis_turn_aligned14(turned, truth)
+        assert errors[axis] < 1e-9 and np.delete(errors, axis).min() > 0.01
+
+
+def test_pitch_regression_recovers_how_much_of_the_camera_pitch_an_answer_follows():
+    rng = np.random.default_rng(5)
+    camera, own = rng.uniform(-2, 10, 12), rng.uniform(-3, 12, 12)
+    answered = 0.3 * camera + 0.9 * own + 4.0
+    a, b, c = pitch_regression(np.column_stack([camera, camera + own, answered]))
+    assert (a, b, c) == pytest.approx((0.3, 0.9, 4.0))
+    assert np.isnan(pitch_regression(np.zeros((3, 3)))).all()
+    # A world up turned 5 degrees towards the camera about x (its top nearer) reads +5.
+    up = np.array([0.0, -np.cos(np.radians(5.0)), -np.sin(np.radians(5.0))])
+    assert pitch_deg(up) == pytest.approx(5.0)
