@@ -8,17 +8,21 @@ and MediaPipe's world landmarks) and set, on the frames the tables score:
   which a clip-level fix such as the floor could reach) and one per frame (metrics.turn_aligned14), and one per
   frame about each camera axis alone: x (leaning towards or away from the camera, which one picture cannot
   measure), y (the heading) and z (the turn in the picture, which the landmarks show);
-- how the body's lean towards the camera (its feet-to-trunk line about the camera's x axis, clip median) follows
-  the camera's pitch (the floor's normal in camera axes, from the truth's feet: bridge.ground) and the body's own
-  lean from the floor's normal, over clips: lean = a x pitch + b x own lean + c. A network that reads the own lean
-  (b near 1) but not the pitch (a near 0) answers every clip as if seen at the pitch c / (1 - a);
+- how the error of the body's lean towards the camera (its feet-to-trunk line about the camera's x axis, clip
+  median, answered minus true) goes with the camera's pitch (the floor's normal in camera axes, from the truth's
+  feet: bridge.ground), over clips: error = slope x pitch + offset. A network that reads the pitch fully has slope
+  0; one that cannot read it at all, -1, and is right only at the pitch -offset / slope (clips whose body gives
+  no plausible up, lying down, are left out);
 - the lean of the legs (hips' midpoint over the ankles' midpoint, about the camera's horizontal axis): the
   true mean per clip and the row's mean error, and their correlation over clips: a network that cannot see the
   camera's height guesses an average lean and errs against the true one (negative correlation);
 - how long wrong limb depth orders last (metrics.wrong_limb_orders, per bone run of consecutive wrong frames):
   short runs would yield to a vote along time, long ones are whole misreadings.
 
-    python scripts/error_anatomy.py --joints JOINTS.npz --eval-json RENDERED.json
+    python scripts/error_anatomy.py --joints JOINTS.npz [--eval-json RENDERED.json]
+
+Without --eval-json (eval_simulated_bridge.py --joints, one choosing set per file) every clip in the file is
+one set.
 """
 from __future__ import annotations
 
@@ -43,8 +47,8 @@ MM = 1000.0
 def clip_rows(joints: dict[str, np.ndarray], clip: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """({row: (F, 24, 3) joints on the scored frames} with 'truth' among them, the scored mask) of one clip."""
     scored = np.asarray(joints[f"{clip}/scored"], bool)
-    rows = {key.split("/", 1)[1]: np.asarray(value, np.float64)[scored] for key, value in joints.items()
-            if key.startswith(f"{clip}/") and not key.endswith("/scored")}
+    rows = {key[len(clip) + 1:]: np.asarray(value, np.float64)[scored] for key, value in joints.items()
+            if key.startswith(f"{clip}/") and key != f"{clip}/scored"}
     return rows, scored
 
 
@@ -92,14 +96,24 @@ def default_sole_heights() -> dict[int, float]:
     return {j: float(joints[j, 1]) - sole for j in ground.FOOT_JOINTS}
 
 
-def pitch_regression(pitches: np.ndarray) -> np.ndarray:
-    """(a, b, c) of lean = a x camera pitch + b x own lean + c, least squares over clips; pitches (N, 3) per
-    clip: camera pitch, the truth's lean, the row's lean (degrees). NaNs if fewer than four clips."""
-    if len(pitches) < 4:
-        return np.full(3, np.nan)
-    camera, true, answered = np.asarray(pitches, np.float64).T
-    design = np.column_stack([camera, true - camera, np.ones_like(camera)])
-    return np.linalg.lstsq(design, answered, rcond=None)[0]
+def body_pitch_deg(joints: np.ndarray) -> float:
+    """pitch_deg of bridge.ground.body_up, NaN where that falls back to the camera's up (no plausible body up)."""
+    up = ground.body_up(joints)
+    return float("nan") if np.array_equal(up, [0.0, -1.0, 0.0]) else pitch_deg(up)
+
+
+def lean_error_fit(pitches: np.ndarray) -> np.ndarray:
+    """(slope, offset deg, mean error deg, clips) of the lean error (answered minus true) against the camera's
+    pitch, least squares over the clips with both leans; pitches (N, 3) per clip: camera pitch, the truth's
+    lean, the row's lean (degrees). Slope and offset NaN with fewer than three clips."""
+    camera, true, answered = np.asarray(pitches, np.float64).reshape(-1, 3).T
+    kept = np.isfinite(true) & np.isfinite(answered)
+    error = answered[kept] - true[kept]
+    mean = float(error.mean()) if kept.any() else float("nan")
+    if kept.sum() < 3:
+        return np.array([np.nan, np.nan, mean, kept.sum()])
+    slope, offset = np.polyfit(camera[kept], error, 1)
+    return np.array([slope, offset, mean, kept.sum()])
 
 
 def wrong_order_runs(pred: np.ndarray, gt: np.ndarray) -> list[int]:
@@ -122,7 +136,7 @@ def set_anatomy(clips: list[tuple[dict[str, np.ndarray], np.ndarray]], row: str,
         per_frame.append(metrics.turn_aligned14(pred, gt)[0] * frames)
         per_axis.append(axis_turn_aligned14(pred, gt) * frames)
         floor_up = ground.estimate_world_frame(gt, np.ones(frames, bool), fps, sole_heights).rotation[2]
-        pitches.append((pitch_deg(floor_up), pitch_deg(ground.body_up(gt)), pitch_deg(ground.body_up(pred))))
+        pitches.append((pitch_deg(floor_up), body_pitch_deg(gt), body_pitch_deg(pred)))
         true_lean = leg_lean_deg(gt)
         leans.append((float(true_lean.mean()), float((leg_lean_deg(pred) - true_lean).mean())))
         runs += wrong_order_runs(pred, gt)
@@ -135,7 +149,7 @@ def set_anatomy(clips: list[tuple[dict[str, np.ndarray], np.ndarray]], row: str,
         "clip_turn_aligned14": MM * sum(whole) / total,
         "frame_turn_aligned14": MM * sum(per_frame) / total,
         "axis_turn_aligned14": MM * np.sum(per_axis, axis=0) / total,
-        "pitches_deg": np.array(pitches), "pitch_fit": pitch_regression(np.array(pitches)),
+        "pitches_deg": np.array(pitches), "lean_error_fit": lean_error_fit(np.array(pitches)),
         "lean_true_deg": leans_array[:, 0], "lean_error_deg": leans_array[:, 1],
         "lean_correlation": float(np.corrcoef(leans_array.T)[0, 1]) if len(leans) > 2 else float("nan"),
         "wrong_runs": len(runs), "wrong_frames_in_runs_of_10_or_more":
@@ -153,28 +167,40 @@ def format_anatomy(name: str, anatomy: dict) -> str:
                  f"{np.round(anatomy['lean_error_deg'], 1).tolist()}; correlation {anatomy['lean_correlation']:+.2f}")
     x, y, z = anatomy["axis_turn_aligned14"]
     lines.append(f"One turn per frame about the camera's x axis {x:.1f}, y {y:.1f}, z {z:.1f}")
-    a, b, c = anatomy["pitch_fit"]
+    slope, offset, mean, kept = anatomy["lean_error_fit"]
     camera, true, answered = anatomy["pitches_deg"].T
     lines.append(f"Lean towards the camera per clip (deg): camera pitch {np.round(camera, 1).tolist()}, true "
-                 f"{np.round(true, 1).tolist()}, answered {np.round(answered, 1).tolist()}; answered = {a:.2f} x "
-                 f"pitch + {b:.2f} x own lean {c:+.1f}, as if seen at pitch {c / (1.0 - a):+.1f}")
+                 f"{np.round(true, 1).tolist()}, answered {np.round(answered, 1).tolist()}; error over {kept:.0f} "
+                 f"clips: mean {mean:+.1f}, {slope:+.2f} x pitch {offset:+.1f}, none at pitch {-offset / slope:+.1f}")
     lines.append(f"Wrong depth-order runs: {anatomy['wrong_runs']}, "
                  f"{100 * anatomy['wrong_frames_in_runs_of_10_or_more']:.0f} % of their frames in runs of 10 or more")
     return "\n".join(lines)
 
 
+def joint_sets(joints: dict[str, np.ndarray], eval_json: Path | None, name: str
+               ) -> dict[str, tuple[list[str], list[str]]]:
+    """{set: (clip names, row names)}: eval_rendered.py's sets, or every clip of the file as one set `name`."""
+    if eval_json is not None:
+        report = json.loads(eval_json.read_text())
+        return {set_name: ([clip["name"] for clip in entry["clips"]], list(entry["rows"]))
+                for set_name, entry in report["sets"].items()}
+    clips = [key[:-len("/scored")] for key in joints if key.endswith("/scored")]
+    rows = [key[len(clips[0]) + 1:] for key in joints if key.startswith(f"{clips[0]}/")] if clips else []
+    return {name: (clips, [row for row in rows if row not in ("truth", "scored")])}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--joints", type=Path, required=True, help="eval_rendered.py --joints output")
-    parser.add_argument("--eval-json", type=Path, required=True, help="the same run's --json (which clip is in which set)")
+    parser.add_argument("--eval-json", type=Path, default=None,
+                        help="eval_rendered.py's --json of the same run (which clip is in which set)")
     args = parser.parse_args(argv)
-    report = json.loads(args.eval_json.read_text())
     with np.load(args.joints) as data:
         joints = {key: data[key] for key in data.files}
     soles = default_sole_heights()
-    for set_name, entry in report["sets"].items():
-        clips = [clip_rows(joints, clip["name"]) for clip in entry["clips"]]
-        for row in entry["rows"]:
+    for set_name, (names, row_names) in joint_sets(joints, args.eval_json, args.joints.stem).items():
+        clips = [clip_rows(joints, name) for name in names]
+        for row in row_names:
             print(format_anatomy(f"{set_name}, {row}", set_anatomy(clips, row, soles)) + "\n")
 
 

@@ -652,7 +652,7 @@ def baseline_scores(world_landmarks: np.ndarray, gt_joints: np.ndarray, valid: n
     return {k: v for k, v in scores.items() if k not in ("Root (m)", "Depth bias (m)")}
 
 
-def clip_joints(clip: str, results: dict, world_landmarks: np.ndarray, truth_joints: np.ndarray,
+def clip_joints(clip: str, answers: dict[str, np.ndarray], world_landmarks: np.ndarray, truth_joints: np.ndarray,
                 scored: np.ndarray) -> dict[str, np.ndarray]:
     """One clip's per-frame camera-space SMPL joints (F, 24, 3) as named arrays, for analyses the tables do not
     make (where along the clip, which joint, which axis): CLIP/truth, CLIP/ROW for each checkpoint row and
@@ -661,7 +661,7 @@ def clip_joints(clip: str, results: dict, world_landmarks: np.ndarray, truth_joi
     arrays = {f"{clip}/truth": np.asarray(truth_joints, np.float32), f"{clip}/scored": np.asarray(scored, bool),
               f"{clip}/{MEDIAPIPE_ROW}": mediapipe_world_to_smpl_joints(
                   np.asarray(world_landmarks, np.float64)).astype(np.float32)}
-    arrays.update({f"{clip}/{row}": np.asarray(result.joints_3d, np.float32) for row, result in results.items()})
+    arrays.update({f"{clip}/{row}": np.asarray(joints, np.float32) for row, joints in answers.items()})
     return arrays
 
 
@@ -706,7 +706,8 @@ def evaluate(specs: list[ClipSpec], checkpoints: dict[str, BridgeRun], out_dir: 
         scores[MEDIAPIPE_ROW][spec.name] = baseline_scores(track.world_landmarks, truth["joints_3d"], both)
         scores[MEDIAPIPE_ROW][spec.name]["Det %"] = (100.0 * np.mean(track.valid), len(both))
         if joints is not None:
-            joints.update(clip_joints(spec.name, results, track.world_landmarks, truth["joints_3d"], both))
+            joints.update(clip_joints(spec.name, {row: result.joints_3d for row, result in results.items()},
+                                      track.world_landmarks, truth["joints_3d"], both))
         calibration.add(track.image_landmarks, track.world_landmarks, track.valid,
                         *synthetic_landmarks(truth, body))
         clips.append(clip)

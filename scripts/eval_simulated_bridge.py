@@ -48,8 +48,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bridge import tracking  # noqa: E402
-from scripts.eval_rendered import (MEDIAPIPE_ROW, aggregate, baseline_scores, format_pose_table,  # noqa: E402
-                                   pose_scores, table_rows)
+from scripts.eval_rendered import (MEDIAPIPE_ROW, aggregate, baseline_scores, clip_joints,  # noqa: E402
+                                   format_pose_table, pose_scores, table_rows)
 from scripts.synth import trained_clips  # noqa: E402
 from scripts.synth.camera import moving_average  # noqa: E402
 from scripts.synth.clip_file import load_clip  # noqa: E402
@@ -156,10 +156,12 @@ def run_on_track(video: Path, track: tracking.TrackedClip, box: list[float], foc
     return np.asarray(result.joints_3d), np.asarray(result.valid, bool) & track.valid
 
 
-def score_clip(path: Path, variants: dict[str, dict], work: Path, inputs: str = "detected") -> dict[str, dict]:
+def score_clip(path: Path, variants: dict[str, dict], work: Path, inputs: str = "detected",
+               joints: dict[str, np.ndarray] | None = None, key: str = "") -> dict[str, dict]:
     """{variant: pose_scores} of one simulated clip, and MediaPipe's world landmarks as the baseline row, all on
     the frames where every variant and the track have the person; `inputs` (INPUTS) replaces the stored
-    landmarks first (the baseline row then reads the world landmarks given)."""
+    landmarks first (the baseline row then reads the world landmarks given). `joints`, where given, receives
+    the clip's per-frame joints (eval_rendered.clip_joints) under `key`."""
     clip = substituted_inputs(load_clip(path), inputs)
     track = simulated_track(clip)
     if not track.valid.any():
@@ -172,6 +174,9 @@ def score_clip(path: Path, variants: dict[str, dict], work: Path, inputs: str = 
     both = np.logical_and.reduce([valid for _, valid in answers.values()])
     out = {name: pose_scores(joints, clip["joints_3d"], both) for name, (joints, _) in answers.items()}
     out[MEDIAPIPE_ROW] = baseline_scores(clip["mp_world"], clip["joints_3d"], both)
+    if joints is not None:
+        joints.update(clip_joints(key, {name: answer for name, (answer, _) in answers.items()}, clip["mp_world"],
+                                  clip["joints_3d"], both))
     return out
 
 
@@ -203,6 +208,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
                         help="NAME={json ProcessOptions}; repeat (default: limb re-aim off and default)")
     parser.add_argument("--per-clip", action="store_true", help="also one table row per clip")
     parser.add_argument("--json", type=Path, default=None, help="also write the tables (and each clip's scores) here")
+    parser.add_argument("--joints", type=Path, default=None,
+                        help="also save every clip's per-frame joints here, .npz (eval_rendered.clip_joints; "
+                             "keys SPLIT/CLIP/ROW), for scripts/error_anatomy.py")
     parser.add_argument("--inputs", choices=INPUTS, default="detected",
                         help="landmarks given in place of the stored ones, to measure what the detector's errors "
                              "cost (see INPUTS)")
@@ -214,13 +222,14 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
     leave_out = set().union(*(trained_clips.checkpoint_clip_ids(checkpoint)
                               for checkpoint in {options.get("checkpoint") for options in variants.values()}))
     tables = {}
+    joints: dict[str, np.ndarray] | None = {} if args.joints else None
     with tempfile.TemporaryDirectory() as tmp:
         for split in [s.strip() for s in args.splits.split(",") if s.strip()]:
             scores: dict[str, dict] = {name: {} for name in [*variants, MEDIAPIPE_ROW]}
             clips = [path for data in args.data for path in choose_clips(data, split, args.clips, args.seed, leave_out)]
             for number, path in enumerate(clips, start=1):
                 key = path.stem if len(folders) == 1 else f"{path.parent.name}/{path.stem}"
-                for name, row in score_clip(path, variants, Path(tmp), args.inputs).items():
+                for name, row in score_clip(path, variants, Path(tmp), args.inputs, joints, f"{split}/{key}").items():
                     scores[name][key] = row
                 print(f"{split} {number}/{len(clips)} {key}", file=sys.stderr, flush=True)
             tables[split] = pooled_rows(scores, folders, args.per_clip)
@@ -228,6 +237,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
             print(f"\n## {' + '.join(folders)}, split '{split}': {len(clips)} clips, foot lock off, smoothing none"
                   f"{given}\n")
             print(format_pose_table(tables[split]))
+    if args.joints:
+        args.joints.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(args.joints, **joints)
     if args.json:
         args.json.write_text(json.dumps({"config": {k: str(v) for k, v in vars(args).items()}, "tables": tables},
                                         indent=1))

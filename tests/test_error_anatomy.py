@@ -7,7 +7,7 @@ import pytest
 from bridge.geometry.rotations import axis_angle_to_matrix
 from bridge.skeleton import LIMB_BONES
 from scripts.error_anatomy import (axis_turn_aligned14, clip_rows, default_sole_heights, joint_axes, leg_lean_deg,
-                                   pitch_deg, pitch_regression, set_anatomy, wrong_order_runs)
+                                   lean_error_fit, pitch_deg, set_anatomy, wrong_order_runs)
 
 
 def standing(frames: int, seed: int) -> np.ndarray:
@@ -69,13 +69,16 @@ def test_a_turn_about_one_camera_axis_is_undone_by_that_axis_alone():
         assert errors[axis] < 1e-9 and np.delete(errors, axis).min() > 0.01
 
 
-def test_pitch_regression_recovers_how_much_of_the_camera_pitch_an_answer_follows():
+def test_the_lean_error_fit_says_how_much_of_the_camera_pitch_an_answer_misses():
     rng = np.random.default_rng(5)
-    camera, own = rng.uniform(-2, 10, 12), rng.uniform(-3, 12, 12)
-    answered = 0.3 * camera + 0.9 * own + 4.0
-    a, b, c = pitch_regression(np.column_stack([camera, camera + own, answered]))
-    assert (a, b, c) == pytest.approx((0.3, 0.9, 4.0))
-    assert np.isnan(pitch_regression(np.zeros((3, 3)))).all()
+    camera, own = rng.uniform(-2, 10, 12), rng.uniform(-3, 3, 12)
+    true = camera + own
+    answered = true - 0.7 * camera + 4.0  # reads 30 % of the pitch, right only at 4 / 0.7 deg
+    answered[3] = np.nan  # a clip lying down: no body up, left out
+    slope, offset, mean, kept = lean_error_fit(np.column_stack([camera, true, answered]))
+    assert (slope, offset, kept) == pytest.approx((-0.7, 4.0, 11))
+    assert mean == pytest.approx(np.nanmean(answered - true))
+    assert np.isnan(lean_error_fit(np.zeros((2, 3)))[:2]).all()
     # A world up turned 5 degrees towards the camera about x (its top nearer) reads +5.
     up = np.array([0.0, -np.cos(np.radians(5.0)), -np.sin(np.radians(5.0))])
     assert pitch_deg(up) == pytest.approx(5.0)

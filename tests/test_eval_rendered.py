@@ -120,13 +120,11 @@ def test_mediapipe_baseline_row_is_scored_on_the_same_frames():
 
 
 def test_per_frame_joints_of_a_clip_survive_an_npz(tmp_path):
-    from types import SimpleNamespace
-
     rng = np.random.default_rng(4)
     truth, arts = rng.normal(size=(5, 24, 3)), rng.normal(size=(5, 24, 3))
     world = rng.normal(size=(5, 33, 3))
     scored = np.array([True, False, True, True, True])
-    arrays = clip_joints("walk_1", {"shipped": SimpleNamespace(joints_3d=arts)}, world, truth, scored)
+    arrays = clip_joints("walk_1", {"shipped": arts}, world, truth, scored)
     np.savez_compressed(tmp_path / "joints.npz", **arrays)
     with np.load(tmp_path / "joints.npz") as data:
         assert sorted(data.files) == sorted(["walk_1/truth", "walk_1/scored", "walk_1/shipped",

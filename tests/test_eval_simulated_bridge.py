@@ -134,3 +134,22 @@ def test_the_stored_track_is_taken_as_final(clips_dir, monkeypatch):
     monkeypatch.setattr(pipeline, "_look_again", refuse)
     tables = main(["--data", str(clips_dir), "--clips", "1", "--splits", "test", "--variant", "a={}"])
     assert tables["test"]["a"]["Det %"] > 50.0
+
+
+def test_per_frame_joints_go_to_an_npz_that_error_anatomy_reads_as_one_set(clips_dir, tmp_path, capsys):
+    from scripts import error_anatomy
+
+    joints_file = tmp_path / "choosing.npz"
+    rows = main(["--data", str(clips_dir), "--splits", "unseen", "--clips", "2",
+                 "--variant", 'off={"limb_reaim": 0}', "--joints", str(joints_file)])["unseen"]
+    with np.load(joints_file) as data:
+        joints = {key: data[key] for key in data.files}
+    sets = error_anatomy.joint_sets(joints, None, "choosing")
+    (names, row_names), = sets.values()
+    assert len(names) == 2 and all(name.startswith("unseen/") for name in names)
+    assert sorted(row_names) == sorted(["off", "MediaPipe world landmarks"])
+    clips = [error_anatomy.clip_rows(joints, name) for name in names]
+    anatomy = error_anatomy.set_anatomy(clips, "off", error_anatomy.default_sole_heights())
+    assert anatomy["mpjpe14"] == pytest.approx(rows["off"]["MPJPE-14"], abs=0.05)  # the table's frames and joints
+    error_anatomy.main(["--joints", str(joints_file)])
+    assert "### choosing, off: MPJPE-14" in capsys.readouterr().out
