@@ -31,7 +31,10 @@ reach without other evidence (INPUTS).
 
     python scripts/eval_simulated_bridge.py --data .cache/arts/data_v9 [DIR ...] [--splits test,unseen] [--clips 40] \
         [--seed 0] [--per-clip] [--variant 'no re-aim={"limb_reaim": 0}' --variant 're-aim 0.2={"limb_reaim": 0.2}' ...] \
-        [--inputs detected|clean-2d|clean|2d-slow-error|2d-fast-error]
+        [--inputs detected|clean-2d|clean|2d-slow-error|2d-fast-error] [--json F.json] [--joints F.npz]
+
+--joints keeps every clip's per-frame joints (truth, each variant, MediaPipe's world landmarks, the scored frames)
+for scripts/error_anatomy.py, which reads the file as one set.
 """
 from __future__ import annotations
 
