@@ -35,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bridge import ground, metrics  # noqa: E402
+from bridge import ground, metrics, pipeline  # noqa: E402
 from bridge.body_model import load_body_model_arrays, shaped_rest  # noqa: E402
 from bridge.tracking import runs_of  # noqa: E402
 
@@ -63,8 +63,7 @@ def joint_axes(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
 def leg_lean_deg(joints: np.ndarray) -> np.ndarray:
     """(F,) angle of the ankles' midpoint to the hips' midpoint about the camera's x axis, degrees; positive:
     the hips nearer the camera than the feet (camera axes: y down, z away)."""
-    legs = joints[:, [1, 2]].mean(axis=1) - joints[:, [7, 8]].mean(axis=1)
-    return np.degrees(np.arctan2(-legs[:, 2], -legs[:, 1]))
+    return pitch_deg(joints[:, [1, 2]].mean(axis=1) - joints[:, [7, 8]].mean(axis=1))
 
 
 def axis_turn_aligned14(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
@@ -83,23 +82,21 @@ def axis_turn_aligned14(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
-def pitch_deg(up: np.ndarray) -> float:
-    """Angle (degrees) of an up vector in camera axes about the camera's x axis; positive: its top towards the
-    camera (a camera looking down sees the world's up so)."""
-    return float(np.degrees(np.arctan2(-up[2], -up[1])))
+def pitch_deg(up: np.ndarray) -> np.ndarray:
+    """Angle (degrees) of (..., 3) up vectors in camera axes about the camera's x axis; positive: their top
+    towards the camera (a camera looking down sees the world's up so)."""
+    return np.degrees(np.arctan2(-up[..., 2], -up[..., 1]))
 
 
 def default_sole_heights() -> dict[int, float]:
     """The bundled body's foot joints' heights above its sole (what the bridge gives bridge.ground)."""
-    vertices, joints = shaped_rest(load_body_model_arrays(), None)
-    sole = float(vertices[:, 1].min())
-    return {j: float(joints[j, 1]) - sole for j in ground.FOOT_JOINTS}
+    return pipeline.sole_heights(*shaped_rest(load_body_model_arrays(), None))
 
 
 def body_pitch_deg(joints: np.ndarray) -> float:
     """pitch_deg of bridge.ground.body_up, NaN where that falls back to the camera's up (no plausible body up)."""
     up = ground.body_up(joints)
-    return float("nan") if np.array_equal(up, [0.0, -1.0, 0.0]) else pitch_deg(up)
+    return float("nan") if np.array_equal(up, [0.0, -1.0, 0.0]) else float(pitch_deg(up))
 
 
 def lean_error_fit(pitches: np.ndarray) -> np.ndarray:
@@ -136,7 +133,7 @@ def set_anatomy(clips: list[tuple[dict[str, np.ndarray], np.ndarray]], row: str,
         per_frame.append(metrics.turn_aligned14(pred, gt)[0] * frames)
         per_axis.append(axis_turn_aligned14(pred, gt) * frames)
         floor_up = ground.estimate_world_frame(gt, np.ones(frames, bool), fps, sole_heights).rotation[2]
-        pitches.append((pitch_deg(floor_up), body_pitch_deg(gt), body_pitch_deg(pred)))
+        pitches.append((float(pitch_deg(floor_up)), body_pitch_deg(gt), body_pitch_deg(pred)))
         true_lean = leg_lean_deg(gt)
         leans.append((float(true_lean.mean()), float((leg_lean_deg(pred) - true_lean).mean())))
         runs += wrong_order_runs(pred, gt)
