@@ -3,6 +3,7 @@ scripts/video_to_blend.py, so the button and the headless script take the same p
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ def process_video_params(settings, prefs, video_path: str, output: Path) -> dict
         "limb_reaim": float(settings.limb_reaim),
         "flip_average": bool(settings.flip_average),
         "window_stride": int(settings.window_stride),
+        "fov_deg": math.degrees(settings.camera_fov),
     }
 
 

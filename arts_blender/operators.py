@@ -491,6 +491,7 @@ def draw_import_options(layout, settings) -> None:
     row.prop(settings, "start_frame")
     row.prop(settings, "end_frame")
     col.prop(settings, "person")
+    col.prop(settings, "camera_fov")
     col.prop(settings, "smoothing")
     col.prop(settings, "foot_lock")
     col.prop(settings, "limb_reaim")

@@ -13,12 +13,13 @@ How: each clip's stored MediaPipe track (simulated, or the real one of a detecte
 tracker (process_video's `track_person`), over a black video of the clip's size and length (the bridge reads
 frame rate and size from it; nothing could be found in it, so the bridge does not look again for missed frames
 or stuck tracking, which took a third of the time and changed nothing). Every --variant runs process_video with
-those options (foot lock off, smoothing none, the clip's own focal length) and is scored against the clip's
-exact joints as eval_rendered.py scores renders (same metrics, hip-aligned, frame-weighted over clips), beside
-MediaPipe's own world landmarks (the clip's mp_world read as the skeleton) on the same frames. Detected clips
-that any compared network (or one it was fine-tuned from) trained on are left out before drawing
-(scripts/synth/trained_clips.py), so every variant is scored on the same clips and none on its own training
-data.
+those options (foot lock off, smoothing none, the clip's own focal length, unless the variant says otherwise:
+`"focal_px": null` is the bridge's default field of view, as for a video of unknown lens) and is scored against
+the clip's exact joints as eval_rendered.py scores renders (same metrics, hip-aligned, frame-weighted over
+clips), beside MediaPipe's own world landmarks (the clip's mp_world read as the skeleton) on the same frames.
+Detected clips that any compared network (or one it was fine-tuned from) trained on are left out before
+drawing (scripts/synth/trained_clips.py), so every variant is scored on the same clips and none on its own
+training data.
 
 Several --data folders make one choosing set: --clips are drawn from each folder as from one, and the table
 pools all of them frame-weighted (clip rows are named FOLDER/CLIP), with one row per folder under each model.
@@ -150,7 +151,8 @@ def person_box(track: tracking.TrackedClip) -> list[float]:
 def run_on_track(video: Path, track: tracking.TrackedClip, box: list[float], focal_px: float | None,
                  **options) -> tuple[np.ndarray, np.ndarray]:
     """process_video on a stored track over `video` (black_video of the clip's size and length), foot lock
-    off, smoothing none, with `options`: (joints_3d (F, 24, 3), valid (F,): frames both found the person)."""
+    off, smoothing none, with `options`: (joints_3d (F, 24, 3), valid (F,): frames both found the person).
+    `focal_px` None: the bridge's default field of view, as for a video of unknown lens."""
     from bridge.pipeline import ProcessOptions, process_video
 
     run = ProcessOptions(video=str(video), person=box, focal_px=focal_px, foot_lock=0.0, smoothing="none",
@@ -172,7 +174,7 @@ def score_clip(path: Path, variants: dict[str, dict], work: Path, inputs: str = 
     size = (int(clip["image_size"][0]), int(clip["image_size"][1]))
     video = black_video(work / f"{path.stem}.mp4", len(track.valid), size, float(clip["fps"]))
     box = person_box(track)
-    answers = {name: run_on_track(video, track, box, float(clip["focal_px"]), **options)
+    answers = {name: run_on_track(video, track, box, **{"focal_px": float(clip["focal_px"]), **options})
                for name, options in variants.items()}
     both = np.logical_and.reduce([valid for _, valid in answers.values()])
     out = {name: pose_scores(joints, clip["joints_3d"], both) for name, (joints, _) in answers.items()}

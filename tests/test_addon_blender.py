@@ -3,6 +3,7 @@ reduction, smoothing and the video operator driving a fake bridge. Rig joints ar
 the body model's forward kinematics."""
 from __future__ import annotations
 
+import math
 import os
 import stat
 import sys
@@ -222,6 +223,14 @@ def test_find_people_fills_the_person_menu(settings, fake_bridge_python):
     assert params["window_stride"] == 2
     from bridge.limb_reaim import DEFAULT_STRENGTH
     assert params["limb_reaim"] == pytest.approx(DEFAULT_STRENGTH)  # the panel starts from the bridge's default
+    from bridge.camera import DEFAULT_FOV_DEG
+    assert params["fov_deg"] == pytest.approx(DEFAULT_FOV_DEG)
+    settings.camera_fov = math.radians(68.0)  # a phone's main camera
+    params = jobs.process_video_params(settings, bpy.context.preferences.addons["arts_blender"].preferences,
+                                       settings.video_path, fake_bridge_python.with_suffix(".npz"))
+    assert params["fov_deg"] == pytest.approx(68.0)
+    from bridge import protocol
+    assert protocol.validate_params("process_video", params)["fov_deg"] == pytest.approx(68.0)  # the bridge takes it
 
 
 @pytest.mark.parametrize("mode", ["result", "error", "die"])

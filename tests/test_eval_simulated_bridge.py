@@ -66,6 +66,15 @@ def test_every_variant_runs_the_bridge_on_the_stored_track(clips_dir):
         assert 0.0 < baseline["MPJPE-14"] < 400.0 and baseline["Det %"] == off["Det %"]
 
 
+def test_a_variant_can_run_without_the_clips_lens(clips_dir):
+    """`"focal_px": null` gives the bridge its default field of view, as a user's video of unknown lens does: the
+    root's distance follows the assumed lens."""
+    rows = main(["--data", str(clips_dir), "--splits", "test", "--clips", "1", "--variant", "own lens={}",
+                 "--variant", 'default lens={"focal_px": null}'])["test"]
+    assert rows["default lens"]["Det %"] == rows["own lens"]["Det %"]
+    assert rows["default lens"]["Root (m)"] != rows["own lens"]["Root (m)"]
+
+
 def test_clips_a_compared_network_trained_on_are_never_drawn(clips_dir):
     from scripts.synth.trained_clips import clip_id
 
