@@ -13,8 +13,8 @@ How: each clip's stored MediaPipe track (simulated, or the real one of a detecte
 tracker (process_video's `track_person`), over a black video of the clip's size and length (the bridge reads
 frame rate and size from it; nothing could be found in it, so the bridge does not look again for missed frames
 or stuck tracking, which took a third of the time and changed nothing). Every --variant runs process_video with
-those options (foot lock off, smoothing none, the clip's own focal length, unless the variant says otherwise:
-`"focal_px": null` is the bridge's default field of view, as for a video of unknown lens) and is scored against
+those options (foot lock off, smoothing none, the clip's own focal length, unless the variant says otherwise,
+e.g. `"focal_px": null`, the bridge's default field of view as for a video of unknown lens) and is scored against
 the clip's exact joints as eval_rendered.py scores renders (same metrics, hip-aligned, frame-weighted over
 clips), beside MediaPipe's own world landmarks (the clip's mp_world read as the skeleton) on the same frames.
 Detected clips that any compared network (or one it was fine-tuned from) trained on are left out before
@@ -151,12 +151,12 @@ def person_box(track: tracking.TrackedClip) -> list[float]:
 def run_on_track(video: Path, track: tracking.TrackedClip, box: list[float], focal_px: float | None,
                  **options) -> tuple[np.ndarray, np.ndarray]:
     """process_video on a stored track over `video` (black_video of the clip's size and length), foot lock
-    off, smoothing none, with `options`: (joints_3d (F, 24, 3), valid (F,): frames both found the person).
-    `focal_px` None: the bridge's default field of view, as for a video of unknown lens."""
+    off and smoothing none unless `options` say otherwise: (joints_3d (F, 24, 3), valid (F,): frames both found
+    the person). `focal_px` None: the bridge's default field of view, as for a video of unknown lens."""
     from bridge.pipeline import ProcessOptions, process_video
 
-    run = ProcessOptions(video=str(video), person=box, focal_px=focal_px, foot_lock=0.0, smoothing="none",
-                         **options)
+    run = ProcessOptions(**{"video": str(video), "person": box, "focal_px": focal_px, "foot_lock": 0.0,
+                            "smoothing": "none", **options})
     result, _ = process_video(run, track_person=lambda *a, **k: track, look_again=False)
     return np.asarray(result.joints_3d), np.asarray(result.valid, bool) & track.valid
 

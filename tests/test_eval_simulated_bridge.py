@@ -66,13 +66,14 @@ def test_every_variant_runs_the_bridge_on_the_stored_track(clips_dir):
         assert 0.0 < baseline["MPJPE-14"] < 400.0 and baseline["Det %"] == off["Det %"]
 
 
-def test_a_variant_can_run_without_the_clips_lens(clips_dir):
-    """`"focal_px": null` gives the bridge its default field of view, as a user's video of unknown lens does: the
-    root's distance follows the assumed lens."""
+def test_a_variant_can_replace_the_lens_and_the_foot_lock(clips_dir):
+    """`"focal_px": null` gives the bridge its default field of view, as a user's video of unknown lens does (the
+    root's distance follows the assumed lens); `"foot_lock": 1` turns on what is off for scoring."""
     rows = main(["--data", str(clips_dir), "--splits", "test", "--clips", "1", "--variant", "own lens={}",
-                 "--variant", 'default lens={"focal_px": null}'])["test"]
-    assert rows["default lens"]["Det %"] == rows["own lens"]["Det %"]
+                 "--variant", 'default lens={"focal_px": null}', "--variant", 'locked={"foot_lock": 1.0}'])["test"]
+    assert rows["default lens"]["Det %"] == rows["own lens"]["Det %"] == rows["locked"]["Det %"]
     assert rows["default lens"]["Root (m)"] != rows["own lens"]["Root (m)"]
+    assert rows["locked"]["MPJPE-14"] != rows["own lens"]["MPJPE-14"]
 
 
 def test_clips_a_compared_network_trained_on_are_never_drawn(clips_dir):
