@@ -45,8 +45,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--start", type=int, default=0, help="first video frame")
     ap.add_argument("--end", type=int, default=0, help="video frame to stop before (0: the end)")
     ap.add_argument("--person", default="AUTO", help="person index from list_people, or AUTO")
-    ap.add_argument("--fov-deg", type=float, default=55.0,
-                    help="the camera's horizontal field of view, degrees (a phone's main camera: about 65-70)")
+    ap.add_argument("--fov-deg", type=float, default=None,
+                    help="the camera's horizontal field of view, degrees (default: the add-on's, 55; a phone's "
+                         "main camera: about 65-70)")
     ap.add_argument("--fps-mode", choices=("VIDEO", "SCENE"), default="VIDEO")
     ap.add_argument("--reduce-deg", type=float, default=0.0, help="keyframe reduction tolerance, degrees (0: off)")
     ap.add_argument("--export", default="UNITY", help="export target: UNITY, UNREAL, GODOT, BVH or GLTF")
@@ -87,7 +88,8 @@ def _configure(args: argparse.Namespace):
     settings = bpy.context.scene.arts_mocap
     settings.start_frame, settings.end_frame = args.start, args.end
     settings.smoothing = args.smoothing
-    settings.camera_fov = math.radians(args.fov_deg)
+    if args.fov_deg is not None:
+        settings.camera_fov = math.radians(args.fov_deg)
     settings.fps_mode = args.fps_mode
     settings.reduce_keys = args.reduce_deg > 0
     settings.rotation_tolerance = math.radians(args.reduce_deg)
