@@ -26,16 +26,17 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bridge.models.registry import DEFAULT_CHECKPOINT  # noqa: E402
 from scripts.eval_rendered import MEDIAPIPE_ROW  # noqa: E402
 
 SHIPPED = "shipped"
-SHIPPED_CHECKPOINT = "bridge/assets/arts_default.pt"
 #: name: (eval_simulated_bridge split, folders under .cache/arts, counts towards part (b)).
 CHOOSING_SETS: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "upright": ("train", ("detected_s7_160", "detected_s9_eval"), True),
@@ -129,7 +130,7 @@ def parse_candidate(text: str) -> tuple[str, str]:
 
 def choosing_command(name: str, candidates: list[tuple[str, str]], out: Path, data_root: Path) -> list[str]:
     split, folders, _ = CHOOSING_SETS[name]
-    variants = [(SHIPPED, SHIPPED_CHECKPOINT), *candidates]
+    variants = [(SHIPPED, str(DEFAULT_CHECKPOINT)), *candidates]
     command = [sys.executable, str(REPO / "scripts" / "eval_simulated_bridge.py"), "--data",
                *[str(data_root / folder) for folder in folders], "--splits", split, "--clips", "200", "--per-clip",
                "--json", str(out / f"{name}.json")]
@@ -151,12 +152,14 @@ def run(candidates: list[tuple[str, str]], out: Path, data_root: Path, rendered:
     out.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     for pair in (("upright", "u17"), ("tumbled", "u17f")):  # a large set beside a small one
-        jobs = [subprocess.Popen(choosing_command(name, candidates, out, data_root), cwd=REPO, env=env,
-                                 stdout=open(out / f"{name}.txt", "w"), stderr=open(out / f"{name}.log", "w"))
-                for name in pair]
-        for name, job in zip(pair, jobs):
-            if job.wait() != 0:
-                raise SystemExit(f"{name} failed: see {out / f'{name}.log'}")
+        with ExitStack() as files:
+            jobs = [subprocess.Popen(choosing_command(name, candidates, out, data_root), cwd=REPO, env=env,
+                                     stdout=files.enter_context(open(out / f"{name}.txt", "w")),
+                                     stderr=files.enter_context(open(out / f"{name}.log", "w")))
+                    for name in pair]
+            failed = [name for name, job in zip(pair, jobs) if job.wait() != 0]
+        if failed:
+            raise SystemExit(f"{failed[0]} failed: see {out / f'{failed[0]}.log'}")
     if rendered:
         with open(out / "rendered.txt", "w") as stdout, open(out / "rendered.log", "w") as stderr:
             if subprocess.run(rendered_command(candidates, out), cwd=REPO, stdout=stdout, stderr=stderr).returncode:
@@ -177,7 +180,6 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     args = parser.parse_args(argv)
     if args.command == "run":
         run(args.candidate, args.out, args.data_root, args.rendered)
-        args.json = None
     choosing = {name: json.loads((args.out / f"{name}.json").read_text()) for name in CHOOSING_SETS}
     rendered_path = args.out / "rendered.json"
     rendered = json.loads(rendered_path.read_text()) if rendered_path.is_file() else None
@@ -187,8 +189,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     verdicts = {name: judge(choosing, rendered, name) for name in candidates}
     for name, verdict in verdicts.items():
         print(format_verdict(name, verdict))
-    if args.json is not None:
-        args.json.write_text(json.dumps(verdicts, indent=1))
+    verdict_path = getattr(args, "json", None)  # judge's option only
+    if verdict_path is not None:
+        verdict_path.write_text(json.dumps(verdicts, indent=1))
     return verdicts
 
 

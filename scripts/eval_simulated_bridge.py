@@ -177,7 +177,7 @@ def score_clip(path: Path, variants: dict[str, dict], work: Path, inputs: str = 
     answers = {name: run_on_track(video, track, box, **{"focal_px": float(clip["focal_px"]), **options})
                for name, options in variants.items()}
     both = np.logical_and.reduce([valid for _, valid in answers.values()])
-    out = {name: pose_scores(joints, clip["joints_3d"], both) for name, (joints, _) in answers.items()}
+    out = {name: pose_scores(answer, clip["joints_3d"], both) for name, (answer, _) in answers.items()}
     out[MEDIAPIPE_ROW] = baseline_scores(clip["mp_world"], clip["joints_3d"], both)
     if joints is not None:
         joints.update(clip_joints(key, {name: answer for name, (answer, _) in answers.items()}, clip["mp_world"],

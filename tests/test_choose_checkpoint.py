@@ -85,3 +85,19 @@ def test_candidates_and_commands():
     assert command[command.index("--splits") + 1] == "train"
     assert [arg for arg in command if arg.startswith("data/")] == [f"data/{f}" for f in CHOOSING_SETS["tumbled"][1]]
     assert 'b35={"checkpoint": "x.pt"}' in command and any(arg.startswith("shipped=") for arg in command)
+
+
+def test_run_keeps_each_sets_output_and_stops_at_a_failed_set(tmp_path, monkeypatch):
+    import sys
+
+    from scripts import choose_checkpoint
+
+    fail = {"tumbled"}
+    monkeypatch.setattr(choose_checkpoint, "choosing_command", lambda name, *_: [
+        sys.executable, "-c", f"import sys; print('{name}'); sys.exit({int(name in fail)})"])
+    with pytest.raises(SystemExit, match="tumbled failed"):
+        choose_checkpoint.run([("b35", "x.pt")], tmp_path, tmp_path, rendered=False)
+    assert (tmp_path / "upright.txt").read_text() == "upright\n" and (tmp_path / "tumbled.txt").read_text() == "tumbled\n"
+    fail.clear()
+    choose_checkpoint.run([("b35", "x.pt")], tmp_path, tmp_path, rendered=False)
+    assert all((tmp_path / f"{name}.txt").read_text() == f"{name}\n" for name in CHOOSING_SETS)
