@@ -77,8 +77,8 @@ class ArtsSettings(bpy.types.PropertyGroup):
         default=math.radians(55.0),
         description="How wide the camera that filmed the video sees, across the picture. It sets how far away the "
                     "person stands, so how far they travel towards or away from the camera and where the added "
-                    "camera sits; the pose hardly changes. A phone's main camera films about 65-70 degrees wide in "
-                    "landscape, a webcam about 55-70; 55 when unknown")
+                    "camera sits; the pose hardly changes. A phone's main camera films about 65-70 degrees across "
+                    "a landscape video and about 40 across a portrait one, a webcam about 55-70; 55 when unknown")
     flip_average: bpy.props.BoolProperty(
         name="Mirror check", default=True,
         description="Also read the video mirrored and average the two answers: more accurate and steadier "
