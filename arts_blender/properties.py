@@ -75,10 +75,11 @@ class ArtsSettings(bpy.types.PropertyGroup):
     camera_fov: bpy.props.FloatProperty(
         name="Field of view", subtype="ANGLE", min=math.radians(10.0), max=math.radians(150.0),
         default=math.radians(55.0),
-        description="How wide the camera that filmed the video sees, across the picture. It sets how far away the "
-                    "person stands, so how far they travel towards or away from the camera and where the added "
-                    "camera sits; the pose hardly changes. A phone's main camera films about 65-70 degrees across "
-                    "a landscape video and about 40 across a portrait one, a webcam about 55-70; 55 when unknown")
+        description="How wide the camera that filmed the video sees, across the picture's long side (its width "
+                    "in landscape, its height in portrait). It sets how far away the person stands, so how far "
+                    "they travel towards or away from the camera and where the added camera sits; the pose hardly "
+                    "changes. A phone's main camera sees about 65-70 degrees held either way, a webcam about "
+                    "55-70; 55 when unknown")
     flip_average: bpy.props.BoolProperty(
         name="Mirror check", default=True,
         description="Also read the video mirrored and average the two answers: more accurate and steadier "

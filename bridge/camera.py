@@ -42,11 +42,21 @@ SMPL_MEDIAPIPE_PAIRS: tuple[tuple[int, int], ...] = (
 )
 
 
-def focal_from_fov(width_px: int, fov_deg: float = DEFAULT_FOV_DEG) -> float:
-    """Focal length in px for a horizontal field of view: f = 0.5 W / tan(fov / 2)."""
+def focal_from_fov(side_px: int, fov_deg: float = DEFAULT_FOV_DEG) -> float:
+    """Focal length in px for a field of view across an image side of `side_px`: f = 0.5 side / tan(fov / 2)."""
     if not 0.0 < fov_deg < 180.0:
         raise ValueError(f"field of view must be between 0 and 180 degrees, got {fov_deg}")
-    return 0.5 * float(width_px) / math.tan(math.radians(fov_deg) / 2.0)
+    return 0.5 * float(side_px) / math.tan(math.radians(fov_deg) / 2.0)
+
+
+def focal_for_frame(image_size: tuple[int, int], fov_deg: float = DEFAULT_FOV_DEG) -> float:
+    """Focal length in px for a field of view across the frame's long side, (width, height) px.
+
+    Why the long side: a camera keeps its lens when it is turned to film portrait, so one angle describes it in
+    both orientations, as Blender's camera (sensor fit Auto) and the training cameras (scripts/synth/camera.py)
+    take it. Read across the width instead, the default 55 degrees on a portrait phone video meant a lens about 85
+    degrees wide along its height, wider than any camera the network trained on."""
+    return focal_from_fov(max(int(image_size[0]), int(image_size[1])), fov_deg)
 
 
 def principal_point(image_size: tuple[int, int]) -> tuple[float, float]:

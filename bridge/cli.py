@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--preview", default=None, help="write a preview .mp4 or a contact sheet .png/.jpg")
     run.add_argument("--checkpoint", default=None, help="ARTS checkpoint (default: the shipped model)")
     run.add_argument("--body-model", default=None, help="body model .npz or SMPL_NEUTRAL.pkl (default: bundled)")
-    run.add_argument("--fov-deg", type=float, default=DEFAULT_FOV_DEG, help="horizontal field of view of the camera")
+    run.add_argument("--fov-deg", type=float, default=DEFAULT_FOV_DEG,
+                     help="the camera's field of view across the picture's long side, degrees")
     run.add_argument("--focal-px", type=float, default=None, help="focal length in pixels (overrides --fov-deg)")
     run.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_WINDOWS, help="windows per network call")
     run.add_argument("--foot-lock", type=_strength, default=1.0,

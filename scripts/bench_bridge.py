@@ -101,7 +101,7 @@ def bench_detect(path: Path) -> tuple[float, int]:
 def bench_model(predictor, frames: int = 512, batch: int = 64, flip_average: bool = True,
                 stride: int = DEFAULT_WINDOW_STRIDE) -> float:
     """Frames answered per second by the network alone, windows every `stride` frames (as the pipeline runs it)."""
-    from bridge.camera import focal_from_fov
+    from bridge.camera import focal_for_frame
     from bridge.windows import answer_offsets, gather_windows, iter_window_batches, stride_for
 
     stride = stride_for(predictor.window, stride)
@@ -113,7 +113,7 @@ def bench_model(predictor, frames: int = 512, batch: int = 64, flip_average: boo
     for _, idx in iter_window_batches(frames, predictor.window, batch, stride):
         predictor.predict_windows(gather_windows(image, idx), gather_windows(world, idx), (1280, 720),
                                   flip_average=flip_average, offsets=answer_offsets(stride),
-                                  focal_px=focal_from_fov(1280))
+                                  focal_px=focal_for_frame((1280, 720)))
     return frames / (time.perf_counter() - t0)
 
 

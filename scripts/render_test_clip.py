@@ -9,8 +9,8 @@ the results file's conventions (OpenCV camera space, metres): pose_aa (F, 24, 3)
 in camera space, betas (10,), trans_m (F, 3) SMPL transl, joints_3d (F, 24, 3), fps, focal_px, image_size.
 The body is bridge/assets/body_model_free.npz posed by linear blend skinning in numpy and rendered with
 Workbench (skin, shirt and trousers colours from the skinning weights, a floor, a light background), the
-camera in front of the person with a 55 degree horizontal field of view (the bridge's default). The motion
-is the project's procedural generator (scripts/synth/procedural.py): deterministic for a seed, licence-free;
+camera in front of the person with a 55 degree field of view across the long side (the bridge's default). The
+motion is the project's procedural generator (scripts/synth/procedural.py): deterministic for a seed, licence-free;
 or, with --bvh, a real motion-capture trial (read and retargeted as scripts/synth does) from --start-s on,
 with real foot contacts, the camera pushed back for motion that travels.
 """
@@ -111,7 +111,7 @@ def ground_truth(body, motion, betas: np.ndarray, fov_deg: float, size: tuple[in
     return {
         "pose_aa": pose_cam.astype(np.float32), "betas": np.asarray(betas, np.float32),
         "trans_m": (joints_cam[:, 0] - rest_root).astype(np.float32), "joints_3d": joints_cam.astype(np.float32),
-        "fps": np.float64(motion.fps), "focal_px": np.float64(camera.focal_from_fov(width, fov_deg)),
+        "fps": np.float64(motion.fps), "focal_px": np.float64(camera.focal_for_frame(size, fov_deg)),
         "image_size": np.array([width, height], np.int64), "source": np.array(motion.source),
         "_verts_world": verts_world, "_camera_position": position, "_camera_rotation": r_cw,
     }
@@ -236,7 +236,7 @@ def render(body, truth: dict, out_mp4: Path, fov_deg: float) -> None:
     scene.collection.objects.link(bpy.data.objects.new("floor", floor_mesh))
 
     cam_data = bpy.data.cameras.new("camera")
-    cam_data.sensor_fit = "HORIZONTAL"
+    cam_data.sensor_fit = "AUTO"  # the angle spans the long side, as the bridge reads fov_deg (camera.focal_for_frame)
     cam_data.angle = math.radians(fov_deg)
     cam = bpy.data.objects.new("camera", cam_data)
     scene.collection.objects.link(cam)

@@ -46,8 +46,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--end", type=int, default=0, help="video frame to stop before (0: the end)")
     ap.add_argument("--person", default="AUTO", help="person index from list_people, or AUTO")
     ap.add_argument("--fov-deg", type=float, default=None,
-                    help="the camera's horizontal field of view, degrees (default: the add-on's, 55; a phone's "
-                         "main camera: about 65-70 in landscape, 40 in portrait)")
+                    help="the camera's field of view across the picture's long side, degrees (default: the add-on's, "
+                         "55; a phone's main camera: about 65-70, held either way)")
     ap.add_argument("--fps-mode", choices=("VIDEO", "SCENE"), default="VIDEO")
     ap.add_argument("--reduce-deg", type=float, default=0.0, help="keyframe reduction tolerance, degrees (0: off)")
     ap.add_argument("--export", default="UNITY", help="export target: UNITY, UNREAL, GODOT, BVH or GLTF")

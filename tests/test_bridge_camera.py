@@ -33,6 +33,12 @@ def test_focal_from_fov():
         camera.focal_from_fov(100, 180.0)
 
 
+def test_the_field_of_view_spans_the_long_side_in_either_orientation():
+    """A phone turned to film portrait keeps its lens: the same angle gives the same focal length."""
+    assert camera.focal_for_frame((1920, 1080), 60.0) == pytest.approx(camera.focal_from_fov(1920, 60.0))
+    assert camera.focal_for_frame((1080, 1920), 60.0) == pytest.approx(camera.focal_for_frame((1920, 1080), 60.0))
+
+
 def test_recovers_known_translation_exactly():
     rng = np.random.default_rng(0)
     joints = _skeleton(rng, frames=5)

@@ -252,6 +252,25 @@ def test_a_video_cut_short_finishes_with_a_warning(predictor, tmp_path):
                for w in summary.warnings), summary.warnings
 
 
+def test_a_portrait_video_reads_the_field_of_view_across_its_height(predictor, tmp_path):
+    """The default 55 degrees span a portrait video's long side, as for a phone turned upright, not its width."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(CLIP))
+    portrait = tmp_path / "portrait.mp4"
+    writer = cv2.VideoWriter(str(portrait), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (480, 640))
+    for _ in range(24):
+        ok, frame = cap.read()
+        assert ok
+        writer.write(cv2.copyMakeBorder(frame, 140, 140, 0, 0, cv2.BORDER_REPLICATE))  # 480 x 360 -> 480 x 640
+    writer.release()
+    cap.release()
+    process_video(ProcessOptions(video=str(portrait), output=str(tmp_path / "p.npz")), predictor=predictor)
+    saved = read_results(tmp_path / "p.npz")
+    assert saved.image_size == (480, 640)
+    assert saved.focal_px == pytest.approx(camera.focal_from_fov(640, camera.DEFAULT_FOV_DEG))
+
+
 def test_bad_options(predictor):
     with pytest.raises(PipelineError) as info:
         process_video(ProcessOptions(video=str(CLIP), smoothing="extreme"), predictor=predictor)

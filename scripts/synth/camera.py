@@ -79,7 +79,7 @@ def sample_camera(rng: np.random.Generator, pelvis_world: np.ndarray, ground_y: 
     in 30% of clips a pan that follows the person (as a camera operator would) instead of a fixed view.
     """
     width, height = IMAGE_SIZES[rng.integers(len(IMAGE_SIZES))]
-    focal = bridge_camera.focal_from_fov(max(width, height), rng.uniform(*FOV_RANGE_DEG))
+    focal = bridge_camera.focal_for_frame((width, height), rng.uniform(*FOV_RANGE_DEG))
     num_frames = pelvis_world.shape[0]
     centre = 0.5 * (pelvis_world.min(axis=0) + pelvis_world.max(axis=0))
     extent = float(np.linalg.norm(np.ptp(pelvis_world[:, [0, 2]], axis=0)))

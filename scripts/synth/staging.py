@@ -63,7 +63,7 @@ def place_camera(plan: CameraPlan, pelvis_world: np.ndarray, facing_rad: float, 
     the plan's aim height over the path's centre (or, panning, over the smoothed pelvis), with the partial
     crop turned in, pitch jitter and roll."""
     width, height = plan.image_size
-    focal = bridge_camera.focal_from_fov(max(width, height), plan.fov_deg)
+    focal = bridge_camera.focal_for_frame((width, height), plan.fov_deg)
     half_h, half_v = math.atan(width / 2 / focal), math.atan(height / 2 / focal)
     pelvis = np.asarray(pelvis_world, np.float64)
     frames = len(pelvis)
