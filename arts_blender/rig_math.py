@@ -185,6 +185,7 @@ def top_weights(weights: np.ndarray, keep: int = MAX_INFLUENCES) -> np.ndarray:
     return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
 
 
-def camera_lens_mm(focal_px: float, image_width_px: int, sensor_width_mm: float = 36.0) -> float:
-    """Blender camera focal length (mm) for a pinhole of `focal_px` with the sensor fitted to the image width."""
-    return float(focal_px) * sensor_width_mm / float(image_width_px)
+def camera_lens_mm(focal_px: float, image_size: tuple[int, int], sensor_width_mm: float = 36.0) -> float:
+    """Blender camera focal length (mm) for a pinhole of `focal_px`, the sensor fitted to the image's long side
+    (sensor fit Auto). Why: a phone's video shows the same lens held either way, as the bridge reads fov_deg."""
+    return float(focal_px) * sensor_width_mm / float(max(image_size))

@@ -96,6 +96,29 @@ def test_imported_rig_matches_body_model_kinematics(settings, arrays, tmp_path):
     assert camera.data.lens == pytest.approx(600.0 * 36.0 / 640.0)
 
 
+def test_a_portrait_videos_camera_sees_the_rig_where_the_video_does(settings, arrays, tmp_path):
+    """Blender's camera for a portrait video puts each joint on the pixel the bridge's pinhole does, with the lens
+    a phone shows held either way (sensor fitted to the long side)."""
+    from bpy_extras.object_utils import world_to_camera_view
+    from mathutils import Vector
+
+    from bridge.camera import principal_point, project
+
+    clip = known_clip(arrays, frames=6)
+    clip.image_size, clip.focal_px = (480, 640), 700.0
+    armature = import_npz(tmp_path, clip)
+    scene = bpy.context.scene
+    camera = scene.camera
+    assert (scene.render.resolution_x, scene.render.resolution_y) == (480, 640)
+    assert camera.data.lens == pytest.approx(700.0 * 36.0 / 640.0)
+    joints = rig_world_joints(bpy, armature, [1])[0]
+    seen = np.array([world_to_camera_view(scene, camera, Vector(p))[:2] for p in joints])  # [0, 1], y up
+    pixels = np.column_stack([seen[:, 0] * 480, (1.0 - seen[:, 1]) * 640])
+    expected = project(expected_camera_joints(arrays, clip.pose_aa[:1], clip.betas, clip.trans_m[:1])[0], 700.0,
+                       principal_point((480, 640)))
+    np.testing.assert_allclose(pixels, expected, atol=0.05)
+
+
 def test_reimport_makes_a_new_action_and_keeps_edits(settings, arrays, tmp_path):
     clip = known_clip(arrays, frames=6)
     armature = import_npz(tmp_path, clip, "a.npz")

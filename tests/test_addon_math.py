@@ -76,7 +76,8 @@ def test_upright_person_facing_camera_is_the_rest_pose(rest):
 
 
 def test_camera_lens_matches_focal_length():
-    assert rig_math.camera_lens_mm(1000.0, 1920) == pytest.approx(18.75)
+    assert rig_math.camera_lens_mm(1000.0, (1920, 1080)) == pytest.approx(18.75)
+    assert rig_math.camera_lens_mm(1000.0, (1080, 1920)) == pytest.approx(18.75)  # portrait: the same lens
 
 
 def test_reduce_keys_keeps_corners_and_respects_tolerance():
