@@ -158,7 +158,7 @@ def add_camera(name: str, collection: bpy.types.Collection, scene: bpy.types.Sce
     data = bpy.data.cameras.new(name)
     data.sensor_fit = "AUTO"
     data.sensor_width = 36.0
-    data.lens = rig_math.camera_lens_mm(focal_px, (width, height), data.sensor_width)
+    data.lens = rig_math.camera_lens_mm(focal_px, image_size, data.sensor_width)
     data.clip_start = 0.05
     data.clip_end = 200.0
     camera = bpy.data.objects.new(name, data)

@@ -545,8 +545,7 @@ def process_video(options: ProcessOptions, progress: ProgressFn | None = None, s
     rep.end("load", 3, 3)
 
     stride = stride_for(int(predictor.window), options.window_stride)
-    focal_px = (float(options.focal_px) if options.focal_px else
-                camera.focal_for_frame((info.width, info.height), options.fov_deg))
+    focal_px = float(options.focal_px) if options.focal_px else camera.focal_for_frame(info.image_size, options.fov_deg)
     ahead = (WindowsAhead(predictor, info.image_size, options.batch_size, options.flip_average, stride, focal_px)
              if options.overlap and track_person is None else None)
     try:

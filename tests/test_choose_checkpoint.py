@@ -97,7 +97,8 @@ def test_run_keeps_each_sets_output_and_stops_at_a_failed_set(tmp_path, monkeypa
         sys.executable, "-c", f"import sys; print('{name}'); sys.exit({int(name in fail)})"])
     with pytest.raises(SystemExit, match="tumbled failed"):
         choose_checkpoint.run([("b35", "x.pt")], tmp_path, tmp_path, rendered=False)
-    assert (tmp_path / "upright.txt").read_text() == "upright\n" and (tmp_path / "tumbled.txt").read_text() == "tumbled\n"
+    assert (tmp_path / "upright.txt").read_text() == "upright\n"
+    assert (tmp_path / "tumbled.txt").read_text() == "tumbled\n"
     fail.clear()
     choose_checkpoint.run([("b35", "x.pt")], tmp_path, tmp_path, rendered=False)
     assert all((tmp_path / f"{name}.txt").read_text() == f"{name}\n" for name in CHOOSING_SETS)
